@@ -1,0 +1,83 @@
+/*
+ * system.c - the operational endpoints: liveness, readiness, metrics and
+ * the OpenAPI document.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../daemon/db.h"
+#include "../daemon/embed.h"
+#include "../daemon/err.h"
+#include "../daemon/metrics.h"
+#include "api.h"
+
+static int api_expected_schema;
+
+static const struct db_stmt system_stmts[] = {
+	{ "system_schema_version",
+	  "SELECT coalesce(max(version), 0) FROM schema_migrations" },
+};
+
+void
+api_system_set_expected_schema(int version)
+{
+	api_expected_schema = version;
+}
+
+void
+api_init(void)
+{
+	db_register(system_stmts, sizeof(system_stmts) / sizeof(*system_stmts));
+}
+
+int
+api_healthz(struct http_req *r)
+{
+	return http_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+int
+api_readyz(struct http_req *r)
+{
+	PGresult *res;
+	int version, rc;
+
+	if ((rc = http_tx(r)) != 0)
+		return http_problem(r, 503, "not-ready", "Not Ready",
+		    "database unavailable");
+	if ((res = db_exec(r->db, "system_schema_version", 0, NULL)) == NULL)
+		return http_problem(r, 503, "not-ready", "Not Ready",
+		    "database query failed");
+	version = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (version != api_expected_schema)
+		return http_problem(r, 503, "not-ready", "Not Ready",
+		    "schema version %d, expected %d", version,
+		    api_expected_schema);
+	return http_json(r, 200, json_pack("{s:s, s:s, s:{s:i}}", "status",
+	    "ready", "database", "ok", "schema", "version", version));
+}
+
+int
+api_metrics(struct http_req *r)
+{
+	const struct route *routes;
+	size_t n, len;
+	char *text;
+
+	routes = http_routes(&n);
+	if ((text = metrics_render(routes, n, http_pool(), &len)) == NULL)
+		return CD_ERR_NOMEM;
+	return http_body(r, 200, "text/plain; version=0.0.4", text, len);
+}
+
+int
+api_openapi(struct http_req *r)
+{
+	char *doc = strndup(embedded_openapi[0].data, embedded_openapi[0].len);
+
+	if (doc == NULL)
+		return CD_ERR_NOMEM;
+	return http_body(r, 200, "application/json", doc,
+	    embedded_openapi[0].len);
+}

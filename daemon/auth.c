@@ -1,0 +1,191 @@
+/*
+ * auth.c - bearer tokens and the platform administrator's bootstrap.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+
+static const struct db_stmt auth_stmts[] = {
+	{ "auth_platform_count", "SELECT count(*) FROM platform_tokens "
+	  "WHERE revoked_at IS NULL" },
+	{ "auth_platform_insert", "INSERT INTO platform_tokens (token_hash) "
+	  "VALUES (decode($1, 'hex'))" },
+	{ "auth_platform_lookup", "SELECT id, encode(token_hash, 'hex') "
+	  "FROM platform_tokens WHERE token_hash = decode($1, 'hex') "
+	  "AND revoked_at IS NULL" },
+};
+
+void
+auth_init(void)
+{
+	db_register(auth_stmts, sizeof(auth_stmts) / sizeof(*auth_stmts));
+}
+
+void
+auth_token_new(char *out)
+{
+	unsigned char raw[32];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(out, AUTH_TOKEN_LEN + 1, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+void
+auth_token_hash(const char *token, unsigned char *out)
+{
+	crypto_generichash(out, AUTH_HASH_LEN, (const unsigned char *)token,
+	    strlen(token), NULL, 0);
+}
+
+void
+auth_token_hash_hex(const char *token, char *out)
+{
+	unsigned char h[AUTH_HASH_LEN];
+
+	auth_token_hash(token, h);
+	sodium_bin2hex(out, AUTH_HASH_LEN * 2 + 1, h, sizeof(h));
+}
+
+static int
+auth_write_token_file(const char *path, const char *token)
+{
+	char tmp[4096];
+	int fd, rc = CD_ERR_SYSTEM;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return CD_ERR_INVALID;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1)
+		return CD_ERR_SYSTEM;
+	if (fchmod(fd, 0600) == 0 &&
+	    write(fd, token, strlen(token)) == (ssize_t)strlen(token) &&
+	    write(fd, "\n", 1) == 1 && fsync(fd) == 0)
+		rc = 0;
+	close(fd);
+	if (rc == 0 && rename(tmp, path) == -1)
+		rc = CD_ERR_SYSTEM;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+int
+auth_bootstrap_admin(struct db_pool *pool, const char *state_dir,
+    const char *configured, char *err, size_t errlen)
+{
+	struct db_conn *c = NULL;
+	PGresult *r = NULL;
+	char token[AUTH_TOKEN_LEN + 1], hex[AUTH_HASH_LEN * 2 + 1];
+	char path[4096];
+	const char *params[1] = { hex };
+	int rc;
+
+	if ((rc = db_acquire(pool, 10000, &c)) != 0 ||
+	    (rc = db_begin(c, NULL)) != 0) {
+		snprintf(err, errlen, "admin token: database unavailable");
+		goto out;
+	}
+	if ((r = db_exec(c, "auth_platform_count", 0, NULL)) == NULL) {
+		rc = CD_ERR_DATABASE;
+		goto out;
+	}
+	if (atoi(PQgetvalue(r, 0, 0)) > 0) {
+		rc = db_commit(c);
+		goto out;
+	}
+	PQclear(r);
+	r = NULL;
+	if (configured != NULL && configured[0] != '\0') {
+		if (strlen(configured) < 16) {
+			snprintf(err, errlen, "COHORTD_ADMIN_TOKEN: at least 16 "
+			    "characters");
+			rc = CD_ERR_CONFIG;
+			goto out;
+		}
+		auth_token_hash_hex(configured, hex);
+	} else {
+		auth_token_new(token);
+		auth_token_hash_hex(token, hex);
+		snprintf(path, sizeof(path), "%s/admin-token", state_dir);
+		if (auth_write_token_file(path, token) != 0) {
+			snprintf(err, errlen, "COHORTD_STATE_DIR: cannot write "
+			    "%s: %s", path, strerror(errno));
+			sodium_memzero(token, sizeof(token));
+			rc = CD_ERR_SYSTEM;
+			goto out;
+		}
+		sodium_memzero(token, sizeof(token));
+		log_info("platform admin token written to %s", path);
+	}
+	if ((r = db_exec(c, "auth_platform_insert", 1, params)) == NULL) {
+		rc = CD_ERR_DATABASE;
+		goto out;
+	}
+	rc = db_commit(c);
+ out:
+	if (rc != 0 && err[0] == '\0')
+		snprintf(err, errlen, "admin token: %s", cd_strerror(rc));
+	PQclear(r);
+	db_release(c);
+	return rc;
+}
+
+/* The token of "Authorization: Bearer <token>", or NULL. */
+static const char *
+auth_bearer(struct http_req *r)
+{
+	const char *h = http_header(r, "Authorization");
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return strlen(h) >= 16 && strlen(h) <= 256 ? h : NULL;
+}
+
+int
+auth_authenticate(struct http_req *r)
+{
+	const char *token = auth_bearer(r);
+	char hex[AUTH_HASH_LEN * 2 + 1];
+	const char *params[1] = { hex };
+	PGresult *res;
+	int rc;
+
+	if (token == NULL)
+		return CD_ERR_DENIED;
+	auth_token_hash_hex(token, hex);
+	if ((rc = http_tx(r)) != 0)
+		return rc;
+	if ((res = db_exec(r->db, "auth_platform_lookup", 1, params)) == NULL)
+		return CD_ERR_DATABASE;
+	rc = CD_ERR_DENIED;
+	/* The index found it by hash; confirm without a timing signal. */
+	if (PQntuples(res) == 1 && sodium_memcmp(PQgetvalue(res, 0, 1), hex,
+	    sizeof(hex) - 1) == 0) {
+		r->who.role = ROLE_PLATFORM;
+		r->who.tenant_id[0] = '\0';
+		snprintf(r->who.token_id, sizeof(r->who.token_id), "%s",
+		    PQgetvalue(res, 0, 0));
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}

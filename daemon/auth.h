@@ -1,0 +1,41 @@
+/*
+ * auth.h - bearer tokens: generation, hashing, lookup, and the platform
+ * administrator's bootstrap token.
+ *
+ * A token is 32 random bytes in base64url (43 characters).  Only its
+ * BLAKE2b-256 hash is stored; a presented token is hashed, looked up by
+ * hash and compared in constant time.
+ */
+#ifndef COHORTD_AUTH_H
+#define COHORTD_AUTH_H
+
+#include <stddef.h>
+
+#define AUTH_TOKEN_LEN	43		/* without the NUL */
+#define AUTH_HASH_LEN	32
+
+struct http_req;
+struct db_pool;
+
+/* Fill out (AUTH_TOKEN_LEN + 1 bytes) with a fresh random token. */
+void	 auth_token_new(char *out);
+/* BLAKE2b-256 of the token text. */
+void	 auth_token_hash(const char *token, unsigned char *out);
+/* Hex form of the hash, as stored (65 bytes with NUL). */
+void	 auth_token_hash_hex(const char *token, char *out);
+
+/*
+ * Make sure a platform admin token exists.  On first start: the
+ * configured token if any, else a new one written to
+ * <state_dir>/admin-token (mode 0600).  0 or CD_ERR_*.
+ */
+int	 auth_bootstrap_admin(struct db_pool *pool, const char *state_dir,
+	    const char *configured, char *err, size_t errlen);
+
+/* http_auth_fn: resolve the request's bearer token into r->who. */
+int	 auth_authenticate(struct http_req *r);
+
+/* Register the module's statements with db. */
+void	 auth_init(void);
+
+#endif

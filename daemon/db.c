@@ -1,0 +1,361 @@
+/*
+ * db.c - connection pool over libpq with statements prepared once per
+ * connection.  A mutex and a condition variable guard a free list;
+ * connections are opened lazily up to the bound, so an idle daemon holds
+ * one.  A connection that breaks is closed on release and reopened on a
+ * later borrow, which is how the pool survives a database restart.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "err.h"
+#include "log.h"
+
+#define DB_MAX_TABLES	32
+
+struct db_conn {
+	struct db_pool	*pool;
+	PGconn		*pg;
+	struct db_conn	*next;		/* free list */
+	int		 in_tx;
+	char		 sqlstate[6];
+};
+
+struct db_pool {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	char		*conninfo;
+	struct db_conn	*free;
+	int		 size;		/* bound */
+	int		 open;		/* connections that exist */
+	int		 in_use;
+};
+
+static const struct db_stmt *db_tables[DB_MAX_TABLES];
+static size_t db_table_len[DB_MAX_TABLES];
+static size_t db_ntables;
+
+/* Statements every connection needs, whatever the modules register. */
+static const struct db_stmt db_core_stmts[] = {
+	{ "db_begin", "BEGIN" },
+	{ "db_commit", "COMMIT" },
+	{ "db_rollback", "ROLLBACK" },
+	/* is_local = true: the setting dies with the transaction. */
+	{ "db_set_tenant",
+	  "SELECT set_config('cohortd.tenant_id', $1, true)" },
+};
+
+void
+db_register(const struct db_stmt *stmts, size_t n)
+{
+	if (db_ntables == DB_MAX_TABLES)
+		fatalx("db_register: too many statement tables");
+	db_tables[db_ntables] = stmts;
+	db_table_len[db_ntables] = n;
+	db_ntables++;
+}
+
+static int
+db_prepare_table(PGconn *pg, const struct db_stmt *t, size_t n, char *err,
+    size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		PGresult *r = PQprepare(pg, t[i].name, t[i].sql, 0, NULL);
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			snprintf(err, errlen, "prepare %s: %s", t[i].name,
+			    PQresultErrorMessage(r));
+			PQclear(r);
+			return CD_ERR_DATABASE;
+		}
+		PQclear(r);
+	}
+	return 0;
+}
+
+static int
+db_connect(const char *conninfo, PGconn **out, char *err, size_t errlen)
+{
+	PGconn *pg;
+	PGresult *r;
+	int rc;
+
+	*out = NULL;
+	pg = PQconnectdb(conninfo);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		snprintf(err, errlen, "%s", PQerrorMessage(pg));
+		err[strcspn(err, "\n")] = '\0';
+		PQfinish(pg);
+		return CD_ERR_UNAVAILABLE;
+	}
+	/*
+	 * Requests run as cohortd_app, a role without BYPASSRLS that does not
+	 * own the tables, so row-level security always applies to them.  The
+	 * role exists once the migrations ran; before that (cohortctl), the
+	 * login role is used as is.
+	 */
+	r = PQexec(pg, "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE "
+	    "rolname = 'cohortd_app') THEN SET ROLE cohortd_app; END IF; END $$;"
+	    "SET application_name = 'cohortd'");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		snprintf(err, errlen, "session setup: %s",
+		    PQresultErrorMessage(r));
+		PQclear(r);
+		PQfinish(pg);
+		return CD_ERR_DATABASE;
+	}
+	PQclear(r);
+	if ((rc = db_prepare_table(pg, db_core_stmts,
+	    sizeof(db_core_stmts) / sizeof(*db_core_stmts), err, errlen)) != 0)
+		goto fail;
+	for (size_t i = 0; i < db_ntables; i++)
+		if ((rc = db_prepare_table(pg, db_tables[i], db_table_len[i],
+		    err, errlen)) != 0)
+			goto fail;
+	*out = pg;
+	return 0;
+ fail:
+	PQfinish(pg);
+	return rc;
+}
+
+int
+db_pool_new(const char *conninfo, int size, struct db_pool **out, char *err,
+    size_t errlen)
+{
+	struct db_pool *pool;
+	struct db_conn *c;
+	int rc;
+
+	*out = NULL;
+	if ((pool = calloc(1, sizeof(*pool))) == NULL)
+		return CD_ERR_NOMEM;
+	pthread_mutex_init(&pool->mu, NULL);
+	pthread_cond_init(&pool->cv, NULL);
+	pool->size = size;
+	if ((pool->conninfo = strdup(conninfo)) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = db_connect(conninfo, &c->pg, err, errlen)) != 0) {
+		free(c);
+		goto out;
+	}
+	c->pool = pool;
+	pool->free = c;
+	pool->open = 1;
+	*out = pool;
+	return 0;
+ out:
+	db_pool_free(pool);
+	return rc;
+}
+
+void
+db_pool_free(struct db_pool *pool)
+{
+	struct db_conn *c, *next;
+
+	if (pool == NULL)
+		return;
+	for (c = pool->free; c != NULL; c = next) {
+		next = c->next;
+		PQfinish(c->pg);
+		free(c);
+	}
+	pthread_cond_destroy(&pool->cv);
+	pthread_mutex_destroy(&pool->mu);
+	free(pool->conninfo);
+	free(pool);
+}
+
+int
+db_acquire(struct db_pool *pool, int timeout_ms, struct db_conn **out)
+{
+	struct timespec deadline;
+	struct db_conn *c = NULL;
+	char err[512];
+	int rc = 0;
+
+	*out = NULL;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+
+	pthread_mutex_lock(&pool->mu);
+	while (pool->free == NULL && pool->open >= pool->size) {
+		if (pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline)
+		    == ETIMEDOUT && pool->free == NULL &&
+		    pool->open >= pool->size) {
+			pthread_mutex_unlock(&pool->mu);
+			return CD_ERR_UNAVAILABLE;
+		}
+	}
+	if (pool->free != NULL) {
+		c = pool->free;
+		pool->free = c->next;
+		pool->in_use++;
+		pthread_mutex_unlock(&pool->mu);
+		goto ready;
+	}
+	/* Room for another connection: open it outside the lock. */
+	pool->open++;
+	pool->in_use++;
+	pthread_mutex_unlock(&pool->mu);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto fail;
+	}
+	c->pool = pool;
+	if ((rc = db_connect(pool->conninfo, &c->pg, err, sizeof(err))) != 0) {
+		log_warnx("database connect: %s", err);
+		free(c);
+		rc = CD_ERR_UNAVAILABLE;
+		goto fail;
+	}
+ ready:
+	c->next = NULL;
+	c->in_tx = 0;
+	c->sqlstate[0] = '\0';
+	*out = c;
+	return 0;
+ fail:
+	pthread_mutex_lock(&pool->mu);
+	pool->open--;
+	pool->in_use--;
+	pthread_cond_signal(&pool->cv);
+	pthread_mutex_unlock(&pool->mu);
+	return rc;
+}
+
+void
+db_release(struct db_conn *c)
+{
+	struct db_pool *pool;
+	int broken;
+
+	if (c == NULL)
+		return;
+	pool = c->pool;
+	if (c->in_tx)
+		db_rollback(c);
+	broken = PQstatus(c->pg) != CONNECTION_OK ||
+	    PQtransactionStatus(c->pg) != PQTRANS_IDLE;
+	pthread_mutex_lock(&pool->mu);
+	pool->in_use--;
+	if (broken) {
+		pool->open--;
+	} else {
+		c->next = pool->free;
+		pool->free = c;
+	}
+	pthread_cond_signal(&pool->cv);
+	pthread_mutex_unlock(&pool->mu);
+	if (broken) {
+		PQfinish(c->pg);
+		free(c);
+	}
+}
+
+PGconn *
+db_pg(struct db_conn *c)
+{
+	return c->pg;
+}
+
+PGresult *
+db_exec(struct db_conn *c, const char *stmt, int nparams,
+    const char *const *params)
+{
+	PGresult *r;
+	ExecStatusType st;
+	const char *state;
+
+	r = PQexecPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0);
+	st = PQresultStatus(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return r;
+	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
+	/* Constraint violations are the caller's to explain; log the rest. */
+	if (state == NULL || strncmp(state, "23", 2) != 0)
+		log_warnx("statement %s: %s", stmt, PQresultErrorMessage(r));
+	PQclear(r);
+	return NULL;
+}
+
+static int
+db_simple(struct db_conn *c, const char *stmt)
+{
+	PGresult *r = db_exec(c, stmt, 0, NULL);
+
+	if (r == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(r);
+	return 0;
+}
+
+int
+db_begin(struct db_conn *c, const char *tenant_id)
+{
+	PGresult *r;
+
+	if (db_simple(c, "db_begin") != 0)
+		return CD_ERR_DATABASE;
+	c->in_tx = 1;
+	if (tenant_id != NULL) {
+		const char *p[1] = { tenant_id };
+
+		if ((r = db_exec(c, "db_set_tenant", 1, p)) == NULL)
+			return CD_ERR_DATABASE;
+		PQclear(r);
+	}
+	return 0;
+}
+
+int
+db_commit(struct db_conn *c)
+{
+	int rc = db_simple(c, "db_commit");
+
+	c->in_tx = 0;
+	return rc;
+}
+
+int
+db_rollback(struct db_conn *c)
+{
+	int rc = db_simple(c, "db_rollback");
+
+	c->in_tx = 0;
+	return rc;
+}
+
+const char *
+db_error_sqlstate(const struct db_conn *c)
+{
+	return c->sqlstate;
+}
+
+void
+db_pool_stats(struct db_pool *pool, int *in_use, int *idle, int *size)
+{
+	pthread_mutex_lock(&pool->mu);
+	*in_use = pool->in_use;
+	*idle = pool->open - pool->in_use;
+	*size = pool->size;
+	pthread_mutex_unlock(&pool->mu);
+}

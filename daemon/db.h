@@ -1,0 +1,73 @@
+/*
+ * db.h - the PostgreSQL connection pool and the named-statement registry.
+ *
+ * Modules declare their SQL as a table of named statements (db_register,
+ * before the pool opens); every pooled connection prepares all of them
+ * once, when it is opened.  Requests borrow a connection for one
+ * transaction.  There is no way to run SQL text built at run time through
+ * this interface: statements are named, values are parameters.
+ */
+#ifndef COHORTD_DB_H
+#define COHORTD_DB_H
+
+#include <libpq-fe.h>
+
+struct db_stmt {
+	const char	*name;
+	const char	*sql;
+};
+
+struct db_pool;
+struct db_conn;
+
+/* Add a module's statements; the table must outlive the pool. */
+void		 db_register(const struct db_stmt *stmts, size_t n);
+
+/*
+ * Open a pool of at most size connections to conninfo.  One connection is
+ * opened now so that a bad URL fails at startup (err says why).  Every
+ * connection runs the session's setup (role, settings) and prepares the
+ * registered statements.
+ */
+int		 db_pool_new(const char *conninfo, int size, struct db_pool **out,
+		    char *err, size_t errlen);
+void		 db_pool_free(struct db_pool *pool);
+
+/*
+ * Borrow a connection, waiting up to timeout_ms for one to come back.
+ * Returns CD_ERR_UNAVAILABLE on timeout or when the database is
+ * unreachable.  db_release returns it (rolling back an open transaction;
+ * closing it if it broke).  NULL is fine.
+ */
+int		 db_acquire(struct db_pool *pool, int timeout_ms,
+		    struct db_conn **out);
+void		 db_release(struct db_conn *c);
+
+/* The connection's libpq handle, for a module's own calls. */
+PGconn		*db_pg(struct db_conn *c);
+
+/*
+ * Run a registered statement.  Text parameters (NULL = SQL NULL); text
+ * results.  Returns the result (caller PQclears) or NULL on error, with
+ * the error logged and kept in the connection (db_error_sqlstate).
+ */
+PGresult	*db_exec(struct db_conn *c, const char *stmt, int nparams,
+		    const char *const *params);
+
+/*
+ * Start a transaction scoped to tenant (NULL: none, as for platform-wide
+ * work); row-level security reads the setting.  Commit and rollback end
+ * it.  All return 0 or CD_ERR_DATABASE.
+ */
+int		 db_begin(struct db_conn *c, const char *tenant_id);
+int		 db_commit(struct db_conn *c);
+int		 db_rollback(struct db_conn *c);
+
+/* SQLSTATE of the last failed statement on c ("" if none). */
+const char	*db_error_sqlstate(const struct db_conn *c);
+
+/* Connections now borrowed, idle, and the pool's bound. */
+void		 db_pool_stats(struct db_pool *pool, int *in_use, int *idle,
+		    int *size);
+
+#endif

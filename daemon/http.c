@@ -1,0 +1,783 @@
+/*
+ * http.c - the HTTP front end: libmicrohttpd with an internal epoll
+ * thread pool, the route table dispatcher and RFC 9457 problem documents.
+ *
+ * A request's life: the first access callback allocates its http_req and
+ * rejects an announced body over the limit; body chunks accumulate (past
+ * the limit they are dropped and 413 is answered); the last call
+ * dispatches: route, auth, content type, JSON, handler, commit, queue.
+ * The completion callback logs the line, counts the metrics and frees the
+ * request.  Handlers run on the MHD thread that owns the connection and
+ * may block on the database; the pool size bounds how many do at once.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+
+#define HTTP_MAX_HEADERS	8
+#define PROBLEM_BASE		"https://cohortd.dev/problems/"
+
+struct http_req_priv {
+	struct MHD_Connection	*conn;
+	long			 start_us;
+	size_t			 body_cap;
+	int			 too_large;
+	int			 queued;
+	char			 method[16];
+	char			*url;
+	char			*pathbuf;	/* params point into it */
+	/* the response */
+	int			 status;
+	char			*out;
+	size_t			 out_len;
+	const char		*ctype;
+	char			*hname[HTTP_MAX_HEADERS];
+	char			*hval[HTTP_MAX_HEADERS];
+	int			 nhdr;
+};
+
+static struct MHD_Daemon *http_daemon;
+static struct http_config http_conf;
+static atomic_int http_inflight_n;
+
+static long
+http_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000L;
+}
+
+static int
+http_method_of(const char *m)
+{
+	if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
+		return HTTP_GET;
+	if (strcmp(m, "POST") == 0)
+		return HTTP_POST;
+	if (strcmp(m, "PUT") == 0)
+		return HTTP_PUT;
+	if (strcmp(m, "PATCH") == 0)
+		return HTTP_PATCH;
+	if (strcmp(m, "DELETE") == 0)
+		return HTTP_DELETE;
+	return 0;
+}
+
+static const char *
+http_method_name(int m)
+{
+	switch (m) {
+	case HTTP_GET:		return "GET";
+	case HTTP_POST:		return "POST";
+	case HTTP_PUT:		return "PUT";
+	case HTTP_PATCH:	return "PATCH";
+	case HTTP_DELETE:	return "DELETE";
+	}
+	return "?";
+}
+
+/* ---- responses ---------------------------------------------------- */
+
+static void
+http_reset_response(struct http_req *r)
+{
+	struct http_req_priv *p = r->priv;
+
+	free(p->out);
+	p->out = NULL;
+	p->out_len = 0;
+}
+
+int
+http_body(struct http_req *r, int status, const char *ctype, char *buf,
+    size_t len)
+{
+	struct http_req_priv *p = r->priv;
+
+	http_reset_response(r);
+	p->status = status;
+	p->ctype = ctype;
+	p->out = buf;
+	p->out_len = len;
+	return 0;
+}
+
+int
+http_json(struct http_req *r, int status, json_t *body)
+{
+	char *s;
+
+	if (body == NULL)
+		return http_fail(r, CD_ERR_NOMEM);
+	s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(body);
+	if (s == NULL)
+		return http_fail(r, CD_ERR_NOMEM);
+	return http_body(r, status, "application/json", s, strlen(s));
+}
+
+int
+http_problem_ext(struct http_req *r, int status, const char *type,
+    const char *title, const char *detail, json_t *ext)
+{
+	json_t *o;
+	char typeuri[128];
+	char *s;
+
+	if (type == NULL)
+		snprintf(typeuri, sizeof(typeuri), "about:blank");
+	else
+		snprintf(typeuri, sizeof(typeuri), PROBLEM_BASE "%s", type);
+	o = json_pack("{s:s, s:s, s:i, s:s}", "type", typeuri, "title", title,
+	    "status", status, "detail", detail ? detail : title);
+	if (o != NULL && r->path != NULL)
+		json_object_set_new(o, "instance", json_string(r->path));
+	if (o != NULL && ext != NULL)
+		json_object_update(o, ext);
+	json_decref(ext);
+	s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	if (s == NULL) {
+		/* Out of memory: a constant body still tells the truth. */
+		s = strdup("{\"title\":\"Internal Server Error\",\"status\":500}");
+		status = 500;
+	}
+	return http_body(r, status, "application/problem+json", s,
+	    s ? strlen(s) : 0);
+}
+
+int
+http_problem(struct http_req *r, int status, const char *type,
+    const char *title, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return http_problem_ext(r, status, type, title, detail, NULL);
+}
+
+int
+http_fail(struct http_req *r, int err)
+{
+	switch (err) {
+	case CD_ERR_NOT_FOUND:
+		return http_problem(r, 404, "not-found", "Not Found",
+		    "no such resource");
+	case CD_ERR_CONFLICT:
+		return http_problem(r, 409, "conflict", "Conflict",
+		    "the resource's state does not allow this");
+	case CD_ERR_DENIED:
+		return http_problem(r, 403, "forbidden", "Forbidden",
+		    "your role does not allow this");
+	case CD_ERR_UNAVAILABLE:
+	case CD_ERR_TIMEOUT:
+		http_add_header(r, "Retry-After", "1");
+		return http_problem(r, 503, "unavailable",
+		    "Service Unavailable", "try again shortly");
+	case CD_ERR_INVALID:
+		return http_problem(r, 422, "validation", "Unprocessable "
+		    "Content", "the request is not valid");
+	default:
+		return http_problem(r, 500, "internal", "Internal Server Error",
+		    "request %s failed; the log has the details", r->request_id);
+	}
+}
+
+void
+http_add_header(struct http_req *r, const char *name, const char *value)
+{
+	struct http_req_priv *p = r->priv;
+
+	if (p->nhdr == HTTP_MAX_HEADERS)
+		return;
+	p->hname[p->nhdr] = strdup(name);
+	p->hval[p->nhdr] = strdup(value);
+	if (p->hname[p->nhdr] == NULL || p->hval[p->nhdr] == NULL) {
+		free(p->hname[p->nhdr]);
+		free(p->hval[p->nhdr]);
+		return;
+	}
+	p->nhdr++;
+}
+
+/* ---- request accessors -------------------------------------------- */
+
+const char *
+http_header(struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->priv->conn, MHD_HEADER_KIND,
+	    name);
+}
+
+const char *
+http_query(struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->priv->conn,
+	    MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct db_pool *
+http_pool(void)
+{
+	return http_conf.pool;
+}
+
+const struct route *
+http_routes(size_t *n)
+{
+	*n = http_conf.nroutes;
+	return http_conf.routes;
+}
+
+int
+http_tx(struct http_req *r)
+{
+	int rc;
+
+	if (r->db != NULL)
+		return 0;
+	if (http_conf.pool == NULL)
+		return CD_ERR_UNAVAILABLE;
+	if ((rc = db_acquire(http_conf.pool, http_conf.db_acquire_timeout_ms,
+	    &r->db)) != 0)
+		return rc;
+	if ((rc = db_begin(r->db, r->who.tenant_id[0] ? r->who.tenant_id :
+	    NULL)) != 0) {
+		db_release(r->db);
+		r->db = NULL;
+	}
+	return rc;
+}
+
+/* ---- routing ------------------------------------------------------ */
+
+/*
+ * Split a copy of the path at '/' into segments.  Empty segments ("//",
+ * a trailing '/') match no route, so they make the split fail.
+ */
+static int
+http_split(char *buf, char **seg, int max)
+{
+	int n = 0;
+
+	if (*buf != '/')
+		return -1;
+	if (buf[1] == '\0')
+		return 0;
+	while (*buf == '/') {
+		*buf++ = '\0';
+		if (*buf == '\0' || *buf == '/' || n == max)
+			return -1;
+		seg[n++] = buf;
+		buf = strchrnul(buf, '/');
+	}
+	return n;
+}
+
+/* Does pattern match the segments?  "{name}" takes any one segment. */
+static int
+http_match(const char *pat, char **seg, int nseg, const char **params)
+{
+	int i = 0, np = 0;
+
+	while (*pat == '/') {
+		const char *end;
+
+		pat++;
+		end = strchrnul(pat, '/');
+		if (i == nseg)
+			return 0;
+		if (*pat == '{') {
+			if (np == HTTP_MAX_PARAMS)
+				return 0;
+			params[np++] = seg[i];
+		} else if (strlen(seg[i]) != (size_t)(end - pat) ||
+		    strncmp(seg[i], pat, (size_t)(end - pat)) != 0)
+			return 0;
+		i++;
+		pat = end;
+	}
+	return *pat == '\0' && i == nseg;
+}
+
+/*
+ * Find the route for r.  Returns 0 with r->route set, or answers 404 or
+ * 405 (with Allow naming the methods the path does take) and returns -1.
+ */
+static int
+http_route(struct http_req *r, int method)
+{
+	struct http_req_priv *p = r->priv;
+	char *seg[32];
+	const char *params[HTTP_MAX_PARAMS];
+	char allow[64] = "";
+	int nseg, allowed = 0;
+
+	if ((p->pathbuf = strdup(r->path)) == NULL) {
+		http_fail(r, CD_ERR_NOMEM);
+		return -1;
+	}
+	nseg = http_split(p->pathbuf, seg, 32);
+	for (size_t i = 0; nseg >= 0 && i < http_conf.nroutes; i++) {
+		const struct route *rt = &http_conf.routes[i];
+
+		memset(params, 0, sizeof(params));
+		if (!http_match(rt->pattern, seg, nseg, params))
+			continue;
+		if (rt->method != method) {
+			allowed |= rt->method;
+			continue;
+		}
+		r->route = rt;
+		r->route_idx = (int)i;
+		memcpy(r->params, params, sizeof(params));
+		return 0;
+	}
+	if (allowed == 0) {
+		http_problem(r, 404, "not-found", "Not Found",
+		    "no route for %s", r->path);
+		return -1;
+	}
+	for (int m = HTTP_GET; m <= HTTP_DELETE; m <<= 1) {
+		if (!(allowed & m))
+			continue;
+		if (allow[0] != '\0')
+			strcat(allow, ", ");
+		strcat(allow, http_method_name(m));
+		if (m == HTTP_GET)
+			strcat(allow, ", HEAD");
+	}
+	http_add_header(r, "Allow", allow);
+	http_problem(r, 405, "method-not-allowed", "Method Not Allowed",
+	    "%s takes %s", r->path, allow);
+	return -1;
+}
+
+/* Is ctype (with any parameters) the media type want? */
+static int
+http_ctype_is(const char *ctype, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (ctype == NULL)
+		return 0;
+	while (*ctype == ' ')
+		ctype++;
+	return strncasecmp(ctype, want, n) == 0 &&
+	    (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
+}
+
+static void
+http_dispatch(struct http_req *r, int method)
+{
+	const struct route *rt;
+	const char *ctype;
+	json_error_t jerr;
+	int rc;
+
+	if (http_route(r, method) != 0)
+		return;
+	rt = r->route;
+
+	if (!(rt->roles & ROLE_ANON)) {
+		rc = http_conf.authenticate ? http_conf.authenticate(r) :
+		    CD_ERR_DENIED;
+		if (rc == CD_ERR_DENIED) {
+			http_add_header(r, "WWW-Authenticate", "Bearer");
+			http_problem(r, 401, "unauthorized", "Unauthorized",
+			    "a valid bearer token is required");
+			goto out;
+		} else if (rc != 0) {
+			http_fail(r, rc);
+			goto out;
+		}
+		if (!(rt->roles & r->who.role)) {
+			http_problem(r, 403, "forbidden", "Forbidden",
+			    "your role does not allow %s %s",
+			    http_method_name(method), rt->pattern);
+			goto out;
+		}
+	}
+
+	if (method == HTTP_POST || method == HTTP_PUT || method == HTTP_PATCH) {
+		ctype = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+		if ((rt->flags & ROUTE_JSON) && http_ctype_is(ctype,
+		    "application/json")) {
+			r->json = json_loadb(r->body ? r->body : "",
+			    r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+			if (r->json == NULL) {
+				http_problem(r, 400, "malformed-json",
+				    "Malformed JSON", "%s at line %d column %d",
+				    jerr.text, jerr.line, jerr.column);
+				goto out;
+			}
+		} else if (!((rt->flags & ROUTE_CSV) &&
+		    http_ctype_is(ctype, "text/csv")) &&
+		    ((rt->flags & ROUTE_JSON) || r->body_len > 0)) {
+			http_problem(r, 415, "unsupported-media-type",
+			    "Unsupported Media Type", "send %s",
+			    (rt->flags & ROUTE_CSV) ?
+			    "application/json or text/csv" : "application/json");
+			goto out;
+		}
+	}
+
+	if (!(rt->flags & ROUTE_NO_TX) && (rc = http_tx(r)) != 0) {
+		http_fail(r, rc);
+		goto out;
+	}
+	rc = rt->handler(r);
+	if (rc != 0 && r->priv->status == 0)
+		http_fail(r, rc);
+ out:
+	if (r->db != NULL) {
+		/* Commit only what the handler answered as a success. */
+		if (r->priv->status < 400) {
+			if (db_commit(r->db) != 0)
+				http_fail(r, CD_ERR_DATABASE);
+		} else
+			db_rollback(r->db);
+		db_release(r->db);
+		r->db = NULL;
+	}
+	if (r->priv->status == 0)
+		http_fail(r, CD_ERR_INTERNAL);
+}
+
+static enum MHD_Result
+http_queue(struct http_req *r)
+{
+	struct http_req_priv *p = r->priv;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(p->out_len, p->out,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL)
+		return MHD_NO;
+	p->out = NULL;		/* the response owns it now */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, p->ctype);
+	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	for (int i = 0; i < p->nhdr; i++)
+		MHD_add_response_header(resp, p->hname[i], p->hval[i]);
+	ret = MHD_queue_response(p->conn, (unsigned)p->status, resp);
+	MHD_destroy_response(resp);
+	p->queued = 1;
+	return ret;
+}
+
+static int
+http_request_id_ok(const char *id)
+{
+	size_t n = 0;
+
+	for (; id[n] != '\0'; n++)
+		if (!(id[n] >= 'a' && id[n] <= 'z') &&
+		    !(id[n] >= 'A' && id[n] <= 'Z') &&
+		    !(id[n] >= '0' && id[n] <= '9') &&
+		    strchr("._:-", id[n]) == NULL)
+			return 0;
+	return n > 0 && n <= 64;
+}
+
+static struct http_req *
+http_req_new(struct MHD_Connection *conn, const char *method,
+    const char *url)
+{
+	struct http_req *r;
+	const char *id;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if ((r->priv = calloc(1, sizeof(*r->priv))) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->priv->conn = conn;
+	snprintf(r->priv->method, sizeof(r->priv->method), "%s", method);
+	r->priv->start_us = http_now_us();
+	r->route_idx = -1;
+	/* Our own copy: the log line outlives MHD's view of the request. */
+	if ((r->priv->url = strdup(url)) == NULL) {
+		free(r->priv);
+		free(r);
+		return NULL;
+	}
+	r->path = r->priv->url;
+	id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	if (id != NULL && http_request_id_ok(id))
+		snprintf(r->request_id, sizeof(r->request_id), "%s", id);
+	else {
+		unsigned char rnd[12];
+
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(r->request_id, sizeof(r->request_id), rnd,
+		    sizeof(rnd));
+	}
+	atomic_fetch_add(&http_inflight_n, 1);
+	return r;
+}
+
+static void
+http_req_free(struct http_req *r)
+{
+	struct http_req_priv *p = r->priv;
+
+	if (r->db != NULL)
+		db_release(r->db);
+	json_decref(r->json);
+	free(r->body);
+	free(p->pathbuf);
+	free(p->url);
+	free(p->out);
+	for (int i = 0; i < p->nhdr; i++) {
+		free(p->hname[i]);
+		free(p->hval[i]);
+	}
+	free(p);
+	free(r);
+	atomic_fetch_sub(&http_inflight_n, 1);
+}
+
+static enum MHD_Result
+http_too_large(struct http_req *r)
+{
+	http_problem(r, 413, "body-too-large", "Content Too Large",
+	    "request bodies are limited to %zu bytes", http_conf.body_limit);
+	/* The rest of the body will not be read: do not reuse the stream. */
+	http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	return http_queue(r);
+}
+
+static enum MHD_Result
+http_access(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct http_req *r = *con_cls;
+	struct http_req_priv *p;
+	int m;
+
+	if (r == NULL) {
+		const char *cl;
+
+		if ((r = http_req_new(conn, method, url)) == NULL)
+			return MHD_NO;
+		*con_cls = r;
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > http_conf.body_limit) {
+			r->priv->too_large = 1;
+			return http_too_large(r);
+		}
+		return MHD_YES;
+	}
+	p = r->priv;
+	if (p->queued) {
+		*upload_size = 0;	/* draining after an early answer */
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (r->body_len + n > http_conf.body_limit) {
+			p->too_large = 1;
+			free(r->body);
+			r->body = NULL;
+			r->body_len = 0;
+			return http_too_large(r);
+		}
+		if (r->body_len + n + 1 > p->body_cap) {
+			size_t cap = p->body_cap ? p->body_cap : 1024;
+			char *nb;
+
+			while (cap < r->body_len + n + 1)
+				cap *= 2;
+			if ((nb = realloc(r->body, cap)) == NULL)
+				return MHD_NO;
+			r->body = nb;
+			p->body_cap = cap;
+		}
+		memcpy(r->body + r->body_len, upload, n);
+		r->body_len += n;
+		r->body[r->body_len] = '\0';
+		return MHD_YES;
+	}
+
+	log_set_request_id(r->request_id);
+	if ((m = http_method_of(method)) == 0) {
+		http_problem(r, 501, "not-implemented", "Not Implemented",
+		    "method %s is not supported", method);
+	} else
+		http_dispatch(r, m);
+	log_set_request_id(NULL);
+	return http_queue(r);
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *r = *con_cls;
+	struct http_req_priv *p;
+	long dur_us;
+
+	if (r == NULL)
+		return;
+	p = r->priv;
+	dur_us = http_now_us() - p->start_us;
+	metrics_observe(r->route_idx, p->status, dur_us);
+	log_set_request_id(r->request_id);
+	log_fields(LOG_LVL_INFO, "request", json_pack("{s:s, s:s, s:s, s:i, "
+	    "s:f}", "method", p->method, "route", r->route ? r->route->pattern : "-", "path", r->path,
+	    "status", p->status, "duration_ms", dur_us / 1000.0));
+	log_set_request_id(NULL);
+	http_req_free(r);
+	*con_cls = NULL;
+}
+
+static void
+http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	log_warnx("microhttpd: %s", buf);
+}
+
+/* Parse "host:port" or "[v6]:port" into a socket address. */
+static int
+http_parse_listen(const char *listen, struct sockaddr_storage *ss,
+    char *err, size_t errlen)
+{
+	char host[256];
+	const char *colon, *h = listen;
+	struct addrinfo hints, *ai = NULL;
+	size_t hl;
+	int e;
+
+	colon = strrchr(listen, ':');
+	if (colon == NULL || colon[1] == '\0') {
+		snprintf(err, errlen, "COHORTD_LISTEN: \"%s\" is not host:port",
+		    listen);
+		return CD_ERR_CONFIG;
+	}
+	hl = (size_t)(colon - listen);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(host)) {
+		snprintf(err, errlen, "COHORTD_LISTEN: \"%s\" has no host",
+		    listen);
+		return CD_ERR_CONFIG;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((e = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "COHORTD_LISTEN: \"%s\": %s", listen,
+		    gai_strerror(e));
+		return CD_ERR_CONFIG;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+int
+http_start(const struct http_config *conf, int *port, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
+	const union MHD_DaemonInfo *info;
+	unsigned int flags;
+	int rc;
+
+	http_conf = *conf;
+	if ((rc = http_parse_listen(conf->listen, &ss, err, errlen)) != 0)
+		return rc;
+	if ((rc = metrics_init(conf->nroutes)) != 0)
+		return rc;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->connection_timeout_s,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024U,
+	    MHD_OPTION_END);
+	if (http_daemon == NULL) {
+		snprintf(err, errlen, "COHORTD_LISTEN: cannot listen on %s "
+		    "(address in use or not available?)", conf->listen);
+		return CD_ERR_CONFIG;
+	}
+	info = MHD_get_daemon_info(http_daemon, MHD_DAEMON_INFO_LISTEN_FD);
+	*port = 0;
+	if (info != NULL && getsockname(info->listen_fd,
+	    (struct sockaddr *)&bound, &blen) == 0)
+		*port = ntohs(bound.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&bound)->sin6_port :
+		    ((struct sockaddr_in *)&bound)->sin_port);
+	return 0;
+}
+
+void
+http_quiesce(void)
+{
+	MHD_socket fd;
+
+	if (http_daemon == NULL)
+		return;
+	fd = MHD_quiesce_daemon(http_daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+int
+http_inflight(void)
+{
+	return atomic_load(&http_inflight_n);
+}
+
+void
+http_stop(void)
+{
+	if (http_daemon != NULL)
+		MHD_stop_daemon(http_daemon);
+	http_daemon = NULL;
+}

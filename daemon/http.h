@@ -1,0 +1,138 @@
+/*
+ * http.h - cohortd's HTTP layer over libmicrohttpd: the route table type,
+ * the request a handler sees, and the helpers handlers render with.
+ *
+ * Handlers are thin: parse and validate, call the module, render.  The
+ * layer does everything around them: routing (404/405), authentication
+ * and role checks (401/403), content type (415), body limit (413), JSON
+ * parsing (400), one database transaction per request (committed when the
+ * handler answered below 400, rolled back otherwise), the request id, the
+ * log line and the metrics.
+ */
+#ifndef COHORTD_HTTP_H
+#define COHORTD_HTTP_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct db_pool;
+struct db_conn;
+
+enum http_method {
+	HTTP_GET	= 0x01,
+	HTTP_POST	= 0x02,
+	HTTP_PUT	= 0x04,
+	HTTP_PATCH	= 0x08,
+	HTTP_DELETE	= 0x10,
+};
+
+/* Roles, as a route's set of allowed callers. */
+#define ROLE_ANON	0x01	/* no credentials needed */
+#define ROLE_PLATFORM	0x02	/* the platform administrator */
+#define ROLE_ADMIN	0x04	/* a tenant administrator */
+#define ROLE_INSTRUCTOR	0x08
+#define ROLE_LEARNER	0x10
+#define ROLE_TENANT	(ROLE_ADMIN | ROLE_INSTRUCTOR | ROLE_LEARNER)
+
+/* Route flags. */
+#define ROUTE_JSON	0x01	/* takes a JSON body */
+#define ROUTE_CSV	0x02	/* also takes text/csv */
+#define ROUTE_NO_TX	0x04	/* needs no database transaction */
+
+#define HTTP_MAX_PARAMS	4
+
+struct http_req;
+typedef int (*http_handler)(struct http_req *r);
+
+struct route {
+	int		 method;
+	const char	*pattern;	/* "/v1/users/{id}" */
+	unsigned	 roles;
+	unsigned	 flags;
+	http_handler	 handler;
+};
+
+/* Who is calling, once authenticated. */
+struct principal {
+	int	 role;			/* one ROLE_ bit; 0 = anonymous */
+	char	 tenant_id[40];		/* "" for the platform admin */
+	char	 user_id[40];
+	char	 token_id[40];
+};
+
+struct http_req {
+	int			 method;
+	const char		*path;
+	const struct route	*route;
+	int			 route_idx;	/* -1: no route */
+	char			 request_id[72];
+	const char		*params[HTTP_MAX_PARAMS];
+	char			*body;		/* NUL-terminated */
+	size_t			 body_len;
+	json_t			*json;		/* parsed body, if JSON */
+	struct principal	 who;
+	struct db_conn		*db;		/* open transaction, or NULL */
+	/* private to http.c */
+	struct http_req_priv	*priv;
+};
+
+/*
+ * Authentication hook: fill r->who from the request's credentials.
+ * Return 0, or CD_ERR_DENIED when credentials are missing or wrong (401).
+ */
+typedef int (*http_auth_fn)(struct http_req *r);
+
+struct http_config {
+	const char		*listen;	/* "host:port" */
+	int			 threads;
+	int			 max_connections;
+	int			 connection_timeout_s;
+	size_t			 body_limit;
+	int			 db_acquire_timeout_ms;
+	const struct route	*routes;
+	size_t			 nroutes;
+	struct db_pool		*pool;		/* may be NULL (no database) */
+	http_auth_fn		 authenticate;
+};
+
+/* Start listening; *port receives the bound port.  0 or CD_ERR_*. */
+int		 http_start(const struct http_config *conf, int *port,
+		    char *err, size_t errlen);
+/* Stop accepting new connections; in-flight requests go on. */
+void		 http_quiesce(void);
+/* Requests being processed now. */
+int		 http_inflight(void);
+/* Close every connection and stop the threads. */
+void		 http_stop(void);
+
+/* Request accessors. */
+const char	*http_header(struct http_req *r, const char *name);
+const char	*http_query(struct http_req *r, const char *name);
+
+/*
+ * Open the request's transaction (tenant from r->who) if it has none.
+ * Handlers of ROUTE_NO_TX routes that want the database call this too.
+ */
+int		 http_tx(struct http_req *r);
+
+/* Responses: each replaces any earlier one; json and buf are taken. */
+int		 http_json(struct http_req *r, int status, json_t *body);
+int		 http_body(struct http_req *r, int status, const char *ctype,
+		    char *buf, size_t len);
+int		 http_problem(struct http_req *r, int status, const char *type,
+		    const char *title, const char *fmt, ...)
+		    __attribute__((format(printf, 5, 6)));
+/* A problem with extra members (e.g. "errors"); ext is taken. */
+int		 http_problem_ext(struct http_req *r, int status,
+		    const char *type, const char *title, const char *detail,
+		    json_t *ext);
+/* Map a CD_ERR_* from a module to a generic problem. */
+int		 http_fail(struct http_req *r, int err);
+void		 http_add_header(struct http_req *r, const char *name,
+		    const char *value);
+
+/* Pool statistics and route table, for /metrics. */
+struct db_pool	*http_pool(void);
+const struct route *http_routes(size_t *n);
+
+#endif

@@ -1,0 +1,221 @@
+/*
+ * main.c - cohortd, the daemon.
+ *
+ * Theory of operation.  One process serves the API.  At startup it reads
+ * the configuration table (cfg.c), finds its database (the configured URL,
+ * or a private PostgreSQL cluster it starts as its own child, pgembed.c),
+ * applies pending migrations under an advisory lock (migrate.c), opens the
+ * connection pool (db.c), makes sure a platform admin token exists
+ * (auth.c) and starts libmicrohttpd's thread pool (http.c).  From then on
+ * the main thread does nothing but wait for signals:
+ *
+ *   SIGTERM, SIGINT   stop accepting, let in-flight requests finish (up to
+ *                     COHORTD_SHUTDOWN_GRACE), close the pool, stop the
+ *                     embedded cluster, exit 0.  A second one exits at
+ *                     once (the cluster then gets SIGQUIT from the kernel
+ *                     through its parent-death signal).
+ *   SIGCHLD           if the embedded postgres died, shut down with exit 1:
+ *                     a supervisor restarts us and pgembed recovers.
+ *
+ * All signals are blocked before any thread starts, so only this thread
+ * ever sees them; HTTP threads never get interrupted system calls.
+ */
+#include <sys/wait.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "../api/api.h"
+#include "auth.h"
+#include "boot.h"
+#include "cfg.h"
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "pgembed.h"
+
+#include "config.h"
+
+extern char **environ;
+
+static const char usage[] =
+    "usage: cohortd [--setting=value]...\n"
+    "       cohortd --help | --version";
+
+static void
+on_second_signal(int sig)
+{
+	/* Async-signal-safe: write(2) and _exit(2) only. */
+	static const char msg[] = "{\"level\":\"warn\",\"msg\":\"second signal, "
+	    "exiting now\"}\n";
+
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(128 + sig);
+}
+
+/* Reap children; returns non-zero if the embedded postgres was one. */
+static int
+reap_children(struct pgembed *pg)
+{
+	int status, pg_died = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pg != NULL && pid == pgembed_pid(pg)) {
+			log_warnx("embedded postgres exited unexpectedly "
+			    "(status %d)", status);
+			pgembed_forget(pg);
+			pg_died = 1;
+		}
+	}
+	return pg_died;
+}
+
+static void
+wait_inflight(int grace_ms)
+{
+	struct timespec ts = { 0, 20 * 1000000L };
+	int waited = 0;
+
+	while (http_inflight() > 0 && waited < grace_ms) {
+		nanosleep(&ts, NULL);
+		waited += 20;
+	}
+	if (http_inflight() > 0)
+		log_warnx("%d request(s) still running after %d ms; closing",
+		    http_inflight(), grace_ms);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pgembed *pg = NULL;
+	struct db_pool *pool = NULL;
+	struct http_config hc;
+	struct sigaction sa;
+	sigset_t set;
+	const char *conninfo;
+	char err[1024] = "";
+	int argi, rc, port, applied, latest, status = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			cfg_print_help(stdout, usage);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("cohortd %s\n", PACKAGE_VERSION);
+			return 0;
+		}
+		if (strcmp(argv[i], "--config-markdown") == 0) {
+			cfg_print_markdown(stdout);
+			return 0;
+		}
+	}
+	log_init("cohortd", LOG_LVL_INFO);
+	if (sodium_init() < 0)
+		fatalx("libsodium failed to initialize");
+	if (cfg_load(argc, argv, environ, &argi, err, sizeof(err)) != 0)
+		fatalx("configuration: %s", err);
+	if (argi < argc)
+		fatalx("configuration: unexpected argument \"%s\"", argv[argi]);
+	log_set_level(cfg.log_level);
+
+	/* Before any thread exists: only the main thread takes signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (boot_database(0, &pg, &conninfo, err, sizeof(err)) != 0)
+		fatalx("database: %s", err);
+	if ((rc = boot_migrate(conninfo, &applied, &latest, err,
+	    sizeof(err))) != 0) {
+		pgembed_close(pg, 10000);
+		fatalx("migrations: %s", err);
+	}
+	api_system_set_expected_schema(latest);
+
+	auth_init();
+	api_init();
+	if (db_pool_new(conninfo, cfg_db_pool_size(), &pool, err,
+	    sizeof(err)) != 0) {
+		pgembed_close(pg, 10000);
+		fatalx("database: %s", err);
+	}
+	err[0] = '\0';
+	if (auth_bootstrap_admin(pool, cfg.state_dir, cfg.admin_token, err,
+	    sizeof(err)) != 0) {
+		db_pool_free(pool);
+		pgembed_close(pg, 10000);
+		fatalx("%s", err);
+	}
+
+	memset(&hc, 0, sizeof(hc));
+	hc.listen = cfg.listen;
+	hc.threads = cfg_http_threads();
+	hc.max_connections = cfg.max_connections;
+	hc.connection_timeout_s = cfg.connection_timeout_s;
+	hc.body_limit = (size_t)cfg.body_limit;
+	hc.db_acquire_timeout_ms = cfg.db_acquire_timeout_ms;
+	hc.routes = api_routes;
+	hc.nroutes = api_nroutes;
+	hc.pool = pool;
+	hc.authenticate = auth_authenticate;
+	if (http_start(&hc, &port, err, sizeof(err)) != 0) {
+		db_pool_free(pool);
+		pgembed_close(pg, 10000);
+		fatalx("%s", err);
+	}
+	log_fields(LOG_LVL_INFO, "listening", json_pack("{s:s, s:i, s:i, s:s}",
+	    "listen", cfg.listen, "port", port, "http_threads", hc.threads,
+	    "database", pg ? "embedded" : "external"));
+
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+
+		if (sig == -1)
+			continue;
+		if (sig == SIGCHLD) {
+			if (reap_children(pg)) {
+				status = 1;
+				break;
+			}
+			continue;
+		}
+		if (sig == SIGHUP)
+			continue;	/* nothing to reload yet */
+		log_info("signal %d: shutting down", sig);
+		break;
+	}
+
+	/* From here on a second SIGTERM/SIGINT ends the process at once. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_second_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+
+	http_quiesce();
+	wait_inflight(cfg.shutdown_grace_ms);
+	http_stop();
+	db_pool_free(pool);
+	pgembed_close(pg, 30000);
+	log_info("stopped");
+	cfg_clear();
+	return status;
+}
