@@ -23,7 +23,51 @@ int	api_readyz(struct http_req *r);
 int	api_metrics(struct http_req *r);
 int	api_openapi(struct http_req *r);
 
+/* tenants.c */
+struct db_conn;
+#include <libpq-fe.h>
+/*
+ * Create a tenant and its first administrator (password already hashed)
+ * in c's transaction, which is left scoped to the new tenant.  The caller
+ * PQclears *tenant and *admin.  CD_ERR_CONFLICT: the slug is taken.
+ */
+int	api_tenant_insert(struct db_conn *c, const char *slug,
+	    const char *name, const char *email, const char *admin_name,
+	    const char *hash, PGresult **tenant, PGresult **admin);
+int	api_tenant_create(struct http_req *r);
+int	api_tenant_list(struct http_req *r);
+int	api_tenant_get(struct http_req *r);
+int	api_tenant_update(struct http_req *r);
+
+/* users.c */
+int	api_user_create(struct http_req *r);
+int	api_user_list(struct http_req *r);
+int	api_user_get(struct http_req *r);
+int	api_user_update(struct http_req *r);
+int	api_user_delete(struct http_req *r);
+int	api_me(struct http_req *r);
+
+/* session.c */
+int	api_login(struct http_req *r);
+int	api_logout(struct http_req *r);
+
+/* apikeys.c */
+PGresult *api_apikey_insert(struct db_conn *c, const char *name,
+	    const char *role, const char *created_by, char *token_out);
+int	api_apikey_create(struct http_req *r);
+int	api_apikey_list(struct http_req *r);
+int	api_apikey_delete(struct http_req *r);
+
+/* audit.c: the HTTP layer's audit hook and the log's reader */
+int	api_audit_record(struct http_req *r);
+int	api_audit_list(struct http_req *r);
+
 /* Register the statements of every API module with db. */
 void	api_init(void);
+void	api_tenants_init(void);
+void	api_users_init(void);
+void	api_session_init(void);
+void	api_apikeys_init(void);
+void	api_audit_init(void);
 
 #endif

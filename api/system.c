@@ -28,6 +28,11 @@ void
 api_init(void)
 {
 	db_register(system_stmts, sizeof(system_stmts) / sizeof(*system_stmts));
+	api_tenants_init();
+	api_users_init();
+	api_session_init();
+	api_apikeys_init();
+	api_audit_init();
 }
 
 int

@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -23,9 +26,12 @@ static const struct db_stmt auth_stmts[] = {
 	  "WHERE revoked_at IS NULL" },
 	{ "auth_platform_insert", "INSERT INTO platform_tokens (token_hash) "
 	  "VALUES (decode($1, 'hex'))" },
-	{ "auth_platform_lookup", "SELECT id, encode(token_hash, 'hex') "
-	  "FROM platform_tokens WHERE token_hash = decode($1, 'hex') "
-	  "AND revoked_at IS NULL" },
+	{ "auth_platform_rotate", "UPDATE platform_tokens SET revoked_at = now() "
+	  "WHERE revoked_at IS NULL" },
+	/* One round trip: resolve the token, scope the transaction to it. */
+	{ "auth_resolve", "SELECT scope, tenant_id, user_id, role, "
+	  "credential_id, encode(token_hash, 'hex') FROM "
+	  "auth_resolve(decode($1, 'hex'))" },
 };
 
 void
@@ -160,6 +166,20 @@ auth_bearer(struct http_req *r)
 	return strlen(h) >= 16 && strlen(h) <= 256 ? h : NULL;
 }
 
+static int
+auth_role_bit(const char *role)
+{
+	if (strcmp(role, "platform") == 0)
+		return ROLE_PLATFORM;
+	if (strcmp(role, "admin") == 0)
+		return ROLE_ADMIN;
+	if (strcmp(role, "instructor") == 0)
+		return ROLE_INSTRUCTOR;
+	if (strcmp(role, "learner") == 0)
+		return ROLE_LEARNER;
+	return 0;
+}
+
 int
 auth_authenticate(struct http_req *r)
 {
@@ -174,18 +194,118 @@ auth_authenticate(struct http_req *r)
 	auth_token_hash_hex(token, hex);
 	if ((rc = http_tx(r)) != 0)
 		return rc;
-	if ((res = db_exec(r->db, "auth_platform_lookup", 1, params)) == NULL)
+	if ((res = db_exec(r->db, "auth_resolve", 1, params)) == NULL)
 		return CD_ERR_DATABASE;
 	rc = CD_ERR_DENIED;
 	/* The index found it by hash; confirm without a timing signal. */
-	if (PQntuples(res) == 1 && sodium_memcmp(PQgetvalue(res, 0, 1), hex,
-	    sizeof(hex) - 1) == 0) {
-		r->who.role = ROLE_PLATFORM;
-		r->who.tenant_id[0] = '\0';
+	if (PQntuples(res) == 1 && strlen(PQgetvalue(res, 0, 5)) == sizeof(hex)
+	    - 1 && sodium_memcmp(PQgetvalue(res, 0, 5), hex, sizeof(hex) - 1)
+	    == 0) {
+		memset(&r->who, 0, sizeof(r->who));
+		r->who.role = auth_role_bit(PQgetvalue(res, 0, 3));
+		snprintf(r->who.tenant_id, sizeof(r->who.tenant_id), "%s",
+		    PQgetvalue(res, 0, 1));
+		snprintf(r->who.user_id, sizeof(r->who.user_id), "%s",
+		    PQgetvalue(res, 0, 2));
 		snprintf(r->who.token_id, sizeof(r->who.token_id), "%s",
-		    PQgetvalue(res, 0, 0));
-		rc = 0;
+		    PQgetvalue(res, 0, 4));
+		r->who.is_key = !PQgetisnull(res, 0, 4) &&
+		    PQgetisnull(res, 0, 2) && r->who.role != ROLE_PLATFORM;
+		rc = r->who.role != 0 ? 0 : CD_ERR_DENIED;
 	}
 	PQclear(res);
 	return rc;
+}
+
+int
+auth_rotate_admin(struct db_conn *c, char *token_out)
+{
+	char hex[AUTH_HASH_LEN * 2 + 1];
+	const char *params[1] = { hex };
+	PGresult *r;
+
+	auth_token_new(token_out);
+	auth_token_hash_hex(token_out, hex);
+	if ((r = db_exec(c, "auth_platform_rotate", 0, NULL)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(r);
+	if ((r = db_exec(c, "auth_platform_insert", 1, params)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(r);
+	return 0;
+}
+
+/* ---- passwords -------------------------------------------------------- */
+
+/*
+ * Argon2id at libsodium's "interactive" cost: 64 MiB and 2 passes each.
+ * At most auth_hash_slots run at once, so a login flood costs at most
+ * slots x 64 MiB; the rest wait (bounded) and then get 503.
+ */
+static sem_t auth_hash_sem;
+static int auth_hash_ready;
+
+void
+auth_password_init(int slots)
+{
+	if (sem_init(&auth_hash_sem, 0, (unsigned)(slots > 0 ? slots : 1)) == 0)
+		auth_hash_ready = 1;
+}
+
+static int
+auth_hash_enter(void)
+{
+	struct timespec ts;
+
+	if (!auth_hash_ready)
+		auth_password_init(2);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	while (sem_timedwait(&auth_hash_sem, &ts) == -1)
+		if (errno != EINTR)
+			return CD_ERR_UNAVAILABLE;
+	return 0;
+}
+
+int
+auth_password_hash(const char *password, char *out)
+{
+	int rc;
+
+	if ((rc = auth_hash_enter()) != 0)
+		return rc;
+	rc = crypto_pwhash_str(out, password, strlen(password),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : CD_ERR_NOMEM;
+	sem_post(&auth_hash_sem);
+	return rc;
+}
+
+/* Verified against when there is no such user: the same work either way. */
+static char auth_dummy[crypto_pwhash_STRBYTES];
+static pthread_once_t auth_dummy_once = PTHREAD_ONCE_INIT;
+
+static void
+auth_dummy_init(void)
+{
+	static const char pw[] = "no such user, no such password";
+
+	if (crypto_pwhash_str(auth_dummy, pw, sizeof(pw) - 1,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		fatalx("cannot compute the dummy password hash");
+}
+
+int
+auth_password_verify(const char *stored, const char *password)
+{
+	int rc, ok;
+
+	pthread_once(&auth_dummy_once, auth_dummy_init);
+	if ((rc = auth_hash_enter()) != 0)
+		return rc;
+	ok = crypto_pwhash_str_verify(stored ? stored : auth_dummy, password,
+	    strlen(password)) == 0;
+	sem_post(&auth_hash_sem);
+	return ok && stored != NULL ? 0 : CD_ERR_DENIED;
 }

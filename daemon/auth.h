@@ -16,6 +16,7 @@
 
 struct http_req;
 struct db_pool;
+struct db_conn;
 
 /* Fill out (AUTH_TOKEN_LEN + 1 bytes) with a fresh random token. */
 void	 auth_token_new(char *out);
@@ -31,6 +32,24 @@ void	 auth_token_hash_hex(const char *token, char *out);
  */
 int	 auth_bootstrap_admin(struct db_pool *pool, const char *state_dir,
 	    const char *configured, char *err, size_t errlen);
+
+/*
+ * Revoke every platform admin token and issue a new one into token_out
+ * (AUTH_TOKEN_LEN + 1 bytes), inside c's open transaction.
+ */
+int	 auth_rotate_admin(struct db_conn *c, char *token_out);
+
+/*
+ * Passwords: Argon2id through libsodium, with at most slots hashes at
+ * once (auth_password_init; default 2).  Hash writes
+ * crypto_pwhash_STRBYTES bytes.  Verify returns 0 on a match and
+ * CD_ERR_DENIED otherwise, doing the same work when stored is NULL (no
+ * such user).  Both may return CD_ERR_UNAVAILABLE when every slot stays
+ * busy for 10 s.
+ */
+void	 auth_password_init(int slots);
+int	 auth_password_hash(const char *password, char *out);
+int	 auth_password_verify(const char *stored, const char *password);
 
 /* http_auth_fn: resolve the request's bearer token into r->who. */
 int	 auth_authenticate(struct http_req *r);

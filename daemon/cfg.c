@@ -57,6 +57,8 @@ static const struct cfg_entry cfg_table[] = {
 	  OFF(db_acquire_timeout_ms), "milliseconds a request waits for a database connection before 503" },
 	{ "shutdown_grace", "COHORTD_SHUTDOWN_GRACE", CFG_INT, "10000", 0, 600000,
 	  OFF(shutdown_grace_ms), "milliseconds in-flight requests get to finish on SIGTERM" },
+	{ "session_ttl", "COHORTD_SESSION_TTL", CFG_INT, "43200", 60, 2592000,
+	  OFF(session_ttl_s), "seconds a login session lasts" },
 	{ "pg_bindir", "COHORTD_PG_BINDIR", CFG_STRING, "", 0, 0,
 	  OFF(pg_bindir), "PostgreSQL server binaries for the embedded cluster; empty = pg_config --bindir" },
 	{ "pg_user", "COHORTD_PG_USER", CFG_STRING, "postgres", 0, 0,

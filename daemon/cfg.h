@@ -26,6 +26,7 @@ struct cfg {
 	int	 db_pool_size;		/* 0 = derived from threads */
 	int	 db_acquire_timeout_ms;
 	int	 shutdown_grace_ms;
+	int	 session_ttl_s;		/* login sessions last this long */
 	char	*pg_bindir;		/* "" = pg_config --bindir, then search */
 	char	*pg_user;		/* embedded postgres runs as this when root */
 	char	*migrations_dir;	/* "" = migrations built into the binary */

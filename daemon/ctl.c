@@ -5,14 +5,19 @@
  * URL, or the embedded cluster: attached to if cohortd runs, started and
  * stopped around the command if not), does one thing and exits.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
+#include "../api/api.h"
+#include "auth.h"
 #include "boot.h"
+#include "db.h"
 #include "cfg.h"
 #include "err.h"
 #include "log.h"
@@ -25,8 +30,175 @@ extern char **environ;
 static const char usage[] =
     "usage: cohortctl [--setting=value]... COMMAND [ARG]...\n"
     "commands:\n"
-    "  migrate     apply pending database migrations\n"
-    "  version     print the version and the built-in schema version";
+    "  migrate                                  apply pending migrations\n"
+    "  version                                  print the version\n"
+    "  tenant create SLUG NAME EMAIL ADMIN_NAME create a tenant and its admin;\n"
+    "                                           the password is read from\n"
+    "                                           standard input, or generated\n"
+    "  apikey create TENANT_SLUG NAME ROLE      print a new API key\n"
+    "  admin-token rotate                       revoke the platform admin\n"
+    "                                           token, print a new one";
+
+/* An open database: embedded cluster (if any), migrated, pool of one. */
+struct ctl_db {
+	struct pgembed	*pg;
+	struct db_pool	*pool;
+	struct db_conn	*c;
+};
+
+static int
+ctl_open(struct ctl_db *d)
+{
+	const char *conninfo;
+	char err[1024];
+	int applied, latest;
+
+	memset(d, 0, sizeof(*d));
+	if (boot_database(1, &d->pg, &conninfo, err, sizeof(err)) != 0 ||
+	    boot_migrate(conninfo, &applied, &latest, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cohortctl: %s\n", err);
+		pgembed_close(d->pg, 30000);
+		return -1;
+	}
+	auth_init();
+	api_init();
+	if (db_pool_new(conninfo, 1, &d->pool, err, sizeof(err)) != 0 ||
+	    db_acquire(d->pool, 10000, &d->c) != 0 ||
+	    db_begin_platform(d->c) != 0) {
+		fprintf(stderr, "cohortctl: database: %s\n", err);
+		db_release(d->c);
+		db_pool_free(d->pool);
+		pgembed_close(d->pg, 30000);
+		return -1;
+	}
+	return 0;
+}
+
+/* Commit (ok != 0) or roll back, and close everything. */
+static int
+ctl_close(struct ctl_db *d, int ok)
+{
+	int rc = 0;
+
+	if (ok && db_commit(d->c) != 0) {
+		fprintf(stderr, "cohortctl: commit failed\n");
+		rc = 1;
+	}
+	db_release(d->c);
+	db_pool_free(d->pool);
+	pgembed_close(d->pg, 30000);
+	return ok ? rc : 1;
+}
+
+static int
+cmd_tenant(int argc, char **argv)
+{
+	char pw[1100], hash[crypto_pwhash_STRBYTES];
+	struct ctl_db d;
+	PGresult *t = NULL, *u = NULL;
+	int generated = 0, rc;
+
+	if (argc != 6 || strcmp(argv[1], "create") != 0) {
+		fprintf(stderr, "usage: cohortctl tenant create SLUG NAME EMAIL "
+		    "ADMIN_NAME\n");
+		return 2;
+	}
+	if (!isatty(STDIN_FILENO) && fgets(pw, sizeof(pw), stdin) != NULL) {
+		pw[strcspn(pw, "\r\n")] = '\0';
+	} else {
+		auth_token_new(pw);	/* 43 random characters */
+		generated = 1;
+	}
+	if (strlen(pw) < 10) {
+		fprintf(stderr, "cohortctl: the password needs 10 characters\n");
+		return 2;
+	}
+	if (ctl_open(&d) != 0)
+		return 1;
+	if (auth_password_hash(pw, hash) != 0) {
+		sodium_memzero(pw, sizeof(pw));
+		return ctl_close(&d, 0);
+	}
+	rc = api_tenant_insert(d.c, argv[2], argv[3], argv[4], argv[5], hash,
+	    &t, &u);
+	if (rc == 0) {
+		printf("tenant %s (%s)\nadmin %s <%s>\n", argv[2],
+		    PQgetvalue(t, 0, 0), PQgetvalue(u, 0, 0), argv[4]);
+		if (generated)
+			printf("password %s\n", pw);
+	} else
+		fprintf(stderr, "cohortctl: tenant create: %s\n",
+		    rc == CD_ERR_CONFLICT ? "the slug is taken" :
+		    "rejected by the database (see the log)");
+	sodium_memzero(pw, sizeof(pw));
+	PQclear(t);
+	PQclear(u);
+	return ctl_close(&d, rc == 0);
+}
+
+static int
+cmd_apikey(int argc, char **argv)
+{
+	char token[AUTH_TOKEN_LEN + 1];
+	struct ctl_db d;
+	PGresult *t = NULL, *k = NULL;
+	const char *p[1];
+	int ok = 0;
+
+	if (argc != 5 || strcmp(argv[1], "create") != 0 ||
+	    (strcmp(argv[4], "admin") && strcmp(argv[4], "instructor") &&
+	    strcmp(argv[4], "learner"))) {
+		fprintf(stderr, "usage: cohortctl apikey create TENANT_SLUG NAME "
+		    "admin|instructor|learner\n");
+		return 2;
+	}
+	if (ctl_open(&d) != 0)
+		return 1;
+	p[0] = argv[2];
+	if ((t = db_exec(d.c, "tenant_by_slug", 1, p)) == NULL ||
+	    PQntuples(t) != 1)
+		fprintf(stderr, "cohortctl: no tenant \"%s\"\n", argv[2]);
+	else if (db_set_tenant(d.c, PQgetvalue(t, 0, 0)) == 0 &&
+	    (k = api_apikey_insert(d.c, argv[3], argv[4], NULL, token)) != NULL) {
+		printf("%s\n", token);
+		ok = 1;
+	}
+	sodium_memzero(token, sizeof(token));
+	PQclear(t);
+	PQclear(k);
+	return ctl_close(&d, ok);
+}
+
+static int
+cmd_admin_token(int argc, char **argv)
+{
+	char token[AUTH_TOKEN_LEN + 1], path[4096];
+	struct ctl_db d;
+	FILE *f;
+	int fd, ok;
+
+	if (argc != 2 || strcmp(argv[1], "rotate") != 0) {
+		fprintf(stderr, "usage: cohortctl admin-token rotate\n");
+		return 2;
+	}
+	if (ctl_open(&d) != 0)
+		return 1;
+	ok = auth_rotate_admin(d.c, token) == 0;
+	if (ok) {
+		/* Keep <state>/admin-token current for whoever reads it. */
+		snprintf(path, sizeof(path), "%s/admin-token", cfg.state_dir);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1 && (f = fdopen(fd, "w")) != NULL) {
+			fprintf(f, "%s\n", token);
+			fclose(f);
+		} else if (fd != -1)
+			close(fd);
+		printf("%s\n", token);
+	}
+	sodium_memzero(token, sizeof(token));
+	return ctl_close(&d, ok);
+}
 
 static int
 cmd_migrate(int argc, char **argv)
@@ -63,6 +235,9 @@ static const struct {
 } commands[] = {
 	{ "migrate", cmd_migrate },
 	{ "version", cmd_version },
+	{ "tenant", cmd_tenant },
+	{ "apikey", cmd_apikey },
+	{ "admin-token", cmd_admin_token },
 };
 
 int

@@ -48,6 +48,8 @@ static const struct db_stmt db_core_stmts[] = {
 	/* is_local = true: the setting dies with the transaction. */
 	{ "db_set_tenant",
 	  "SELECT set_config('cohortd.tenant_id', $1, true)" },
+	{ "db_set_platform",
+	  "SELECT set_config('cohortd.scope', 'platform', true)" },
 };
 
 void
@@ -101,7 +103,7 @@ db_connect(const char *conninfo, PGconn **out, char *err, size_t errlen)
 	 */
 	r = PQexec(pg, "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE "
 	    "rolname = 'cohortd_app') THEN SET ROLE cohortd_app; END IF; END $$;"
-	    "SET application_name = 'cohortd'");
+	    "SET application_name = 'cohortd'; SET timezone = 'UTC'");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		snprintf(err, errlen, "session setup: %s",
 		    PQresultErrorMessage(r));
@@ -309,21 +311,45 @@ db_simple(struct db_conn *c, const char *stmt)
 }
 
 int
-db_begin(struct db_conn *c, const char *tenant_id)
+db_set_tenant(struct db_conn *c, const char *tenant_id)
+{
+	const char *p[1] = { tenant_id };
+	PGresult *r;
+
+	if ((r = db_exec(c, "db_set_tenant", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(r);
+	return 0;
+}
+
+int
+db_begin_platform(struct db_conn *c)
 {
 	PGresult *r;
 
+	if (db_begin(c, NULL) != 0)
+		return CD_ERR_DATABASE;
+	if ((r = db_exec(c, "db_set_platform", 0, NULL)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(r);
+	return 0;
+}
+
+int
+db_begin(struct db_conn *c, const char *tenant_id)
+{
 	if (db_simple(c, "db_begin") != 0)
 		return CD_ERR_DATABASE;
 	c->in_tx = 1;
-	if (tenant_id != NULL) {
-		const char *p[1] = { tenant_id };
-
-		if ((r = db_exec(c, "db_set_tenant", 1, p)) == NULL)
-			return CD_ERR_DATABASE;
-		PQclear(r);
-	}
+	if (tenant_id != NULL)
+		return db_set_tenant(c, tenant_id);
 	return 0;
+}
+
+int
+db_in_tx(const struct db_conn *c)
+{
+	return c->in_tx;
 }
 
 int

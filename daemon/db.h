@@ -61,7 +61,14 @@ PGresult	*db_exec(struct db_conn *c, const char *stmt, int nparams,
  */
 int		 db_begin(struct db_conn *c, const char *tenant_id);
 int		 db_commit(struct db_conn *c);
+/* A transaction in the platform administrator's scope (cohortctl). */
+int		 db_begin_platform(struct db_conn *c);
 int		 db_rollback(struct db_conn *c);
+
+/* Is a transaction open on c? */
+int		 db_in_tx(const struct db_conn *c);
+/* Scope c's open transaction to another tenant (platform actions). */
+int		 db_set_tenant(struct db_conn *c, const char *tenant_id);
 
 /* SQLSTATE of the last failed statement on c ("" if none). */
 const char	*db_error_sqlstate(const struct db_conn *c);

@@ -29,6 +29,7 @@
 #include "db.h"
 #include "err.h"
 #include "http.h"
+#include "idem.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -239,6 +240,25 @@ http_query(struct http_req *r, const char *name)
 	    MHD_GET_ARGUMENT_KIND, name);
 }
 
+void
+http_client_addr(struct http_req *r, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	out[0] = '\0';
+	ci = MHD_get_connection_info(r->priv->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    out, (socklen_t)len);
+}
+
 struct db_pool *
 http_pool(void)
 {
@@ -257,19 +277,82 @@ http_tx(struct http_req *r)
 {
 	int rc;
 
-	if (r->db != NULL)
+	if (r->db != NULL && db_in_tx(r->db))
 		return 0;
-	if (http_conf.pool == NULL)
-		return CD_ERR_UNAVAILABLE;
-	if ((rc = db_acquire(http_conf.pool, http_conf.db_acquire_timeout_ms,
-	    &r->db)) != 0)
-		return rc;
+	if (r->db == NULL) {
+		if (http_conf.pool == NULL)
+			return CD_ERR_UNAVAILABLE;
+		if ((rc = db_acquire(http_conf.pool,
+		    http_conf.db_acquire_timeout_ms, &r->db)) != 0)
+			return rc;
+	}
 	if ((rc = db_begin(r->db, r->who.tenant_id[0] ? r->who.tenant_id :
 	    NULL)) != 0) {
 		db_release(r->db);
 		r->db = NULL;
 	}
 	return rc;
+}
+
+struct http_link {
+	FILE		*fp;
+	const char	*skip;
+	int		 n;
+};
+
+static void
+http_urlencode(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c) != NULL)
+			fputc(c, fp);
+		else
+			fprintf(fp, "%%%02X", c);
+	}
+}
+
+static enum MHD_Result
+http_link_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct http_link *l = cls;
+
+	if (strcmp(key, l->skip) == 0)
+		return MHD_YES;
+	fputc(l->n++ ? '&' : '?', l->fp);
+	http_urlencode(l->fp, key);
+	if (value != NULL) {
+		fputc('=', l->fp);
+		http_urlencode(l->fp, value);
+	}
+	return MHD_YES;
+}
+
+void
+http_next_link(struct http_req *r, const char *name, const char *value,
+    char *out, size_t len)
+{
+	struct http_link l = { NULL, name, 0 };
+	char *buf = NULL;
+	size_t size = 0;
+
+	out[0] = '\0';
+	if ((l.fp = open_memstream(&buf, &size)) == NULL)
+		return;
+	fprintf(l.fp, "<%s", r->path);
+	MHD_get_connection_values(r->priv->conn, MHD_GET_ARGUMENT_KIND,
+	    http_link_arg, &l);
+	fputc(l.n++ ? '&' : '?', l.fp);
+	http_urlencode(l.fp, name);
+	fputc('=', l.fp);
+	http_urlencode(l.fp, value);
+	fprintf(l.fp, ">; rel=\"next\"");
+	fclose(l.fp);
+	snprintf(out, len, "%s", buf);
+	free(buf);
 }
 
 /* ---- routing ------------------------------------------------------ */
@@ -390,17 +473,109 @@ http_ctype_is(const char *ctype, const char *want)
 	    (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
 }
 
+/* Parse the body as the route expects: 415 or 400 when it cannot. */
+static int
+http_parse_body(struct http_req *r, int method)
+{
+	const struct route *rt = r->route;
+	const char *ctype;
+	json_error_t jerr;
+
+	if (method != HTTP_POST && method != HTTP_PUT && method != HTTP_PATCH)
+		return 0;
+	ctype = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if ((rt->flags & ROUTE_JSON) && http_ctype_is(ctype,
+	    "application/json")) {
+		r->json = json_loadb(r->body ? r->body : "", r->body_len,
+		    JSON_REJECT_DUPLICATES, &jerr);
+		if (r->json == NULL) {
+			http_problem(r, 400, "malformed-json", "Malformed JSON",
+			    "%s at line %d column %d", jerr.text, jerr.line,
+			    jerr.column);
+			return -1;
+		}
+	} else if (!((rt->flags & ROUTE_CSV) && http_ctype_is(ctype,
+	    "text/csv")) && ((rt->flags & ROUTE_JSON) || r->body_len > 0)) {
+		http_problem(r, 415, "unsupported-media-type",
+		    "Unsupported Media Type", "send %s", (rt->flags & ROUTE_CSV) ?
+		    "application/json or text/csv" : "application/json");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Apply Idempotency-Key.  Returns 1 when the request was claimed (run it,
+ * then store), 0 when there is no key, -1 when the response is already
+ * set (replay, 409, 422) or something failed.
+ */
+static int
+http_idem_begin(struct http_req *r, const char *key)
+{
+	enum idem_state st;
+	char hash[65], *loc = NULL, *body = NULL;
+	int status = 0, rc;
+
+	if (!idem_key_ok(key)) {
+		http_problem(r, 400, "bad-idempotency-key", "Bad Request",
+		    "Idempotency-Key must be 1 to 255 visible ASCII characters");
+		return -1;
+	}
+	idem_request_hash(r->priv->method, r->path, r->body, r->body_len, hash);
+	if ((rc = idem_claim(r->db, key, hash, &st, &status, &loc, &body)) != 0) {
+		http_fail(r, rc);
+		return -1;
+	}
+	switch (st) {
+	case IDEM_NEW:
+		/* The claim is committed; the request gets a fresh transaction
+		 * scoped as before. */
+		if ((rc = http_conf.authenticate(r)) != 0) {
+			http_fail(r, rc);
+			return -1;
+		}
+		return 1;
+	case IDEM_REPLAY:
+		if (loc != NULL)
+			http_add_header(r, "Location", loc);
+		http_add_header(r, "Idempotent-Replayed", "true");
+		http_body(r, status, "application/json", body, strlen(body));
+		free(loc);
+		return -1;
+	case IDEM_IN_PROGRESS:
+		http_problem(r, 409, "idempotency-in-progress", "Conflict",
+		    "a request with this Idempotency-Key is still in progress");
+		return -1;
+	case IDEM_MISMATCH:
+		http_problem(r, 422, "idempotency-mismatch",
+		    "Unprocessable Content", "this Idempotency-Key was used for "
+		    "a different request");
+		return -1;
+	}
+	return -1;
+}
+
+static const char *
+http_response_header(struct http_req *r, const char *name)
+{
+	for (int i = 0; i < r->priv->nhdr; i++)
+		if (strcasecmp(r->priv->hname[i], name) == 0)
+			return r->priv->hval[i];
+	return NULL;
+}
+
 static void
 http_dispatch(struct http_req *r, int method)
 {
 	const struct route *rt;
-	const char *ctype;
-	json_error_t jerr;
-	int rc;
+	const char *idem_key = NULL;
+	int rc, claimed = 0, mutating;
 
+	r->method = method;
 	if (http_route(r, method) != 0)
 		return;
 	rt = r->route;
+	mutating = method != HTTP_GET;
 
 	if (!(rt->roles & ROLE_ANON)) {
 		rc = http_conf.authenticate ? http_conf.authenticate(r) :
@@ -421,45 +596,48 @@ http_dispatch(struct http_req *r, int method)
 			goto out;
 		}
 	}
-
-	if (method == HTTP_POST || method == HTTP_PUT || method == HTTP_PATCH) {
-		ctype = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
-		if ((rt->flags & ROUTE_JSON) && http_ctype_is(ctype,
-		    "application/json")) {
-			r->json = json_loadb(r->body ? r->body : "",
-			    r->body_len, JSON_REJECT_DUPLICATES, &jerr);
-			if (r->json == NULL) {
-				http_problem(r, 400, "malformed-json",
-				    "Malformed JSON", "%s at line %d column %d",
-				    jerr.text, jerr.line, jerr.column);
-				goto out;
-			}
-		} else if (!((rt->flags & ROUTE_CSV) &&
-		    http_ctype_is(ctype, "text/csv")) &&
-		    ((rt->flags & ROUTE_JSON) || r->body_len > 0)) {
-			http_problem(r, 415, "unsupported-media-type",
-			    "Unsupported Media Type", "send %s",
-			    (rt->flags & ROUTE_CSV) ?
-			    "application/json or text/csv" : "application/json");
-			goto out;
-		}
-	}
-
+	if (http_parse_body(r, method) != 0)
+		goto out;
 	if (!(rt->flags & ROUTE_NO_TX) && (rc = http_tx(r)) != 0) {
 		http_fail(r, rc);
 		goto out;
 	}
+	if (method == HTTP_POST && !(rt->roles & ROLE_ANON) &&
+	    (idem_key = http_header(r, "Idempotency-Key")) != NULL) {
+		if ((claimed = http_idem_begin(r, idem_key)) < 0)
+			goto out;
+	}
+
 	rc = rt->handler(r);
 	if (rc != 0 && r->priv->status == 0)
 		http_fail(r, rc);
+	if (r->priv->status == 0)
+		http_fail(r, CD_ERR_INTERNAL);
+	if (r->priv->status < 400 && r->db != NULL && db_in_tx(r->db)) {
+		if (mutating && http_conf.audit != NULL &&
+		    (rc = http_conf.audit(r)) != 0)
+			http_fail(r, rc);
+		else if (claimed && (rc = idem_store(r->db, idem_key,
+		    r->priv->status, http_response_header(r, "Location"),
+		    r->priv->out ? r->priv->out : "")) != 0)
+			http_fail(r, rc);
+	}
  out:
 	if (r->db != NULL) {
 		/* Commit only what the handler answered as a success. */
-		if (r->priv->status < 400) {
-			if (db_commit(r->db) != 0)
-				http_fail(r, CD_ERR_DATABASE);
-		} else
-			db_rollback(r->db);
+		if (db_in_tx(r->db)) {
+			if (r->priv->status < 400) {
+				if (db_commit(r->db) != 0)
+					http_fail(r, CD_ERR_DATABASE);
+			} else
+				db_rollback(r->db);
+		}
+		/* A failed claimed request gives its key back. */
+		if (claimed && r->priv->status >= 400 &&
+		    http_conf.authenticate(r) == 0) {
+			if (idem_forget(r->db, idem_key) == 0)
+				db_commit(r->db);
+		}
 		db_release(r->db);
 		r->db = NULL;
 	}
@@ -604,12 +782,16 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		size_t n = *upload_size;
 
 		*upload_size = 0;
+		if (p->too_large)
+			return MHD_YES;		/* discarded; 413 at the end */
 		if (r->body_len + n > http_conf.body_limit) {
+			/* A chunked body has no length to refuse up front:
+			 * drop what came, keep reading, answer 413 then. */
 			p->too_large = 1;
 			free(r->body);
 			r->body = NULL;
 			r->body_len = 0;
-			return http_too_large(r);
+			return MHD_YES;
 		}
 		if (r->body_len + n + 1 > p->body_cap) {
 			size_t cap = p->body_cap ? p->body_cap : 1024;
@@ -628,6 +810,8 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 
+	if (p->too_large)
+		return http_too_large(r);
 	log_set_request_id(r->request_id);
 	if ((m = http_method_of(method)) == 0) {
 		http_problem(r, 501, "not-implemented", "Not Implemented",
@@ -671,7 +855,7 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* Parse "host:port" or "[v6]:port" into a socket address. */
-static int
+int
 http_parse_listen(const char *listen, struct sockaddr_storage *ss,
     char *err, size_t errlen)
 {
@@ -702,6 +886,12 @@ http_parse_listen(const char *listen, struct sockaddr_storage *ss,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
+	if (strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    atoi(colon + 1) > 65535) {
+		snprintf(err, errlen, "COHORTD_LISTEN: \"%s\" has no valid port",
+		    listen);
+		return CD_ERR_CONFIG;
+	}
 	if ((e = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
 		snprintf(err, errlen, "COHORTD_LISTEN: \"%s\": %s", listen,
 		    gai_strerror(e));

@@ -57,7 +57,8 @@ struct principal {
 	int	 role;			/* one ROLE_ bit; 0 = anonymous */
 	char	 tenant_id[40];		/* "" for the platform admin */
 	char	 user_id[40];
-	char	 token_id[40];
+	char	 token_id[40];	/* the credential used */
+	int	 is_key;		/* an API key, not a user's session */
 };
 
 struct http_req {
@@ -72,6 +73,10 @@ struct http_req {
 	json_t			*json;		/* parsed body, if JSON */
 	struct principal	 who;
 	struct db_conn		*db;		/* open transaction, or NULL */
+	/* What a successful mutating request did, for the audit log. */
+	const char		*audit_type;	/* object type, e.g. "user" */
+	char			 audit_id[64];	/* object id */
+	char			 audit_tenant[40]; /* platform actions: whose */
 	/* private to http.c */
 	struct http_req_priv	*priv;
 };
@@ -93,7 +98,15 @@ struct http_config {
 	size_t			 nroutes;
 	struct db_pool		*pool;		/* may be NULL (no database) */
 	http_auth_fn		 authenticate;
+	/* Called in the transaction of each successful POST, PUT, PATCH or
+	 * DELETE before it commits; a failure rolls the request back. */
+	int			(*audit)(struct http_req *r);
 };
+
+/* Check a listen address ("host:port", "[v6]:port") into ss. */
+struct sockaddr_storage;
+int		 http_parse_listen(const char *listen,
+		    struct sockaddr_storage *ss, char *err, size_t errlen);
 
 /* Start listening; *port receives the bound port.  0 or CD_ERR_*. */
 int		 http_start(const struct http_config *conf, int *port,
@@ -108,6 +121,8 @@ void		 http_stop(void);
 /* Request accessors. */
 const char	*http_header(struct http_req *r, const char *name);
 const char	*http_query(struct http_req *r, const char *name);
+/* The client's IP address as text ("" if unknown). */
+void		 http_client_addr(struct http_req *r, char *out, size_t len);
 
 /*
  * Open the request's transaction (tenant from r->who) if it has none.
@@ -130,6 +145,13 @@ int		 http_problem_ext(struct http_req *r, int status,
 int		 http_fail(struct http_req *r, int err);
 void		 http_add_header(struct http_req *r, const char *name,
 		    const char *value);
+
+/*
+ * The Link header value for the next page: this request's path and query
+ * with name set to value, as "<...>; rel=\"next\"".
+ */
+void		 http_next_link(struct http_req *r, const char *name,
+		    const char *value, char *out, size_t len);
 
 /* Pool statistics and route table, for /metrics. */
 struct db_pool	*http_pool(void);

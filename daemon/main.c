@@ -20,6 +20,7 @@
  * All signals are blocked before any thread starts, so only this thread
  * ever sees them; HTTP threads never get interrupted system calls.
  */
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <signal.h>
@@ -38,6 +39,7 @@
 #include "db.h"
 #include "err.h"
 #include "http.h"
+#include "idem.h"
 #include "log.h"
 #include "pgembed.h"
 
@@ -127,6 +129,13 @@ main(int argc, char **argv)
 	if (argi < argc)
 		fatalx("configuration: unexpected argument \"%s\"", argv[argi]);
 	log_set_level(cfg.log_level);
+	{
+		struct sockaddr_storage ss;
+
+		/* Before anything starts: a bad address needs no database. */
+		if (http_parse_listen(cfg.listen, &ss, err, sizeof(err)) != 0)
+			fatalx("configuration: %s", err);
+	}
 
 	/* Before any thread exists: only the main thread takes signals. */
 	sigemptyset(&set);
@@ -147,7 +156,10 @@ main(int argc, char **argv)
 	api_system_set_expected_schema(latest);
 
 	auth_init();
+	idem_init();
 	api_init();
+	/* Argon2id costs 64 MiB a hash: at most one per core at a time. */
+	auth_password_init(cfg_http_threads() < 4 ? 2 : cfg_http_threads() / 2);
 	if (db_pool_new(conninfo, cfg_db_pool_size(), &pool, err,
 	    sizeof(err)) != 0) {
 		pgembed_close(pg, 10000);
@@ -172,6 +184,7 @@ main(int argc, char **argv)
 	hc.nroutes = api_nroutes;
 	hc.pool = pool;
 	hc.authenticate = auth_authenticate;
+	hc.audit = api_audit_record;
 	if (http_start(&hc, &port, err, sizeof(err)) != 0) {
 		db_pool_free(pool);
 		pgembed_close(pg, 10000);

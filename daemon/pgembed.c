@@ -205,41 +205,88 @@ pg_initdb(struct pgembed *pg, char *err, size_t errlen)
 	return 0;
 }
 
-/* Stop a postmaster that outlived the previous owner of the lock. */
-static void
-pg_stop_orphan(struct pgembed *pg)
+/* Is pid a live process (a zombie is not)? */
+static int
+pg_alive(pid_t pid)
 {
-	char path[PATH_MAX + 32], exe[PATH_MAX], cwd[PATH_MAX];
+	char path[64], buf[256], *p;
+	FILE *f;
+	int alive = 1;
+
+	if (kill(pid, 0) == -1)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z')
+		alive = 0;
+	fclose(f);
+	return alive;
+}
+
+/* The socket and its lock file in run/ name a dead postmaster too. */
+static void
+pg_clean_run(struct pgembed *pg)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/.s.PGSQL.5432.lock", pg->run);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/.s.PGSQL.5432", pg->run);
+	unlink(path);
+}
+
+/*
+ * Deal with a postmaster.pid left by the previous owner of the lock.  If
+ * it names a live postgres working in our data directory, that postmaster
+ * outlived its owner: shut it down.  Anything else (a dead pid, a zombie,
+ * a pid reused by another program) makes the file stale; since we hold
+ * the state lock nobody else can be using the cluster, so remove it
+ * rather than let postgres refuse to start.
+ */
+static void
+pg_recover_pidfile(struct pgembed *pg)
+{
+	char pidfile[PATH_MAX + 32], path[64], exe[PATH_MAX], cwd[PATH_MAX];
 	FILE *fp;
 	long opid = 0;
 	ssize_t n;
+	int ours = 0;
 
-	snprintf(path, sizeof(path), "%s/postmaster.pid", pg->data);
-	if ((fp = fopen(path, "r")) == NULL)
+	snprintf(pidfile, sizeof(pidfile), "%s/postmaster.pid", pg->data);
+	if ((fp = fopen(pidfile, "r")) == NULL)
 		return;
 	if (fscanf(fp, "%ld", &opid) != 1)
 		opid = 0;
 	fclose(fp);
-	if (opid <= 1 || kill((pid_t)opid, 0) == -1)
-		return;		/* stale: postgres handles it */
-	/* Only a postgres whose working directory is our data directory. */
-	snprintf(path, sizeof(path), "/proc/%ld/exe", opid);
-	if ((n = readlink(path, exe, sizeof(exe) - 1)) < 0)
+	if (opid > 1 && pg_alive((pid_t)opid)) {
+		snprintf(path, sizeof(path), "/proc/%ld/exe", opid);
+		n = readlink(path, exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		snprintf(path, sizeof(path), "/proc/%ld/cwd", opid);
+		n = readlink(path, cwd, sizeof(cwd) - 1);
+		cwd[n > 0 ? n : 0] = '\0';
+		ours = strstr(exe, "postgres") != NULL &&
+		    strcmp(cwd, pg->data) == 0;
+	}
+	if (!ours) {
+		log_warnx("removing stale %s (pid %ld)", pidfile, opid);
+		unlink(pidfile);
+		pg_clean_run(pg);
 		return;
-	exe[n] = '\0';
-	snprintf(path, sizeof(path), "/proc/%ld/cwd", opid);
-	if ((n = readlink(path, cwd, sizeof(cwd) - 1)) < 0)
-		return;
-	cwd[n] = '\0';
-	if (strstr(exe, "postgres") == NULL || strcmp(cwd, pg->data) != 0)
-		return;
+	}
 	log_warnx("stopping orphaned embedded postgres (pid %ld)", opid);
-	kill((pid_t)opid, SIGQUIT);
-	for (int i = 0; i < 200 && kill((pid_t)opid, 0) == 0; i++)
+	kill((pid_t)opid, SIGQUIT);	/* immediate shutdown */
+	for (int i = 0; i < 200 && pg_alive((pid_t)opid); i++)
 		pg_sleep_ms(50);
-	if (kill((pid_t)opid, 0) == 0) {
+	if (pg_alive((pid_t)opid)) {
 		kill((pid_t)opid, SIGKILL);
 		pg_sleep_ms(200);
+	}
+	if (!pg_alive((pid_t)opid)) {
+		unlink(pidfile);
+		pg_clean_run(pg);
 	}
 }
 
@@ -464,7 +511,7 @@ pgembed_open(const char *state_dir, const char *bindir, const char *run_as,
 		if ((rc = pg_initdb(pg, err, errlen)) != 0)
 			goto out;
 	} else
-		pg_stop_orphan(pg);
+		pg_recover_pidfile(pg);
 
 	if ((rc = pg_start(pg, err, errlen)) != 0)
 		goto out;

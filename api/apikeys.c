@@ -1,0 +1,133 @@
+/*
+ * apikeys.c - /v1/api-keys: credentials for integrations.  The key is
+ * shown once, at creation; afterwards only its metadata.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../daemon/auth.h"
+#include "../daemon/db.h"
+#include "../daemon/err.h"
+#include "api.h"
+#include "util.h"
+
+#define KEY_COLS "id, name, role, rfc3339(created_at) AS created_at, " \
+	"rfc3339(last_used_at) AS last_used_at"
+
+static const struct db_stmt apikey_stmts[] = {
+	{ "apikey_insert", "INSERT INTO credentials (tenant_id, kind, role, "
+	  "name, token_hash, created_by) VALUES (current_tenant(), 'api_key', "
+	  "$1, $2, decode($3, 'hex'), $4) RETURNING " KEY_COLS },
+	{ "apikey_list", "SELECT " KEY_COLS ", created_at::text AS _k_ts, "
+	  "id AS _k_id FROM credentials WHERE tenant_id = current_tenant() "
+	  "AND kind = 'api_key' AND revoked_at IS NULL "
+	  "AND (created_at, id) > ($1::timestamptz, $2::uuid) "
+	  "ORDER BY created_at, id LIMIT $3" },
+	{ "apikey_revoke", "UPDATE credentials SET revoked_at = now() "
+	  "WHERE tenant_id = current_tenant() AND id = $1 AND kind = 'api_key' "
+	  "AND revoked_at IS NULL RETURNING id" },
+};
+
+void
+api_apikeys_init(void)
+{
+	db_register(apikey_stmts, sizeof(apikey_stmts) / sizeof(*apikey_stmts));
+}
+
+/*
+ * Create an API key in the current tenant: shared by the API and
+ * cohortctl.  token_out receives the key (AUTH_TOKEN_LEN + 1 bytes).
+ */
+PGresult *
+api_apikey_insert(struct db_conn *c, const char *name, const char *role,
+    const char *created_by, char *token_out)
+{
+	char hex[AUTH_HASH_LEN * 2 + 1];
+	const char *p[4] = { role, name, hex, created_by };
+
+	auth_token_new(token_out);
+	auth_token_hash_hex(token_out, hex);
+	return db_exec(c, "apikey_insert", 4, p);
+}
+
+int
+api_apikey_create(struct http_req *r)
+{
+	static const char *const allowed[] = { "name", "role", NULL };
+	static const char *const roles[] = { "admin", "instructor", "learner",
+		NULL };
+	char token[AUTH_TOKEN_LEN + 1], loc[96];
+	struct api_v v;
+	json_t *body, *out;
+	const char *name = NULL, *role = NULL;
+	PGresult *res = NULL;
+	int rc = 0;
+
+	v_init(&v);
+	if ((body = v_body(&v, r)) != NULL) {
+		v_only(&v, body, "", allowed);
+		name = v_str(&v, body, "", "name", 1, 1, 200);
+		role = v_enum(&v, body, "", "role", 1, roles);
+	}
+	if (v_failed(&v, r))
+		goto out;
+	if ((res = api_apikey_insert(r->db, name, role, r->who.user_id[0] ?
+	    r->who.user_id : NULL, token)) == NULL) {
+		rc = CD_ERR_DATABASE;
+		goto out;
+	}
+	out = api_row(res, 0);
+	json_object_set_new(out, "key", json_string(token));
+	r->audit_type = "api_key";
+	snprintf(r->audit_id, sizeof(r->audit_id), "%s", api_col(res, 0, "id"));
+	snprintf(loc, sizeof(loc), "/v1/api-keys/%s", api_col(res, 0, "id"));
+	http_add_header(r, "Location", loc);
+	rc = http_json(r, 201, out);
+ out:
+	sodium_memzero(token, sizeof(token));
+	PQclear(res);
+	v_free(&v);
+	return rc;
+}
+
+int
+api_apikey_list(struct http_req *r)
+{
+	struct api_page pg;
+	PGresult *res;
+	int rc;
+
+	if (api_page_parse(r, &pg) != 0)
+		return 0;
+	{
+		const char *p[3] = { pg.after_ts, pg.after_id, pg.limit_plus_one };
+
+		if ((res = db_exec(r->db, "apikey_list", 3, p)) == NULL)
+			return CD_ERR_DATABASE;
+	}
+	rc = api_page_render(r, &pg, res);
+	PQclear(res);
+	return rc;
+}
+
+int
+api_apikey_delete(struct http_req *r)
+{
+	const char *p[1] = { r->params[0] };
+	PGresult *res;
+	int found;
+
+	if (!api_uuid_ok(r->params[0]))
+		return CD_ERR_NOT_FOUND;
+	if ((res = db_exec(r->db, "apikey_revoke", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	if (!found)
+		return CD_ERR_NOT_FOUND;
+	r->audit_type = "api_key";
+	snprintf(r->audit_id, sizeof(r->audit_id), "%s", r->params[0]);
+	return http_body(r, 204, "application/json", NULL, 0);
+}

@@ -1,0 +1,229 @@
+/*
+ * session.c - /v1/auth/login and /v1/auth/logout.
+ *
+ * Wrong tenant, wrong email and wrong password look the same from outside:
+ * the same 401, after the same Argon2id work.  Failures are counted per
+ * account and per client address in login_throttle; past the limit the
+ * answer is 429 with Retry-After until the window ends.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../daemon/auth.h"
+#include "../daemon/cfg.h"
+#include "../daemon/db.h"
+#include "../daemon/err.h"
+#include "api.h"
+#include "util.h"
+
+/* Guessing a password gets 5 tries per account and 50 per address in
+ * 15 minutes: enough for typos, useless for a dictionary. */
+#define THROTTLE_ACCOUNT	5
+#define THROTTLE_ADDRESS	50
+#define THROTTLE_WINDOW		"15 minutes"
+
+static const struct db_stmt session_stmts[] = {
+	{ "throttle_get", "SELECT encode(key_hash, 'hex'), failures, "
+	  "greatest(1, ceil(extract(epoch FROM window_start + interval '"
+	  THROTTLE_WINDOW "' - now())))::int FROM login_throttle "
+	  "WHERE key_hash IN (decode($1, 'hex'), decode($2, 'hex')) "
+	  "AND window_start > now() - interval '" THROTTLE_WINDOW "'" },
+	{ "throttle_fail", "INSERT INTO login_throttle AS t (key_hash, failures, "
+	  "window_start) VALUES (decode($1, 'hex'), 1, now()) "
+	  "ON CONFLICT (key_hash) DO UPDATE SET "
+	  "failures = CASE WHEN t.window_start <= now() - interval '"
+	  THROTTLE_WINDOW "' THEN 1 ELSE t.failures + 1 END, "
+	  "window_start = CASE WHEN t.window_start <= now() - interval '"
+	  THROTTLE_WINDOW "' THEN now() ELSE t.window_start END" },
+	{ "throttle_clear", "DELETE FROM login_throttle WHERE key_hash = "
+	  "decode($1, 'hex')" },
+	{ "login_lookup", "SELECT tenant_id, user_id, role, password_hash "
+	  "FROM login_lookup($1, $2)" },
+	{ "session_insert", "INSERT INTO credentials (tenant_id, kind, user_id, "
+	  "role, token_hash, expires_at) VALUES (current_tenant(), 'session', "
+	  "$1, $2, decode($3, 'hex'), now() + $4::int * interval '1 second') "
+	  "RETURNING id, rfc3339(expires_at)" },
+	{ "credential_revoke", "UPDATE credentials SET revoked_at = now() "
+	  "WHERE tenant_id = current_tenant() AND id = $1 AND revoked_at IS NULL" },
+};
+
+void
+api_session_init(void)
+{
+	db_register(session_stmts, sizeof(session_stmts) /
+	    sizeof(*session_stmts));
+}
+
+static void
+throttle_key(const char *kind, const char *a, const char *b, char *out)
+{
+	crypto_generichash_state st;
+	unsigned char h[32];
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const unsigned char *)kind,
+	    strlen(kind) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)a, strlen(a) + 1);
+	if (b != NULL)
+		for (; *b != '\0'; b++) {
+			unsigned char c = (unsigned char)*b;
+
+			c = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			crypto_generichash_update(&st, &c, 1);
+		}
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+/* 0 to go on; 1 when throttled (429 answered); <0 on error. */
+static int
+throttle_check(struct http_req *r, const char *acct, const char *addr)
+{
+	const char *p[2] = { acct, addr };
+	PGresult *res;
+	int throttled = 0, retry = 0;
+
+	if ((res = db_exec(r->db, "throttle_get", 2, p)) == NULL)
+		return CD_ERR_DATABASE;
+	for (int i = 0; i < PQntuples(res); i++) {
+		int limit = strcmp(PQgetvalue(res, i, 0), acct) == 0 ?
+		    THROTTLE_ACCOUNT : THROTTLE_ADDRESS;
+		int failures = atoi(PQgetvalue(res, i, 1));
+
+		if (failures >= limit) {
+			throttled = 1;
+			if (atoi(PQgetvalue(res, i, 2)) > retry)
+				retry = atoi(PQgetvalue(res, i, 2));
+		}
+	}
+	PQclear(res);
+	if (throttled) {
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%d", retry);
+		http_add_header(r, "Retry-After", ra);
+		http_problem(r, 429, "too-many-attempts", "Too Many Requests",
+		    "too many failed logins; try again in %d seconds", retry);
+	}
+	return throttled;
+}
+
+static int
+login_failed(struct http_req *r, const char *acct, const char *addr)
+{
+	const char *keys[2] = { acct, addr };
+
+	/* Counted outside the request's transaction, which rolls back. */
+	db_rollback(r->db);
+	for (int i = 0; i < 2; i++) {
+		PGresult *res = db_exec(r->db, "throttle_fail", 1, &keys[i]);
+
+		if (res == NULL)
+			return CD_ERR_DATABASE;
+		PQclear(res);
+	}
+	return http_problem(r, 401, "unauthorized", "Unauthorized",
+	    "wrong tenant, email or password");
+}
+
+int
+api_login(struct http_req *r)
+{
+	static const char *const allowed[] = { "tenant", "email", "password",
+		NULL };
+	struct api_v v;
+	json_t *body;
+	const char *tenant = NULL, *email = NULL, *pw = NULL;
+	char acct[65], addr[65], ip[64], token[AUTH_TOKEN_LEN + 1];
+	char hex[AUTH_HASH_LEN * 2 + 1], ttl[16];
+	PGresult *u = NULL, *s = NULL;
+	int rc = 0;
+
+	v_init(&v);
+	if ((body = v_body(&v, r)) != NULL) {
+		v_only(&v, body, "", allowed);
+		tenant = v_str(&v, body, "", "tenant", 1, 1, 63);
+		email = v_str(&v, body, "", "email", 1, 1, 254);
+		pw = v_str(&v, body, "", "password", 1, 1, 1024);
+	}
+	if (v_failed(&v, r))
+		goto out;
+	http_client_addr(r, ip, sizeof(ip));
+	throttle_key("account", tenant, email, acct);
+	throttle_key("address", ip, NULL, addr);
+	if ((rc = throttle_check(r, acct, addr)) != 0) {
+		rc = rc > 0 ? 0 : rc;
+		goto out;
+	}
+	{
+		const char *p[2] = { tenant, email };
+
+		if ((u = db_exec(r->db, "login_lookup", 2, p)) == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+	}
+	rc = auth_password_verify(PQntuples(u) == 1 && !PQgetisnull(u, 0, 3) ?
+	    PQgetvalue(u, 0, 3) : NULL, pw);
+	if (rc == CD_ERR_DENIED) {
+		rc = login_failed(r, acct, addr);
+		goto out;
+	} else if (rc != 0)
+		goto out;
+
+	{
+		const char *p[1] = { acct };
+		PGresult *x = db_exec(r->db, "throttle_clear", 1, p);
+
+		if (x == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+		PQclear(x);
+	}
+	auth_token_new(token);
+	auth_token_hash_hex(token, hex);
+	snprintf(ttl, sizeof(ttl), "%d", cfg.session_ttl_s);
+	{
+		const char *p[4] = { PQgetvalue(u, 0, 1), PQgetvalue(u, 0, 2),
+		    hex, ttl };
+
+		if ((s = db_exec(r->db, "session_insert", 4, p)) == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+	}
+	/* The audit log names the user who logged in. */
+	snprintf(r->who.tenant_id, sizeof(r->who.tenant_id), "%s",
+	    PQgetvalue(u, 0, 0));
+	snprintf(r->who.user_id, sizeof(r->who.user_id), "%s",
+	    PQgetvalue(u, 0, 1));
+	r->audit_type = "session";
+	snprintf(r->audit_id, sizeof(r->audit_id), "%s", PQgetvalue(s, 0, 0));
+	rc = http_json(r, 200, json_pack("{s:s, s:s, s:{s:s, s:s}}", "token",
+	    token, "expires_at", PQgetvalue(s, 0, 1), "user", "id",
+	    PQgetvalue(u, 0, 1), "role", PQgetvalue(u, 0, 2)));
+ out:
+	sodium_memzero(token, sizeof(token));
+	PQclear(u);
+	PQclear(s);
+	v_free(&v);
+	return rc;
+}
+
+int
+api_logout(struct http_req *r)
+{
+	const char *p[1] = { r->who.token_id };
+	PGresult *res;
+
+	if ((res = db_exec(r->db, "credential_revoke", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(res);
+	r->audit_type = r->who.is_key ? "api_key" : "session";
+	snprintf(r->audit_id, sizeof(r->audit_id), "%s", r->who.token_id);
+	return http_body(r, 204, "application/json", NULL, 0);
+}

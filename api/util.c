@@ -1,0 +1,366 @@
+/*
+ * util.c - validation, row rendering, pagination and preconditions shared
+ * by every resource handler.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../daemon/err.h"
+#include "util.h"
+
+/* ---- validation ------------------------------------------------------ */
+
+void
+v_init(struct api_v *v)
+{
+	v->errors = json_array();
+}
+
+void
+v_free(struct api_v *v)
+{
+	json_decref(v->errors);
+	v->errors = NULL;
+}
+
+void
+v_error(struct api_v *v, const char *pointer, const char *fmt, ...)
+{
+	char detail[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	json_array_append_new(v->errors, json_pack("{s:s, s:s}", "pointer",
+	    pointer, "detail", detail));
+}
+
+void
+v_only(struct api_v *v, json_t *obj, const char *base,
+    const char *const *allowed)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(obj, key, val) {
+		const char *const *a;
+		char ptr[256];
+
+		for (a = allowed; *a != NULL && strcmp(*a, key) != 0; a++)
+			;
+		if (*a == NULL) {
+			snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+			v_error(v, ptr, "unknown field");
+		}
+	}
+}
+
+json_t *
+v_body(struct api_v *v, struct http_req *r)
+{
+	if (r->json == NULL || !json_is_object(r->json)) {
+		v_error(v, "", "the body must be a JSON object");
+		return NULL;
+	}
+	return r->json;
+}
+
+const char *
+v_str(struct api_v *v, json_t *obj, const char *base, const char *key,
+    int required, size_t minlen, size_t maxlen)
+{
+	json_t *val = obj ? json_object_get(obj, key) : NULL;
+	char ptr[256];
+	const char *s;
+	size_t n;
+
+	snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+	if (val == NULL) {
+		if (required)
+			v_error(v, ptr, "is required");
+		return NULL;
+	}
+	if (!json_is_string(val)) {
+		v_error(v, ptr, "must be a string");
+		return NULL;
+	}
+	s = json_string_value(val);
+	n = strlen(s);
+	if (n != json_string_length(val)) {
+		v_error(v, ptr, "must not contain NUL characters");
+		return NULL;
+	}
+	if (n < minlen || n > maxlen) {
+		if (minlen == maxlen)
+			v_error(v, ptr, "must be %zu characters", minlen);
+		else
+			v_error(v, ptr, "must be %zu to %zu characters", minlen,
+			    maxlen);
+		return NULL;
+	}
+	return s;
+}
+
+const char *
+v_enum(struct api_v *v, json_t *obj, const char *base, const char *key,
+    int required, const char *const *choices)
+{
+	const char *s = v_str(v, obj, base, key, required, 1, 64);
+	char ptr[256], list[256] = "";
+
+	if (s == NULL)
+		return NULL;
+	for (const char *const *c = choices; *c != NULL; c++) {
+		if (strcmp(*c, s) == 0)
+			return s;
+		if (list[0] != '\0')
+			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+		strncat(list, *c, sizeof(list) - strlen(list) - 1);
+	}
+	snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+	v_error(v, ptr, "must be one of: %s", list);
+	return NULL;
+}
+
+int
+v_email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (at == NULL || at == s || strchr(at + 1, '@') != NULL ||
+	    strchr(at + 1, '.') == NULL || at[1] == '.' ||
+	    s[strlen(s) - 1] == '.')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+int
+v_failed(struct api_v *v, struct http_req *r)
+{
+	json_t *ext;
+
+	if (json_array_size(v->errors) == 0)
+		return 0;
+	ext = json_pack("{s:O}", "errors", v->errors);
+	http_problem_ext(r, 422, "validation", "Unprocessable Content",
+	    "the request has invalid fields; see errors", ext);
+	return 1;
+}
+
+/* ---- rows ------------------------------------------------------------ */
+
+#define OID_BOOL	16
+#define OID_INT8	20
+#define OID_INT2	21
+#define OID_INT4	23
+#define OID_JSON	114
+#define OID_FLOAT4	700
+#define OID_FLOAT8	701
+#define OID_NUMERIC	1700
+#define OID_JSONB	3802
+
+json_t *
+api_row(PGresult *res, int i)
+{
+	json_t *o = json_object();
+
+	for (int c = 0; o != NULL && c < PQnfields(res); c++) {
+		const char *name = PQfname(res, c), *val;
+		json_t *j;
+
+		if (name[0] == '_')
+			continue;
+		if (PQgetisnull(res, i, c)) {
+			json_object_set_new(o, name, json_null());
+			continue;
+		}
+		val = PQgetvalue(res, i, c);
+		switch (PQftype(res, c)) {
+		case OID_BOOL:
+			j = json_boolean(val[0] == 't');
+			break;
+		case OID_INT2:
+		case OID_INT4:
+		case OID_INT8:
+			j = json_integer(strtoll(val, NULL, 10));
+			break;
+		case OID_FLOAT4:
+		case OID_FLOAT8:
+		case OID_NUMERIC:
+			j = json_real(strtod(val, NULL));
+			break;
+		case OID_JSON:
+		case OID_JSONB:
+			j = json_loads(val, JSON_DECODE_ANY, NULL);
+			break;
+		default:
+			j = json_string(val);
+		}
+		json_object_set_new(o, name, j ? j : json_null());
+	}
+	return o;
+}
+
+const char *
+api_col(PGresult *res, int i, const char *name)
+{
+	int c = PQfnumber(res, name);
+
+	if (c < 0 || i >= PQntuples(res) || PQgetisnull(res, i, c))
+		return NULL;
+	return PQgetvalue(res, i, c);
+}
+
+/* ---- pagination ------------------------------------------------------ */
+
+int
+api_uuid_ok(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (s == NULL || strlen(s) != sizeof(shape) - 1)
+		return 0;
+	for (size_t i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+int
+api_page_parse(struct http_req *r, struct api_page *pg)
+{
+	const char *limit = http_query(r, "limit");
+	const char *cursor = http_query(r, "cursor");
+	unsigned char raw[128];
+	size_t rawlen;
+	char *end, *bar;
+
+	pg->limit = 50;
+	snprintf(pg->after_ts, sizeof(pg->after_ts), "-infinity");
+	snprintf(pg->after_id, sizeof(pg->after_id),
+	    "00000000-0000-0000-0000-000000000000");
+	if (limit != NULL) {
+		long l = strtol(limit, &end, 10);
+
+		if (*limit == '\0' || *end != '\0' || l < 1 || l > 500) {
+			http_problem(r, 422, "validation", "Unprocessable Content",
+			    "limit must be a whole number from 1 to 500");
+			return -1;
+		}
+		pg->limit = (int)l;
+	}
+	if (cursor != NULL) {
+		/* base64url("<timestamp>|<uuid>") */
+		if (sodium_base642bin(raw, sizeof(raw) - 1, cursor,
+		    strlen(cursor), NULL, &rawlen, NULL,
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+			goto bad;
+		raw[rawlen] = '\0';
+		if ((bar = strchr((char *)raw, '|')) == NULL)
+			goto bad;
+		*bar = '\0';
+		if (!api_uuid_ok(bar + 1) || strlen((char *)raw) < 10 ||
+		    strlen((char *)raw) >= sizeof(pg->after_ts) ||
+		    strspn((char *)raw, "0123456789-:. +TZ") != strlen((char *)raw))
+			goto bad;
+		snprintf(pg->after_ts, sizeof(pg->after_ts), "%s", (char *)raw);
+		snprintf(pg->after_id, sizeof(pg->after_id), "%s", bar + 1);
+	}
+	snprintf(pg->limit_plus_one, sizeof(pg->limit_plus_one), "%d",
+	    pg->limit + 1);
+	return 0;
+ bad:
+	http_problem(r, 422, "validation", "Unprocessable Content",
+	    "cursor is not one this server issued");
+	return -1;
+}
+
+int
+api_page_render(struct http_req *r, const struct api_page *pg, PGresult *res)
+{
+	json_t *items = json_array(), *body;
+	int n = PQntuples(res), shown = n > pg->limit ? pg->limit : n;
+	char cursor[256] = "";
+
+	for (int i = 0; i < shown; i++)
+		json_array_append_new(items, api_row(res, i));
+	if (n > pg->limit) {
+		char key[128];
+		const char *ts = api_col(res, shown - 1, "_k_ts");
+		const char *id = api_col(res, shown - 1, "_k_id");
+
+		snprintf(key, sizeof(key), "%s|%s", ts ? ts : "", id ? id : "");
+		sodium_bin2base64(cursor, sizeof(cursor),
+		    (const unsigned char *)key, strlen(key),
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	}
+	body = json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	    cursor[0] ? json_string(cursor) : json_null());
+	if (cursor[0] != '\0') {
+		char link[1024];
+
+		http_next_link(r, "cursor", cursor, link, sizeof(link));
+		http_add_header(r, "Link", link);
+	}
+	return http_json(r, 200, body);
+}
+
+/* ---- preconditions --------------------------------------------------- */
+
+static int
+api_etag_matches(const char *header, const char *etag)
+{
+	const char *p = header;
+	size_t n = strlen(etag);
+
+	if (strcmp(header, "*") == 0)
+		return 1;
+	while ((p = strstr(p, etag)) != NULL) {
+		if ((p == header || p[-1] == ' ' || p[-1] == ',' ||
+		    (p >= header + 2 && p[-1] == '/' && p[-2] == 'W')) &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+int
+api_etag(struct http_req *r, const char *version)
+{
+	char etag[64];
+	const char *inm = http_header(r, "If-None-Match");
+
+	snprintf(etag, sizeof(etag), "\"%s\"", version);
+	http_add_header(r, "ETag", etag);
+	if (r->method == HTTP_GET && inm != NULL && api_etag_matches(inm, etag)) {
+		http_body(r, 304, "application/json", NULL, 0);
+		return 1;
+	}
+	return 0;
+}
+
+int
+api_if_match_fails(struct http_req *r, const char *version)
+{
+	char etag[64];
+	const char *im = http_header(r, "If-Match");
+
+	if (im == NULL)
+		return 0;
+	snprintf(etag, sizeof(etag), "\"%s\"", version);
+	if (api_etag_matches(im, etag))
+		return 0;
+	http_problem(r, 412, "precondition-failed", "Precondition Failed",
+	    "the resource changed: its ETag is now %s", etag);
+	return 1;
+}

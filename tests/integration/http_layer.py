@@ -1,0 +1,133 @@
+"""http_layer.py - the HTTP conventions every route gets from the layer:
+problem+json for each error class, body limit, request ids, health,
+readiness, metrics and the OpenAPI document."""
+import re
+
+from harness import Cohortd, Postgres, main, raw_http, status_of
+
+
+def test(t):
+    pg = Postgres()
+    dbname = pg.new_database()
+    d = Cohortd(pg.url(dbname), env={"COHORTD_BODY_LIMIT": "64K"})
+    c = d.client()
+    a = d.admin()
+
+    r = c.get("/healthz")
+    t.ok(r.status == 200 and r.json == {"status": "ok"}, "healthz is 200", r)
+    r = c.get("/readyz")
+    t.ok(r.status == 200 and r.json["status"] == "ready", "readyz is 200", r)
+
+    # Every error class is an RFC 9457 problem document.
+    r = c.get("/v1/no-such-thing")
+    t.ok(r.is_problem(404), "unknown route: 404 problem+json", r)
+    r = c.get("/healthz/")
+    t.ok(r.is_problem(404), "trailing slash: 404 problem+json", r)
+    r = c.post("/healthz", {})
+    t.ok(r.is_problem(405) and r.header("allow") == "GET, HEAD",
+         "wrong method: 405 with Allow", (r, r.headers))
+    r = c.request("BREW", "/healthz")
+    t.ok(r.status in (400, 501) and r.header("content-type") ==
+         "application/problem+json", "unknown method: problem+json", r)
+
+    r = c.get("/v1/tenants")
+    t.ok(r.is_problem(401) and r.header("www-authenticate") == "Bearer",
+         "no token: 401 with WWW-Authenticate", r)
+    r = d.client("not-a-valid-token-at-all-0000").get("/v1/tenants")
+    t.ok(r.is_problem(401), "wrong token: 401", r)
+
+    r = a.post("/v1/tenants", raw=b'{"slug": "acme", ', ctype="application/json")
+    t.ok(r.is_problem(400) and "line" in r.json["detail"],
+         "malformed JSON: 400 saying where", r)
+    r = a.post("/v1/tenants", raw=b'{"slug":"a","slug":"b"}')
+    t.ok(r.is_problem(400), "duplicate JSON keys: 400", r)
+    r = a.post("/v1/tenants", raw=b"slug=acme",
+               ctype="application/x-www-form-urlencoded")
+    t.ok(r.is_problem(415), "wrong content type: 415", r)
+    r = a.post("/v1/tenants", raw=b'{"slug":"acme"}', ctype=None)
+    t.ok(r.is_problem(415), "missing content type: 415", r)
+    r = a.post("/v1/tenants", raw=b'{}',
+               ctype="application/json; charset=utf-8")
+    t.ok(r.status != 415, "content type parameters are accepted", r)
+
+    # Body limit: announced (Content-Length) and streamed (chunked).
+    big = b'{"x":"' + b"a" * (70 * 1024) + b'"}'
+    r = a.post("/v1/tenants", raw=big)
+    t.ok(r.is_problem(413), "announced body over the limit: 413", r)
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(big[i:i + 8192]), big[i:i + 8192])
+                      for i in range(0, len(big), 8192)) + b"0\r\n\r\n"
+    raw = raw_http(d.port, b"POST /v1/tenants HTTP/1.1\r\nHost: x\r\n"
+                   b"Authorization: Bearer " + d.token.encode() +
+                   b"\r\nContent-Type: application/json\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n" + chunks)
+    t.eq(status_of(raw), 413, "chunked body over the limit: 413")
+    ok_body = b'{"x":"' + b"a" * (60 * 1024) + b'"}'
+    r = a.post("/v1/tenants", raw=ok_body)
+    t.ok(r.status == 422, "a body under the limit reaches the handler", r)
+
+    # Request ids: echoed when sane, generated otherwise.
+    r = c.get("/healthz", headers={"X-Request-Id": "abc-123.XYZ"})
+    t.eq(r.header("x-request-id"), "abc-123.XYZ", "X-Request-Id is echoed")
+    r = c.get("/healthz", headers={"X-Request-Id": "bad id\x7f"})
+    rid = r.header("x-request-id")
+    t.ok(rid and re.fullmatch(r"[0-9a-f]{24}", rid),
+         "an unusable X-Request-Id is replaced", rid)
+    r2 = c.get("/healthz")
+    t.ok(r2.header("x-request-id") != rid, "generated ids differ")
+
+    # One JSON log line per request, with method, route, status, duration.
+    c.get("/readyz", headers={"X-Request-Id": "log-probe-1"})
+    line = d.wait_for(lambda o: o.get("request_id") == "log-probe-1"
+                      and o.get("msg") == "request", 5)
+    t.ok(line and line["method"] == "GET" and line["route"] == "/readyz"
+         and line["status"] == 200 and isinstance(line["duration_ms"], float),
+         "request log line carries method, route, status, duration", line)
+
+    # Keep-alive: several requests over one connection.
+    raw = raw_http(d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                   b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    t.eq(raw.count(b"HTTP/1.1 200"), 2, "two requests answered on one connection")
+
+    # Metrics: requests by route and status, latency histogram, pool gauges.
+    m = c.get("/metrics")
+    text = m.body.decode()
+    t.ok(m.status == 200 and m.header("content-type").startswith("text/plain"),
+         "metrics is Prometheus text", m)
+    t.ok(re.search(r'cohortd_http_requests_total\{method="GET",route="/healthz",'
+                   r'status="200"\} [1-9]', text) is not None,
+         "metrics count requests by route and status")
+    t.ok('cohortd_http_requests_total{method="",route="unmatched",status="404"}'
+         in text, "metrics count unmatched requests")
+    t.ok(re.search(r'cohortd_http_request_duration_seconds_bucket\{method="GET",'
+                   r'route="/readyz",le="\+Inf"\} [1-9]', text) is not None,
+         "metrics carry a latency histogram")
+    t.ok(re.search(r'cohortd_db_pool_connections\{state="idle"\} \d+', text)
+         and re.search(r'cohortd_db_pool_connections\{state="in_use"\} \d+',
+                       text), "metrics show the pool's in-use and idle")
+
+    # The OpenAPI document is served and is OpenAPI 3.
+    r = c.get("/v1/openapi.json")
+    t.ok(r.status == 200 and r.json.get("openapi", "").startswith("3.")
+         and "/readyz" in r.json["paths"], "OpenAPI 3 document served", r)
+
+    # readyz goes 503 when the schema is behind the binary.
+    pg.psql("DELETE FROM schema_migrations WHERE version = "
+            "(SELECT max(version) FROM schema_migrations)", dbname)
+    r = c.get("/readyz")
+    t.ok(r.is_problem(503), "readyz is 503 when the schema is not current", r)
+    d.stop()
+
+    # readyz goes 503 when the database is gone, and back when it returns.
+    pg2 = Postgres()
+    d2 = Cohortd(pg2.url(pg2.new_database()))
+    c2 = d2.client()
+    t.ok(c2.get("/readyz").status == 200, "ready with its database")
+    pg2.proc.send_signal(2)
+    pg2.proc.wait(10)
+    r = c2.get("/readyz")
+    t.ok(r.is_problem(503), "readyz is 503 when the database is down", r)
+    t.ok(c2.get("/healthz").status == 200, "healthz stays 200 meanwhile")
+    d2.stop()
+
+
+main(test)

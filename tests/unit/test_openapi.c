@@ -1,0 +1,116 @@
+/*
+ * test_openapi.c - the OpenAPI document and the route table describe the
+ * same API: every route is documented with its method, and every
+ * documented operation is routed.  Roles are documented as x-roles.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api/api.h"
+#include "daemon/embed.h"
+#include "unit.h"
+
+static json_t *doc;
+
+static const char *
+lower_method(int m)
+{
+	switch (m) {
+	case HTTP_GET:		return "get";
+	case HTTP_POST:		return "post";
+	case HTTP_PUT:		return "put";
+	case HTTP_PATCH:	return "patch";
+	case HTTP_DELETE:	return "delete";
+	}
+	return "?";
+}
+
+static unsigned
+roles_of(json_t *op)
+{
+	json_t *arr = json_object_get(op, "x-roles"), *v;
+	unsigned roles = 0;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		const char *s = json_string_value(v);
+
+		if (s == NULL)
+			continue;
+		if (strcmp(s, "anonymous") == 0) roles |= ROLE_ANON;
+		else if (strcmp(s, "platform") == 0) roles |= ROLE_PLATFORM;
+		else if (strcmp(s, "admin") == 0) roles |= ROLE_ADMIN;
+		else if (strcmp(s, "instructor") == 0) roles |= ROLE_INSTRUCTOR;
+		else if (strcmp(s, "learner") == 0) roles |= ROLE_LEARNER;
+		else roles |= 0x8000;	/* unknown name: never matches */
+	}
+	return roles;
+}
+
+START_TEST(document_parses)
+{
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_ptr_nonnull(json_object_get(doc, "paths"));
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "openapi")),
+	    "3.0.3");
+}
+END_TEST
+
+START_TEST(every_route_documented)
+{
+	json_t *paths = json_object_get(doc, "paths");
+
+	for (size_t i = 0; i < api_nroutes; i++) {
+		const struct route *r = &api_routes[i];
+		json_t *item = json_object_get(paths, r->pattern);
+		json_t *op = item ? json_object_get(item,
+		    lower_method(r->method)) : NULL;
+
+		ck_assert_msg(op != NULL, "%s %s is routed but not documented",
+		    lower_method(r->method), r->pattern);
+		ck_assert_msg(roles_of(op) == r->roles, "%s %s: x-roles differ "
+		    "from the route table", lower_method(r->method), r->pattern);
+	}
+}
+END_TEST
+
+START_TEST(every_operation_routed)
+{
+	json_t *paths = json_object_get(doc, "paths"), *item, *op;
+	const char *path, *method;
+
+	json_object_foreach(paths, path, item) {
+		json_object_foreach(item, method, op) {
+			size_t i;
+
+			if (strcmp(method, "parameters") == 0)
+				continue;
+			for (i = 0; i < api_nroutes; i++)
+				if (strcmp(api_routes[i].pattern, path) == 0 &&
+				    strcmp(lower_method(api_routes[i].method),
+				    method) == 0)
+					break;
+			ck_assert_msg(i < api_nroutes, "%s %s is documented but "
+			    "not routed", method, path);
+		}
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("openapi");
+	TCase *tc = tcase_create("openapi");
+	json_error_t e;
+
+	doc = json_loadb(embedded_openapi[0].data, embedded_openapi[0].len, 0,
+	    &e);
+	tcase_add_test(tc, document_parses);
+	tcase_add_test(tc, every_route_documented);
+	tcase_add_test(tc, every_operation_routed);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
