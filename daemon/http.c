@@ -522,7 +522,7 @@ http_idem_begin(struct http_req *r, const char *key)
 		return -1;
 	}
 	idem_request_hash(r->priv->method, r->path, r->body, r->body_len, hash);
-	if ((rc = idem_claim(r->db, key, hash, &st, &status, &loc, &body)) != 0) {
+	if ((rc = idem_claim(r->db, r->who.tenant_id, key, hash, &st, &status, &loc, &body)) != 0) {
 		http_fail(r, rc);
 		return -1;
 	}
@@ -617,7 +617,8 @@ http_dispatch(struct http_req *r, int method)
 		if (mutating && http_conf.audit != NULL &&
 		    (rc = http_conf.audit(r)) != 0)
 			http_fail(r, rc);
-		else if (claimed && (rc = idem_store(r->db, idem_key,
+		else if (claimed && (rc = idem_store(r->db, r->who.tenant_id,
+		    idem_key,
 		    r->priv->status, http_response_header(r, "Location"),
 		    r->priv->out ? r->priv->out : "")) != 0)
 			http_fail(r, rc);
@@ -635,7 +636,7 @@ http_dispatch(struct http_req *r, int method)
 		/* A failed claimed request gives its key back. */
 		if (claimed && r->priv->status >= 400 &&
 		    http_conf.authenticate(r) == 0) {
-			if (idem_forget(r->db, idem_key) == 0)
+			if (idem_forget(r->db, r->who.tenant_id, idem_key) == 0)
 				db_commit(r->db);
 		}
 		db_release(r->db);

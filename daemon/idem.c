@@ -11,24 +11,26 @@
 #include "err.h"
 #include "idem.h"
 
-/* The platform administrator's keys live under the nil tenant. */
-#define IDEM_TENANT "coalesce(current_tenant(), " \
-	"'00000000-0000-0000-0000-000000000000'::uuid)"
+/*
+ * The scope is explicit ($1), not current_tenant(): a platform request
+ * may move into a tenant's scope (creating it) before its key is stored.
+ */
+#define IDEM_TENANT "$1::uuid"
 
 static const struct db_stmt idem_stmts[] = {
 	{ "idem_claim", "INSERT INTO idempotency_keys (tenant_id, key, "
-	  "request_hash) VALUES (" IDEM_TENANT ", $1, decode($2, 'hex')) "
+	  "request_hash) VALUES (" IDEM_TENANT ", $2, decode($3, 'hex')) "
 	  "ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1" },
 	{ "idem_get", "SELECT encode(request_hash, 'hex'), state, status, "
 	  "location, body, created_at < now() - interval '24 hours', "
 	  "state = 'in_progress' AND created_at < now() - interval '60 seconds' "
 	  "FROM idempotency_keys WHERE tenant_id = " IDEM_TENANT
-	  " AND key = $1 FOR UPDATE" },
+	  " AND key = $2 FOR UPDATE" },
 	{ "idem_delete", "DELETE FROM idempotency_keys WHERE tenant_id = "
-	  IDEM_TENANT " AND key = $1" },
+	  IDEM_TENANT " AND key = $2" },
 	{ "idem_store", "UPDATE idempotency_keys SET state = 'done', "
-	  "status = $2, location = $3, body = $4 WHERE tenant_id = "
-	  IDEM_TENANT " AND key = $1" },
+	  "status = $3, location = $4, body = $5 WHERE tenant_id = "
+	  IDEM_TENANT " AND key = $2" },
 };
 
 void
@@ -68,18 +70,27 @@ idem_request_hash(const char *method, const char *path, const char *body,
 	sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
-int
-idem_claim(struct db_conn *c, const char *key, const char *hash,
-    enum idem_state *state, int *status, char **location, char **body)
+/* The nil tenant holds the platform administrator's keys. */
+static const char *
+idem_scope(const char *tenant)
 {
-	const char *p[2] = { key, hash };
+	return tenant != NULL && tenant[0] != '\0' ? tenant :
+	    "00000000-0000-0000-0000-000000000000";
+}
+
+int
+idem_claim(struct db_conn *c, const char *tenant, const char *key,
+    const char *hash, enum idem_state *state, int *status, char **location,
+    char **body)
+{
+	const char *p[3] = { idem_scope(tenant), key, hash };
 	PGresult *r = NULL;
 	int rc = 0;
 
 	*location = NULL;
 	*body = NULL;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if ((r = db_exec(c, "idem_claim", 2, p)) == NULL)
+		if ((r = db_exec(c, "idem_claim", 3, p)) == NULL)
 			return CD_ERR_DATABASE;
 		if (PQntuples(r) == 1) {
 			PQclear(r);
@@ -87,7 +98,7 @@ idem_claim(struct db_conn *c, const char *key, const char *hash,
 			return db_commit(c);
 		}
 		PQclear(r);
-		if ((r = db_exec(c, "idem_get", 1, p)) == NULL)
+		if ((r = db_exec(c, "idem_get", 2, p)) == NULL)
 			return CD_ERR_DATABASE;
 		if (PQntuples(r) == 0) {	/* deleted meanwhile: claim again */
 			PQclear(r);
@@ -97,7 +108,7 @@ idem_claim(struct db_conn *c, const char *key, const char *hash,
 		if (PQgetvalue(r, 0, 5)[0] == 't' ||
 		    PQgetvalue(r, 0, 6)[0] == 't') {
 			PQclear(r);
-			if ((r = db_exec(c, "idem_delete", 1, p)) == NULL)
+			if ((r = db_exec(c, "idem_delete", 2, p)) == NULL)
 				return CD_ERR_DATABASE;
 			PQclear(r);
 			continue;
@@ -122,27 +133,27 @@ idem_claim(struct db_conn *c, const char *key, const char *hash,
 }
 
 int
-idem_store(struct db_conn *c, const char *key, int status,
-    const char *location, const char *body)
+idem_store(struct db_conn *c, const char *tenant, const char *key,
+    int status, const char *location, const char *body)
 {
 	char st[16];
-	const char *p[4] = { key, st, location, body };
+	const char *p[5] = { idem_scope(tenant), key, st, location, body };
 	PGresult *r;
 
 	snprintf(st, sizeof(st), "%d", status);
-	if ((r = db_exec(c, "idem_store", 4, p)) == NULL)
+	if ((r = db_exec(c, "idem_store", 5, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(r);
 	return 0;
 }
 
 int
-idem_forget(struct db_conn *c, const char *key)
+idem_forget(struct db_conn *c, const char *tenant, const char *key)
 {
-	const char *p[1] = { key };
+	const char *p[2] = { idem_scope(tenant), key };
 	PGresult *r;
 
-	if ((r = db_exec(c, "idem_delete", 1, p)) == NULL)
+	if ((r = db_exec(c, "idem_delete", 2, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(r);
 	return 0;

@@ -31,16 +31,20 @@ int	 idem_key_ok(const char *key);
 void	 idem_request_hash(const char *method, const char *path,
 	    const char *body, size_t len, char *out);
 /*
+ * Keys are scoped by tenant (the caller's; NULL or "" for the platform
+ * administrator).
+ *
  * Claim key inside c's open transaction (tenant already set).  On
  * IDEM_NEW the claim is committed and c has NO open transaction.  On
  * IDEM_REPLAY the caller frees *location and *body.
  */
-int	 idem_claim(struct db_conn *c, const char *key, const char *hash,
-	    enum idem_state *state, int *status, char **location, char **body);
+int	 idem_claim(struct db_conn *c, const char *tenant, const char *key,
+	    const char *hash, enum idem_state *state, int *status,
+	    char **location, char **body);
 /* Record the response of a claimed key (in the request's transaction). */
-int	 idem_store(struct db_conn *c, const char *key, int status,
-	    const char *location, const char *body);
+int	 idem_store(struct db_conn *c, const char *tenant, const char *key,
+	    int status, const char *location, const char *body);
 /* Drop a claim whose request failed, so the key can be retried. */
-int	 idem_forget(struct db_conn *c, const char *key);
+int	 idem_forget(struct db_conn *c, const char *tenant, const char *key);
 
 #endif

@@ -120,10 +120,10 @@ CREATE INDEX idempotency_expiry ON idempotency_keys (created_at);
 ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
 CREATE POLICY idempotency_tenant ON idempotency_keys
-	USING (tenant_id = coalesce(current_tenant(), CASE WHEN platform_scope()
-	       THEN '00000000-0000-0000-0000-000000000000'::uuid END))
-	WITH CHECK (tenant_id = coalesce(current_tenant(), CASE WHEN platform_scope()
-	       THEN '00000000-0000-0000-0000-000000000000'::uuid END));
+	USING (tenant_id = current_tenant() OR (platform_scope()
+	       AND tenant_id = '00000000-0000-0000-0000-000000000000'::uuid))
+	WITH CHECK (tenant_id = current_tenant() OR (platform_scope()
+	       AND tenant_id = '00000000-0000-0000-0000-000000000000'::uuid));
 
 -- Failed logins per account and per client address.  Keys are BLAKE2b
 -- hashes, so the table holds no addresses or emails; not tenant-owned.
