@@ -4,6 +4,12 @@
  * connections are opened lazily up to the bound, so an idle daemon holds
  * one.  A connection that breaks is closed on release and reopened on a
  * later borrow, which is how the pool survives a database restart.
+ *
+ * Round trips are what a request waits for, so the pool saves them:
+ * BEGIN and the tenant setting travel with the transaction's first
+ * statement in one libpq pipeline, and a read-only transaction's COMMIT
+ * is sent without waiting (db_commit_nowait); its result is read when the
+ * connection is next borrowed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +29,10 @@ struct db_conn {
 	PGconn		*pg;
 	struct db_conn	*next;		/* free list */
 	int		 in_tx;
+	int		 begin_pending;	/* BEGIN not sent yet: goes with the
+					   first statement */
+	char		 tenant[40];	/* and this tenant setting ("" none) */
+	int		 commit_pending; /* COMMIT sent, result not read */
 	char		 sqlstate[6];
 };
 
@@ -180,6 +190,27 @@ db_pool_free(struct db_pool *pool)
 	free(pool);
 }
 
+/* Read the result of a COMMIT sent by db_commit_nowait. */
+static int
+db_drain(struct db_conn *c)
+{
+	PGresult *r;
+	int rc = 0;
+
+	c->commit_pending = 0;
+	while ((r = PQgetResult(c->pg)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			log_warnx("deferred commit: %s", PQresultErrorMessage(r));
+			rc = CD_ERR_DATABASE;
+		}
+		PQclear(r);
+	}
+	if (PQstatus(c->pg) != CONNECTION_OK ||
+	    PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+		rc = CD_ERR_DATABASE;
+	return rc;
+}
+
 int
 db_acquire(struct db_pool *pool, int timeout_ms, struct db_conn **out)
 {
@@ -230,7 +261,19 @@ db_acquire(struct db_pool *pool, int timeout_ms, struct db_conn **out)
 	}
  ready:
 	c->next = NULL;
+	if (c->commit_pending && db_drain(c) != 0) {
+		/* The connection broke since: replace it. */
+		PQfinish(c->pg);
+		if ((rc = db_connect(pool->conninfo, &c->pg, err,
+		    sizeof(err))) != 0) {
+			log_warnx("database connect: %s", err);
+			free(c);
+			rc = CD_ERR_UNAVAILABLE;
+			goto fail;
+		}
+	}
 	c->in_tx = 0;
+	c->begin_pending = 0;
 	c->sqlstate[0] = '\0';
 	*out = c;
 	return 0;
@@ -254,8 +297,8 @@ db_release(struct db_conn *c)
 	pool = c->pool;
 	if (c->in_tx)
 		db_rollback(c);
-	broken = PQstatus(c->pg) != CONNECTION_OK ||
-	    PQtransactionStatus(c->pg) != PQTRANS_IDLE;
+	broken = PQstatus(c->pg) != CONNECTION_OK || (!c->commit_pending &&
+	    PQtransactionStatus(c->pg) != PQTRANS_IDLE);
 	pthread_mutex_lock(&pool->mu);
 	pool->in_use--;
 	if (broken) {
@@ -278,6 +321,69 @@ db_pg(struct db_conn *c)
 	return c->pg;
 }
 
+/*
+ * The transaction's first statement, pipelined behind BEGIN and the
+ * tenant setting: one round trip for all three.  Returns the statement's
+ * result, or NULL when anything in the pipeline failed.
+ */
+static PGresult *
+db_exec_first(struct db_conn *c, const char *stmt, int nparams,
+    const char *const *params)
+{
+	const char *tp[1] = { c->tenant };
+	PGresult *r, *out = NULL;
+	int nq = c->tenant[0] ? 3 : 2, ok = 1;
+
+	c->begin_pending = 0;
+	if (PQenterPipelineMode(c->pg) != 1)
+		return NULL;
+	PQsendQueryPrepared(c->pg, "db_begin", 0, NULL, NULL, NULL, 0);
+	if (c->tenant[0])
+		PQsendQueryPrepared(c->pg, "db_set_tenant", 1, tp, NULL, NULL, 0);
+	PQsendQueryPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0);
+	PQpipelineSync(c->pg);
+	for (int q = 0; q < nq; q++) {
+		/* Each query: its result, then NULL. */
+		while ((r = PQgetResult(c->pg)) != NULL) {
+			ExecStatusType st = PQresultStatus(r);
+
+			if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+				if (ok && st != PGRES_PIPELINE_ABORTED) {
+					const char *state = PQresultErrorField(r,
+					    PG_DIAG_SQLSTATE);
+
+					snprintf(c->sqlstate, sizeof(c->sqlstate),
+					    "%s", state ? state : "");
+					if (state == NULL ||
+					    strncmp(state, "23", 2) != 0)
+						log_warnx("statement %s: %s",
+						    q == nq - 1 ? stmt : "begin",
+						    PQresultErrorMessage(r));
+				}
+				ok = 0;
+			}
+			if (q == nq - 1 && ok && out == NULL)
+				out = r;
+			else
+				PQclear(r);
+		}
+	}
+	/* The sync's own result, then back to ordinary mode. */
+	while ((r = PQgetResult(c->pg)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		PQclear(r);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	PQexitPipelineMode(c->pg);
+	if (!ok) {
+		PQclear(out);
+		return NULL;
+	}
+	return out;
+}
+
 PGresult *
 db_exec(struct db_conn *c, const char *stmt, int nparams,
     const char *const *params)
@@ -286,6 +392,8 @@ db_exec(struct db_conn *c, const char *stmt, int nparams,
 	ExecStatusType st;
 	const char *state;
 
+	if (c->begin_pending)
+		return db_exec_first(c, stmt, nparams, params);
 	r = PQexecPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0);
 	st = PQresultStatus(r);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
@@ -316,6 +424,10 @@ db_set_tenant(struct db_conn *c, const char *tenant_id)
 	const char *p[1] = { tenant_id };
 	PGresult *r;
 
+	if (c->begin_pending) {		/* not sent yet: just replace it */
+		snprintf(c->tenant, sizeof(c->tenant), "%s", tenant_id);
+		return 0;
+	}
 	if ((r = db_exec(c, "db_set_tenant", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(r);
@@ -338,11 +450,25 @@ db_begin_platform(struct db_conn *c)
 int
 db_begin(struct db_conn *c, const char *tenant_id)
 {
-	if (db_simple(c, "db_begin") != 0)
-		return CD_ERR_DATABASE;
+	/* Sent with the first statement; see db_exec_first. */
+	c->begin_pending = 1;
+	snprintf(c->tenant, sizeof(c->tenant), "%s", tenant_id ? tenant_id : "");
 	c->in_tx = 1;
-	if (tenant_id != NULL)
-		return db_set_tenant(c, tenant_id);
+	return 0;
+}
+
+int
+db_commit_nowait(struct db_conn *c)
+{
+	c->in_tx = 0;
+	if (c->begin_pending) {		/* nothing was ever sent */
+		c->begin_pending = 0;
+		return 0;
+	}
+	if (PQsendQueryPrepared(c->pg, "db_commit", 0, NULL, NULL, NULL, 0)
+	    != 1)
+		return CD_ERR_DATABASE;
+	c->commit_pending = 1;
 	return 0;
 }
 
@@ -355,18 +481,28 @@ db_in_tx(const struct db_conn *c)
 int
 db_commit(struct db_conn *c)
 {
-	int rc = db_simple(c, "db_commit");
+	int rc;
 
 	c->in_tx = 0;
+	if (c->begin_pending) {
+		c->begin_pending = 0;
+		return 0;
+	}
+	rc = db_simple(c, "db_commit");
 	return rc;
 }
 
 int
 db_rollback(struct db_conn *c)
 {
-	int rc = db_simple(c, "db_rollback");
+	int rc;
 
 	c->in_tx = 0;
+	if (c->begin_pending) {
+		c->begin_pending = 0;
+		return 0;
+	}
+	rc = db_simple(c, "db_rollback");
 	return rc;
 }
 

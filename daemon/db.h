@@ -61,6 +61,12 @@ PGresult	*db_exec(struct db_conn *c, const char *stmt, int nparams,
  */
 int		 db_begin(struct db_conn *c, const char *tenant_id);
 int		 db_commit(struct db_conn *c);
+/*
+ * End a read-only transaction without waiting: COMMIT is sent and its
+ * result read when the connection is next borrowed.  Only for
+ * transactions whose outcome the caller does not report (GET requests).
+ */
+int		 db_commit_nowait(struct db_conn *c);
 /* A transaction in the platform administrator's scope (cohortctl). */
 int		 db_begin_platform(struct db_conn *c);
 int		 db_rollback(struct db_conn *c);

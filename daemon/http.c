@@ -58,6 +58,8 @@ struct http_req_priv {
 static struct MHD_Daemon *http_daemon;
 static struct http_config http_conf;
 static atomic_int http_inflight_n;
+static char http_id_prefix[17];		/* 8 random bytes, hex */
+static atomic_ulong http_id_seq;
 
 static long
 http_now_us(void)
@@ -627,7 +629,11 @@ http_dispatch(struct http_req *r, int method)
 	if (r->db != NULL) {
 		/* Commit only what the handler answered as a success. */
 		if (db_in_tx(r->db)) {
-			if (r->priv->status < 400) {
+			/* A GET changes nothing the caller waits on (at most a
+			 * key's last_used_at): its COMMIT need not be awaited. */
+			if (r->priv->status < 400 && !mutating)
+				db_commit_nowait(r->db);
+			else if (r->priv->status < 400) {
 				if (db_commit(r->db) != 0)
 					http_fail(r, CD_ERR_DATABASE);
 			} else
@@ -710,11 +716,11 @@ http_req_new(struct MHD_Connection *conn, const char *method,
 	if (id != NULL && http_request_id_ok(id))
 		snprintf(r->request_id, sizeof(r->request_id), "%s", id);
 	else {
-		unsigned char rnd[12];
-
-		randombytes_buf(rnd, sizeof(rnd));
-		sodium_bin2hex(r->request_id, sizeof(r->request_id), rnd,
-		    sizeof(rnd));
+		/* Unique without a syscall: a random per-process prefix and
+		 * a counter; ids need not be secret. */
+		snprintf(r->request_id, sizeof(r->request_id), "%s%08lx",
+		    http_id_prefix, (unsigned long)atomic_fetch_add_explicit(
+		    &http_id_seq, 1, memory_order_relaxed) & 0xffffffffUL);
 	}
 	atomic_fetch_add(&http_inflight_n, 1);
 	return r;
@@ -915,6 +921,13 @@ http_start(const struct http_config *conf, int *port, char *err,
 	int rc;
 
 	http_conf = *conf;
+	{
+		unsigned char rnd[8];
+
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(http_id_prefix, sizeof(http_id_prefix), rnd,
+		    sizeof(rnd));
+	}
 	if ((rc = http_parse_listen(conf->listen, &ss, err, errlen)) != 0)
 		return rc;
 	if ((rc = metrics_init(conf->nroutes)) != 0)
