@@ -1,0 +1,272 @@
+/*
+ * cohort-sandbox.c - command-line front end of the sandbox module.
+ *
+ *   cohort-sandbox run [OPTION]... -- PROG [ARG]...   one JSON verdict
+ *   cohort-sandbox check                              what is enforced
+ *
+ * Exit status: 0 when a verdict (or a ready check) was printed, 1 when
+ * check finds a required mechanism missing, 2 when nothing could run.
+ * Every option lives in the table below; --help is generated from it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../daemon/err.h"
+#include "../daemon/log.h"
+#include "sandbox.h"
+
+#define MAX_ENV	64
+
+struct cli {
+	struct sbx_run_spec spec;
+	const char *rundir, *degraded, *log_level;
+	char	*env[MAX_ENV + 1];
+	int	 nenv;
+};
+
+enum opt_type { T_UINT, T_STR, T_ENV };
+
+static struct cli cli;
+
+static const struct opt {
+	const char *name;	/* --name=VALUE */
+	const char *envvar;	/* read before the flags, or NULL */
+	enum opt_type type;
+	void	*val;
+	uint32_t min, max;	/* T_UINT bounds */
+	const char *help;
+} opts[] = {
+	{ "dir", NULL, T_STR, &cli.spec.box_dir, 0, 0,
+	  "box directory, mounted at /box (default: a fresh tmpfs)" },
+	{ "wall-ms", NULL, T_UINT, &cli.spec.limits.wall_ms, 1, 3600000,
+	  "wall-clock limit" },
+	{ "cpu-ms", NULL, T_UINT, &cli.spec.limits.cpu_ms, 1, 3600000,
+	  "CPU limit, all threads and processes summed" },
+	{ "memory-mb", NULL, T_UINT, &cli.spec.limits.memory_mb, 4, 65536,
+	  "memory limit incl. /tmp and /dev/shm, no swap" },
+	{ "pids", NULL, T_UINT, &cli.spec.limits.pids, 2, 4096,
+	  "processes plus threads at once" },
+	{ "output-kb", NULL, T_UINT, &cli.spec.limits.output_kb, 1, 1048576,
+	  "limit of each of stdout and stderr" },
+	{ "file-kb", NULL, T_UINT, &cli.spec.limits.file_kb, 1, 16777216,
+	  "largest file the program may write" },
+	{ "open-files", NULL, T_UINT, &cli.spec.limits.open_files, 4, 65536,
+	  "file descriptors per process" },
+	{ "cpus", NULL, T_STR, &cli.spec.cpus, 0, 0,
+	  "pin to this cpu list, e.g. 0 or 0-1 (default: any)" },
+	{ "stdin", NULL, T_STR, &cli.spec.stdin_file, 0, 0,
+	  "file for stdin; relative: inside --dir (default: /dev/null)" },
+	{ "env", NULL, T_ENV, NULL, 0, 0,
+	  "K=V for the program's environment; repeatable" },
+	{ "rundir", "COHORT_SANDBOX_RUNDIR", T_STR, &cli.rundir, 0, 0,
+	  "slot locks and pooled network namespaces" },
+	{ "degraded", "COHORT_SANDBOX_DEGRADED", T_STR, &cli.degraded, 0, 0,
+	  "mechanisms to accept missing: memory_limit,pids_limit,"
+	  "cpu_accounting,cpuset" },
+	{ "log-level", "COHORT_SANDBOX_LOG_LEVEL", T_STR, &cli.log_level, 0, 0,
+	  "debug, info, warn or error" },
+};
+#define NOPTS (sizeof(opts) / sizeof(*opts))
+
+static void
+usage(FILE *f)
+{
+	char dflt[64];
+
+	fprintf(f, "usage: cohort-sandbox run [OPTION]... -- PROG [ARG]...\n"
+	    "       cohort-sandbox check\n\noptions of run:\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+
+		dflt[0] = '\0';
+		if (o->type == T_UINT)
+			snprintf(dflt, sizeof(dflt), " [%u; %u..%u]",
+			    *(uint32_t *)o->val, o->min, o->max);
+		else if (o->type == T_STR && *(const char **)o->val != NULL)
+			snprintf(dflt, sizeof(dflt), " [%s]",
+			    *(const char **)o->val);
+		fprintf(f, "  --%s=%s\n      %s%s%s%s\n", o->name,
+		    o->type == T_UINT ? "N" : "VALUE", o->help, dflt,
+		    o->envvar ? "; env " : "", o->envvar ? o->envvar : "");
+	}
+}
+
+static int
+set_opt(const struct opt *o, const char *v)
+{
+	unsigned long n;
+	char *end;
+
+	switch (o->type) {
+	case T_UINT:
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || end == v || *end != '\0' || n < o->min || n > o->max) {
+			fprintf(stderr, "cohort-sandbox: --%s wants a number in "
+			    "%u..%u\n", o->name, o->min, o->max);
+			return -1;
+		}
+		*(uint32_t *)o->val = (uint32_t)n;
+		return 0;
+	case T_STR:
+		*(const char **)o->val = v;
+		return 0;
+	case T_ENV:
+		if (cli.nenv == MAX_ENV || strchr(v, '=') == NULL || *v == '=') {
+			fprintf(stderr, "cohort-sandbox: --env wants K=V, at "
+			    "most %d times\n", MAX_ENV);
+			return -1;
+		}
+		cli.env[cli.nenv++] = (char *)v;
+		return 0;
+	}
+	return -1;
+}
+
+/* Environment variables of the table; flags given later override. */
+static int
+parse_env(void)
+{
+	const char *v;
+
+	for (size_t k = 0; k < NOPTS; k++)
+		if (opts[k].envvar && (v = getenv(opts[k].envvar)) && *v &&
+		    set_opt(&opts[k], v) != 0)
+			return -1;
+	return 0;
+}
+
+/* Flags up to "--"; returns the index of PROG or -1. */
+static int
+parse_flags(int argc, char **argv, int first)
+{
+	const char *v;
+	size_t len;
+	int i;
+
+	for (i = first; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const struct opt *o = NULL;
+
+		if (strncmp(argv[i], "--", 2) != 0)
+			break;
+		for (size_t k = 0; k < NOPTS; k++) {
+			len = strlen(opts[k].name);
+			if (strncmp(argv[i] + 2, opts[k].name, len) == 0 &&
+			    (argv[i][2 + len] == '=' || argv[i][2 + len] == '\0'))
+				o = &opts[k];
+		}
+		if (o == NULL) {
+			fprintf(stderr, "cohort-sandbox: unknown option %s\n",
+			    argv[i]);
+			return -1;
+		}
+		if ((v = strchr(argv[i], '=')) != NULL)
+			v++;
+		else if (i + 1 < argc)
+			v = argv[++i];
+		else {
+			fprintf(stderr, "cohort-sandbox: %s wants a value\n",
+			    argv[i]);
+			return -1;
+		}
+		if (set_opt(o, v) != 0)
+			return -1;
+	}
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc)
+		fprintf(stderr, "cohort-sandbox: no program to run\n");
+	return i < argc ? i : -1;
+}
+
+static int
+print_json(json_t *o, size_t flags)
+{
+	char *s = o ? json_dumps(o, flags | JSON_PRESERVE_ORDER) : NULL;
+
+	if (s == NULL)
+		return -1;
+	puts(s);
+	free(s);
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+static int
+cmd_check(void)
+{
+	char *argv[] = { "/bin/true", NULL };
+	struct sbx_run_spec spec = { .argv = argv };
+	struct sbx_result res;
+	json_t *o = sbx_check_json();
+	bool ready = json_is_true(json_object_get(o, "ready"));
+
+	/* A real box proves more than the probe's reading of /proc. */
+	if (ready) {
+		sbx_limits_default(&spec.limits);
+		if (sbx_run(&spec, &res) == 0) {
+			ready = res.verdict == SBX_OK && res.reaped;
+			json_object_set_new(o, "trial", sbx_result_json(&res));
+			sbx_result_free(&res);
+		} else
+			ready = false;
+		json_object_set_new(o, "ready", json_boolean(ready));
+	}
+	if (print_json(o, JSON_INDENT(2)) != 0)
+		ready = false;
+	json_decref(o);
+	return ready ? 0 : 1;
+}
+
+static int
+cmd_run(char **prog)
+{
+	struct sbx_result res;
+	json_t *o;
+	int rc;
+
+	cli.spec.argv = prog;
+	cli.spec.env = cli.env;
+	if ((rc = sbx_run(&cli.spec, &res)) != 0) {
+		fprintf(stderr, "cohort-sandbox: nothing ran: %s\n",
+		    cd_strerror(rc));
+		return 2;
+	}
+	o = sbx_result_json(&res);
+	rc = print_json(o, JSON_COMPACT) == 0 ? 0 : 2;
+	json_decref(o);
+	sbx_result_free(&res);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	bool run = argc >= 2 && strcmp(argv[1], "run") == 0;
+	bool check = argc == 2 && strcmp(argv[1], "check") == 0;
+	bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
+	int level, prog = -1;
+
+	sbx_limits_default(&cli.spec.limits);
+	cli.log_level = "warn";
+	if (!run && !check) {
+		usage(help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	if (parse_env() != 0 ||
+	    (run && (prog = parse_flags(argc, argv, 2)) < 0)) {
+		fprintf(stderr, "try: cohort-sandbox --help\n");
+		return 2;
+	}
+	if ((level = log_level_parse(cli.log_level)) < 0)
+		level = LOG_LVL_WARN;
+	log_init("cohort-sandbox", level);
+	/* The probe logs what is missing; check reports it in full. */
+	if (sbx_init(cli.rundir, cli.degraded) != 0 && run) {
+		fprintf(stderr, "cohort-sandbox: refusing to run: a required "
+		    "mechanism is missing (see cohort-sandbox check)\n");
+		return 2;
+	}
+	return run ? cmd_run(argv + prog) : cmd_check();
+}

@@ -1,0 +1,101 @@
+/*
+ * sandbox.h - run one untrusted program in a confined box and say how it
+ * ended.  This is the whole interface the grader sees.
+ *
+ * A box is a fresh set of namespaces (user, pid, mount, network, ipc, uts,
+ * cgroup) with a minimal read-only root, its own cgroup for limits, and a
+ * seccomp filter.  The caller is the trusted side: it must be root, and it
+ * must not reap children with waitpid(-1) while sbx_run() is in progress.
+ */
+#ifndef COHORTD_SANDBOX_H
+#define COHORTD_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+/* Limits of one run; sbx_limits_default() fills in sensible values. */
+struct sbx_limits {
+	uint32_t wall_ms;	/* wall clock, from exec to exit */
+	uint32_t cpu_ms;	/* CPU of every process and thread, summed */
+	uint32_t memory_mb;	/* cgroup memory incl. /tmp, /dev/shm; no swap */
+	uint32_t pids;		/* processes plus threads alive at once */
+	uint32_t output_kb;	/* each of stdout, stderr; beyond it: killed */
+	uint32_t file_kb;	/* largest file the program may write */
+	uint32_t open_files;	/* file descriptors per process */
+};
+
+struct sbx_run_spec {
+	const char *box_dir;	/* mounted at /box, the working directory;
+				   NULL: a fresh tmpfs, gone after the run */
+	char *const *argv;	/* argv[0]: path in the box or absolute path
+				   of a toolchain binary, e.g. /usr/bin/gcc */
+	char *const *env;	/* extra "K=V" entries, NULL-terminated; may
+				   be NULL.  PATH, HOME, TMPDIR are preset. */
+	const char *stdin_file;	/* NULL: /dev/null; relative: beneath
+				   box_dir, never through a symlink */
+	const char *cpus;	/* cpu list such as "0-1,3"; NULL: any */
+	struct sbx_limits limits;
+};
+
+enum sbx_verdict {
+	SBX_OK,
+	SBX_RUNTIME_ERROR,	/* non-zero exit or a signal */
+	SBX_TIME_LIMIT,		/* limit is "cpu" or "wall" */
+	SBX_MEMORY_LIMIT,
+	SBX_OUTPUT_LIMIT,	/* limit is "stdout", "stderr" or "file" */
+	SBX_SECURITY_VIOLATION,	/* a forbidden system call; see syscall */
+	SBX_INTERNAL_ERROR,	/* the sandbox failed, not the program */
+};
+
+struct sbx_result {
+	enum sbx_verdict verdict;
+	const char *limit;	/* static string or NULL */
+	const char *syscall;	/* static string or NULL */
+	char	*message;	/* detail of an internal error, or NULL */
+	int	 exit_code;	/* -1 when killed by a signal */
+	int	 signal;	/* 0 unless killed by a signal */
+	uint32_t wall_ms, cpu_ms, memory_kb;
+	char	*out, *err;	/* captured output, NUL-terminated */
+	size_t	 out_len, err_len;
+	bool	 out_truncated, err_truncated;
+	bool	 reaped;	/* no process of the box is left */
+};
+
+void	sbx_limits_default(struct sbx_limits *lim);
+
+/*
+ * Probe this host once and fix the configuration: rundir holds slot locks
+ * and pooled network namespaces (NULL: /run/cohort-sandbox); degraded is a
+ * comma-separated list of mechanisms the operator accepts to run without
+ * (NULL: none).  Logs what is enforced.  Returns 0, or CD_ERR_CONFIG when a
+ * required mechanism is missing, in which case every sbx_run() is refused.
+ * Called implicitly with NULL, NULL by the first sbx_run().
+ */
+int	sbx_init(const char *rundir, const char *degraded);
+
+/*
+ * Run spec in a new box.  On return 0, *out holds a verdict (possibly
+ * SBX_INTERNAL_ERROR) and owns its strings; free it with sbx_result_free().
+ * A negative code means nothing ran and *out is empty: CD_ERR_INVALID
+ * (bad spec), CD_ERR_NOT_FOUND (box dir or stdin), CD_ERR_DENIED (stdin
+ * through a symlink), CD_ERR_CONFIG (refused), CD_ERR_UNAVAILABLE (every
+ * slot busy), CD_ERR_NOMEM, CD_ERR_SYSTEM.
+ */
+int	sbx_run(const struct sbx_run_spec *spec, struct sbx_result *out);
+void	sbx_result_free(struct sbx_result *res);
+
+/* New JSON renderings; the caller owns the reference.  NULL on ENOMEM. */
+json_t	*sbx_result_json(const struct sbx_result *res);
+json_t	*sbx_check_json(void);
+const char *sbx_verdict_name(enum sbx_verdict v);
+
+/*
+ * Open name beneath directory dir without following any symlink or
+ * leaving dir: how the trusted side reads what a box left behind.
+ * Returns 0 and the descriptor in *fdp, or CD_ERR_DENIED / CD_ERR_SYSTEM.
+ */
+int	sbx_open_beneath(const char *dir, const char *name, int flags, int *fdp);
+
+#endif
