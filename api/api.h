@@ -62,6 +62,48 @@ int	api_apikey_delete(struct http_req *r);
 int	api_audit_record(struct http_req *r);
 int	api_audit_list(struct http_req *r);
 
+/* programs.c */
+int	api_program_create(struct http_req *r);
+int	api_program_list(struct http_req *r);
+int	api_program_get(struct http_req *r);
+int	api_program_update(struct http_req *r);
+int	api_program_delete(struct http_req *r);
+int	api_module_create(struct http_req *r);
+int	api_module_list(struct http_req *r);
+int	api_module_order(struct http_req *r);
+int	api_module_get(struct http_req *r);
+int	api_module_update(struct http_req *r);
+int	api_module_delete(struct http_req *r);
+int	api_lesson_create(struct http_req *r);
+int	api_lesson_list(struct http_req *r);
+int	api_lesson_get(struct http_req *r);
+int	api_lesson_update(struct http_req *r);
+int	api_lesson_delete(struct http_req *r);
+int	api_assessment_create(struct http_req *r);
+int	api_assessment_list(struct http_req *r);
+int	api_assessment_get(struct http_req *r);
+int	api_assessment_update(struct http_req *r);
+int	api_assessment_delete(struct http_req *r);
+
+/* cohorts.c */
+int	api_cohort_create(struct http_req *r);
+int	api_cohort_list(struct http_req *r);
+int	api_cohort_get(struct http_req *r);
+int	api_cohort_update(struct http_req *r);
+int	api_cohort_delete(struct http_req *r);
+int	api_cohort_late_policy(struct http_req *r);
+int	api_enroll(struct http_req *r);
+int	api_enroll_batch(struct http_req *r);
+int	api_enrollment_list(struct http_req *r);
+int	api_enrollment_withdraw(struct http_req *r);
+int	api_my_enrollments(struct http_req *r);
+
+/* learning.c */
+int	api_lesson_complete(struct http_req *r);
+int	api_submission_create(struct http_req *r);
+int	api_extension_create(struct http_req *r);
+int	api_progress(struct http_req *r);
+
 /* Register the statements of every API module with db. */
 void	api_init(void);
 void	api_tenants_init(void);
@@ -69,5 +111,8 @@ void	api_users_init(void);
 void	api_session_init(void);
 void	api_apikeys_init(void);
 void	api_audit_init(void);
+void	api_programs_init(void);
+void	api_cohorts_init(void);
+void	api_learning_init(void);
 
 #endif

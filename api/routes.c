@@ -36,6 +36,53 @@ const struct route api_routes[] = {
 	{ HTTP_GET,    "/v1/api-keys",		A, 0, api_apikey_list },
 	{ HTTP_DELETE, "/v1/api-keys/{id}",	A, 0, api_apikey_delete },
 	{ HTTP_GET,    "/v1/audit-events",	A, 0, api_audit_list },
+
+	/* curriculum */
+	{ HTTP_POST,   "/v1/programs",		A | I, J, api_program_create },
+	{ HTTP_GET,    "/v1/programs",		A | I | L, 0, api_program_list },
+	{ HTTP_GET,    "/v1/programs/{id}",	A | I | L, 0, api_program_get },
+	{ HTTP_PATCH,  "/v1/programs/{id}",	A | I, J, api_program_update },
+	{ HTTP_DELETE, "/v1/programs/{id}",	A, 0, api_program_delete },
+	{ HTTP_POST,   "/v1/programs/{id}/modules", A | I, J, api_module_create },
+	{ HTTP_GET,    "/v1/programs/{id}/modules", A | I | L, 0, api_module_list },
+	{ HTTP_PUT,    "/v1/programs/{id}/modules/order", A | I, J, api_module_order },
+	{ HTTP_GET,    "/v1/modules/{id}",	A | I | L, 0, api_module_get },
+	{ HTTP_PATCH,  "/v1/modules/{id}",	A | I, J, api_module_update },
+	{ HTTP_DELETE, "/v1/modules/{id}",	A | I, 0, api_module_delete },
+	{ HTTP_POST,   "/v1/modules/{id}/lessons", A | I, J, api_lesson_create },
+	{ HTTP_GET,    "/v1/modules/{id}/lessons", A | I | L, 0, api_lesson_list },
+	{ HTTP_GET,    "/v1/lessons/{id}",	A | I | L, 0, api_lesson_get },
+	{ HTTP_PATCH,  "/v1/lessons/{id}",	A | I, J, api_lesson_update },
+	{ HTTP_DELETE, "/v1/lessons/{id}",	A | I, 0, api_lesson_delete },
+	{ HTTP_POST,   "/v1/modules/{id}/assessments", A | I, J, api_assessment_create },
+	{ HTTP_GET,    "/v1/modules/{id}/assessments", A | I | L, 0, api_assessment_list },
+	{ HTTP_GET,    "/v1/assessments/{id}",	A | I | L, 0, api_assessment_get },
+	{ HTTP_PATCH,  "/v1/assessments/{id}",	A | I, J, api_assessment_update },
+	{ HTTP_DELETE, "/v1/assessments/{id}",	A | I, 0, api_assessment_delete },
+
+	/* cohorts and enrollment */
+	{ HTTP_POST,   "/v1/cohorts",		A, J, api_cohort_create },
+	{ HTTP_GET,    "/v1/cohorts",		A | I | L, 0, api_cohort_list },
+	{ HTTP_GET,    "/v1/cohorts/{id}",	A | I | L, 0, api_cohort_get },
+	{ HTTP_PATCH,  "/v1/cohorts/{id}",	A | I, J, api_cohort_update },
+	{ HTTP_DELETE, "/v1/cohorts/{id}",	A, 0, api_cohort_delete },
+	{ HTTP_PUT,    "/v1/cohorts/{id}/late-policy", A | I, J, api_cohort_late_policy },
+	{ HTTP_POST,   "/v1/cohorts/{id}/enrollments", A | I, J, api_enroll },
+	{ HTTP_GET,    "/v1/cohorts/{id}/enrollments", A | I, 0, api_enrollment_list },
+	{ HTTP_POST,   "/v1/cohorts/{id}/enrollments/batch", A | I, J | ROUTE_CSV,
+	  api_enroll_batch },
+	{ HTTP_POST,   "/v1/enrollments/{id}/withdraw", A | I | L, 0,
+	  api_enrollment_withdraw },
+	{ HTTP_GET,    "/v1/me/enrollments",	L, 0, api_my_enrollments },
+
+	/* learning */
+	{ HTTP_POST,   "/v1/lessons/{id}/completion", L, ROUTE_JSON_OPTIONAL,
+	  api_lesson_complete },
+	{ HTTP_POST,   "/v1/assessments/{id}/submissions", L, J,
+	  api_submission_create },
+	{ HTTP_POST,   "/v1/assessments/{id}/extensions", A | I, J,
+	  api_extension_create },
+	{ HTTP_GET,    "/v1/cohorts/{id}/progress", A | I | L, 0, api_progress },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

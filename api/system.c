@@ -33,6 +33,9 @@ api_init(void)
 	api_session_init();
 	api_apikeys_init();
 	api_audit_init();
+	api_programs_init();
+	api_cohorts_init();
+	api_learning_init();
 }
 
 int

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "../daemon/db.h"
 #include "../daemon/err.h"
 #include "util.h"
 
@@ -144,6 +145,117 @@ v_email_ok(const char *s)
 }
 
 int
+v_int(struct api_v *v, json_t *obj, const char *base, const char *key,
+    int required, long min, long max, long *out)
+{
+	json_t *val = obj ? json_object_get(obj, key) : NULL;
+	char ptr[256];
+
+	snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+	if (val == NULL) {
+		if (required)
+			v_error(v, ptr, "is required");
+		return 0;
+	}
+	if (!json_is_integer(val) || json_integer_value(val) < min ||
+	    json_integer_value(val) > max) {
+		v_error(v, ptr, "must be a whole number from %ld to %ld", min,
+		    max);
+		return 0;
+	}
+	*out = (long)json_integer_value(val);
+	return 1;
+}
+
+int
+v_int_null(struct api_v *v, json_t *obj, const char *key, long min, long max,
+    long *out, int *is_null)
+{
+	json_t *val = obj ? json_object_get(obj, key) : NULL;
+
+	*is_null = 0;
+	if (val != NULL && json_is_null(val)) {
+		*is_null = 1;
+		return 1;
+	}
+	return v_int(v, obj, "", key, 0, min, max, out);
+}
+
+int
+v_num(struct api_v *v, json_t *obj, const char *base, const char *key,
+    int required, double min, double max, double *out)
+{
+	json_t *val = obj ? json_object_get(obj, key) : NULL;
+	char ptr[256];
+
+	snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+	if (val == NULL) {
+		if (required)
+			v_error(v, ptr, "is required");
+		return 0;
+	}
+	if (!json_is_number(val) || json_number_value(val) < min ||
+	    json_number_value(val) > max) {
+		v_error(v, ptr, "must be a number from %g to %g", min, max);
+		return 0;
+	}
+	*out = json_number_value(val);
+	return 1;
+}
+
+int
+v_bool(struct api_v *v, json_t *obj, const char *key, int required, int *out)
+{
+	json_t *val = obj ? json_object_get(obj, key) : NULL;
+	char ptr[256];
+
+	snprintf(ptr, sizeof(ptr), "/%s", key);
+	if (val == NULL) {
+		if (required)
+			v_error(v, ptr, "is required");
+		return 0;
+	}
+	if (!json_is_boolean(val)) {
+		v_error(v, ptr, "must be true or false");
+		return 0;
+	}
+	*out = json_is_true(val);
+	return 1;
+}
+
+const char *
+v_uuid(struct api_v *v, json_t *obj, const char *base, const char *key,
+    int required)
+{
+	const char *s = v_str(v, obj, base, key, required, 1, 64);
+	char ptr[256];
+
+	if (s != NULL && !api_uuid_ok(s)) {
+		snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+		v_error(v, ptr, "is not an id");
+		return NULL;
+	}
+	return s;
+}
+
+const char *
+v_time(struct api_v *v, json_t *obj, const char *key, int required)
+{
+	const char *s = v_str(v, obj, "", key, required, 10, 40);
+	char ptr[256];
+
+	/* 2026-01-31T09:00:00Z or with an offset; the database parses it. */
+	if (s != NULL && (s[4] != '-' || s[7] != '-' || strlen(s) < 20 ||
+	    (s[10] != 'T' && s[10] != ' ') || strspn(s, "0123456789-:T .Z+")
+	    != strlen(s))) {
+		snprintf(ptr, sizeof(ptr), "/%s", key);
+		v_error(v, ptr, "must be an RFC 3339 timestamp");
+		return NULL;
+	}
+	return s;
+}
+
+int
 v_failed(struct api_v *v, struct http_req *r)
 {
 	json_t *ext;
@@ -220,6 +332,29 @@ api_col(PGresult *res, int i, const char *name)
 	return PQgetvalue(res, i, c);
 }
 
+char *
+api_uuid_array(json_t *arr)
+{
+	size_t i, n = json_array_size(arr), len = 1;
+	json_t *e;
+	char *out;
+
+	if ((out = malloc(n * 37 + 3)) == NULL)
+		return NULL;
+	out[0] = '{';
+	json_array_foreach(arr, i, e) {
+		const char *s = json_string_value(e);
+
+		if (i > 0)
+			out[len++] = ',';
+		memcpy(out + len, s, 36);
+		len += 36;
+	}
+	out[len++] = '}';
+	out[len] = '\0';
+	return out;
+}
+
 /* ---- pagination ------------------------------------------------------ */
 
 int
@@ -287,12 +422,27 @@ api_page_parse(struct http_req *r, struct api_page *pg)
 int
 api_page_render(struct http_req *r, const struct api_page *pg, PGresult *res)
 {
+	return api_page_render_col(r, pg, res, NULL);
+}
+
+int
+api_page_render_col(struct http_req *r, const struct api_page *pg,
+    PGresult *res, const char *col)
+{
 	json_t *items = json_array(), *body;
 	int n = PQntuples(res), shown = n > pg->limit ? pg->limit : n;
 	char cursor[256] = "";
 
-	for (int i = 0; i < shown; i++)
-		json_array_append_new(items, api_row(res, i));
+	for (int i = 0; i < shown; i++) {
+		if (col == NULL)
+			json_array_append_new(items, api_row(res, i));
+		else {
+			json_t *row = api_row(res, i);
+
+			json_array_append(items, json_object_get(row, col));
+			json_decref(row);
+		}
+	}
 	if (n > pg->limit) {
 		char key[128];
 		const char *ts = api_col(res, shown - 1, "_k_ts");
@@ -312,6 +462,86 @@ api_page_render(struct http_req *r, const struct api_page *pg, PGresult *res)
 		http_add_header(r, "Link", link);
 	}
 	return http_json(r, 200, body);
+}
+
+/* ---- single resources ------------------------------------------------ */
+
+int
+api_render_one(struct http_req *r, PGresult *res, int status,
+    const char *location_prefix)
+{
+	const char *ver;
+
+	if (PQntuples(res) == 0)
+		return CD_ERR_NOT_FOUND;
+	if (location_prefix != NULL && status == 201) {
+		char loc[160];
+
+		snprintf(loc, sizeof(loc), "%s%s", location_prefix,
+		    api_col(res, 0, "id"));
+		http_add_header(r, "Location", loc);
+	}
+	if ((ver = api_col(res, 0, "_version")) != NULL && api_etag(r, ver))
+		return 0;
+	return http_json(r, status, api_row(res, 0));
+}
+
+int
+api_exec_one(struct http_req *r, const char *stmt, int n,
+    const char *const *params, int status)
+{
+	PGresult *res;
+	int rc;
+
+	if ((res = db_exec(r->db, stmt, n, params)) == NULL)
+		return CD_ERR_DATABASE;
+	rc = api_render_one(r, res, status, NULL);
+	PQclear(res);
+	return rc;
+}
+
+int
+api_lock(struct http_req *r, const char *stmt, const char *id)
+{
+	const char *p[1] = { id };
+	PGresult *res;
+	int rc = 0;
+
+	if (!api_uuid_ok(id))
+		return CD_ERR_NOT_FOUND;
+	if ((res = db_exec(r->db, stmt, 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	if (PQntuples(res) == 0)
+		rc = CD_ERR_NOT_FOUND;
+	else if (api_if_match_fails(r, PQgetvalue(res, 0, 0)))
+		rc = 1;
+	PQclear(res);
+	return rc;
+}
+
+void
+api_audited(struct http_req *r, const char *type, const char *id)
+{
+	r->audit_type = type;
+	snprintf(r->audit_id, sizeof(r->audit_id), "%s", id ? id : "");
+}
+
+const char *
+api_role(const struct http_req *r)
+{
+	switch (r->who.role) {
+	case ROLE_PLATFORM:	return "platform";
+	case ROLE_ADMIN:	return "admin";
+	case ROLE_INSTRUCTOR:	return "instructor";
+	case ROLE_LEARNER:	return "learner";
+	}
+	return "anonymous";
+}
+
+const char *
+api_user(const struct http_req *r)
+{
+	return r->who.user_id[0] ? r->who.user_id : NULL;
 }
 
 /* ---- preconditions --------------------------------------------------- */

@@ -36,6 +36,27 @@ const char *v_str(struct api_v *v, json_t *obj, const char *base,
 const char *v_enum(struct api_v *v, json_t *obj, const char *base,
 	    const char *key, int required, const char *const *choices);
 int	 v_email_ok(const char *s);
+/*
+ * An integer member within [min, max]: *out set and 1 when present and
+ * valid; 0 when absent (error if required) or invalid (error recorded).
+ * With nullable, JSON null is accepted: *is_null set, returns 1.
+ */
+int	 v_int(struct api_v *v, json_t *obj, const char *base, const char *key,
+	    int required, long min, long max, long *out);
+int	 v_int_null(struct api_v *v, json_t *obj, const char *key, long min,
+	    long max, long *out, int *is_null);
+/* A number member within [min, max]; as v_int. */
+int	 v_num(struct api_v *v, json_t *obj, const char *base, const char *key,
+	    int required, double min, double max, double *out);
+/* A boolean member; as v_int. */
+int	 v_bool(struct api_v *v, json_t *obj, const char *key, int required,
+	    int *out);
+/* A string member holding a UUID; as v_str. */
+const char *v_uuid(struct api_v *v, json_t *obj, const char *base,
+	    const char *key, int required);
+/* An RFC 3339 timestamp member (validated by shape; the database parses). */
+const char *v_time(struct api_v *v, json_t *obj, const char *key,
+	    int required);
 /* If errors were recorded: answer 422 and return 1; else 0. */
 int	 v_failed(struct api_v *v, struct http_req *r);
 void	 v_free(struct api_v *v);
@@ -70,6 +91,10 @@ int	 api_page_parse(struct http_req *r, struct api_page *pg);
 int	 api_page_render(struct http_req *r, const struct api_page *pg,
 	    PGresult *res);
 
+/* As api_page_render, each item being the JSON value of column col. */
+int	 api_page_render_col(struct http_req *r, const struct api_page *pg,
+	    PGresult *res, const char *col);
+
 /* ---- preconditions --------------------------------------------------- */
 
 /* Set ETag from version; on GET with a matching If-None-Match, answer 304
@@ -77,6 +102,34 @@ int	 api_page_render(struct http_req *r, const struct api_page *pg,
 int	 api_etag(struct http_req *r, const char *version);
 /* For PATCH/DELETE: If-Match present and not matching version: 412, 1. */
 int	 api_if_match_fails(struct http_req *r, const char *version);
+
+/* ---- single resources ------------------------------------------------ */
+
+/*
+ * Answer with row 0 of res: CD_ERR_NOT_FOUND when there is none; else the
+ * ETag from its _version column, 304 for a matching If-None-Match on GET,
+ * and the row as JSON with status.  With a Location prefix (e.g.
+ * "/v1/programs/"), status 201 also sets Location to prefix + id.
+ */
+int	 api_render_one(struct http_req *r, PGresult *res, int status,
+	    const char *location_prefix);
+/* Run stmt and answer with its first row as api_render_one does. */
+int	 api_exec_one(struct http_req *r, const char *stmt, int n,
+	    const char *const *params, int status);
+/* Run stmt; no row is CD_ERR_NOT_FOUND; else check If-Match against
+ * the row's first column (the version).  0 go on, 1 answered (412). */
+int	 api_lock(struct http_req *r, const char *stmt, const char *id);
+/* Record what the request changed, for the audit log. */
+void	 api_audited(struct http_req *r, const char *type, const char *id);
+
+/* The caller's role as the SQL functions name it. */
+const char *api_role(const struct http_req *r);
+/* The caller's user id, or NULL (platform admin, API key). */
+const char *api_user(const struct http_req *r);
+
+/* A PostgreSQL array literal of the ids in arr (strings already checked
+ * by api_uuid_ok); malloc'd, or NULL when out of memory. */
+char	*api_uuid_array(json_t *arr);
 
 /* Is s a syntactically valid UUID (the form of every id)? */
 int	 api_uuid_ok(const char *s);

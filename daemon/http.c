@@ -485,9 +485,11 @@ http_parse_body(struct http_req *r, int method)
 
 	if (method != HTTP_POST && method != HTTP_PUT && method != HTTP_PATCH)
 		return 0;
+	if ((rt->flags & ROUTE_JSON_OPTIONAL) && r->body_len == 0)
+		return 0;
 	ctype = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if ((rt->flags & ROUTE_JSON) && http_ctype_is(ctype,
-	    "application/json")) {
+	if ((rt->flags & (ROUTE_JSON | ROUTE_JSON_OPTIONAL)) &&
+	    http_ctype_is(ctype, "application/json")) {
 		r->json = json_loadb(r->body ? r->body : "", r->body_len,
 		    JSON_REJECT_DUPLICATES, &jerr);
 		if (r->json == NULL) {
@@ -497,7 +499,8 @@ http_parse_body(struct http_req *r, int method)
 			return -1;
 		}
 	} else if (!((rt->flags & ROUTE_CSV) && http_ctype_is(ctype,
-	    "text/csv")) && ((rt->flags & ROUTE_JSON) || r->body_len > 0)) {
+	    "text/csv")) && ((rt->flags & (ROUTE_JSON | ROUTE_JSON_OPTIONAL)) ||
+	    r->body_len > 0)) {
 		http_problem(r, 415, "unsupported-media-type",
 		    "Unsupported Media Type", "send %s", (rt->flags & ROUTE_CSV) ?
 		    "application/json or text/csv" : "application/json");

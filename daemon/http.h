@@ -38,6 +38,7 @@ enum http_method {
 #define ROUTE_JSON	0x01	/* takes a JSON body */
 #define ROUTE_CSV	0x02	/* also takes text/csv */
 #define ROUTE_NO_TX	0x04	/* needs no database transaction */
+#define ROUTE_JSON_OPTIONAL 0x08 /* a JSON body, or none at all */
 
 #define HTTP_MAX_PARAMS	4
 

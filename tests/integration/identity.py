@@ -167,34 +167,8 @@ def test(t):
     t.ok(not bad_role, "every route: allowed roles pass, others 403, no "
          "token 401", bad_role)
 
-    # ---- cross-tenant probe -------------------------------------------
-    key_a = admin_a.post("/v1/api-keys", {"name": "sync", "role": "admin"}).json
-    # For every route with an id: A's object, and who in B tries it.
-    probe = {
-        "/v1/users/{id}": leo["id"],
-        "/v1/api-keys/{id}": key_a["id"],
-        "/v1/tenants/{id}": None,   # platform-only: no tenant caller at all
-    }
-    missing = [p for p in doc["paths"] if "{" in p and p not in probe]
-    t.ok(not missing, "the probe covers every route with an id", missing)
-    leaks = []
-    for path, obj in probe.items():
-        if obj is None or path not in doc["paths"]:
-            continue
-        for method, op in doc["paths"][path].items():
-            before = admin_a.get("/v1/users/" + leo["id"]).header("etag")
-            body = {"name": "hijacked"} if method == "patch" else None
-            r = admin_b.request(method.upper(), path.replace("{id}", obj),
-                                body=body)
-            if not r.is_problem(404):
-                leaks.append((method, path, r.status))
-        after = admin_a.get("/v1/users/" + leo["id"]).header("etag")
-        if before != after:
-            leaks.append(("changed", path))
-    r = admin_a.get("/v1/api-keys")
-    t.ok(not leaks and key_a["id"] in [k["id"] for k in r.json["items"]],
-         "tenant B gets 404 for each of A's objects, which stay unchanged",
-         leaks)
+    # ---- tenant isolation of listings ----------------------------------
+    # (tenancy.py probes every route with an id across tenants)
     r = admin_b.get("/v1/users")
     t.ok(leo["id"] not in [u["id"] for u in r.json["items"]],
          "B's user list holds none of A's users")

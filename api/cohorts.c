@@ -1,0 +1,830 @@
+/*
+ * cohorts.c - /v1/cohorts: dated runs of a program, with seats, a
+ * waitlist, instructors and a late policy; and their enrollments
+ * (single, batch JSON or CSV, withdraw).  Seat accounting lives in SQL
+ * (enroll_rows, enrollment_withdraw, cohort_promote in 0003_content.sql),
+ * under the cohort's row lock.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../daemon/db.h"
+#include "../daemon/err.h"
+#include "api.h"
+#include "util.h"
+
+#define COHORT_COLS "c.id, c.program_id, c.name, rfc3339(c.starts_at) AS " \
+	"starts_at, rfc3339(c.ends_at) AS ends_at, c.timezone, c.capacity, " \
+	"c.waitlist, (SELECT coalesce(json_agg(ci.user_id ORDER BY ci.user_id), " \
+	"'[]') FROM cohort_instructors ci WHERE ci.tenant_id = c.tenant_id AND " \
+	"ci.cohort_id = c.id) AS instructors, json_build_object(" \
+	"'percent_per_day', c.late_percent_per_day, 'floor', c.late_floor) AS " \
+	"late_policy, (SELECT count(*) FROM enrollments e WHERE e.tenant_id = " \
+	"c.tenant_id AND e.cohort_id = c.id AND e.state = 'active')::int AS " \
+	"active, (SELECT count(*) FROM enrollments e WHERE e.tenant_id = " \
+	"c.tenant_id AND e.cohort_id = c.id AND e.state = 'waitlisted')::int " \
+	"AS waitlisted, rfc3339(c.created_at) AS created_at, " \
+	"rfc3339(c.updated_at) AS updated_at, c.version AS _version"
+
+#define ENROLLMENT_COLS "e.id, e.user_id, e.cohort_id, e.state, CASE WHEN " \
+	"e.state = 'waitlisted' THEN (SELECT count(*) FROM enrollments w WHERE " \
+	"w.tenant_id = e.tenant_id AND w.cohort_id = e.cohort_id AND w.state = " \
+	"'waitlisted' AND w.waitlist_seq <= e.waitlist_seq)::int END AS " \
+	"waitlist_position, e.source, rfc3339(e.enrolled_at) AS enrolled_at, " \
+	"rfc3339(e.completed_at) AS completed_at"
+
+static const struct db_stmt cohort_stmts[] = {
+	{ "cohort_insert", "INSERT INTO cohorts (tenant_id, program_id, name, "
+	  "starts_at, ends_at, timezone, capacity, waitlist) SELECT "
+	  "current_tenant(), p.id, $2, $3::timestamptz, $4::timestamptz, "
+	  "coalesce($5, 'UTC'), $6::int, coalesce($7::bool, false) FROM programs "
+	  "p WHERE p.tenant_id = current_tenant() AND p.id = $1 RETURNING id" },
+	{ "cohort_get", "SELECT " COHORT_COLS " FROM cohorts c WHERE "
+	  "c.tenant_id = current_tenant() AND c.id = $1 AND "
+	  "cohort_visible(c.id, $2, $3::uuid)" },
+	{ "cohort_list", "SELECT " COHORT_COLS ", c.created_at::text AS _k_ts, "
+	  "c.id AS _k_id FROM cohorts c WHERE c.tenant_id = current_tenant() "
+	  "AND cohort_visible(c.id, $4, $5::uuid) AND ($6::uuid IS NULL OR "
+	  "c.program_id = $6) AND (c.created_at, c.id) > ($1::timestamptz, "
+	  "$2::uuid) ORDER BY c.created_at, c.id LIMIT $3" },
+	/* The lock also says whether the caller may manage the cohort. */
+	{ "cohort_lock", "SELECT c.version FROM cohorts c WHERE c.tenant_id = "
+	  "current_tenant() AND c.id = $1 AND cohort_visible(c.id, $2, "
+	  "$3::uuid) AND $2 <> 'learner' FOR UPDATE" },
+	{ "cohort_update", "UPDATE cohorts SET name = coalesce($2, name), "
+	  "starts_at = coalesce($3::timestamptz, starts_at), ends_at = "
+	  "coalesce($4::timestamptz, ends_at), timezone = coalesce($5, timezone), "
+	  "capacity = CASE WHEN $8::bool THEN NULL ELSE coalesce($6::int, "
+	  "capacity) END, waitlist = coalesce($7::bool, waitlist), updated_at = "
+	  "clock_timestamp(), version = version + 1 WHERE tenant_id = "
+	  "current_tenant() AND id = $1 RETURNING id" },
+	{ "cohort_late_policy", "UPDATE cohorts SET late_percent_per_day = "
+	  "$2::numeric, late_floor = $3::numeric, updated_at = clock_timestamp(), "
+	  "version = version + 1 WHERE tenant_id = current_tenant() AND id = $1 "
+	  "RETURNING id" },
+	{ "cohort_delete", "DELETE FROM cohorts WHERE tenant_id = "
+	  "current_tenant() AND id = $1 AND NOT EXISTS (SELECT 1 FROM "
+	  "enrollments e WHERE e.tenant_id = current_tenant() AND e.cohort_id = "
+	  "$1) RETURNING id" },
+	{ "cohort_promote", "SELECT cohort_promote($1)" },
+	{ "cohort_instructors_clear", "DELETE FROM cohort_instructors WHERE "
+	  "tenant_id = current_tenant() AND cohort_id = $1" },
+	{ "cohort_instructors_set", "INSERT INTO cohort_instructors (tenant_id, "
+	  "cohort_id, user_id) SELECT current_tenant(), $1, u.id FROM users u "
+	  "WHERE u.tenant_id = current_tenant() AND u.id = ANY($2::uuid[]) AND "
+	  "u.role = 'instructor' AND u.active RETURNING 1" },
+	{ "timezone_known", "SELECT 1 FROM pg_timezone_names WHERE name = $1" },
+
+	{ "enroll_rows", "SELECT row_no, outcome, enrollment_id, user_id, "
+	  "message FROM enroll_rows($1, $2::jsonb, $3)" },
+	{ "enrollment_get", "SELECT " ENROLLMENT_COLS " FROM enrollments e "
+	  "WHERE e.tenant_id = current_tenant() AND e.id = $1" },
+	{ "enrollment_list", "SELECT " ENROLLMENT_COLS ", e.enrolled_at::text "
+	  "AS _k_ts, e.id AS _k_id FROM enrollments e WHERE e.tenant_id = "
+	  "current_tenant() AND e.cohort_id = $4 AND ($5::text IS NULL OR "
+	  "e.state = $5) AND (e.enrolled_at, e.id) > ($1::timestamptz, "
+	  "$2::uuid) ORDER BY e.enrolled_at, e.id LIMIT $3" },
+	{ "enrollment_mine", "SELECT " ENROLLMENT_COLS ", e.enrolled_at::text "
+	  "AS _k_ts, e.id AS _k_id FROM enrollments e WHERE e.tenant_id = "
+	  "current_tenant() AND e.user_id = $4 AND (e.enrolled_at, e.id) > "
+	  "($1::timestamptz, $2::uuid) ORDER BY e.enrolled_at, e.id LIMIT $3" },
+	/* Who may withdraw: staff of the cohort, or the learner enrolled. */
+	{ "enrollment_access", "SELECT e.cohort_id FROM enrollments e WHERE "
+	  "e.tenant_id = current_tenant() AND e.id = $1 AND (cohort_visible("
+	  "e.cohort_id, $2, $3::uuid) AND ($2 <> 'learner' OR e.user_id = "
+	  "$3::uuid))" },
+	{ "enrollment_withdraw", "SELECT enrollment_withdraw($1)" },
+};
+
+void
+api_cohorts_init(void)
+{
+	db_register(cohort_stmts, sizeof(cohort_stmts) / sizeof(*cohort_stmts));
+}
+
+/* Render the cohort with id as the caller sees it. */
+static int
+cohort_render(struct http_req *r, const char *id, int status)
+{
+	const char *p[3] = { id, api_role(r), api_user(r) };
+	PGresult *res;
+	int rc;
+
+	if ((res = db_exec(r->db, "cohort_get", 3, p)) == NULL)
+		return CD_ERR_DATABASE;
+	rc = api_render_one(r, res, status, "/v1/cohorts/");
+	PQclear(res);
+	return rc;
+}
+
+/* Is tz a time zone PostgreSQL knows? */
+static int
+timezone_ok(struct http_req *r, const char *tz)
+{
+	const char *p[1] = { tz };
+	PGresult *res = db_exec(r->db, "timezone_known", 1, p);
+	int ok = res != NULL && PQntuples(res) == 1;
+
+	PQclear(res);
+	return ok;
+}
+
+/* Replace the instructors: every id must be an active instructor. */
+static int
+cohort_set_instructors(struct http_req *r, const char *id, json_t *arr)
+{
+	const char *p[2] = { id, NULL };
+	PGresult *res;
+	char *list;
+	int rc = 0;
+
+	if ((res = db_exec(r->db, "cohort_instructors_clear", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(res);
+	if (json_array_size(arr) == 0)
+		return 0;
+	if ((list = api_uuid_array(arr)) == NULL)
+		return CD_ERR_NOMEM;
+	p[1] = list;
+	if ((res = db_exec(r->db, "cohort_instructors_set", 2, p)) == NULL)
+		rc = CD_ERR_DATABASE;
+	else if ((size_t)PQntuples(res) != json_array_size(arr))
+		rc = http_problem_ext(r, 422, "validation",
+		    "Unprocessable Content", "the request has invalid fields; "
+		    "see errors", json_pack("{s:[{s:s, s:s}]}", "errors",
+		    "pointer", "/instructors", "detail", "each must be a "
+		    "distinct active user with the instructor role")) + 1;
+	PQclear(res);
+	free(list);
+	return rc;
+}
+
+struct cohort_in {
+	const char	*program_id, *name, *starts_at, *ends_at, *timezone;
+	char		 capacity[16];
+	int		 capacity_null, waitlist, has_waitlist;
+	json_t		*instructors;
+};
+
+static void
+cohort_fields(struct api_v *v, struct http_req *r, json_t *body,
+    int creating, struct cohort_in *in)
+{
+	static const char *const allowed[] = { "program_id", "name",
+		"starts_at", "ends_at", "timezone", "capacity", "waitlist",
+		"instructors", NULL };
+	json_t *e;
+	size_t i;
+	long cap;
+
+	memset(in, 0, sizeof(*in));
+	v_only(v, body, "", allowed);
+	if (creating)
+		in->program_id = v_uuid(v, body, "", "program_id", 1);
+	else if (json_object_get(body, "program_id") != NULL)
+		v_error(v, "/program_id", "cannot be changed");
+	in->name = v_str(v, body, "", "name", creating, 1, 200);
+	in->starts_at = v_time(v, body, "starts_at", creating);
+	in->ends_at = v_time(v, body, "ends_at", creating);
+	in->timezone = v_str(v, body, "", "timezone", 0, 1, 64);
+	if (in->timezone != NULL && !timezone_ok(r, in->timezone))
+		v_error(v, "/timezone", "is not a known time zone");
+	if (v_int_null(v, body, "capacity", 0, 1000000, &cap,
+	    &in->capacity_null) && !in->capacity_null)
+		snprintf(in->capacity, sizeof(in->capacity), "%ld", cap);
+	in->has_waitlist = v_bool(v, body, "waitlist", 0, &in->waitlist);
+	in->instructors = json_object_get(body, "instructors");
+	if (in->instructors != NULL) {
+		if (r->who.role != ROLE_ADMIN)
+			v_error(v, "/instructors", "only administrators assign "
+			    "instructors");
+		else if (!json_is_array(in->instructors) ||
+		    json_array_size(in->instructors) > 50)
+			v_error(v, "/instructors", "must be an array of user ids");
+		else
+			json_array_foreach(in->instructors, i, e)
+				if (!json_is_string(e) ||
+				    !api_uuid_ok(json_string_value(e))) {
+					v_error(v, "/instructors", "must be an "
+					    "array of user ids");
+					break;
+				}
+	}
+}
+
+int
+api_cohort_create(struct http_req *r)
+{
+	struct cohort_in in;
+	struct api_v v;
+	json_t *body;
+	PGresult *res = NULL;
+	char id[40];
+	int rc = 0;
+
+	v_init(&v);
+	if ((body = v_body(&v, r)) != NULL)
+		cohort_fields(&v, r, body, 1, &in);
+	if (v_failed(&v, r))
+		goto out;
+	{
+		const char *p[7] = { in.program_id, in.name, in.starts_at,
+		    in.ends_at, in.timezone, in.capacity[0] ? in.capacity : NULL,
+		    in.has_waitlist ? (in.waitlist ? "true" : "false") : NULL };
+
+		if ((res = db_exec(r->db, "cohort_insert", 7, p)) == NULL) {
+			if (strncmp(db_error_sqlstate(r->db), "22", 2) == 0 ||
+			    strcmp(db_error_sqlstate(r->db), "23514") == 0)
+				rc = http_problem(r, 422, "validation",
+				    "Unprocessable Content", "starts_at and "
+				    "ends_at must be valid times, ends_at later");
+			else
+				rc = CD_ERR_DATABASE;
+			goto out;
+		}
+	}
+	if (PQntuples(res) == 0) {
+		rc = http_problem_ext(r, 422, "validation",
+		    "Unprocessable Content", "the request has invalid fields; "
+		    "see errors", json_pack("{s:[{s:s, s:s}]}", "errors",
+		    "pointer", "/program_id", "detail", "no such program"));
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	if (in.instructors != NULL && (rc = cohort_set_instructors(r, id,
+	    in.instructors)) != 0)
+		goto out;
+	api_audited(r, "cohort", id);
+	rc = cohort_render(r, id, 201);
+ out:
+	PQclear(res);
+	v_free(&v);
+	return rc > 0 ? 0 : rc;
+}
+
+int
+api_cohort_list(struct http_req *r)
+{
+	const char *program = http_query(r, "program_id");
+	struct api_page pg;
+	PGresult *res;
+	int rc;
+
+	if (api_page_parse(r, &pg) != 0)
+		return 0;
+	if (program != NULL && !api_uuid_ok(program))
+		return http_problem(r, 422, "validation", "Unprocessable Content",
+		    "program_id is not an id");
+	{
+		const char *p[6] = { pg.after_ts, pg.after_id, pg.limit_plus_one,
+		    api_role(r), api_user(r), program };
+
+		if ((res = db_exec(r->db, "cohort_list", 6, p)) == NULL)
+			return CD_ERR_DATABASE;
+	}
+	rc = api_page_render(r, &pg, res);
+	PQclear(res);
+	return rc;
+}
+
+int
+api_cohort_get(struct http_req *r)
+{
+	if (!api_uuid_ok(r->params[0]))
+		return CD_ERR_NOT_FOUND;
+	return cohort_render(r, r->params[0], 200);
+}
+
+/*
+ * Lock a cohort the caller manages: admins any, instructors theirs.
+ * 0 go on, 1 answered (412), <0 error (404 for everyone else).
+ */
+static int
+cohort_lock(struct http_req *r, const char *id)
+{
+	const char *p[3] = { id, api_role(r), api_user(r) };
+	PGresult *res;
+	int rc = 0;
+
+	if (!api_uuid_ok(id))
+		return CD_ERR_NOT_FOUND;
+	if ((res = db_exec(r->db, "cohort_lock", 3, p)) == NULL)
+		return CD_ERR_DATABASE;
+	if (PQntuples(res) == 0)
+		rc = CD_ERR_NOT_FOUND;
+	else if (api_if_match_fails(r, PQgetvalue(res, 0, 0)))
+		rc = 1;
+	PQclear(res);
+	return rc;
+}
+
+int
+api_cohort_update(struct http_req *r)
+{
+	struct cohort_in in;
+	struct api_v v;
+	json_t *body;
+	PGresult *res;
+	int rc = 0;
+
+	v_init(&v);
+	if ((body = v_body(&v, r)) != NULL)
+		cohort_fields(&v, r, body, 0, &in);
+	if (v_failed(&v, r) || (rc = cohort_lock(r, r->params[0])) != 0)
+		goto out;
+	{
+		const char *p[8] = { r->params[0], in.name, in.starts_at,
+		    in.ends_at, in.timezone, in.capacity[0] ? in.capacity : NULL,
+		    in.has_waitlist ? (in.waitlist ? "true" : "false") : NULL,
+		    in.capacity_null ? "true" : "false" };
+
+		if ((res = db_exec(r->db, "cohort_update", 8, p)) == NULL) {
+			rc = strcmp(db_error_sqlstate(r->db), "23514") == 0 ?
+			    http_problem(r, 422, "validation",
+			    "Unprocessable Content", "ends_at must be later than "
+			    "starts_at") : CD_ERR_DATABASE;
+			goto out;
+		}
+		PQclear(res);
+	}
+	/* More seats, or no limit any more: the waitlist moves up. */
+	{
+		const char *p[1] = { r->params[0] };
+
+		if ((res = db_exec(r->db, "cohort_promote", 1, p)) == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+		PQclear(res);
+	}
+	if (in.instructors != NULL && (rc = cohort_set_instructors(r,
+	    r->params[0], in.instructors)) != 0)
+		goto out;
+	api_audited(r, "cohort", r->params[0]);
+	rc = cohort_render(r, r->params[0], 200);
+ out:
+	v_free(&v);
+	return rc > 0 ? 0 : rc;
+}
+
+int
+api_cohort_delete(struct http_req *r)
+{
+	const char *p[1] = { r->params[0] };
+	PGresult *res;
+	int rc, gone;
+
+	if ((rc = cohort_lock(r, r->params[0])) != 0)
+		return rc > 0 ? 0 : rc;
+	if ((res = db_exec(r->db, "cohort_delete", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	gone = PQntuples(res) == 1;
+	PQclear(res);
+	if (!gone)
+		return http_problem(r, 409, "conflict", "Conflict", "the cohort "
+		    "has enrollments");
+	api_audited(r, "cohort", r->params[0]);
+	return http_body(r, 204, "application/json", NULL, 0);
+}
+
+int
+api_cohort_late_policy(struct http_req *r)
+{
+	static const char *const allowed[] = { "percent_per_day", "floor",
+		NULL };
+	struct api_v v;
+	json_t *body;
+	double per_day = 0, floor_ = 0;
+	char a[32], b[32];
+	PGresult *res;
+	int rc = 0;
+
+	v_init(&v);
+	if ((body = v_body(&v, r)) != NULL) {
+		v_only(&v, body, "", allowed);
+		v_num(&v, body, "", "percent_per_day", 1, 0, 100, &per_day);
+		v_num(&v, body, "", "floor", 1, 0, 100, &floor_);
+	}
+	if (v_failed(&v, r) || (rc = cohort_lock(r, r->params[0])) != 0)
+		goto out;
+	snprintf(a, sizeof(a), "%.17g", per_day);
+	snprintf(b, sizeof(b), "%.17g", floor_);
+	{
+		const char *p[3] = { r->params[0], a, b };
+
+		if ((res = db_exec(r->db, "cohort_late_policy", 3, p)) == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+		PQclear(res);
+	}
+	api_audited(r, "cohort", r->params[0]);
+	rc = cohort_render(r, r->params[0], 200);
+ out:
+	v_free(&v);
+	return rc > 0 ? 0 : rc;
+}
+
+/* ---- enrollments ------------------------------------------------------ */
+
+/* Run enroll_rows for rows (a JSON array) and return its result. */
+static PGresult *
+enroll(struct http_req *r, const char *cohort, json_t *rows,
+    const char *source)
+{
+	char *text = json_dumps(rows, JSON_COMPACT);
+	const char *p[3] = { cohort, text, source };
+	PGresult *res;
+
+	if (text == NULL)
+		return NULL;
+	res = db_exec(r->db, "enroll_rows", 3, p);
+	free(text);
+	return res;
+}
+
+/* Validate one row of enrollment input at pointer base; 1 if usable. */
+static int
+enroll_row_check(struct api_v *v, json_t *row, const char *base)
+{
+	static const char *const allowed[] = { "user_id", "email", "name",
+		"role", NULL };
+	const char *email, *role;
+
+	if (!json_is_object(row)) {
+		v_error(v, base, "must be an object");
+		return 0;
+	}
+	v_only(v, row, base, allowed);
+	if (json_object_get(row, "user_id") != NULL) {
+		if (json_object_get(row, "email") != NULL)
+			v_error(v, base, "give user_id or email, not both");
+		return v_uuid(v, row, base, "user_id", 1) != NULL;
+	}
+	email = v_str(v, row, base, "email", 1, 3, 254);
+	if (email != NULL && !v_email_ok(email)) {
+		char ptr[64];
+
+		snprintf(ptr, sizeof(ptr), "%s/email", base);
+		v_error(v, ptr, "is not an email address");
+		email = NULL;
+	}
+	if (v_str(v, row, base, "name", 1, 1, 200) == NULL)
+		return 0;
+	role = v_str(v, row, base, "role", 0, 1, 32);
+	if (role != NULL && strcmp(role, "learner") != 0) {
+		char ptr[64];
+
+		snprintf(ptr, sizeof(ptr), "%s/role", base);
+		v_error(v, ptr, "only learners are enrolled");
+		return 0;
+	}
+	return email != NULL;
+}
+
+int
+api_enroll(struct http_req *r)
+{
+	struct api_v v;
+	json_t *body, *rows;
+	PGresult *res = NULL, *e = NULL;
+	const char *outcome;
+	int rc;
+
+	if ((rc = cohort_lock(r, r->params[0])) != 0)
+		return rc > 0 ? 0 : rc;
+	v_init(&v);
+	if ((body = v_body(&v, r)) != NULL)
+		enroll_row_check(&v, body, "");
+	if (v_failed(&v, r))
+		goto out;
+	rows = json_pack("[O]", body);
+	res = enroll(r, r->params[0], rows, "api");
+	json_decref(rows);
+	if (res == NULL || PQntuples(res) != 1) {
+		rc = CD_ERR_DATABASE;
+		goto out;
+	}
+	outcome = PQgetvalue(res, 0, 1);
+	if (strcmp(outcome, "error") == 0) {
+		const char *msg = PQgetvalue(res, 0, 4);
+
+		if (strstr(msg, "full") != NULL)
+			rc = http_problem(r, 409, "cohort-full", "Conflict",
+			    "the cohort is full and has no waitlist");
+		else
+			rc = http_problem(r, 422, "validation",
+			    "Unprocessable Content", "%s", msg);
+		goto out;
+	}
+	{
+		const char *p[1] = { PQgetvalue(res, 0, 2) };
+
+		if ((e = db_exec(r->db, "enrollment_get", 1, p)) == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+	}
+	api_audited(r, "enrollment", PQgetvalue(res, 0, 2));
+	{
+		char loc[96];
+		int created = strcmp(outcome, "existing") != 0;
+
+		if (created) {
+			snprintf(loc, sizeof(loc), "/v1/enrollments/%s",
+			    PQgetvalue(res, 0, 2));
+			http_add_header(r, "Location", loc);
+		}
+		rc = http_json(r, created ? 201 : 200, api_row(e, 0));
+	}
+ out:
+	PQclear(res);
+	PQclear(e);
+	v_free(&v);
+	return rc;
+}
+
+/* Parse a CSV body with header "email,name[,role]" into JSON rows; bad
+ * lines become rows that fail validation with their line's number. */
+static json_t *
+csv_rows(const char *text, size_t len, char *err, size_t errlen)
+{
+	json_t *rows = json_array();
+	int col_email = -1, col_name = -1, col_role = -1, line = 0;
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		char buf[1024], *fields[8], *s;
+		int nf = 0;
+
+		line++;
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n >= sizeof(buf)) {
+			json_array_append_new(rows, json_pack("{s:s}",
+			    "_error", "line too long"));
+			p = eol ? eol + 1 : end;
+			continue;
+		}
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		p = eol ? eol + 1 : end;
+		if (n == 0 && line > 1)
+			continue;	/* blank lines separate nothing */
+		/* Plain CSV: fields split at commas, surrounding quotes and
+		 * spaces dropped (names with commas must be quoted). */
+		for (s = buf; nf < 8;) {
+			char *f = s;
+
+			while (*s == ' ')
+				s++;
+			if (*s == '"') {
+				f = ++s;
+				while (*s && *s != '"')
+					s++;
+				if (*s == '"')
+					*s++ = '\0';
+				while (*s && *s != ',')
+					s++;
+			} else {
+				f = s;
+				while (*s && *s != ',')
+					s++;
+			}
+			fields[nf++] = f;
+			if (*s != ',') {
+				*s = '\0';
+				break;
+			}
+			*s++ = '\0';
+		}
+		for (int i = 0; i < nf; i++) {
+			size_t l = strlen(fields[i]);
+
+			while (l > 0 && fields[i][l - 1] == ' ')
+				fields[i][--l] = '\0';
+		}
+		if (line == 1) {
+			for (int i = 0; i < nf; i++) {
+				if (strcasecmp(fields[i], "email") == 0)
+					col_email = i;
+				else if (strcasecmp(fields[i], "name") == 0)
+					col_name = i;
+				else if (strcasecmp(fields[i], "role") == 0)
+					col_role = i;
+			}
+			if (col_email < 0 || col_name < 0) {
+				snprintf(err, errlen, "the first line must be a "
+				    "header naming the columns email and name "
+				    "(and optionally role)");
+				json_decref(rows);
+				return NULL;
+			}
+			continue;
+		}
+		if (col_email >= nf || col_name >= nf) {
+			json_array_append_new(rows, json_pack("{s:s, s:i}",
+			    "_error", "too few fields", "_line", line));
+			continue;
+		}
+		{
+			json_t *o = json_pack("{s:s, s:s, s:i}", "email",
+			    fields[col_email], "name", fields[col_name], "_line",
+			    line);
+
+			if (col_role >= 0 && col_role < nf && fields[col_role][0])
+				json_object_set_new(o, "role",
+				    json_string(fields[col_role]));
+			json_array_append_new(rows, o);
+		}
+	}
+	return rows;
+}
+
+int
+api_enroll_batch(struct http_req *r)
+{
+	json_t *rows = NULL, *valid = json_array(), *results = json_array();
+	json_t *row, *summary;
+	size_t i, *index = NULL;
+	PGresult *res = NULL;
+	char err[256] = "";
+	int rc;
+	long counts[4] = { 0, 0, 0, 0 };	/* created existing waitlisted error */
+
+	if ((rc = cohort_lock(r, r->params[0])) != 0) {
+		rc = rc > 0 ? 0 : rc;
+		goto out;
+	}
+	if (r->json != NULL) {
+		rows = json_incref(r->json);
+		if (!json_is_array(rows)) {
+			rc = http_problem(r, 422, "validation",
+			    "Unprocessable Content", "send a JSON array of "
+			    "{\"user_id\"} or {\"email\",\"name\"} objects, or "
+			    "text/csv");
+			goto out;
+		}
+	} else if ((rows = csv_rows(r->body ? r->body : "", r->body_len, err,
+	    sizeof(err))) == NULL) {
+		rc = http_problem(r, 422, "validation", "Unprocessable Content",
+		    "%s", err);
+		goto out;
+	}
+	if (json_array_size(rows) == 0 || json_array_size(rows) > 10000) {
+		rc = http_problem(r, 422, "validation", "Unprocessable Content",
+		    "send 1 to 10000 rows");
+		goto out;
+	}
+	if ((index = calloc(json_array_size(rows), sizeof(*index))) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	/* Validate every row here; only the valid ones go to the database,
+	 * and every row gets a result, in order. */
+	json_array_foreach(rows, i, row) {
+		struct api_v v;
+		json_t *lj = json_is_object(row) ?
+		    json_object_get(row, "_line") : NULL;
+		json_int_t line = lj ? json_integer_value(lj) : 0;
+		json_t *res1;
+
+		v_init(&v);
+		if (json_is_object(row) && json_object_get(row, "_error"))
+			v_error(&v, "", "%s", json_string_value(
+			    json_object_get(row, "_error")));
+		else {
+			if (lj != NULL)
+				json_object_del(row, "_line");
+			enroll_row_check(&v, row, "");
+		}
+		res1 = json_pack("{s:I}", "row", (json_int_t)i + 1);
+		if (line > 0)
+			json_object_set_new(res1, "line", json_integer(line));
+		if (json_array_size(v.errors) > 0) {
+			json_object_set_new(res1, "status", json_string("error"));
+			json_object_set(res1, "errors", v.errors);
+			counts[3]++;
+		} else {
+			index[json_array_size(valid)] = i;
+			json_array_append(valid, row);
+		}
+		json_array_append_new(results, res1);
+		v_free(&v);
+	}
+	if (json_array_size(valid) > 0) {
+		if ((res = enroll(r, r->params[0], valid, "batch")) == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+		for (int k = 0; k < PQntuples(res); k++) {
+			json_t *o = json_array_get(results, index[k]);
+			const char *outcome = PQgetvalue(res, k, 1);
+
+			json_object_set_new(o, "status", json_string(outcome));
+			if (strcmp(outcome, "error") == 0) {
+				json_object_set_new(o, "errors", json_pack(
+				    "[{s:s, s:s}]", "pointer", "", "detail",
+				    PQgetvalue(res, k, 4)));
+				counts[3]++;
+				continue;
+			}
+			json_object_set_new(o, "enrollment_id",
+			    json_string(PQgetvalue(res, k, 2)));
+			json_object_set_new(o, "user_id",
+			    json_string(PQgetvalue(res, k, 3)));
+			counts[strcmp(outcome, "created") == 0 ? 0 :
+			    strcmp(outcome, "existing") == 0 ? 1 : 2]++;
+		}
+	}
+	api_audited(r, "cohort", r->params[0]);
+	summary = json_pack("{s:I, s:I, s:I, s:I}", "created",
+	    (json_int_t)counts[0], "existing", (json_int_t)counts[1],
+	    "waitlisted", (json_int_t)counts[2], "error", (json_int_t)counts[3]);
+	rc = http_json(r, 200, json_pack("{s:o, s:O}", "summary", summary,
+	    "results", results));
+ out:
+	PQclear(res);
+	free(index);
+	json_decref(rows);
+	json_decref(valid);
+	json_decref(results);
+	return rc;
+}
+
+int
+api_enrollment_list(struct http_req *r)
+{
+	const char *state = http_query(r, "state");
+	struct api_page pg;
+	PGresult *res;
+	int rc;
+
+	if ((rc = cohort_lock(r, r->params[0])) != 0)
+		return rc > 0 ? 0 : rc;
+	if (api_page_parse(r, &pg) != 0)
+		return 0;
+	if (state != NULL && strcmp(state, "active") && strcmp(state,
+	    "waitlisted") && strcmp(state, "withdrawn") && strcmp(state,
+	    "completed"))
+		return http_problem(r, 422, "validation", "Unprocessable Content",
+		    "state must be active, waitlisted, withdrawn or completed");
+	{
+		const char *p[5] = { pg.after_ts, pg.after_id, pg.limit_plus_one,
+		    r->params[0], state };
+
+		if ((res = db_exec(r->db, "enrollment_list", 5, p)) == NULL)
+			return CD_ERR_DATABASE;
+	}
+	rc = api_page_render(r, &pg, res);
+	PQclear(res);
+	return rc;
+}
+
+int
+api_my_enrollments(struct http_req *r)
+{
+	struct api_page pg;
+	PGresult *res;
+	int rc;
+
+	if (api_page_parse(r, &pg) != 0)
+		return 0;
+	{
+		const char *p[4] = { pg.after_ts, pg.after_id, pg.limit_plus_one,
+		    api_user(r) };
+
+		if ((res = db_exec(r->db, "enrollment_mine", 4, p)) == NULL)
+			return CD_ERR_DATABASE;
+	}
+	rc = api_page_render(r, &pg, res);
+	PQclear(res);
+	return rc;
+}
+
+int
+api_enrollment_withdraw(struct http_req *r)
+{
+	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
+	PGresult *res;
+	int rc;
+
+	if (!api_uuid_ok(r->params[0]))
+		return CD_ERR_NOT_FOUND;
+	if ((res = db_exec(r->db, "enrollment_access", 3, p)) == NULL)
+		return CD_ERR_DATABASE;
+	rc = PQntuples(res) == 1 ? 0 : CD_ERR_NOT_FOUND;
+	PQclear(res);
+	if (rc != 0)
+		return rc;
+	if ((res = db_exec(r->db, "enrollment_withdraw", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(res);
+	api_audited(r, "enrollment", r->params[0]);
+	return api_exec_one(r, "enrollment_get", 1, p, 200);
+}

@@ -1,0 +1,399 @@
+"""content.py - programs, modules, lessons, quizzes, cohorts, enrollment and
+the learning flow, through the API against the real daemon and database."""
+import concurrent.futures
+import time
+
+from harness import Cohortd, Postgres, main
+
+PW = "correct horse battery"
+
+
+def setup_tenant(d, slug):
+    a = d.admin()
+    r = a.post("/v1/tenants", {"slug": slug, "name": slug,
+                               "admin": {"email": "admin@%s.test" % slug,
+                                         "name": "Admin", "password": PW}})
+    assert r.status == 201, r
+    r = d.client().post("/v1/auth/login", {"tenant": slug,
+                                           "email": "admin@%s.test" % slug,
+                                           "password": PW})
+    return d.client(r.json["token"])
+
+
+def login(d, slug, email):
+    r = d.client().post("/v1/auth/login", {"tenant": slug, "email": email,
+                                           "password": PW})
+    assert r.status == 200, r
+    return d.client(r.json["token"])
+
+
+QUIZ = [
+    {"kind": "single_choice", "prompt": "Pick b", "options": ["a", "b", "c"],
+     "points": 1, "answer": 1},
+    {"kind": "multiple_choice", "prompt": "Pick a and c",
+     "options": ["a", "b", "c"], "points": 2, "answer": [0, 2]},
+    {"kind": "true_false", "prompt": "True?", "points": 1, "answer": True},
+    {"kind": "numeric", "prompt": "Speedup of 4 cores at 90% parallel?",
+     "points": 1, "answer": 3.08, "tolerance": 0.05},
+]
+ALL_RIGHT = [1, [2, 0], True, 3.1]
+
+
+def contains_key(obj, key):
+    if isinstance(obj, dict):
+        return key in obj or any(contains_key(v, key) for v in obj.values())
+    if isinstance(obj, list):
+        return any(contains_key(v, key) for v in obj)
+    return False
+
+
+def test(t):
+    pg = Postgres()
+    dbname = pg.new_database()
+    d = Cohortd(pg.url(dbname), env={"COHORTD_HTTP_THREADS": "8"})
+    adm = setup_tenant(d, "acme")
+
+    # ---- curriculum ----------------------------------------------------
+    r = adm.post("/v1/programs", {"title": "Concurrency", "summary": "C"})
+    t.ok(r.status == 201 and r.json["status"] == "draft" and
+         r.header("location") == "/v1/programs/" + r.json["id"],
+         "create a program (draft by default)", r)
+    prog = r.json
+    r = adm.post("/v1/programs", {"title": ""})
+    t.ok(r.is_problem(422), "an empty title is refused", r)
+    mods = []
+    for i in range(3):
+        r = adm.post("/v1/programs/%s/modules" % prog["id"],
+                     {"title": "Module %d" % (i + 1)})
+        mods.append(r.json)
+    t.ok([m["position"] for m in mods] == [1, 2, 3],
+         "modules are appended in order", [m.get("position") for m in mods])
+    r = adm.patch("/v1/modules/" + mods[1]["id"],
+                  {"prerequisites": [mods[0]["id"]]})
+    t.ok(r.status == 200 and r.json["prerequisites"] == [mods[0]["id"]],
+         "set a prerequisite", r)
+    adm.patch("/v1/modules/" + mods[2]["id"], {"prerequisites": [mods[1]["id"]]})
+    r = adm.patch("/v1/modules/" + mods[0]["id"],
+                  {"prerequisites": [mods[2]["id"]]})
+    t.ok(r.is_problem(422) and r.json["errors"][0]["pointer"] ==
+         "/prerequisites", "a prerequisite cycle is rejected with 422", r)
+    r = adm.get("/v1/modules/" + mods[0]["id"])
+    t.eq(r.json["prerequisites"], [], "the rejected cycle left nothing behind")
+    r = adm.patch("/v1/modules/" + mods[0]["id"],
+                  {"prerequisites": [mods[0]["id"]]})
+    t.ok(r.is_problem(422), "a module cannot require itself", r)
+
+    lessons = []
+    for i, m in enumerate(mods):
+        for j in range(2):
+            r = adm.post("/v1/modules/%s/lessons" % m["id"],
+                         {"title": "L%d.%d" % (i + 1, j + 1),
+                          "body": "# Lesson\n\nText.", "estimated_minutes": 5})
+            lessons.append(r.json)
+    t.ok(all(x.get("id") for x in lessons), "lessons created", lessons[:1])
+    r = adm.post("/v1/modules/%s/lessons" % mods[0]["id"],
+                 {"title": "Too long", "estimated_minutes": 61})
+    t.ok(r.is_problem(422), "estimated_minutes over 60 is refused", r)
+    r = adm.post("/v1/modules/%s/lessons" % mods[0]["id"],
+                 {"title": "Huge", "body": "x" * 70000, "estimated_minutes": 5})
+    t.ok(r.is_problem(422), "a body over 64 KiB is refused", r)
+
+    quizzes = []
+    for i, m in enumerate(mods):
+        r = adm.post("/v1/modules/%s/assessments" % m["id"],
+                     {"title": "Quiz %d" % (i + 1), "kind": "quiz",
+                      "max_attempts": 2, "pass_score": 60, "due_days": 7,
+                      "estimated_minutes": 4, "questions": QUIZ})
+        quizzes.append(r.json)
+    t.ok(quizzes[0].get("questions") and
+         quizzes[0]["questions"][0]["answer"] == 1,
+         "staff see quizzes with their answer keys", quizzes[0])
+    r = adm.get("/v1/modules/" + mods[0]["id"])
+    t.eq(r.json["estimated_minutes"], 14,
+         "a module's minutes are the sum of its items")
+    bad = dict(QUIZ[0], answer=7)
+    r = adm.post("/v1/modules/%s/assessments" % mods[0]["id"],
+                 {"title": "Bad", "kind": "quiz", "questions": [bad]})
+    t.ok(r.is_problem(422) and r.json["errors"][0]["pointer"] ==
+         "/questions/0/answer", "an answer key outside the options is refused",
+         r)
+    r = adm.put("/v1/programs/%s/modules/order" % prog["id"],
+                [mods[2]["id"], mods[0]["id"], mods[1]["id"]])
+    t.ok(r.status == 200 and [m["id"] for m in r.json["items"]] ==
+         [mods[2]["id"], mods[0]["id"], mods[1]["id"]],
+         "PUT modules/order reorders with the full list", r)
+    r = adm.put("/v1/programs/%s/modules/order" % prog["id"], [mods[0]["id"]])
+    t.ok(r.is_problem(422), "an incomplete order list is refused", r)
+    adm.put("/v1/programs/%s/modules/order" % prog["id"],
+            [m["id"] for m in mods])
+
+    # ---- cohorts and seats ---------------------------------------------
+    r = adm.post("/v1/users", {"email": "ivy@acme.test", "name": "Ivy",
+                               "role": "instructor", "password": PW})
+    ivy = r.json
+    r = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "Spring",
+                                 "starts_at": "2026-03-01T09:00:00Z",
+                                 "ends_at": "2026-06-01T09:00:00Z",
+                                 "timezone": "Europe/Paris", "capacity": 20,
+                                 "waitlist": True, "instructors": [ivy["id"]]})
+    t.ok(r.status == 201 and r.json["capacity"] == 20 and
+         r.json["instructors"] == [ivy["id"]], "create a cohort", r)
+    spring = r.json
+    r = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "X",
+                                 "starts_at": "2026-03-01T09:00:00Z",
+                                 "ends_at": "2026-01-01T09:00:00Z"})
+    t.ok(r.is_problem(422), "ends_at before starts_at is refused", r)
+    r = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "X",
+                                 "starts_at": "2026-03-01T09:00:00Z",
+                                 "ends_at": "2026-04-01T09:00:00Z",
+                                 "timezone": "Mars/Olympus"})
+    t.ok(r.is_problem(422), "an unknown time zone is refused", r)
+
+    def enroll(i):
+        c = d.client(adm.token)
+        return c.post("/v1/cohorts/%s/enrollments" % spring["id"],
+                      {"email": "p%03d@acme.test" % i, "name": "P %d" % i})
+    with concurrent.futures.ThreadPoolExecutor(32) as ex:
+        results = list(ex.map(enroll, range(200)))
+    states = [x.json["state"] for x in results if x.status == 201]
+    t.ok(len(states) == 200 and states.count("active") == 20 and
+         states.count("waitlisted") == 180,
+         "200 parallel enrollments into 20 seats: 20 active, 180 waitlisted",
+         (len(states), states.count("active"), states.count("waitlisted"),
+          [x for x in results if x.status != 201][:3]))
+    positions = sorted(x.json["waitlist_position"] for x in results
+                       if x.status == 201 and x.json["state"] == "waitlisted")
+    t.eq(positions, list(range(1, 181)), "waitlist positions are 1..180")
+    r = adm.get("/v1/cohorts/%s/enrollments?state=waitlisted&limit=500"
+                % spring["id"])
+    wl = r.json["items"]
+    t.ok([e["waitlist_position"] for e in wl] == list(range(1, 181)) and
+         [e["enrolled_at"] for e in wl] == sorted(e["enrolled_at"] for e in wl),
+         "the waitlist is first come, first served", wl[:3])
+    act = pg.psql("SELECT count(*) FROM enrollments WHERE state = 'active'",
+                  dbname)
+    t.eq(act, "20", "the database holds exactly 20 active enrollments")
+    r = adm.post("/v1/cohorts/%s/enrollments" % spring["id"],
+                 {"email": "P000@acme.test", "name": "P 0"})
+    t.ok(r.status == 200 and r.json["id"] == results[0].json["id"],
+         "enrolling someone already enrolled returns the enrollment, 200", r)
+
+    active = [x.json for x in results if x.json["state"] == "active"]
+    first_wait = wl[0]
+    r = adm.post("/v1/enrollments/%s/withdraw" % active[0]["id"])
+    t.ok(r.status == 200 and r.json["state"] == "withdrawn", "withdraw", r)
+    r = adm.get("/v1/cohorts/%s/enrollments?state=active&limit=500"
+                % spring["id"])
+    ids = [e["id"] for e in r.json["items"]]
+    t.ok(len(ids) == 20 and first_wait["id"] in ids,
+         "withdrawing frees the seat for the first waitlisted learner",
+         (len(ids),))
+    r = adm.get("/v1/cohorts/%s/enrollments?state=waitlisted&limit=500"
+                % spring["id"])
+    t.ok(r.json["items"][0]["id"] == wl[1]["id"] and
+         r.json["items"][0]["waitlist_position"] == 1,
+         "the rest of the waitlist moves up", r.json["items"][:1])
+    r = adm.patch("/v1/cohorts/" + spring["id"], {"capacity": 25})
+    t.ok(r.status == 200 and r.json["active"] == 25 and
+         r.json["waitlisted"] == 174, "raising capacity promotes in order", r)
+    r = adm.get("/v1/cohorts/%s/enrollments?state=active&limit=500"
+                % spring["id"])
+    ids = {e["id"] for e in r.json["items"]}
+    t.ok({e["id"] for e in wl[1:6]} <= ids,
+         "the promoted are the next five in line")
+
+    r = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "Tiny",
+                                 "starts_at": "2026-03-01T09:00:00Z",
+                                 "ends_at": "2026-06-01T09:00:00Z",
+                                 "capacity": 1})
+    tiny = r.json
+    adm.post("/v1/cohorts/%s/enrollments" % tiny["id"],
+             {"email": "t1@acme.test", "name": "T1"})
+    r = adm.post("/v1/cohorts/%s/enrollments" % tiny["id"],
+                 {"email": "t2@acme.test", "name": "T2"})
+    t.ok(r.is_problem(409), "full cohort without waitlist: 409", r)
+
+    # ---- batch -----------------------------------------------------------
+    csv = ("email,name,role\n"
+           "new1@acme.test,New One,learner\n"
+           "p001@acme.test,P 1,learner\n"
+           "not-an-email,Broken,learner\n"
+           "new2@acme.test,New Two,\n"
+           "too,few\n"
+           "ivy@acme.test,Ivy,learner\n"
+           "new3@acme.test,New Three,admin\n")
+    r = adm.request("POST", "/v1/cohorts/%s/enrollments/batch" % spring["id"],
+                    raw=csv.encode(), ctype="text/csv")
+    st = [x["status"] for x in (r.json or {}).get("results", [])]
+    t.ok(r.status == 200 and st == ["waitlisted", "existing", "error",
+                                    "waitlisted", "error", "error", "error"],
+         "CSV batch: a result per row, good, duplicate and malformed", r)
+    t.ok(r.status == 200 and [x.get("line") for x in r.json["results"]] ==
+         [2, 3, 4, 5, 6, 7, 8], "each CSV result names its line")
+    n = pg.psql("SELECT count(*) FROM users WHERE email IN ('new1@acme.test',"
+                "'new2@acme.test')", dbname)
+    t.eq(n, "2", "rows after a malformed one are still processed")
+    r = adm.post("/v1/cohorts/%s/enrollments/batch" % spring["id"],
+                 [{"email": "j1@acme.test", "name": "J"}, {"bogus": 1},
+                  {"user_id": ivy["id"]}])
+    t.ok(r.status == 200 and [x["status"] for x in r.json["results"]] ==
+         ["waitlisted", "error", "error"], "JSON batch, per-row results", r)
+    rows = [{"email": "bulk%05d@acme.test" % i, "name": "B"}
+            for i in range(10001)]
+    r = adm.post("/v1/cohorts/%s/enrollments/batch" % spring["id"], rows)
+    t.ok(r.is_problem(422) or r.is_problem(413),
+         "more than 10,000 rows are refused", r)
+
+    # ---- learning flow ---------------------------------------------------
+    adm.patch("/v1/programs/" + prog["id"], {"status": "published"})
+    r = adm.post("/v1/users", {"email": "leo@acme.test", "name": "Leo",
+                               "role": "learner", "password": PW})
+    leo_id = r.json["id"]
+    r = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "Now",
+                                 "starts_at": time.strftime(
+                                     "%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                 "ends_at": "2099-01-01T00:00:00Z"})
+    now_c = r.json
+    r = adm.post("/v1/cohorts/%s/enrollments" % now_c["id"], {"user_id": leo_id})
+    leo_enr = r.json
+    leo = login(d, "acme", "leo@acme.test")
+
+    seen = [leo.get("/v1/programs/" + prog["id"]),
+            leo.get("/v1/programs/%s/modules" % prog["id"]),
+            leo.get("/v1/modules/%s/assessments" % mods[0]["id"]),
+            leo.get("/v1/assessments/" + quizzes[0]["id"]),
+            leo.get("/v1/lessons/" + lessons[0]["id"])]
+    t.ok(all(x.status == 200 for x in seen), "the learner reads the program",
+         seen)
+    t.ok(not any(contains_key(x.json, "answer") or
+                 contains_key(x.json, "tolerance") for x in seen),
+         "no learner-visible response carries an answer key")
+
+    r = leo.post("/v1/lessons/%s/completion" % lessons[2]["id"])
+    t.ok(r.is_problem(409) and "Module 1" in r.json["detail"] and
+         r.json["missing_module"]["id"] == mods[0]["id"],
+         "a locked module's lesson: 409 naming the missing module", r)
+    r = leo.post("/v1/assessments/%s/submissions" % quizzes[1]["id"],
+                 {"answers": ALL_RIGHT})
+    t.ok(r.is_problem(409), "a locked module's quiz: 409", r)
+
+    r = leo.post("/v1/lessons/%s/completion" % lessons[0]["id"])
+    t.ok(r.status == 201, "complete a lesson", r)
+    r = leo.post("/v1/lessons/%s/completion" % lessons[0]["id"])
+    t.eq(r.status, 200, "completing it again is not an error")
+    r = leo.post("/v1/assessments/%s/submissions" % quizzes[0]["id"],
+                 {"answers": [0, [0], False, 1.0]})
+    t.ok(r.status == 201 and r.json["score"] == 0 and
+         r.json["passed"] is False and r.json["attempt"] == 1,
+         "a wrong quiz scores 0 and fails", r)
+    r = leo.post("/v1/assessments/%s/submissions" % quizzes[0]["id"],
+                 {"answers": [1, [0], True, None]})
+    t.ok(r.status == 201 and r.json["score"] == 40.0 and
+         [q["points"] for q in r.json["detail"]] == [1, 0, 1, 0],
+         "per-question points and percent: 2 of 5 points is 40", r)
+    r = leo.post("/v1/assessments/%s/submissions" % quizzes[0]["id"],
+                 {"answers": ALL_RIGHT})
+    t.ok(r.is_problem(409), "attempts beyond max_attempts: 409", r)
+    r = adm.post("/v1/assessments/%s/extensions" % quizzes[0]["id"],
+                 {"user_id": leo_id, "cohort_id": now_c["id"],
+                  "extra_attempts": 1})
+    t.ok(r.status == 201 and r.json["extra_attempts"] == 1,
+         "an extension grants an extra attempt", r)
+    r = leo.post("/v1/assessments/%s/submissions" % quizzes[0]["id"],
+                 {"answers": ALL_RIGHT})
+    t.ok(r.status == 201 and r.json["score"] == 100 and r.json["passed"] and
+         r.json["late"] is False, "the extra attempt passes", r)
+    r = leo.post("/v1/assessments/%s/submissions" % quizzes[0]["id"],
+                 {"answers": [1]})
+    t.ok(r.is_problem(409) or r.is_problem(422), "still bounded afterwards", r)
+    r = leo.post("/v1/lessons/%s/completion" % lessons[1]["id"])
+    r = leo.post("/v1/lessons/%s/completion" % lessons[2]["id"])
+    t.eq(r.status, 201, "module 1 complete: module 2 unlocks")
+
+    # Late work: a cohort that started 10 days ago, quiz due after 7 days.
+    r = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "Late",
+                                 "starts_at": time.strftime(
+                                     "%Y-%m-%dT%H:%M:%SZ",
+                                     time.gmtime(time.time() - 10 * 86400 +
+                                                 3600)),
+                                 "ends_at": "2099-01-01T00:00:00Z"})
+    late_c = r.json
+    r = adm.put("/v1/cohorts/%s/late-policy" % late_c["id"],
+                {"percent_per_day": 10, "floor": 50})
+    t.ok(r.status == 200 and r.json["late_policy"] == {"percent_per_day": 10,
+                                                       "floor": 50},
+         "set a late policy", r)
+    r = adm.post("/v1/users", {"email": "lou@acme.test", "name": "Lou",
+                               "role": "learner", "password": PW})
+    lou_id = r.json["id"]
+    adm.post("/v1/cohorts/%s/enrollments" % late_c["id"], {"user_id": lou_id})
+    lou = login(d, "acme", "lou@acme.test")
+    r = lou.post("/v1/assessments/%s/submissions" % quizzes[0]["id"],
+                 {"answers": [1, [0, 2], True, None]})
+    # 3 days late (due at day 7, now day 10 minus an hour): 30% off 80.
+    t.ok(r.status == 201 and r.json["late"] and r.json["days_late"] == 3 and
+         r.json["penalty"] == 30 and r.json["score"] == 80 and
+         abs(r.json["final_score"] - 56.0) < 1e-6 and r.json["passed"] is False,
+         "late penalty: 80 three days late at 10%/day is 56, failing 60", r)
+    r = adm.post("/v1/assessments/%s/extensions" % quizzes[0]["id"],
+                 {"user_id": lou_id, "cohort_id": late_c["id"],
+                  "due_at": "2099-01-01T00:00:00Z"})
+    r = lou.post("/v1/assessments/%s/submissions" % quizzes[0]["id"],
+                 {"answers": [1, [0, 2], True, None]})
+    t.ok(r.status == 201 and r.json["late"] is False and
+         r.json["final_score"] == 80, "an extension's due date removes the "
+         "penalty", r)
+    pg.psql("UPDATE cohorts SET late_percent_per_day = 25 WHERE id = '%s'"
+            % late_c["id"], dbname)
+    pg.psql("DELETE FROM extensions", dbname)
+    r = adm.patch("/v1/assessments/" + quizzes[0]["id"], {"max_attempts": None})
+    r = lou.post("/v1/assessments/%s/submissions" % quizzes[0]["id"],
+                 {"answers": ALL_RIGHT})
+    t.ok(r.status == 201 and r.json["penalty"] == 50 and
+         r.json["final_score"] == 50, "the penalty stops at the floor: 75% "
+         "due, 50% kept", r)
+
+    # Progress and completion.
+    r = leo.get("/v1/cohorts/%s/progress" % now_c["id"])
+    p = r.json["items"][0] if r.status == 200 and r.json["items"] else {}
+    t.ok(p.get("enrollment_id") == leo_enr["id"] and
+         p["modules"][0]["complete"] is True and
+         p["modules"][1]["complete"] is False and
+         p["modules"][0]["lessons_done"] == 2 and 0 < p["percent"] < 100,
+         "a learner's progress: per module, overall percent", p)
+    for m in range(1, 3):
+        for lz in lessons[m * 2:m * 2 + 2]:
+            leo.post("/v1/lessons/%s/completion" % lz["id"])
+        r = leo.post("/v1/assessments/%s/submissions" % quizzes[m]["id"],
+                     {"answers": ALL_RIGHT})
+    t.ok(r.status == 201 and r.json["enrollment_state"] == "completed",
+         "finishing every module completes the enrollment", r)
+    r = leo.get("/v1/me/enrollments")
+    t.ok(r.status == 200 and r.json["items"][0]["state"] == "completed",
+         "GET /v1/me/enrollments shows it", r)
+    ivy_c = login(d, "acme", "ivy@acme.test")
+    r = ivy_c.get("/v1/cohorts/%s/progress" % spring["id"])
+    t.ok(r.status == 200 and len(r.json["items"]) == 50 and
+         r.json["next_cursor"], "staff see every learner's progress, paged", r)
+    r = ivy_c.get("/v1/cohorts/%s/progress" % now_c["id"])
+    t.ok(r.is_problem(404), "an instructor sees only their cohorts", r)
+    r = ivy_c.get("/v1/cohorts")
+    t.ok([c["id"] for c in r.json["items"]] == [spring["id"]],
+         "an instructor lists only their cohorts", r)
+    r = leo.get("/v1/cohorts")
+    t.ok([c["id"] for c in r.json["items"]] == [now_c["id"]],
+         "a learner lists only their cohorts", r)
+    r = leo.get("/v1/cohorts/%s/enrollments" % now_c["id"])
+    t.ok(r.is_problem(403), "learners cannot list enrollments", r)
+
+    # Learners see only published programs they are enrolled in.
+    r = adm.post("/v1/programs", {"title": "Secret draft"})
+    draft = r.json
+    t.ok(leo.get("/v1/programs/" + draft["id"]).is_problem(404),
+         "a learner cannot see a draft program")
+    r = leo.get("/v1/programs")
+    t.ok([p["id"] for p in r.json["items"]] == [prog["id"]],
+         "a learner lists only their published programs", r)
+
+
+main(test)
