@@ -104,6 +104,13 @@ int	api_submission_create(struct http_req *r);
 int	api_extension_create(struct http_req *r);
 int	api_progress(struct http_req *r);
 
+/* demo.c: load the demo program into a "demo" tenant, in c's platform
+ * transaction.  password receives the demo accounts' password.
+ * CD_ERR_CONFLICT: the demo tenant exists already. */
+#include <stdio.h>
+int	api_demo_seed(struct db_conn *c, char *password, size_t pwlen,
+	    FILE *out);
+
 /* Register the statements of every API module with db. */
 void	api_init(void);
 void	api_tenants_init(void);

@@ -37,7 +37,9 @@ static const char usage[] =
     "                                           standard input, or generated\n"
     "  apikey create TENANT_SLUG NAME ROLE      print a new API key\n"
     "  admin-token rotate                       revoke the platform admin\n"
-    "                                           token, print a new one";
+    "                                           token, print a new one\n"
+    "  seed-demo                                load the demo program into a\n"
+    "                                           \"demo\" tenant (once)";
 
 /* An open database: embedded cluster (if any), migrated, pool of one. */
 struct ctl_db {
@@ -229,6 +231,47 @@ cmd_version(int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_seed_demo(int argc, char **argv)
+{
+	char pw[AUTH_TOKEN_LEN + 1], path[4096];
+	struct ctl_db d;
+	FILE *f;
+	int fd, rc;
+
+	if (ctl_open(&d) != 0)
+		return 1;
+	rc = api_demo_seed(d.c, pw, sizeof(pw), stdout);
+	if (rc == CD_ERR_CONFLICT) {
+		printf("the demo tenant exists already; nothing to do\n");
+		ctl_close(&d, 0);
+		return 0;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "cohortctl: seed-demo: %s\n", cd_strerror(rc));
+		return ctl_close(&d, 0);
+	}
+	if ((rc = ctl_close(&d, 1)) != 0)
+		return rc;
+	printf("log in: POST /v1/auth/login {\"tenant\":\"demo\",\"email\":"
+	    "\"learner1@demo.test\",\"password\":\"%s\"}\n"
+	    "accounts: admin@demo.test, ivan@demo.test (instructor), "
+	    "learner1..5@demo.test; all with that password\n", pw);
+	/* Also kept in the state directory, readable by its owner only. */
+	snprintf(path, sizeof(path), "%s/demo-credentials", cfg.state_dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd != -1 && (f = fdopen(fd, "w")) != NULL) {
+		fprintf(f, "tenant demo\npassword %s\nadmin@demo.test\n"
+		    "ivan@demo.test\nlearner1@demo.test .. learner5@demo.test\n",
+		    pw);
+		fclose(f);
+	} else if (fd != -1)
+		close(fd);
+	sodium_memzero(pw, sizeof(pw));
+	return 0;
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -238,6 +281,7 @@ static const struct {
 	{ "tenant", cmd_tenant },
 	{ "apikey", cmd_apikey },
 	{ "admin-token", cmd_admin_token },
+	{ "seed-demo", cmd_seed_demo },
 };
 
 int

@@ -8,7 +8,8 @@
 #include <stddef.h>
 
 struct embedded_file {
-	const char	*name;		/* base name, e.g. "0001_foundation.sql" */
+	const char	*name;		/* path below its folder, e.g.
+					   "0001_foundation.sql" */
 	const char	*data;		/* NUL-terminated */
 	size_t		 len;
 };
@@ -16,5 +17,6 @@ struct embedded_file {
 /* Arrays end with an entry whose name is NULL. */
 extern const struct embedded_file embedded_migrations[];
 extern const struct embedded_file embedded_openapi[];
+extern const struct embedded_file embedded_demo[];	/* content/concurrency-for-leaders */
 
 #endif

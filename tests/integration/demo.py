@@ -1,0 +1,82 @@
+"""demo.py - cohortctl seed-demo loads "Concurrency for Leaders" into a demo
+tenant that works through the API, once."""
+import os
+import stat
+
+from harness import Cohortd, Postgres, main, run_ctl
+
+
+def contains_key(obj, key):
+    if isinstance(obj, dict):
+        return key in obj or any(contains_key(v, key) for v in obj.values())
+    if isinstance(obj, list):
+        return any(contains_key(v, key) for v in obj)
+    return False
+
+
+def test(t):
+    pg = Postgres()
+    db = pg.new_database()
+    d = Cohortd(pg.url(db))
+    env = {"COHORTD_DATABASE_URL": pg.url(db),
+           "COHORTD_STATE_DIR": d.state_dir}
+    r = run_ctl(["seed-demo"], env)
+    t.ok(r.returncode == 0 and "7 modules" in r.stdout, "seed-demo loads the "
+         "program", r.stdout + r.stderr)
+    pw = r.stdout.split('"password":"')[1].split('"')[0]
+    cred = os.path.join(d.state_dir, "demo-credentials")
+    t.ok(os.path.exists(cred) and
+         stat.S_IMODE(os.stat(cred).st_mode) == 0o600 and pw in open(cred).read(),
+         "the demo logins are kept in <state>/demo-credentials, mode 0600")
+    r = run_ctl(["seed-demo"], env)
+    t.ok(r.returncode == 0 and "nothing to do" in r.stdout,
+         "seeding twice changes nothing", r.stdout)
+    t.eq(pg.psql("SELECT count(*) FROM programs", db), "1", "one program")
+
+    r = d.client().post("/v1/auth/login", {"tenant": "demo",
+                                           "email": "learner1@demo.test",
+                                           "password": pw})
+    t.ok(r.status == 200, "a demo learner logs in with the printed password", r)
+    lc = d.client(r.json["token"])
+    r = lc.get("/v1/programs")
+    progs = r.json["items"] if r.status == 200 else []
+    t.ok(len(progs) == 1 and progs[0]["title"] == "Concurrency for Leaders" and
+         progs[0]["status"] == "published",
+         "the learner sees the published demo program", r)
+    mods = lc.get("/v1/programs/%s/modules" % progs[0]["id"]).json["items"]
+    t.ok(len(mods) >= 6, "at least six modules", len(mods))
+    lessons, quizzes, minutes_ok, bodies_ok = 0, 0, True, True
+    keys = False
+    for m in mods:
+        ls = lc.get("/v1/modules/%s/lessons" % m["id"]).json["items"]
+        lessons += len(ls)
+        minutes_ok &= all(1 <= x["estimated_minutes"] <= 60 for x in ls)
+        bodies_ok &= all(len(x["body"]) > 1000 for x in ls)
+        qs = lc.get("/v1/modules/%s/assessments" % m["id"]).json["items"]
+        quizzes += len([q for q in qs if q["kind"] == "quiz" and
+                        len(q["questions"]) >= 4])
+        keys |= contains_key(qs, "answer")
+    t.ok(lessons >= 3 * len(mods) and minutes_ok and bodies_ok,
+         "microlearning lessons of substance in every module",
+         (lessons, minutes_ok, bodies_ok))
+    t.eq(quizzes, len(mods), "a quiz per module")
+    t.ok(not keys, "the learner sees no answer keys")
+    t.ok(any(m["prerequisites"] for m in mods),
+         "modules carry prerequisites")
+    r = lc.get("/v1/me/enrollments")
+    t.ok(r.status == 200 and r.json["items"] and
+         r.json["items"][0]["state"] == "active" and
+         r.json["items"][0]["source"] == "demo",
+         "the learner is enrolled in the demo cohort", r)
+    r = d.client().post("/v1/auth/login", {"tenant": "demo",
+                                           "email": "ivan@demo.test",
+                                           "password": pw})
+    ic = d.client(r.json["token"])
+    r = ic.get("/v1/cohorts")
+    cid = r.json["items"][0]["id"] if r.status == 200 and r.json["items"] else ""
+    r = ic.get("/v1/cohorts/%s/progress" % cid)
+    t.ok(r.status == 200 and len(r.json["items"]) == 5,
+         "the instructor follows the five demo learners", r)
+
+
+main(test)
