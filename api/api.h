@@ -16,6 +16,8 @@ extern const size_t api_nroutes;
 
 /* What /readyz compares the database's schema version with. */
 void	api_system_set_expected_schema(int version);
+/* What /readyz reports of the sandbox (a summary object; taken). */
+void	api_system_set_sandbox(json_t *caps);
 
 /* system.c */
 int	api_healthz(struct http_req *r);

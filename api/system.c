@@ -12,6 +12,7 @@
 #include "api.h"
 
 static int api_expected_schema;
+static json_t *api_sandbox;	/* what the sandbox enforces on this host */
 
 static const struct db_stmt system_stmts[] = {
 	{ "system_schema_version",
@@ -22,6 +23,13 @@ void
 api_system_set_expected_schema(int version)
 {
 	api_expected_schema = version;
+}
+
+void
+api_system_set_sandbox(json_t *caps)
+{
+	json_decref(api_sandbox);
+	api_sandbox = caps;
 }
 
 void
@@ -62,8 +70,11 @@ api_readyz(struct http_req *r)
 		return http_problem(r, 503, "not-ready", "Not Ready",
 		    "schema version %d, expected %d", version,
 		    api_expected_schema);
-	return http_json(r, 200, json_pack("{s:s, s:s, s:{s:i}}", "status",
-	    "ready", "database", "ok", "schema", "version", version));
+	/* The sandbox is reported, not required: this process serves the
+	 * API; grading workers refuse to start without confinement. */
+	return http_json(r, 200, json_pack("{s:s, s:s, s:{s:i}, s:O*}",
+	    "status", "ready", "database", "ok", "schema", "version", version,
+	    "sandbox", api_sandbox));
 }
 
 int

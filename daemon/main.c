@@ -42,6 +42,7 @@
 #include "idem.h"
 #include "log.h"
 #include "pgembed.h"
+#include "../sandbox/sandbox.h"
 
 #include "config.h"
 
@@ -93,6 +94,31 @@ wait_inflight(int grace_ms)
 	if (http_inflight() > 0)
 		log_warnx("%d request(s) still running after %d ms; closing",
 		    http_inflight(), grace_ms);
+}
+
+/*
+ * Probe the sandbox once, for /readyz: which mechanisms this host
+ * enforces.  Runs before any thread or child exists, as the sandbox asks.
+ */
+static json_t *
+sandbox_summary(void)
+{
+	json_t *full, *sum;
+
+	if (geteuid() != 0)
+		return json_pack("{s:b, s:s}", "ready", 0, "reason",
+		    "cohortd is not root: this process cannot run the sandbox");
+	if (sbx_init(NULL, NULL) != 0)
+		log_warnx("sandbox: a required mechanism is missing; grading "
+		    "is refused on this host");
+	full = sbx_check_json();
+	sum = json_pack("{s:O*, s:O*, s:O*, s:O*}", "ready",
+	    json_object_get(full, "ready"), "cgroup",
+	    json_object_get(full, "cgroup"), "missing",
+	    json_object_get(full, "missing"), "degraded",
+	    json_object_get(full, "degraded"));
+	json_decref(full);
+	return sum;
 }
 
 int
@@ -154,6 +180,7 @@ main(int argc, char **argv)
 		fatalx("migrations: %s", err);
 	}
 	api_system_set_expected_schema(latest);
+	api_system_set_sandbox(sandbox_summary());
 
 	auth_init();
 	idem_init();

@@ -1,6 +1,7 @@
 """http_layer.py - the HTTP conventions every route gets from the layer:
 problem+json for each error class, body limit, request ids, health,
 readiness, metrics and the OpenAPI document."""
+import os
 import re
 
 from harness import Cohortd, Postgres, main, raw_http, status_of
@@ -17,6 +18,14 @@ def test(t):
     t.ok(r.status == 200 and r.json == {"status": "ok"}, "healthz is 200", r)
     r = c.get("/readyz")
     t.ok(r.status == 200 and r.json["status"] == "ready", "readyz is 200", r)
+    sb = r.json.get("sandbox") or {}
+    if os.geteuid() == 0:
+        t.ok(sb.get("ready") is True and sb.get("missing") == [] and
+             sb.get("cgroup") in ("v1", "v2"),
+             "readyz reports the sandbox's mechanisms in force", sb)
+    else:
+        t.ok(sb.get("ready") is False and "root" in sb.get("reason", ""),
+             "readyz says why the sandbox cannot run here", sb)
 
     # Every error class is an RFC 9457 problem document.
     r = c.get("/v1/no-such-thing")
