@@ -113,6 +113,21 @@ int	api_progress(struct http_req *r);
 int	api_demo_seed(struct db_conn *c, char *password, size_t pwlen,
 	    FILE *out);
 
+/* exercises.c */
+int	api_exercise_create(struct http_req *r);
+int	api_exercise_list(struct http_req *r);
+int	api_exercise_get(struct http_req *r);
+int	api_exercise_update(struct http_req *r);
+int	api_exercise_starter(struct http_req *r);
+int	api_exercise_import(struct http_req *r);
+int	api_catalog_list(struct http_req *r);
+int	api_submission_get(struct http_req *r);
+int	api_regrade(struct http_req *r);
+/* Queue an exercise submission for the learner's enrollment (learning.c
+ * has checked attempts and computed lateness).  Answers 202. */
+int	api_exercise_submit(struct http_req *r, const char *enrollment,
+	    int attempt, int days_late, double penalty);
+
 /* Register the statements of every API module with db. */
 void	api_init(void);
 void	api_tenants_init(void);
@@ -123,5 +138,6 @@ void	api_audit_init(void);
 void	api_programs_init(void);
 void	api_cohorts_init(void);
 void	api_learning_init(void);
+void	api_exercises_init(void);
 
 #endif

@@ -95,21 +95,7 @@ api_apikey_create(struct http_req *r)
 int
 api_apikey_list(struct http_req *r)
 {
-	struct api_page pg;
-	PGresult *res;
-	int rc;
-
-	if (api_page_parse(r, &pg) != 0)
-		return 0;
-	{
-		const char *p[3] = { pg.after_ts, pg.after_id, pg.limit_plus_one };
-
-		if ((res = db_exec(r->db, "apikey_list", 3, p)) == NULL)
-			return CD_ERR_DATABASE;
-	}
-	rc = api_page_render(r, &pg, res);
-	PQclear(res);
-	return rc;
+	return api_page_exec(r, "apikey_list", 0, NULL);
 }
 
 int

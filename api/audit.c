@@ -77,20 +77,8 @@ api_audit_record(struct http_req *r)
 int
 api_audit_list(struct http_req *r)
 {
-	struct api_page pg;
-	PGresult *res;
-	int rc;
+	const char *p[2] = { http_query(r, "object_type"),
+	    http_query(r, "object_id") };
 
-	if (api_page_parse(r, &pg) != 0)
-		return 0;
-	{
-		const char *p[5] = { pg.after_ts, pg.after_id, pg.limit_plus_one,
-		    http_query(r, "object_type"), http_query(r, "object_id") };
-
-		if ((res = db_exec(r->db, "audit_list", 5, p)) == NULL)
-			return CD_ERR_DATABASE;
-	}
-	rc = api_page_render(r, &pg, res);
-	PQclear(res);
-	return rc;
+	return api_page_exec(r, "audit_list", 2, p);
 }

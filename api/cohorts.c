@@ -269,25 +269,12 @@ int
 api_cohort_list(struct http_req *r)
 {
 	const char *program = http_query(r, "program_id");
-	struct api_page pg;
-	PGresult *res;
-	int rc;
+	const char *p[3] = { api_role(r), api_user(r), program };
 
-	if (api_page_parse(r, &pg) != 0)
-		return 0;
 	if (program != NULL && !api_uuid_ok(program))
 		return http_problem(r, 422, "validation", "Unprocessable Content",
 		    "program_id is not an id");
-	{
-		const char *p[6] = { pg.after_ts, pg.after_id, pg.limit_plus_one,
-		    api_role(r), api_user(r), program };
-
-		if ((res = db_exec(r->db, "cohort_list", 6, p)) == NULL)
-			return CD_ERR_DATABASE;
-	}
-	rc = api_page_render(r, &pg, res);
-	PQclear(res);
-	return rc;
+	return api_page_exec(r, "cohort_list", 3, p);
 }
 
 int
@@ -761,50 +748,28 @@ int
 api_enrollment_list(struct http_req *r)
 {
 	const char *state = http_query(r, "state");
-	struct api_page pg;
-	PGresult *res;
 	int rc;
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0)
 		return rc > 0 ? 0 : rc;
-	if (api_page_parse(r, &pg) != 0)
-		return 0;
 	if (state != NULL && strcmp(state, "active") && strcmp(state,
 	    "waitlisted") && strcmp(state, "withdrawn") && strcmp(state,
 	    "completed"))
 		return http_problem(r, 422, "validation", "Unprocessable Content",
 		    "state must be active, waitlisted, withdrawn or completed");
 	{
-		const char *p[5] = { pg.after_ts, pg.after_id, pg.limit_plus_one,
-		    r->params[0], state };
+		const char *p[2] = { r->params[0], state };
 
-		if ((res = db_exec(r->db, "enrollment_list", 5, p)) == NULL)
-			return CD_ERR_DATABASE;
+		return api_page_exec(r, "enrollment_list", 2, p);
 	}
-	rc = api_page_render(r, &pg, res);
-	PQclear(res);
-	return rc;
 }
 
 int
 api_my_enrollments(struct http_req *r)
 {
-	struct api_page pg;
-	PGresult *res;
-	int rc;
+	const char *p[1] = { api_user(r) };
 
-	if (api_page_parse(r, &pg) != 0)
-		return 0;
-	{
-		const char *p[4] = { pg.after_ts, pg.after_id, pg.limit_plus_one,
-		    api_user(r) };
-
-		if ((res = db_exec(r->db, "enrollment_mine", 4, p)) == NULL)
-			return CD_ERR_DATABASE;
-	}
-	rc = api_page_render(r, &pg, res);
-	PQclear(res);
-	return rc;
+	return api_page_exec(r, "enrollment_mine", 1, p);
 }
 
 int

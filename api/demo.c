@@ -72,11 +72,11 @@ demo_quiz(struct db_conn *c, const char *module_id, json_t *quiz)
 	snprintf(due, sizeof(due), "%d", (int)json_integer_value(
 	    json_object_get(quiz, "due_days")));
 	{
-		const char *p[8] = { module_id, json_string_value(
+		const char *p[9] = { module_id, json_string_value(
 		    json_object_get(quiz, "title")), "quiz", weight, attempts,
-		    pass, due, NULL };
+		    pass, due, NULL, NULL };
 
-		if ((rc = demo_exec(c, "assessment_insert", 8, p, id,
+		if ((rc = demo_exec(c, "assessment_insert", 9, p, id,
 		    sizeof(id))) != 0)
 			return rc;
 	}

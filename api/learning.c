@@ -310,17 +310,8 @@ api_submission_create(struct http_req *r)
 	v_init(&v);
 	if ((rc = learn_module_of(r, "learn_assessment_module", module)) != 0)
 		goto out;
-	if (v_body(&v, r) != NULL) {
-		v_only(&v, r->json, "", allowed);
-		answers = json_object_get(r->json, "answers");
-		if (answers == NULL || !json_is_array(answers) ||
-		    json_array_size(answers) > 200)
-			v_error(&v, "/answers", "must be an array: one answer per "
-			    "question, in order (null to skip)");
-	}
-	if (v_failed(&v, r))
+	if (v_body(&v, r) == NULL && v_failed(&v, r))
 		goto out;
-	answers = json_object_get(r->json, "answers");
 	if ((rc = learn_enrollment(r, module, enrollment)) != 0) {
 		rc = rc > 0 ? 0 : rc;
 		goto out;
@@ -334,11 +325,6 @@ api_submission_create(struct http_req *r)
 			goto out;
 		}
 	}
-	if (strcmp(PQgetvalue(a, 0, 0), "quiz") != 0) {
-		rc = http_problem(r, 422, "validation", "Unprocessable Content",
-		    "this assessment is not a quiz");
-		goto out;
-	}
 	used = atoi(PQgetvalue(a, 0, 3));
 	allowed_n = PQgetisnull(a, 0, 1) ? -1 : atoi(PQgetvalue(a, 0, 1));
 	if (allowed_n >= 0 && used >= allowed_n) {
@@ -346,6 +332,26 @@ api_submission_create(struct http_req *r)
 		    "all %d attempts are used", allowed_n);
 		goto out;
 	}
+	/* Late policy: per_day percent of the score per day late, never
+	 * more than (100 - floor) percent. */
+	days_late = atoi(PQgetvalue(a, 0, 4));
+	per_day = strtod(PQgetvalue(a, 0, 5), NULL);
+	floor_ = strtod(PQgetvalue(a, 0, 6), NULL);
+	if (days_late > 0)
+		penalty = fmin(per_day * days_late, 100.0 - floor_);
+	if (strcmp(PQgetvalue(a, 0, 0), "exercise") == 0) {
+		rc = api_exercise_submit(r, enrollment, used + 1, days_late,
+		    penalty);
+		goto out;
+	}
+	v_only(&v, r->json, "", allowed);
+	answers = json_object_get(r->json, "answers");
+	if (answers == NULL || !json_is_array(answers) ||
+	    json_array_size(answers) > 200)
+		v_error(&v, "/answers", "must be an array: one answer per "
+		    "question, in order (null to skip)");
+	if (v_failed(&v, r))
+		goto out;
 	{
 		const char *p[1] = { r->params[0] };
 
@@ -362,13 +368,6 @@ api_submission_create(struct http_req *r)
 	}
 	detail = json_array();
 	score = quiz_grade(q, answers, detail);
-	/* Late policy: per_day percent of the score per day late, never
-	 * more than (100 - floor) percent. */
-	days_late = atoi(PQgetvalue(a, 0, 4));
-	per_day = strtod(PQgetvalue(a, 0, 5), NULL);
-	floor_ = strtod(PQgetvalue(a, 0, 6), NULL);
-	if (days_late > 0)
-		penalty = fmin(per_day * days_late, 100.0 - floor_);
 	final_ = score * (100.0 - penalty) / 100.0;
 	snprintf(attempt, sizeof(attempt), "%d", used + 1);
 	snprintf(score_s, sizeof(score_s), "%.6f", score);

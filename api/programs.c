@@ -37,7 +37,7 @@
 	"l.position, rfc3339(l.created_at) AS created_at, " \
 	"rfc3339(l.updated_at) AS updated_at, l.version AS _version"
 /* Questions: answer keys only when $1 (role) is not 'learner'. */
-#define ASSESSMENT_COLS "a.id, a.module_id, a.title, a.kind, a.weight, " \
+#define ASSESSMENT_COLS "a.id, a.module_id, a.title, a.kind, a.exercise_id, a.weight, " \
 	"a.max_attempts, a.pass_score, a.due_days, a.estimated_minutes, " \
 	"a.position, (SELECT coalesce(json_agg(CASE WHEN $1 = 'learner' THEN " \
 	"jsonb_build_object('id', q.id, 'kind', q.kind, 'prompt', q.prompt, " \
@@ -145,9 +145,11 @@ static const struct db_stmt program_stmts[] = {
 	/* assessments */
 	{ "assessment_insert", "INSERT INTO assessments AS a (tenant_id, "
 	  "module_id, title, kind, weight, max_attempts, pass_score, due_days, "
-	  "estimated_minutes, position) SELECT current_tenant(), $1, $2, $3, "
-	  "coalesce($4::numeric, 1), $5::int, coalesce($6::numeric, 70), "
-	  "$7::int, coalesce($8::int, 5), coalesce(max(x.position), 0) + 1 FROM "
+	  "estimated_minutes, position, exercise_id) SELECT current_tenant(), $1, "
+	  "$2, $3, coalesce($4::numeric, 1), $5::int, coalesce($6::numeric, 70), "
+	  "$7::int, coalesce($8::int, 5), coalesce(max(x.position), 0) + 1, "
+	  "(SELECT e.id FROM exercises e WHERE e.tenant_id = current_tenant() "
+	  "AND e.id = $9::uuid) FROM "
 	  "modules m LEFT JOIN assessments x ON x.tenant_id = m.tenant_id AND "
 	  "x.module_id = m.id WHERE m.tenant_id = current_tenant() AND m.id = $1 "
 	  "GROUP BY m.id RETURNING a.id" },
@@ -192,6 +194,37 @@ api_programs_init(void)
 
 static const char *const program_statuses[] = { "draft", "published",
 	"archived", NULL };
+
+/*
+ * The children of a parent the caller may see, in order, unpaged (a
+ * program has tens of modules, a module a handful of items): 404 when
+ * the parent is not visible, even if it has no children.
+ */
+static int
+child_list(struct http_req *r, const char *parent_stmt, const char *list_stmt)
+{
+	const char *p[3] = { api_role(r), api_user(r), r->params[0] };
+	PGresult *res;
+	json_t *items;
+
+	if (!api_uuid_ok(r->params[0]))
+		return CD_ERR_NOT_FOUND;
+	if ((res = db_exec(r->db, parent_stmt, 3, p)) == NULL)
+		return CD_ERR_DATABASE;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return CD_ERR_NOT_FOUND;
+	}
+	PQclear(res);
+	if ((res = db_exec(r->db, list_stmt, 3, p)) == NULL)
+		return CD_ERR_DATABASE;
+	items = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(items, api_row(res, i));
+	PQclear(res);
+	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
+	    "next_cursor"));
+}
 
 /* ---- programs --------------------------------------------------------- */
 
@@ -448,29 +481,7 @@ api_module_create(struct http_req *r)
 int
 api_module_list(struct http_req *r)
 {
-	const char *p[3] = { api_role(r), api_user(r), r->params[0] };
-	const char *p2[3] = { api_role(r), api_user(r), r->params[0] };
-	PGresult *res;
-	json_t *items;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	/* The program must be visible, even when it has no modules. */
-	if ((res = db_exec(r->db, "program_get", 3, p2)) == NULL)
-		return CD_ERR_DATABASE;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return CD_ERR_NOT_FOUND;
-	}
-	PQclear(res);
-	if ((res = db_exec(r->db, "module_list", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	items = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(items, api_row(res, i));
-	PQclear(res);
-	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
-	    "next_cursor"));
+	return child_list(r, "program_get", "module_list");
 }
 
 int
@@ -676,27 +687,7 @@ api_lesson_create(struct http_req *r)
 int
 api_lesson_list(struct http_req *r)
 {
-	const char *p[3] = { api_role(r), api_user(r), r->params[0] };
-	PGresult *res;
-	json_t *items;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "module_get", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return CD_ERR_NOT_FOUND;
-	}
-	PQclear(res);
-	if ((res = db_exec(r->db, "lesson_list", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	items = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(items, api_row(res, i));
-	PQclear(res);
-	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
-	    "next_cursor"));
+	return child_list(r, "module_get", "lesson_list");
 }
 
 int
@@ -875,7 +866,7 @@ questions_store(struct http_req *r, const char *assessment_id, json_t *arr)
 }
 
 struct assessment_in {
-	const char	*title, *kind;
+	const char	*title, *kind, *exercise_id;
 	char		 weight[32], max_attempts[16], pass_score[32];
 	char		 due_days[16], minutes[16], position[16];
 	int		 max_null, due_null;
@@ -902,9 +893,16 @@ assessment_fields(struct api_v *v, json_t *body, int creating,
 		in->kind = v_enum(v, body, "", "kind", 1, kinds);
 	else if (json_object_get(body, "kind") != NULL)
 		v_error(v, "/kind", "cannot be changed");
-	if (in->kind != NULL && strcmp(in->kind, "exercise") == 0)
-		v_error(v, "/kind", "exercise assessments need the grading "
-		    "service, which this server does not have yet");
+	in->exercise_id = v_uuid(v, body, "", "exercise_id", 0);
+	if (in->kind != NULL && strcmp(in->kind, "exercise") == 0 &&
+	    in->exercise_id == NULL && json_object_get(body, "exercise_id") ==
+	    NULL)
+		v_error(v, "/exercise_id", "an exercise assessment names its "
+		    "exercise");
+	if (in->exercise_id != NULL && (!creating || in->kind == NULL ||
+	    strcmp(in->kind, "exercise") != 0))
+		v_error(v, "/exercise_id", "only exercise assessments have one, "
+		    "set at creation");
 	if (v_num(v, body, "", "weight", 0, 0, 1000, &d))
 		snprintf(in->weight, sizeof(in->weight), "%.17g", d);
 	if (v_int_null(v, body, "max_attempts", 1, 1000, &l, &in->max_null) &&
@@ -932,8 +930,11 @@ assessment_fields(struct api_v *v, json_t *body, int creating,
 				snprintf(base, sizeof(base), "/questions/%zu", i);
 				question_check(v, e, base);
 			}
-	} else if (creating)
+	} else if (creating && in->kind != NULL && strcmp(in->kind, "quiz") == 0)
 		v_error(v, "/questions", "a quiz needs its questions");
+	if (in->questions != NULL && in->kind != NULL &&
+	    strcmp(in->kind, "exercise") == 0)
+		v_error(v, "/questions", "exercises have no questions");
 }
 
 #define NUL_IF_EMPTY(s)	((s)[0] ? (s) : NULL)
@@ -956,13 +957,21 @@ api_assessment_create(struct http_req *r)
 	if (v_failed(&v, r))
 		goto out;
 	{
-		const char *p[8] = { r->params[0], in.title, in.kind,
+		const char *p[9] = { r->params[0], in.title, in.kind,
 		    NUL_IF_EMPTY(in.weight), NUL_IF_EMPTY(in.max_attempts),
 		    NUL_IF_EMPTY(in.pass_score), NUL_IF_EMPTY(in.due_days),
-		    NUL_IF_EMPTY(in.minutes) };
+		    NUL_IF_EMPTY(in.minutes), in.exercise_id };
 
-		if ((res = db_exec(r->db, "assessment_insert", 8, p)) == NULL) {
-			rc = CD_ERR_DATABASE;
+		if ((res = db_exec(r->db, "assessment_insert", 9, p)) == NULL) {
+			/* The check ties kind to a real exercise. */
+			if (strcmp(db_error_sqlstate(r->db), "23514") == 0)
+				rc = http_problem_ext(r, 422, "validation",
+				    "Unprocessable Content", "the request has "
+				    "invalid fields; see errors", json_pack(
+				    "{s:[{s:s, s:s}]}", "errors", "pointer",
+				    "/exercise_id", "detail", "no such exercise"));
+			else
+				rc = CD_ERR_DATABASE;
 			goto out;
 		}
 	}
@@ -973,7 +982,8 @@ api_assessment_create(struct http_req *r)
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	res = NULL;
-	if ((rc = questions_store(r, id, in.questions)) != 0)
+	if (in.questions != NULL &&
+	    (rc = questions_store(r, id, in.questions)) != 0)
 		goto out;
 	api_audited(r, "assessment", id);
 	{
@@ -994,27 +1004,7 @@ api_assessment_create(struct http_req *r)
 int
 api_assessment_list(struct http_req *r)
 {
-	const char *p[3] = { api_role(r), api_user(r), r->params[0] };
-	PGresult *res;
-	json_t *items;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "module_get", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return CD_ERR_NOT_FOUND;
-	}
-	PQclear(res);
-	if ((res = db_exec(r->db, "assessment_list", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	items = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(items, api_row(res, i));
-	PQclear(res);
-	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
-	    "next_cursor"));
+	return child_list(r, "module_get", "assessment_list");
 }
 
 int

@@ -83,6 +83,18 @@ const struct route api_routes[] = {
 	{ HTTP_POST,   "/v1/assessments/{id}/extensions", A | I, J,
 	  api_extension_create },
 	{ HTTP_GET,    "/v1/cohorts/{id}/progress", A | I | L, 0, api_progress },
+
+	/* exercises and grading */
+	{ HTTP_POST,   "/v1/exercises",		A | I, J, api_exercise_create },
+	{ HTTP_GET,    "/v1/exercises",		A | I, 0, api_exercise_list },
+	{ HTTP_GET,    "/v1/exercises/{id}",	A | I, 0, api_exercise_get },
+	{ HTTP_PATCH,  "/v1/exercises/{id}",	A | I, J, api_exercise_update },
+	{ HTTP_GET,    "/v1/exercises/{id}/starter", A | I | L, 0,
+	  api_exercise_starter },
+	{ HTTP_POST,   "/v1/exercises/import",	A | I, J, api_exercise_import },
+	{ HTTP_GET,    "/v1/catalog/exercises",	A | I, 0, api_catalog_list },
+	{ HTTP_GET,    "/v1/submissions/{id}",	A | I | L, 0, api_submission_get },
+	{ HTTP_POST,   "/v1/assessments/{id}/regrade", A | I, 0, api_regrade },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -44,6 +44,7 @@ api_init(void)
 	api_programs_init();
 	api_cohorts_init();
 	api_learning_init();
+	api_exercises_init();
 }
 
 int

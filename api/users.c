@@ -123,15 +123,10 @@ api_user_create(struct http_req *r)
 int
 api_user_list(struct http_req *r)
 {
-	struct api_page pg;
 	const char *role = http_query(r, "role");
 	const char *email = http_query(r, "email");
 	char prefix[256];
-	PGresult *res;
-	int rc;
 
-	if (api_page_parse(r, &pg) != 0)
-		return 0;
 	if (role != NULL && strcmp(role, "admin") && strcmp(role, "instructor")
 	    && strcmp(role, "learner"))
 		return http_problem(r, 422, "validation", "Unprocessable Content",
@@ -150,15 +145,10 @@ api_user_list(struct http_req *r)
 		prefix[j] = '\0';
 	}
 	{
-		const char *p[5] = { pg.after_ts, pg.after_id, pg.limit_plus_one,
-		    role, email ? prefix : NULL };
+		const char *p[2] = { role, email ? prefix : NULL };
 
-		if ((res = db_exec(r->db, "user_list", 5, p)) == NULL)
-			return CD_ERR_DATABASE;
+		return api_page_exec(r, "user_list", 2, p);
 	}
-	rc = api_page_render(r, &pg, res);
-	PQclear(res);
-	return rc;
 }
 
 int

@@ -544,6 +544,31 @@ api_user(const struct http_req *r)
 	return r->who.user_id[0] ? r->who.user_id : NULL;
 }
 
+int
+api_page_exec(struct http_req *r, const char *stmt, int nextra,
+    const char *const *extra)
+{
+	struct api_page pg;
+	const char *p[8];
+	PGresult *res;
+	int rc;
+
+	if (nextra > 5)
+		return CD_ERR_INTERNAL;
+	if (api_page_parse(r, &pg) != 0)
+		return 0;
+	p[0] = pg.after_ts;
+	p[1] = pg.after_id;
+	p[2] = pg.limit_plus_one;
+	for (int i = 0; i < nextra; i++)
+		p[3 + i] = extra[i];
+	if ((res = db_exec(r->db, stmt, 3 + nextra, p)) == NULL)
+		return CD_ERR_DATABASE;
+	rc = api_page_render(r, &pg, res);
+	PQclear(res);
+	return rc;
+}
+
 /* ---- preconditions --------------------------------------------------- */
 
 static int

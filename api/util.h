@@ -91,6 +91,14 @@ int	 api_page_parse(struct http_req *r, struct api_page *pg);
 int	 api_page_render(struct http_req *r, const struct api_page *pg,
 	    PGresult *res);
 
+/*
+ * A whole list request: parse the page, run stmt with $1 after_ts, $2
+ * after_id, $3 limit + 1 and then the nextra (at most 5) parameters, and
+ * render the page.
+ */
+int	 api_page_exec(struct http_req *r, const char *stmt, int nextra,
+	    const char *const *extra);
+
 /* As api_page_render, each item being the JSON value of column col. */
 int	 api_page_render_col(struct http_req *r, const struct api_page *pg,
 	    PGresult *res, const char *col);

@@ -59,6 +59,15 @@ static const struct cfg_entry cfg_table[] = {
 	  OFF(shutdown_grace_ms), "milliseconds in-flight requests get to finish on SIGTERM" },
 	{ "session_ttl", "COHORTD_SESSION_TTL", CFG_INT, "43200", 60, 2592000,
 	  OFF(session_ttl_s), "seconds a login session lasts" },
+	{ "role", "COHORTD_ROLE", CFG_STRING, "all", 0, 0,
+	  OFF(role), "all: API and graders; api: API only; worker: graders only "
+	  "(grader: one grading process, started by the others)" },
+	{ "grade_lease", "COHORTD_GRADE_LEASE", CFG_INT, "30", 2, 3600,
+	  OFF(grade_lease_s), "seconds a grader holds a job between heartbeats "
+	  "before another may take it" },
+	{ "grade_queue_limit", "COHORTD_GRADE_QUEUE_LIMIT", CFG_INT, "1000", 1,
+	  1000000, OFF(grade_queue_limit), "a tenant's waiting submissions "
+	  "before new ones get 503" },
 	{ "pg_bindir", "COHORTD_PG_BINDIR", CFG_STRING, "", 0, 0,
 	  OFF(pg_bindir), "PostgreSQL server binaries for the embedded cluster; empty = pg_config --bindir" },
 	{ "pg_user", "COHORTD_PG_USER", CFG_STRING, "postgres", 0, 0,

@@ -27,6 +27,9 @@ struct cfg {
 	int	 db_acquire_timeout_ms;
 	int	 shutdown_grace_ms;
 	int	 session_ttl_s;		/* login sessions last this long */
+	char	*role;			/* all, api, worker, grader */
+	int	 grade_lease_s;		/* a grader's hold on a job */
+	int	 grade_queue_limit;	/* queued jobs per tenant before 503 */
 	char	*pg_bindir;		/* "" = pg_config --bindir, then search */
 	char	*pg_user;		/* embedded postgres runs as this when root */
 	char	*migrations_dir;	/* "" = migrations built into the binary */

@@ -17,6 +17,7 @@ struct embedded_file {
 /* Arrays end with an entry whose name is NULL. */
 extern const struct embedded_file embedded_migrations[];
 extern const struct embedded_file embedded_openapi[];
-extern const struct embedded_file embedded_demo[];	/* content/concurrency-for-leaders */
+extern const struct embedded_file embedded_demo[];
+extern const struct embedded_file embedded_catalog[];	/* exercises/<slug>/<file> */	/* content/concurrency-for-leaders */
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * main.c - cohortd, the daemon.
  *
- * Theory of operation.  One process serves the API.  At startup it reads
+ * Theory of operation.  One process serves the API (role all or api) and
+ * supervises the grader processes (role all or worker; worker.c has their
+ * side of the story).  At startup it reads
  * the configuration table (cfg.c), finds its database (the configured URL,
  * or a private PostgreSQL cluster it starts as its own child, pgembed.c),
  * applies pending migrations under an advisory lock (migrate.c), opens the
@@ -42,6 +44,7 @@
 #include "idem.h"
 #include "log.h"
 #include "pgembed.h"
+#include "worker.h"
 #include "../sandbox/sandbox.h"
 
 #include "config.h"
@@ -71,6 +74,8 @@ reap_children(struct pgembed *pg)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (worker_reaped(pid, status))
+			continue;
 		if (pg != NULL && pid == pgembed_pid(pg)) {
 			log_warnx("embedded postgres exited unexpectedly "
 			    "(status %d)", status);
@@ -131,7 +136,7 @@ main(int argc, char **argv)
 	sigset_t set;
 	const char *conninfo;
 	char err[1024] = "";
-	int argi, rc, port, applied, latest, status = 0;
+	int argi, rc, port = 0, applied, latest, status = 0, serve_api;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -162,6 +167,19 @@ main(int argc, char **argv)
 		if (http_parse_listen(cfg.listen, &ss, err, sizeof(err)) != 0)
 			fatalx("configuration: %s", err);
 	}
+	if (strcmp(cfg.role, "all") && strcmp(cfg.role, "api") &&
+	    strcmp(cfg.role, "worker") && strcmp(cfg.role, "grader"))
+		fatalx("configuration: COHORTD_ROLE: \"%s\" is not one of all, "
+		    "api, worker", cfg.role);
+	serve_api = strcmp(cfg.role, "worker") != 0;
+	if (strcmp(cfg.role, "grader") == 0) {
+		/* One grading process: the database its supervisor uses. */
+		if (boot_database(1, &pg, &conninfo, err, sizeof(err)) != 0)
+			fatalx("database: %s", err);
+		rc = grader_main(conninfo);
+		pgembed_close(pg, 0);
+		return rc;
+	}
 
 	/* Before any thread exists: only the main thread takes signals. */
 	sigemptyset(&set);
@@ -181,6 +199,9 @@ main(int argc, char **argv)
 	}
 	api_system_set_expected_schema(latest);
 	api_system_set_sandbox(sandbox_summary());
+	/* Graders are separate processes, started before any thread here. */
+	if (strcmp(cfg.role, "api") != 0)
+		worker_supervise(cfg_workers(), argv);
 
 	auth_init();
 	idem_init();
@@ -212,19 +233,24 @@ main(int argc, char **argv)
 	hc.pool = pool;
 	hc.authenticate = auth_authenticate;
 	hc.audit = api_audit_record;
-	if (http_start(&hc, &port, err, sizeof(err)) != 0) {
+	if (serve_api && http_start(&hc, &port, err, sizeof(err)) != 0) {
+		worker_stop_all(0);
 		db_pool_free(pool);
 		pgembed_close(pg, 10000);
 		fatalx("%s", err);
 	}
-	log_fields(LOG_LVL_INFO, "listening", json_pack("{s:s, s:i, s:i, s:s}",
-	    "listen", cfg.listen, "port", port, "http_threads", hc.threads,
-	    "database", pg ? "embedded" : "external"));
+	if (serve_api)
+		log_fields(LOG_LVL_INFO, "listening", json_pack("{s:s, s:i, s:i, "
+		    "s:s, s:s}", "listen", cfg.listen, "port", port,
+		    "http_threads", hc.threads, "database", pg ? "embedded" :
+		    "external", "role", cfg.role));
 
 	for (;;) {
+		struct timespec tick = { 1, 0 };
 		siginfo_t si;
-		int sig = sigwaitinfo(&set, &si);
+		int sig = sigtimedwait(&set, &si, &tick);
 
+		worker_tick();
 		if (sig == -1)
 			continue;
 		if (sig == SIGCHLD) {
@@ -253,6 +279,7 @@ main(int argc, char **argv)
 	http_quiesce();
 	wait_inflight(cfg.shutdown_grace_ms);
 	http_stop();
+	worker_stop_all(cfg.shutdown_grace_ms);
 	db_pool_free(pool);
 	pgembed_close(pg, 30000);
 	log_info("stopped");

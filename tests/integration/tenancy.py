@@ -58,6 +58,11 @@ def world(d, slug):
                                {"user_id": w["user"]}).json["id"]
     w["tenant"] = None
     w["learner_c"] = login(d, slug, "lee@%s.test" % slug)
+    w["exercise"] = adm.post("/v1/exercises/import",
+                             {"catalog": "parallel-sum"}).json["id"]
+    w["submission"] = w["learner_c"].post(
+        "/v1/assessments/%s/submissions" % w["assessment"],
+        {"answers": [True]}).json["id"]
     w["instructor_c"] = login(d, slug, "ida@%s.test" % slug)
     return w
 
@@ -85,6 +90,10 @@ PROBE = {
     "/v1/cohorts/{id}/enrollments/batch": "cohort",
     "/v1/cohorts/{id}/progress": "cohort",
     "/v1/enrollments/{id}/withdraw": "enrollment",
+    "/v1/exercises/{id}": "exercise",
+    "/v1/exercises/{id}/starter": "exercise",
+    "/v1/submissions/{id}": "submission",
+    "/v1/assessments/{id}/regrade": "assessment",
 }
 
 # A plausible body per route, so that only the tenant boundary can refuse.
@@ -104,6 +113,7 @@ BODIES = {
     "/v1/cohorts/{id}/enrollments": {"email": "x@b.test", "name": "X"},
     "/v1/cohorts/{id}/enrollments/batch": [{"email": "x@b.test",
                                             "name": "X"}],
+    "/v1/exercises/{id}": {"title": "hijacked"},
 }
 
 
@@ -126,7 +136,8 @@ def snapshot(pg, db):
 def test(t):
     pg = Postgres()
     db = pg.new_database()
-    d = Cohortd(pg.url(db))
+    # API only: no graders needed to probe the boundary.
+    d = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"})
     A = world(d, "alpha")
     B = world(d, "beta")
     doc = d.client().get("/v1/openapi.json").json
@@ -164,6 +175,7 @@ def test(t):
     # And listings never leak: B's lists hold none of A's ids.
     a_ids = {v for k, v in A.items() if isinstance(v, str)}
     for path in ("/v1/users", "/v1/api-keys", "/v1/programs", "/v1/cohorts",
+                 "/v1/exercises",
                  "/v1/audit-events", "/v1/cohorts/%s/enrollments" % B["cohort"]):
         r = B["admin"].get(path + ("&" if "?" in path else "?") + "limit=500")
         t.ok(r.status == 200 and not (a_ids & {x.get("id") for x in

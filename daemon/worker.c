@@ -1,0 +1,620 @@
+/*
+ * worker.c - the grading roles: the supervisor, and the grader process.
+ *
+ * Theory of operation.  The grading queue is the grade_jobs table.  An
+ * API process writes a job in the same transaction as the submission (or
+ * exercise version) it grades, and a trigger NOTIFYs cohortd_grade_jobs.
+ * Grader processes, on this machine or any other that reaches the same
+ * database, LISTEN on that channel and claim the oldest runnable job with
+ * FOR UPDATE SKIP LOCKED (grade_claim()), which sets a lease: a random
+ * token and an expiry.  A heartbeat thread renews the lease while the
+ * pipeline (grader/grade.h) compiles, tests and benchmarks in the sandbox.
+ * The result is written only if the lease is still the grader's own, in
+ * one transaction with the job's completion: so a grader killed at any
+ * moment loses nothing (its lease expires and the job is claimed again)
+ * and no submission is ever recorded twice (a stale grader's commit finds
+ * the token changed and writes nothing).  After max_attempts lost leases
+ * the job ends 'failed' with the reason, visibly.
+ *
+ * Processes.  cohortd (role all or worker) supervises N graders: each is
+ * this binary re-executed with --role=grader, so it starts clean of the
+ * parent's threads and connections.  A grader that dies is restarted with
+ * a back-off (1 s doubling to 30 s).  On shutdown the supervisor sends
+ * SIGTERM; a grader finishes or abandons its job and exits; stragglers get
+ * SIGKILL after the grace period.  Graders must be root: the sandbox is.
+ */
+#include <sys/wait.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "../grader/grade.h"
+#include "../sandbox/sandbox.h"
+#include "cfg.h"
+#include "db.h"
+#include "err.h"
+#include "log.h"
+#include "worker.h"
+
+#define WORKER_MAX		64
+#define WORKER_MAX_ATTEMPTS	"3"
+
+/* ---- supervisor ------------------------------------------------------- */
+
+struct worker_slot {
+	pid_t	 pid;		/* 0: not running */
+	long	 restart_at;	/* monotonic ms; when to start it again */
+	int	 backoff_ms;
+};
+
+static struct worker_slot worker_slots[WORKER_MAX];
+static int worker_n;
+static char **worker_argv;
+
+static long
+worker_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int
+worker_spawn(struct worker_slot *w)
+{
+	char *argv[64];
+	int i = 0;
+	pid_t pid;
+
+	argv[i++] = "cohortd";
+	for (int k = 1; worker_argv[k] != NULL && i < 60; k++)
+		if (strncmp(worker_argv[k], "--role", 6) != 0)
+			argv[i++] = worker_argv[k];
+	argv[i++] = "--role=grader";
+	argv[i] = NULL;
+	if ((pid = fork()) == -1) {
+		log_warn("fork grader");
+		return CD_ERR_SYSTEM;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	w->pid = pid;
+	return 0;
+}
+
+int
+worker_supervise(int n, char **argv)
+{
+	worker_argv = argv;
+	worker_n = n < WORKER_MAX ? n : WORKER_MAX;
+	for (int i = 0; i < worker_n; i++) {
+		worker_slots[i].backoff_ms = 1000;
+		if (worker_spawn(&worker_slots[i]) != 0)
+			worker_slots[i].restart_at = worker_now_ms() + 1000;
+	}
+	log_info("started %d grader process(es)", worker_n);
+	return 0;
+}
+
+int
+worker_reaped(pid_t pid, int status)
+{
+	for (int i = 0; i < worker_n; i++) {
+		struct worker_slot *w = &worker_slots[i];
+
+		if (w->pid != pid)
+			continue;
+		w->pid = 0;
+		log_warnx("grader %d exited (status %d); restarting in %d ms",
+		    (int)pid, status, w->backoff_ms);
+		w->restart_at = worker_now_ms() + w->backoff_ms;
+		w->backoff_ms = w->backoff_ms * 2 > 30000 ? 30000 :
+		    w->backoff_ms * 2;
+		return 1;
+	}
+	return 0;
+}
+
+void
+worker_tick(void)
+{
+	long now = worker_now_ms();
+
+	for (int i = 0; i < worker_n; i++) {
+		struct worker_slot *w = &worker_slots[i];
+
+		if (w->pid == 0 && w->restart_at <= now &&
+		    worker_spawn(w) != 0)
+			w->restart_at = now + w->backoff_ms;
+		/* A grader that stayed up a minute has earned a fresh back-off. */
+		if (w->pid != 0 && now - w->restart_at > 60000)
+			w->backoff_ms = 1000;
+	}
+}
+
+void
+worker_stop_all(int grace_ms)
+{
+	long deadline = worker_now_ms() + grace_ms;
+	int left;
+
+	for (int i = 0; i < worker_n; i++)
+		if (worker_slots[i].pid > 0)
+			kill(worker_slots[i].pid, SIGTERM);
+	do {
+		left = 0;
+		for (int i = 0; i < worker_n; i++) {
+			struct worker_slot *w = &worker_slots[i];
+			int st;
+
+			if (w->pid <= 0)
+				continue;
+			if (waitpid(w->pid, &st, WNOHANG) == w->pid)
+				w->pid = 0;
+			else
+				left++;
+		}
+		if (left > 0) {
+			struct timespec ts = { 0, 20 * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	} while (left > 0 && worker_now_ms() < deadline);
+	for (int i = 0; i < worker_n; i++)
+		if (worker_slots[i].pid > 0) {
+			kill(worker_slots[i].pid, SIGKILL);
+			waitpid(worker_slots[i].pid, NULL, 0);
+			worker_slots[i].pid = 0;
+		}
+}
+
+/* ---- grader process --------------------------------------------------- */
+
+static const struct db_stmt grader_stmts[] = {
+	{ "grader_scope", "SELECT set_config('cohortd.scope', 'worker', true)" },
+	{ "grader_claim", "SELECT tenant_id, id, kind, submission_id, "
+	  "exercise_id, exercise_version, lease_token, attempts FROM "
+	  "grade_claim($1, $2::int, " WORKER_MAX_ATTEMPTS ")" },
+	{ "grader_renew", "UPDATE grade_jobs SET lease_until = now() + $4::int "
+	  "* interval '1 second', updated_at = clock_timestamp() WHERE "
+	  "tenant_id = $1 AND id = $2 AND lease_token = $3 AND state = "
+	  "'running' RETURNING 1" },
+	/* Completion and result are one transaction, fenced by the lease. */
+	{ "grader_done", "UPDATE grade_jobs SET state = 'done', lease_token = "
+	  "NULL, lease_until = NULL, updated_at = clock_timestamp() WHERE "
+	  "tenant_id = $1 AND id = $2 AND lease_token = $3 AND state = "
+	  "'running' RETURNING 1" },
+	{ "grader_retry", "UPDATE grade_jobs SET state = 'queued', lease_token "
+	  "= NULL, last_error = $4, updated_at = clock_timestamp() WHERE "
+	  "tenant_id = $1 AND id = $2 AND lease_token = $3" },
+	{ "grader_load_submission", "SELECT s.source, v.files, v.spec, "
+	  "s.exercise_id, s.exercise_version FROM submissions s JOIN "
+	  "exercise_versions v ON v.tenant_id = s.tenant_id AND v.exercise_id = "
+	  "s.exercise_id AND v.version = s.exercise_version WHERE s.tenant_id = "
+	  "current_tenant() AND s.id = $1" },
+	{ "grader_load_version", "SELECT files, spec FROM exercise_versions "
+	  "WHERE tenant_id = current_tenant() AND exercise_id = $1 AND "
+	  "version = $2::int" },
+	{ "grader_status", "UPDATE submissions SET status = $2, updated_at = "
+	  "clock_timestamp() WHERE tenant_id = current_tenant() AND id = $1 "
+	  "AND status NOT IN ('graded', 'failed')" },
+	/* The late penalty was fixed when the work came in. */
+	{ "grader_record", "UPDATE submissions s SET status = 'graded', "
+	  "verdict = $2, score = $3::numeric, final_score = $3::numeric * "
+	  "(100 - s.penalty) / 100, passed = $3::numeric * (100 - s.penalty) / "
+	  "100 >= a.pass_score, result = $4::jsonb, graded_at = "
+	  "clock_timestamp(), updated_at = clock_timestamp() FROM assessments a "
+	  "WHERE s.tenant_id = current_tenant() AND s.id = $1 AND a.tenant_id = "
+	  "s.tenant_id AND a.id = s.assessment_id RETURNING s.enrollment_id" },
+	{ "grader_history", "INSERT INTO grade_history (tenant_id, "
+	  "submission_id, verdict, score, final_score, result) SELECT "
+	  "tenant_id, id, verdict, score, final_score, result FROM submissions "
+	  "WHERE tenant_id = current_tenant() AND id = $1" },
+	{ "grader_refresh", "SELECT enrollment_refresh($1)" },
+	{ "grader_verified", "UPDATE exercise_versions SET status = $3, reason "
+	  "= $4, verification = $5::jsonb WHERE tenant_id = current_tenant() "
+	  "AND exercise_id = $1 AND version = $2::int" },
+};
+
+struct grader_job {
+	char	 tenant[40], id[40], kind[16], submission[40];
+	char	 exercise[40], version[16], token[40];
+};
+
+static volatile sig_atomic_t grader_stop;
+static struct db_pool *grader_pool;
+
+static void
+grader_on_term(int sig)
+{
+	grader_stop = 1;
+}
+
+/* Open a transaction scoped to tenant (may be NULL) as a worker. */
+static int
+grader_tx(struct db_conn *c, const char *tenant)
+{
+	PGresult *r;
+
+	if (db_begin(c, tenant) != 0 ||
+	    (r = db_exec(c, "grader_scope", 0, NULL)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(r);
+	return 0;
+}
+
+/* Run one statement in its own transaction; rows returned, or <0. */
+static int
+grader_once(const char *tenant, const char *stmt, int n,
+    const char *const *p)
+{
+	struct db_conn *c;
+	PGresult *r;
+	int rc;
+
+	if ((rc = db_acquire(grader_pool, 10000, &c)) != 0)
+		return rc;
+	if ((rc = grader_tx(c, tenant)) == 0) {
+		if ((r = db_exec(c, stmt, n, p)) == NULL)
+			rc = CD_ERR_DATABASE;
+		else {
+			rc = PQntuples(r);
+			PQclear(r);
+		}
+		if (rc >= 0 && db_commit(c) != 0)
+			rc = CD_ERR_DATABASE;
+	}
+	db_release(c);
+	return rc;
+}
+
+struct grader_beat {
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 done;
+	int			 lost;
+	const struct grader_job	*job;
+};
+
+/* Renew the lease every third of its length until told to stop. */
+static void *
+grader_heartbeat(void *arg)
+{
+	struct grader_beat *b = arg;
+	char lease[16];
+	const char *p[4] = { b->job->tenant, b->job->id, b->job->token, lease };
+
+	snprintf(lease, sizeof(lease), "%d", cfg.grade_lease_s);
+	pthread_mutex_lock(&b->mu);
+	while (!b->done) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += cfg.grade_lease_s / 3 > 0 ? cfg.grade_lease_s / 3 : 1;
+		pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+		if (b->done)
+			break;
+		pthread_mutex_unlock(&b->mu);
+		if (grader_once(b->job->tenant, "grader_renew", 4, p) == 0) {
+			log_warnx("job %s: lease lost", b->job->id);
+			b->lost = 1;
+		}
+		pthread_mutex_lock(&b->mu);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+struct grader_progress {
+	const struct grader_job	*job;
+};
+
+static void
+grader_on_progress(void *arg, const char *status)
+{
+	struct grader_progress *gp = arg;
+	const char *p[2] = { gp->job->submission, status };
+
+	if (strcmp(gp->job->kind, "submission") == 0)
+		grader_once(gp->job->tenant, "grader_status", 2, p);
+}
+
+/* Load the exercise (and source) a job needs, in the job's tenant. */
+static int
+grader_load(const struct grader_job *job, struct grade_exercise **ex,
+    char **source)
+{
+	struct db_conn *c = NULL;
+	PGresult *r = NULL;
+	json_t *files = NULL, *spec = NULL;
+	char err[256];
+	int rc, sub = strcmp(job->kind, "submission") == 0;
+
+	*ex = NULL;
+	*source = NULL;
+	if ((rc = db_acquire(grader_pool, 10000, &c)) != 0)
+		return rc;
+	if ((rc = grader_tx(c, job->tenant)) != 0)
+		goto out;
+	if (sub) {
+		const char *p[1] = { job->submission };
+
+		r = db_exec(c, "grader_load_submission", 1, p);
+	} else {
+		const char *p[2] = { job->exercise, job->version };
+
+		r = db_exec(c, "grader_load_version", 2, p);
+	}
+	if (r == NULL || PQntuples(r) != 1) {
+		rc = r == NULL ? CD_ERR_DATABASE : CD_ERR_NOT_FOUND;
+		goto out;
+	}
+	files = json_loads(PQgetvalue(r, 0, sub ? 1 : 0), 0, NULL);
+	spec = json_loads(PQgetvalue(r, 0, sub ? 2 : 1), 0, NULL);
+	if (sub && (*source = strdup(PQgetvalue(r, 0, 0))) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = grade_exercise_load(spec, files, ex, err, sizeof(err))) != 0)
+		log_warnx("job %s: exercise does not load: %s", job->id, err);
+	db_commit(c);
+ out:
+	json_decref(files);
+	json_decref(spec);
+	PQclear(r);
+	db_release(c);
+	return rc;
+}
+
+/* Write the outcome, if the lease is still ours.  0, or <0. */
+static int
+grader_record(const struct grader_job *job, json_t *result)
+{
+	const char *done[3] = { job->tenant, job->id, job->token };
+	struct db_conn *c = NULL;
+	PGresult *r = NULL;
+	char *text = json_dumps(result, JSON_COMPACT);
+	int rc;
+
+	if (text == NULL)
+		return CD_ERR_NOMEM;
+	if ((rc = db_acquire(grader_pool, 10000, &c)) != 0)
+		goto out;
+	if ((rc = grader_tx(c, job->tenant)) != 0)
+		goto out;
+	if ((r = db_exec(c, "grader_done", 3, done)) == NULL) {
+		rc = CD_ERR_DATABASE;
+		goto out;
+	}
+	if (PQntuples(r) != 1) {
+		/* Someone else holds the job now: their result will count. */
+		log_warnx("job %s: lease lost; result discarded", job->id);
+		rc = CD_ERR_CONFLICT;
+		goto out;
+	}
+	PQclear(r);
+	r = NULL;
+	if (strcmp(job->kind, "submission") == 0) {
+		char score[32];
+		const char *p[4] = { job->submission, json_string_value(
+		    json_object_get(result, "verdict")), score, text };
+		const char *h[1] = { job->submission };
+
+		snprintf(score, sizeof(score), "%.2f", json_number_value(
+		    json_object_get(result, "score")));
+		if ((r = db_exec(c, "grader_record", 4, p)) == NULL ||
+		    PQntuples(r) != 1) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+		{
+			const char *e[1] = { PQgetvalue(r, 0, 0) };
+			PGresult *x = db_exec(c, "grader_history", 1, h);
+			PGresult *y = x ? db_exec(c, "grader_refresh", 1, e) : NULL;
+
+			rc = x && y ? 0 : CD_ERR_DATABASE;
+			PQclear(x);
+			PQclear(y);
+			if (rc != 0)
+				goto out;
+		}
+	} else {
+		char *report = json_dumps(json_object_get(result, "report"),
+		    JSON_COMPACT | JSON_ENCODE_ANY);
+		const char *p[5] = { job->exercise, job->version,
+		    json_string_value(json_object_get(result, "status")),
+		    json_string_value(json_object_get(result, "reason")),
+		    report ? report : "null" };
+
+		r = db_exec(c, "grader_verified", 5, p);
+		free(report);
+		if (r == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+	}
+	rc = db_commit(c);
+ out:
+	PQclear(r);
+	db_release(c);
+	free(text);
+	return rc;
+}
+
+static void
+grader_run(const struct grader_job *job)
+{
+	struct grade_exercise *ex = NULL;
+	struct grade_options opt;
+	struct grader_progress gp = { job };
+	struct grader_beat beat;
+	json_t *result = NULL;
+	char *source = NULL;
+	int rc;
+
+	memset(&beat, 0, sizeof(beat));
+	beat.job = job;
+	pthread_mutex_init(&beat.mu, NULL);
+	pthread_cond_init(&beat.cv, NULL);
+	pthread_create(&beat.thread, NULL, grader_heartbeat, &beat);
+
+	if ((rc = grader_load(job, &ex, &source)) != 0)
+		goto out;
+	memset(&opt, 0, sizeof(opt));
+	opt.progress = grader_on_progress;
+	opt.arg = &gp;
+	if (strcmp(job->kind, "submission") == 0)
+		rc = grade_submission(ex, source, strlen(source), &opt, &result);
+	else
+		rc = grade_verify(ex, &opt, &result);
+ out:
+	pthread_mutex_lock(&beat.mu);
+	beat.done = 1;
+	pthread_cond_signal(&beat.cv);
+	pthread_mutex_unlock(&beat.mu);
+	pthread_join(beat.thread, NULL);
+	if (rc == 0 && result != NULL && !beat.lost)
+		rc = grader_record(job, result);
+	if (rc != 0 && rc != CD_ERR_CONFLICT && !beat.lost) {
+		/* Back in the queue; grade_claim gives up after a few tries. */
+		const char *p[4] = { job->tenant, job->id, job->token,
+		    cd_strerror(rc) };
+
+		grader_once(job->tenant, "grader_retry", 4, p);
+	}
+	log_info("job %s (%s) %s", job->id, job->kind, rc == 0 ? "graded" :
+	    cd_strerror(rc));
+	json_decref(result);
+	free(source);
+	grade_exercise_free(ex);
+	pthread_mutex_destroy(&beat.mu);
+	pthread_cond_destroy(&beat.cv);
+}
+
+/* Claim a job; 1 claimed, 0 none, <0 error. */
+static int
+grader_claim(const char *worker, struct grader_job *job)
+{
+	struct db_conn *c;
+	PGresult *r;
+	char lease[16];
+	const char *p[2] = { worker, lease };
+	int rc;
+
+	snprintf(lease, sizeof(lease), "%d", cfg.grade_lease_s);
+	if ((rc = db_acquire(grader_pool, 10000, &c)) != 0)
+		return rc;
+	if ((rc = grader_tx(c, NULL)) == 0) {
+		if ((r = db_exec(c, "grader_claim", 2, p)) == NULL)
+			rc = CD_ERR_DATABASE;
+		else {
+			rc = PQntuples(r) == 1;
+			if (rc) {
+				memset(job, 0, sizeof(*job));
+				snprintf(job->tenant, sizeof(job->tenant), "%s",
+				    PQgetvalue(r, 0, 0));
+				snprintf(job->id, sizeof(job->id), "%s",
+				    PQgetvalue(r, 0, 1));
+				snprintf(job->kind, sizeof(job->kind), "%s",
+				    PQgetvalue(r, 0, 2));
+				snprintf(job->submission, sizeof(job->submission),
+				    "%s", PQgetvalue(r, 0, 3));
+				snprintf(job->exercise, sizeof(job->exercise),
+				    "%s", PQgetvalue(r, 0, 4));
+				snprintf(job->version, sizeof(job->version), "%s",
+				    PQgetvalue(r, 0, 5));
+				snprintf(job->token, sizeof(job->token), "%s",
+				    PQgetvalue(r, 0, 6));
+			}
+			PQclear(r);
+		}
+		if (rc >= 0 && db_commit(c) != 0)
+			rc = CD_ERR_DATABASE;
+	}
+	db_release(c);
+	return rc;
+}
+
+int
+grader_main(const char *conninfo)
+{
+	struct sigaction sa;
+	struct grader_job job;
+	PGconn *listen = NULL;
+	PGresult *r;
+	char err[512], worker[128], host[64] = "";
+	int rc;
+
+	log_init("cohortd-grader", cfg.log_level);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = grader_on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (geteuid() != 0)
+		fatalx("grader: the sandbox needs root; not grading");
+	if (sbx_init(NULL, NULL) != 0)
+		fatalx("grader: the sandbox is not fully in force on this host; "
+		    "not grading");
+	db_register(grader_stmts, sizeof(grader_stmts) / sizeof(*grader_stmts));
+	/* Two connections: the pipeline's, and the heartbeat's. */
+	if (db_pool_new(conninfo, 2, &grader_pool, err, sizeof(err)) != 0)
+		fatalx("grader: database: %s", err);
+	listen = PQconnectdb(conninfo);
+	r = PQexec(listen, "LISTEN cohortd_grade_jobs");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fatalx("grader: listen: %s", PQerrorMessage(listen));
+	PQclear(r);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(worker, sizeof(worker), "%s:%d", host, (int)getpid());
+	log_info("grader %s ready", worker);
+
+	while (!grader_stop) {
+		if ((rc = grader_claim(worker, &job)) > 0) {
+			grader_run(&job);
+			continue;
+		}
+		if (rc < 0) {
+			struct timespec ts = { 1, 0 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		/* Idle: sleep until NOTIFY, or a second passes (expired
+		 * leases do not notify). */
+		{
+			struct pollfd pfd = { PQsocket(listen), POLLIN, 0 };
+			PGnotify *n;
+
+			if (poll(&pfd, 1, 1000) > 0) {
+				PQconsumeInput(listen);
+				while ((n = PQnotifies(listen)) != NULL)
+					PQfreemem(n);
+			}
+			if (PQstatus(listen) != CONNECTION_OK) {
+				PQreset(listen);
+				PQclear(PQexec(listen,
+				    "LISTEN cohortd_grade_jobs"));
+			}
+		}
+	}
+	log_info("grader %s stopping", worker);
+	PQfinish(listen);
+	db_pool_free(grader_pool);
+	return 0;
+}

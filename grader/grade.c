@@ -1,0 +1,1375 @@
+/*
+ * grade.c - the grading pipeline: compile, test, race-check and benchmark
+ * one learner source for one exercise.
+ *
+ * Theory of operation
+ *
+ * Three kinds of untrusted code take part: the learner's source, the
+ * exercise's reference and harness (tenants write exercises), and the
+ * compiler working on them.  Each only ever runs through sbx_run(), in a
+ * box directory of its own under a private scratch root; this file is
+ * the trusted side and never executes, links or parses anything a box
+ * made beyond reading its bytes.
+ *
+ *   1. Screen.  The learner's file is preprocessed in a box twice, as the
+ *      normal and as the ThreadSanitizer build would see it.  The two
+ *      texts must be identical (code may not behave differently under the
+ *      race checker) and free of sanitizer hooks and attributes
+ *      (check.c); otherwise the submission is refused as a compile error.
+ *   2. Compile harness.c + learner.c in a box.  The binary is read back
+ *      through sbx_open_beneath() and every later run gets a fresh box
+ *      directory holding only a copy of it, so no run can leave anything
+ *      behind for the next one (a cached answer, a replaced binary).
+ *   3. Tests.  Each test runs with its args plus "--threads N"; its output
+ *      is compared here with the reference's output for the same args.
+ *      The reference's outputs come from the reference built and run in
+ *      boxes the same way, cached in ref_cache_dir under the exercise's
+ *      hash; a learner's program never supplies an expected output.  After
+ *      a test reaches the time limit the rest are skipped: a deadlocked
+ *      solution would otherwise hold the grader for a wall limit per test.
+ *   4. Races.  A -fsanitize=thread build runs the race tests; any
+ *      "WARNING: ThreadSanitizer:" report is a data race.  The sandbox
+ *      turns address randomisation off in every box, which gcc 12's
+ *      ThreadSanitizer needs on this kernel.
+ *   5. Benchmark, only for an accepted submission.  Runs take a host-wide
+ *      lane lock (flock): shared for every compile and test, exclusive
+ *      for each benchmark round, so a measurement never shares the CPUs
+ *      with another box of ours.  A round runs the reference with one
+ *      thread, the learner with N and with one, alternating who goes
+ *      first.  Times are the supervisor's wall_ms (from just before exec
+ *      to the program's exit, measured outside the box); nothing the
+ *      program prints is believed about time.  Speedup is the median of
+ *      the rounds' reference-serial / learner-N ratios.
+ *
+ * Everything a grading made is removed with its scratch root on return;
+ * the sandbox has already killed every process of each box.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "../daemon/err.h"
+#include "../daemon/log.h"
+#include "../sandbox/sandbox.h"
+#include "grade-int.h"
+
+#define GCC		"/usr/bin/gcc"
+#define LEARNER_FILE	"learner.c"	/* fixed: reports point into it */
+#define MAX_BINARY	(64u << 20)
+#define COMPILE_LOG_MAX	8192
+#define RACE_REPORT_MAX	6144
+#define STDERR_MAX	1024
+#define DEADLOCK_CPU_PCT 10	/* CPU under this share of wall: blocked */
+#define BENCH_SPREAD	1.2	/* max/min ratio beyond which we re-measure */
+#define BENCH_MAX_FACTOR 3	/* at most this many times the repetitions */
+#define BENCH_STALL_PCT	10	/* host CPU wait beyond which it is noisy */
+#define SLOT_WAIT_MS	60000	/* how long to wait for a free box slot */
+#define MAX_SOURCE	(256u << 10)	/* as the exercise files' bound */
+
+enum lane_hold { LANE_NONE, LANE_SHARED };
+
+struct bin {
+	char	*data;
+	size_t	 len;
+};
+
+/* One grading (or verification): its scratch root, lane and reference. */
+struct job {
+	const struct grade_exercise *ex;
+	struct grade_options opt;
+	char	 root[PATH_MAX];
+	unsigned seq;
+	int	 lane;
+	struct bin ref;		/* the reference binary, once built */
+	json_t	*ref_out;	/* test name -> expected stdout */
+	bool	 ref_broken;	/* the exercise's fault, not the learner's */
+	char	 why[512];	/* the last internal or exercise failure */
+};
+
+static void __attribute__((format(printf, 2, 3)))
+job_fail(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->why, sizeof(j->why), fmt, ap);
+	va_end(ap);
+	log_warnx("grade %s: %s", j->ex->slug, j->why);
+}
+
+static void
+progress(struct job *j, const char *status)
+{
+	if (j->opt.progress != NULL)
+		j->opt.progress(j->opt.arg, status);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	if (remove(path) == -1 && errno != ENOENT)
+		log_warn("grade: cannot remove %s", path);
+	return 0;
+}
+
+/* Physical walk, depth first, never leaving the file system. */
+static void
+rm_tree(const char *path)
+{
+	(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static void
+bin_free(struct bin *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+}
+
+static int
+job_init(struct job *j, const struct grade_exercise *ex,
+    const struct grade_options *opt)
+{
+	const char *wd;
+
+	memset(j, 0, sizeof(*j));
+	j->ex = ex;
+	j->lane = -1;
+	if (opt != NULL)
+		j->opt = *opt;
+	wd = j->opt.workdir ? j->opt.workdir : "/tmp";
+	if (j->opt.lane_path == NULL)
+		j->opt.lane_path = GRADE_LANE_PATH;
+	if ((size_t)snprintf(j->root, sizeof(j->root), "%s/cohort-grade.XXXXXX",
+	    wd) >= sizeof(j->root) || mkdtemp(j->root) == NULL) {
+		log_warn("grade: scratch directory in %s", wd);
+		j->root[0] = '\0';
+		return CD_ERR_SYSTEM;
+	}
+	j->lane = open(j->opt.lane_path, O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (j->lane == -1)
+		log_warn("grade: benchmark lane %s; measuring without it",
+		    j->opt.lane_path);
+	return 0;
+}
+
+static void
+job_done(struct job *j)
+{
+	if (j->root[0] != '\0')
+		rm_tree(j->root);
+	if (j->lane != -1)
+		close(j->lane);
+	bin_free(&j->ref);
+	json_decref(j->ref_out);
+}
+
+static void
+lane(struct job *j, int op)
+{
+	if (j->lane == -1)
+		return;
+	while (flock(j->lane, op) == -1 && errno == EINTR)
+		;
+}
+
+/* A new, empty box directory under the scratch root. */
+static int
+box_dir(struct job *j, const char *tag, char *path, size_t len)
+{
+	if ((size_t)snprintf(path, len, "%s/%s-%u", j->root, tag, ++j->seq) >=
+	    len || mkdir(path, 0700) == -1) {
+		log_warn("grade: box directory %s", path);
+		return CD_ERR_SYSTEM;
+	}
+	return 0;
+}
+
+/* Only into a directory no box has used yet: nothing there to follow. */
+static int
+put_file(const char *dir, const char *name, const char *data, size_t len,
+    mode_t mode)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd == -1) {
+		log_warn("grade: %s", path);
+		return CD_ERR_SYSTEM;
+	}
+	while (len > 0) {
+		if ((n = write(fd, data, len)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			log_warn("grade: %s", path);
+			rc = CD_ERR_SYSTEM;
+			goto out;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	if (fchmod(fd, mode) == -1)
+		rc = CD_ERR_SYSTEM;
+ out:
+	close(fd);
+	return rc;
+}
+
+/* Read what a box left at dir/prog, refusing links and odd files. */
+static int
+get_binary(const char *dir, struct bin *b)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	int fd = -1, rc;
+
+	if ((rc = sbx_open_beneath(dir, "prog", O_RDONLY, &fd)) != 0)
+		return rc;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (size_t)st.st_size > MAX_BINARY) {
+		rc = CD_ERR_INVALID;
+		goto out;
+	}
+	if ((b->data = malloc((size_t)st.st_size)) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, b->data + got, (size_t)st.st_size - got);
+		if (n <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			rc = CD_ERR_SYSTEM;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	b->len = got;
+ out:
+	if (rc != 0)
+		bin_free(b);
+	close(fd);
+	return rc;
+}
+
+/*
+ * sbx_run() with the lane held as asked, waiting a while for a free slot.
+ * A verdict of SBX_INTERNAL_ERROR becomes CD_ERR_INTERNAL here, so callers
+ * see only the program's own verdicts.
+ */
+static int
+box_run(struct job *j, const char *dir, char *const *argv, char *const *env,
+    const struct sbx_limits *lim, enum lane_hold hold, const char *cpus,
+    struct sbx_result *res)
+{
+	struct sbx_run_spec spec = {
+		.box_dir = dir, .argv = argv, .env = env, .cpus = cpus,
+		.limits = *lim,
+	};
+	struct timespec pause = { 0, 100 * 1000000 };
+	int rc, waited = 0;
+
+	memset(res, 0, sizeof(*res));
+	for (;;) {
+		if (hold == LANE_SHARED)
+			lane(j, LOCK_SH);
+		rc = sbx_run(&spec, res);
+		if (hold == LANE_SHARED)
+			lane(j, LOCK_UN);
+		if (rc != CD_ERR_UNAVAILABLE || waited >= SLOT_WAIT_MS)
+			break;
+		nanosleep(&pause, NULL);
+		waited += 100;
+	}
+	if (rc != 0) {
+		job_fail(j, "the sandbox refused to run %s: %s", argv[0],
+		    cd_strerror(rc));
+		return rc;
+	}
+	if (res->verdict == SBX_INTERNAL_ERROR) {
+		job_fail(j, "the sandbox failed: %s",
+		    res->message ? res->message : "no detail");
+		sbx_result_free(res);
+		return CD_ERR_INTERNAL;
+	}
+	return 0;
+}
+
+static void
+limits_compile(struct sbx_limits *l)
+{
+	sbx_limits_default(l);
+	l->wall_ms = 60000;	/* gcc on a large file, on a busy host */
+	l->cpu_ms = 60000;
+	l->memory_mb = 1024;	/* cc1 plus the ThreadSanitizer link */
+	l->output_kb = 16384;	/* gcc -E output; logs are trimmed later */
+	l->file_kb = MAX_BINARY >> 10;
+}
+
+static void
+limits_run(const struct grade_exercise *ex, const struct grade_test *t,
+    bool tsan, struct sbx_limits *l)
+{
+	sbx_limits_default(l);
+	l->wall_ms = ex->wall_ms;
+	l->cpu_ms = ex->cpu_ms;
+	l->memory_mb = ex->memory_mb;
+	/* Threads of the learner, plus the sanitizer's own and some slack. */
+	l->pids = t->threads + 16 > l->pids ? t->threads + 16 : l->pids;
+	l->file_kb = 1024;	/* nothing needs to write files */
+	if (tsan) {
+		/* ThreadSanitizer: 5-15x slower, shadow memory on top. */
+		l->wall_ms = ex->wall_ms * 3 > 60000 ? 60000 : ex->wall_ms * 3;
+		l->cpu_ms = l->wall_ms * 2;
+		l->memory_mb = ex->memory_mb * 4 < 1024 ? 1024 :
+		    ex->memory_mb * 4;
+	}
+}
+
+/* The files of one build in a fresh box directory. */
+static int
+stage_sources(struct job *j, const char *src, size_t len, char *dir,
+    size_t dlen)
+{
+	const struct grade_exercise *ex = j->ex;
+	int rc;
+
+	if ((rc = box_dir(j, "build", dir, dlen)) != 0 ||
+	    (rc = put_file(dir, "exercise.h", ex->file[GF_HEADER],
+	    ex->file_len[GF_HEADER], 0644)) != 0 ||
+	    (rc = put_file(dir, "harness.c", ex->file[GF_HARNESS],
+	    ex->file_len[GF_HARNESS], 0644)) != 0 ||
+	    (rc = put_file(dir, LEARNER_FILE, src, len, 0644)) != 0)
+		return rc;
+	return 0;
+}
+
+/*
+ * Preprocess source as the build (tsan false) or the race build would.
+ * On 0, *pp is the text (caller frees) or NULL if gcc -E failed, which the
+ * real compile will then report.
+ */
+static int
+preprocess(struct job *j, const char *src, size_t len, bool tsan,
+    char **pp, size_t *pplen, bool *too_big)
+{
+	char *const plain[] = { GCC, "-E", "-P", "-O2", "-pthread",
+	    "-std=gnu11", LEARNER_FILE, NULL };
+	char *const race[] = { GCC, "-E", "-P", "-O1", "-g",
+	    "-fsanitize=thread", "-pthread", "-std=gnu11", LEARNER_FILE,
+	    NULL };
+	/* __DATE__ and __TIME__ must not differ between the two passes. */
+	char *const env[] = { "SOURCE_DATE_EPOCH=0", NULL };
+	char dir[PATH_MAX] = "";
+	struct sbx_limits lim;
+	struct sbx_result res;
+	int rc;
+
+	*pp = NULL;
+	*too_big = false;
+	limits_compile(&lim);
+	if ((rc = stage_sources(j, src, len, dir, sizeof(dir))) != 0 ||
+	    (rc = box_run(j, dir, tsan ? race : plain, env, &lim, LANE_SHARED,
+	    NULL, &res)) != 0)
+		goto out;
+	if (res.verdict == SBX_OK) {
+		*pp = res.out;
+		*pplen = res.out_len;
+		res.out = NULL;
+	} else
+		*too_big = res.verdict == SBX_OUTPUT_LIMIT;
+	sbx_result_free(&res);
+ out:
+	if (dir[0] != '\0')
+		rm_tree(dir);
+	return rc;
+}
+
+/*
+ * Refuse sources that talk to the sanitizer or change under it.  Returns
+ * 0 with *why empty (accepted) or set (refused), or a negative code.
+ */
+static int
+screen(struct job *j, const char *src, size_t len, char *why, size_t wl)
+{
+	char *a = NULL, *b = NULL;
+	size_t al = 0, bl = 0;
+	bool big_a, big_b;
+	int rc;
+
+	why[0] = '\0';
+	if ((rc = preprocess(j, src, len, false, &a, &al, &big_a)) != 0)
+		goto out;
+	if (big_a) {
+		snprintf(why, wl, "the source is too large once preprocessed");
+		goto out;
+	}
+	if (a == NULL)
+		goto out;	/* gcc -E failed: the compile will say why */
+	if (grade_screen_source(a, al, why, wl))
+		goto out;
+	if ((rc = preprocess(j, src, len, true, &b, &bl, &big_b)) != 0)
+		goto out;
+	if (b == NULL || al != bl || memcmp(a, b, al) != 0)
+		snprintf(why, wl, "the source must not change when built "
+		    "with ThreadSanitizer (__SANITIZE_THREAD__ and the like)");
+ out:
+	free(a);
+	free(b);
+	return rc;
+}
+
+/*
+ * Compile harness.c with src in a box.  On 0, *ok says whether it built,
+ * *log (caller frees) holds the trimmed compiler output, and on success
+ * out holds the binary.
+ */
+static int
+compile(struct job *j, const char *src, size_t len, bool tsan,
+    struct bin *out, bool *ok, char **log)
+{
+	const char *argv[24];
+	char dir[PATH_MAX] = "";
+	struct sbx_limits lim;
+	struct sbx_result res;
+	size_t n = 0;
+	int rc;
+
+	*ok = false;
+	*log = NULL;
+	argv[n++] = GCC;
+	if (tsan) {
+		argv[n++] = "-fsanitize=thread";
+		argv[n++] = "-g";
+		argv[n++] = "-O1";
+	} else
+		argv[n++] = "-O2";
+	argv[n++] = "-pthread";
+	argv[n++] = "-std=gnu11";
+	argv[n++] = "-Wall";
+	argv[n++] = "-fdiagnostics-color=never";
+	argv[n++] = "-fmax-errors=20";
+	argv[n++] = "harness.c";
+	argv[n++] = LEARNER_FILE;
+	argv[n++] = "-o";
+	argv[n++] = "prog";
+	for (int i = 0; j->ex->ldlibs[i] != NULL; i++)
+		argv[n++] = j->ex->ldlibs[i];
+	argv[n] = NULL;
+
+	limits_compile(&lim);
+	lim.output_kb = 256;
+	if ((rc = stage_sources(j, src, len, dir, sizeof(dir))) != 0 ||
+	    (rc = box_run(j, dir, (char *const *)argv, NULL, &lim, LANE_SHARED,
+	    NULL, &res)) != 0)
+		goto out;
+	if (res.verdict == SBX_OK) {
+		if ((rc = get_binary(dir, out)) != 0) {
+			job_fail(j, "cannot read the compiled program: %s",
+			    cd_strerror(rc));
+			sbx_result_free(&res);
+			goto out;
+		}
+		*ok = true;
+		*log = grade_trim(res.err, res.err_len, COMPILE_LOG_MAX);
+	} else if (res.verdict == SBX_RUNTIME_ERROR)
+		*log = grade_trim(res.err, res.err_len, COMPILE_LOG_MAX);
+	else {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "the compiler stopped: %s%s%s\n",
+		    sbx_verdict_name(res.verdict), res.limit ? " " : "",
+		    res.limit ? res.limit : "");
+		*log = strdup(msg);
+	}
+	sbx_result_free(&res);
+	if (*log == NULL)
+		rc = CD_ERR_NOMEM;
+ out:
+	if (dir[0] != '\0')
+		rm_tree(dir);
+	return rc;
+}
+
+/* Run prog in a fresh box with t's args and "--threads threads". */
+static int
+run_prog(struct job *j, const struct bin *prog, const struct grade_test *t,
+    unsigned threads, const struct sbx_limits *lim, enum lane_hold hold,
+    const char *cpus, struct sbx_result *res)
+{
+	char dir[PATH_MAX] = "", nthreads[16];
+	char **argv;
+	int rc;
+
+	if ((argv = calloc(t->nargs + 4, sizeof(char *))) == NULL)
+		return CD_ERR_NOMEM;
+	argv[0] = "./prog";
+	memcpy(argv + 1, t->args, t->nargs * sizeof(char *));
+	snprintf(nthreads, sizeof(nthreads), "%u", threads);
+	argv[t->nargs + 1] = "--threads";
+	argv[t->nargs + 2] = nthreads;
+	if ((rc = box_dir(j, "run", dir, sizeof(dir))) != 0 ||
+	    (rc = put_file(dir, "prog", prog->data, prog->len, 0755)) != 0)
+		goto out;
+	rc = box_run(j, dir, argv, NULL, lim, hold, cpus, res);
+ out:
+	if (dir[0] != '\0')
+		rm_tree(dir);
+	free(argv);
+	return rc;
+}
+
+/*
+ * The verdict name of a run that did not end well, and a message for the
+ * learner.  Deadlock: the wall limit with the CPUs nearly idle.
+ */
+static const char *
+run_verdict(const struct sbx_result *r, char *msg, size_t ml)
+{
+	switch (r->verdict) {
+	case SBX_OK:
+		msg[0] = '\0';
+		return "ok";
+	case SBX_RUNTIME_ERROR:
+		if (r->signal)
+			snprintf(msg, ml, "killed by signal %d (%s)", r->signal,
+			    strsignal(r->signal));
+		else
+			snprintf(msg, ml, "exit code %d", r->exit_code);
+		return "runtime_error";
+	case SBX_TIME_LIMIT:
+		if (r->limit != NULL && strcmp(r->limit, "wall") == 0 &&
+		    (uint64_t)r->cpu_ms * 100 < (uint64_t)r->wall_ms *
+		    DEADLOCK_CPU_PCT) {
+			snprintf(msg, ml, "no progress for %u ms with the CPUs "
+			    "idle (%u ms of CPU): threads are blocked.  Check "
+			    "that every thread takes its locks in one global "
+			    "order, and that every condition-variable wait has "
+			    "a matching signal and re-checks its predicate",
+			    r->wall_ms, r->cpu_ms);
+			return "deadlock";
+		}
+		snprintf(msg, ml, "%s time limit reached (%u ms wall, %u ms "
+		    "CPU)", r->limit ? r->limit : "the", r->wall_ms, r->cpu_ms);
+		return "time_limit";
+	case SBX_MEMORY_LIMIT:
+		snprintf(msg, ml, "memory limit reached (%u KiB)",
+		    r->memory_kb);
+		return "memory_limit";
+	case SBX_OUTPUT_LIMIT:
+		snprintf(msg, ml, "output limit reached (%s)",
+		    r->limit ? r->limit : "output");
+		return "output_limit";
+	case SBX_SECURITY_VIOLATION:
+		snprintf(msg, ml, "forbidden system call%s%s",
+		    r->syscall ? ": " : "", r->syscall ? r->syscall : "");
+		return "security_violation";
+	case SBX_INTERNAL_ERROR:
+	default:
+		snprintf(msg, ml, "the sandbox failed");
+		return "internal_error";
+	}
+}
+
+/* ---- the reference ------------------------------------------------- */
+
+static int
+ensure_ref_bin(struct job *j)
+{
+	const struct grade_exercise *ex = j->ex;
+	char *log = NULL;
+	bool ok;
+	int rc;
+
+	if (j->ref.data != NULL)
+		return 0;
+	if ((rc = compile(j, ex->file[GF_REFERENCE], ex->file_len[GF_REFERENCE],
+	    false, &j->ref, &ok, &log)) != 0)
+		goto out;
+	if (!ok) {
+		j->ref_broken = true;
+		job_fail(j, "the reference does not compile: %.300s",
+		    log ? log : "");
+		rc = CD_ERR_CONFLICT;
+	}
+ out:
+	free(log);
+	return rc;
+}
+
+static json_t *
+cache_load(struct job *j, char *path, size_t plen)
+{
+	json_t *c, *tests;
+
+	if (j->opt.ref_cache_dir == NULL)
+		return NULL;
+	if ((size_t)snprintf(path, plen, "%s/%s.json", j->opt.ref_cache_dir,
+	    j->ex->hash) >= plen || (c = json_load_file(path, 0, NULL)) == NULL)
+		return NULL;
+	tests = json_object_get(c, "tests");
+	for (size_t i = 0; i < j->ex->ntests; i++)
+		if (!json_is_string(json_object_get(tests,
+		    j->ex->tests[i].name))) {
+			json_decref(c);
+			return NULL;
+		}
+	json_incref(tests);
+	json_decref(c);
+	return tests;
+}
+
+static void
+cache_store(struct job *j, const char *path)
+{
+	char tmp[PATH_MAX];
+	json_t *c;
+
+	if (j->opt.ref_cache_dir == NULL)
+		return;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
+	    (long)getpid()) >= sizeof(tmp))
+		return;
+	c = json_pack("{s:s, s:O}", "exercise", j->ex->slug, "tests",
+	    j->ref_out);
+	if (c == NULL || json_dump_file(c, tmp, JSON_COMPACT) != 0 ||
+	    rename(tmp, path) == -1) {
+		log_warnx("grade: cannot write the reference cache %s", path);
+		(void)unlink(tmp);
+	}
+	json_decref(c);
+}
+
+/* The reference's stdout for every test: from the cache or from boxes. */
+static int
+ensure_ref_out(struct job *j)
+{
+	const struct grade_exercise *ex = j->ex;
+	struct sbx_limits lim;
+	struct sbx_result res;
+	char path[PATH_MAX], msg[256];
+	json_t *out;
+	int rc;
+
+	if (j->ref_out != NULL)
+		return 0;
+	if ((j->ref_out = cache_load(j, path, sizeof(path))) != NULL)
+		return 0;
+	if ((rc = ensure_ref_bin(j)) != 0)
+		return rc;
+	if ((out = json_object()) == NULL)
+		return CD_ERR_NOMEM;
+	for (size_t i = 0; i < ex->ntests; i++) {
+		const struct grade_test *t = &ex->tests[i];
+
+		limits_run(ex, t, false, &lim);
+		if ((rc = run_prog(j, &j->ref, t, t->threads, &lim, LANE_SHARED,
+		    NULL, &res)) != 0)
+			goto out;
+		if (res.verdict != SBX_OK) {
+			j->ref_broken = true;
+			job_fail(j, "the reference fails test %s: %s (%s)",
+			    t->name, run_verdict(&res, msg, sizeof(msg)), msg);
+			sbx_result_free(&res);
+			rc = CD_ERR_CONFLICT;
+			goto out;
+		}
+		json_object_set_new(out, t->name,
+		    json_stringn_nocheck(res.out, res.out_len));
+		sbx_result_free(&res);
+	}
+	j->ref_out = out;
+	out = NULL;
+	cache_store(j, path);
+ out:
+	json_decref(out);
+	return rc;
+}
+
+/* ---- judging ------------------------------------------------------- */
+
+enum judge_mode { JUDGE_FULL, JUDGE_TESTS_ONLY };
+
+/* Put the learner's own frames first, then the first report, trimmed. */
+static char *
+race_report(const char *err, size_t len)
+{
+	const char *start = memmem(err, len, "WARNING: ThreadSanitizer:", 25);
+	const char *end, *p, *nl;
+	size_t blen, used = 0;
+	char *head, *body, *out = NULL;
+
+	if (start == NULL)
+		return strdup("");
+	end = memmem(start, len - (size_t)(start - err), "SUMMARY:", 8);
+	if (end != NULL && (nl = memchr(end, '\n', len - (size_t)(end - err))))
+		end = nl + 1;
+	blen = end ? (size_t)(end - start) : len - (size_t)(start - err);
+	if ((head = malloc(1024)) == NULL)
+		return NULL;
+	head[0] = '\0';
+	for (p = start; p < start + blen && used < 900; p = nl + 1) {
+		size_t ll;
+
+		if ((nl = memchr(p, '\n', (size_t)(start + blen - p))) == NULL)
+			nl = start + blen - 1;
+		while (p < nl && (*p == ' ' || *p == '\t'))
+			p++;
+		ll = (size_t)(nl - p);
+		/* Frames in learner.c, once each, as "#0 run /box/learner.c:24". */
+		if (strncmp(p, "SUMMARY:", 8) == 0 ||
+		    memmem(p, ll, LEARNER_FILE ":", sizeof(LEARNER_FILE)) == NULL ||
+		    (ll > 3 && memmem(head, used, p + 3, ll - 3) != NULL) ||
+		    used + ll + 4 >= 1000)
+			continue;
+		used += (size_t)snprintf(head + used, 1024 - used, "  %.*s\n",
+		    (int)ll, p);
+	}
+	if ((body = grade_trim(start, blen, RACE_REPORT_MAX)) != NULL &&
+	    asprintf(&out, "%s%s%s", used ? "In your code:\n" : "", head,
+	    used ? "\n" : "") != -1) {
+		char *all;
+
+		if (asprintf(&all, "%s%s", out, body) == -1)
+			all = NULL;
+		free(out);
+		out = all;
+	}
+	free(head);
+	free(body);
+	return out;
+}
+
+static double
+median(double *v, size_t n)
+{
+	for (size_t a = 1; a < n; a++)		/* insertion sort: n is small */
+		for (size_t b = a; b > 0 && v[b - 1] > v[b]; b--) {
+			double t = v[b];
+
+			v[b] = v[b - 1];
+			v[b - 1] = t;
+		}
+	if (n == 0)
+		return 0;
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double
+round2(double x)
+{
+	return round(x * 100) / 100;
+}
+
+/*
+ * Race tests on a ThreadSanitizer build of prog's source.  Sets race
+ * members of r; *detected on any report.  A build that fails sets
+ * *build_log (caller frees).
+ */
+static int
+race_stage(struct job *j, const char *src, size_t len, json_t *race,
+    bool *detected, char **build_log)
+{
+	const struct grade_exercise *ex = j->ex;
+	struct bin prog = { 0 };
+	struct sbx_limits lim;
+	struct sbx_result res;
+	json_t *runs = json_array();
+	char *report = NULL, msg[256];
+	bool ok;
+	int rc;
+
+	*detected = false;
+	if ((rc = compile(j, src, len, true, &prog, &ok, build_log)) != 0)
+		goto out;
+	if (!ok)
+		goto out;
+	free(*build_log);
+	*build_log = NULL;
+	for (size_t i = 0; i < ex->nraces; i++) {
+		const struct grade_test *t = &ex->races[i];
+		bool hit;
+
+		limits_run(ex, t, true, &lim);
+		if ((rc = run_prog(j, &prog, t, t->threads, &lim, LANE_SHARED,
+		    NULL, &res)) != 0)
+			goto out;
+		hit = memmem(res.err, res.err_len, "WARNING: ThreadSanitizer:",
+		    25) != NULL;
+		json_array_append_new(runs, json_pack("{s:s, s:s, s:b, s:i}",
+		    "name", t->name, "verdict", run_verdict(&res, msg,
+		    sizeof(msg)), "race", hit, "wall_ms", (int)res.wall_ms));
+		if (hit && report == NULL)
+			report = race_report(res.err, res.err_len);
+		*detected |= hit;
+		sbx_result_free(&res);
+	}
+	json_object_set_new(race, "checked", json_true());
+ out:
+	json_object_set_new(race, "detected", json_boolean(*detected));
+	json_object_set_new(race, "report", report ? json_string(report) :
+	    json_null());
+	json_object_set_new(race, "tests", runs);
+	free(report);
+	bin_free(&prog);
+	return rc;
+}
+
+/* One round: reference serial, learner N and learner serial. */
+struct round {
+	uint32_t ref_ms, n_ms, one_ms;
+};
+
+static int
+bench_round(struct job *j, const struct bin *prog, unsigned r,
+    struct round *out,
+    char **ref_seen, size_t *ref_slen, char *fail, size_t fl)
+{
+	const struct grade_exercise *ex = j->ex;
+	const struct grade_test *t = &ex->bench;
+	struct sbx_limits lim;
+	struct sbx_result res[3];
+	const char *cpus = j->opt.bench_cpus;
+	char why[256], msg[256];
+	/* Alternate who runs first, so a drifting host favours no side. */
+	static const int order[2][3] = { { 0, 1, 2 }, { 1, 2, 0 } };
+	int rc = 0, done = 0;
+
+	limits_run(ex, t, false, &lim);
+	lane(j, LOCK_EX);
+	for (; done < 3; done++) {
+		int k = order[r % 2][done];
+		const struct bin *b = k == 0 ? &j->ref : prog;
+		unsigned threads = k == 1 ? t->threads : 1;
+
+		if ((rc = run_prog(j, b, t, threads, &lim, LANE_NONE, cpus,
+		    &res[k])) != 0)
+			break;
+	}
+	lane(j, LOCK_UN);
+	if (rc != 0) {
+		for (int i = 0; i < done; i++)
+			sbx_result_free(&res[order[r % 2][i]]);
+		return rc;
+	}
+
+	fail[0] = '\0';
+	if (res[0].verdict != SBX_OK) {
+		j->ref_broken = true;
+		job_fail(j, "the reference fails the benchmark: %s (%s)",
+		    run_verdict(&res[0], msg, sizeof(msg)), msg);
+		rc = CD_ERR_CONFLICT;
+		goto out;
+	}
+	if (*ref_seen == NULL) {
+		*ref_seen = res[0].out;
+		*ref_slen = res[0].out_len;
+		res[0].out = NULL;
+	} else if (!grade_outputs_agree(ex->checker, res[0].out,
+	    res[0].out_len, *ref_seen, *ref_slen, why, sizeof(why))) {
+		j->ref_broken = true;
+		job_fail(j, "the reference's benchmark output varies: %s", why);
+		rc = CD_ERR_CONFLICT;
+		goto out;
+	}
+	for (int k = 1; k < 3; k++) {
+		if (res[k].verdict != SBX_OK) {
+			snprintf(fail, fl, "the benchmark run with %u thread%s "
+			    "ended in %s: %s", k == 1 ? t->threads : 1,
+			    k == 1 ? "s" : "", run_verdict(&res[k], msg,
+			    sizeof(msg)), msg);
+			goto out;
+		}
+		if (!grade_outputs_agree(ex->checker, res[k].out,
+		    res[k].out_len, *ref_seen, *ref_slen, why, sizeof(why))) {
+			snprintf(fail, fl, "the benchmark's answer with %u "
+			    "thread%s is wrong: %s", k == 1 ? t->threads : 1,
+			    k == 1 ? "s" : "", why);
+			goto out;
+		}
+	}
+	/* A 0 ms reading would divide by zero; 1 ms is the clock's grain. */
+	out->ref_ms = res[0].wall_ms ? res[0].wall_ms : 1;
+	out->n_ms = res[1].wall_ms ? res[1].wall_ms : 1;
+	out->one_ms = res[2].wall_ms ? res[2].wall_ms : 1;
+ out:
+	for (int k = 0; k < 3; k++)
+		sbx_result_free(&res[k]);
+	return rc;
+}
+
+/*
+ * Microseconds that runnable tasks of this host have waited for a CPU
+ * (PSI "some"), or -1 where the kernel does not say.  The lane keeps our
+ * own boxes apart, but not other work on the host: a benchmark that
+ * waited for the CPU is flagged noisy rather than trusted.
+ */
+static long long
+cpu_stall_us(void)
+{
+	long long total = -1;
+	FILE *f = fopen("/proc/pressure/cpu", "re");
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "some avg10=%*f avg60=%*f avg300=%*f total=%lld",
+	    &total) != 1)
+		total = -1;
+	fclose(f);
+	return total;
+}
+
+/*
+ * Measure prog against the reference.  On 0, *speedup is the result
+ * object and *s the median speedup (0 when the benchmark failed).
+ */
+static int
+bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
+    double *s)
+{
+	const struct grade_exercise *ex = j->ex;
+	unsigned reps = j->opt.bench_repetitions ? j->opt.bench_repetitions :
+	    ex->repetitions, max = reps * BENCH_MAX_FACTOR, n = 0;
+	struct round *rd = NULL;
+	double *ratio = NULL, *tmp = NULL, lo = 0, hi = 0, med = 0;
+	double base, n_ms, one_ms, stall_pct = -1;
+	long long stall0, stall1, t0, elapsed;
+	char *ref_seen = NULL, fail[512] = "";
+	size_t ref_slen = 0;
+	json_t *samples = NULL;
+	int rc;
+
+	*speedup = NULL;
+	*s = 0;
+	if ((rc = ensure_ref_bin(j)) != 0)
+		return rc;
+	rd = calloc(max, sizeof(*rd));
+	ratio = calloc(max, sizeof(*ratio));
+	tmp = calloc(max, sizeof(*tmp));
+	if (rd == NULL || ratio == NULL || tmp == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	stall0 = cpu_stall_us();
+	t0 = now_ms();
+	while (n < max) {
+		if ((rc = bench_round(j, prog, n, &rd[n], &ref_seen,
+		    &ref_slen, fail, sizeof(fail))) != 0)
+			goto out;
+		if (fail[0] != '\0')
+			break;
+		ratio[n] = (double)rd[n].ref_ms / rd[n].n_ms;
+		n++;
+		if (n >= reps) {
+			lo = hi = ratio[0];
+			for (unsigned i = 1; i < n; i++) {
+				lo = fmin(lo, ratio[i]);
+				hi = fmax(hi, ratio[i]);
+			}
+			if (hi <= lo * BENCH_SPREAD)
+				break;
+		}
+	}
+	stall1 = cpu_stall_us();
+	elapsed = now_ms() - t0;
+	if (stall0 >= 0 && stall1 >= stall0 && elapsed > 0)
+		stall_pct = (double)(stall1 - stall0) / 10 / (double)elapsed;
+	samples = json_array();
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(samples, json_real(round(ratio[i] * 1000) /
+		    1000));
+	if (fail[0] == '\0') {
+		memcpy(tmp, ratio, n * sizeof(*tmp));
+		med = median(tmp, n);
+	}
+	*s = med;
+	for (unsigned i = 0; i < n; i++)
+		tmp[i] = rd[i].ref_ms;
+	base = median(tmp, n);
+	for (unsigned i = 0; i < n; i++)
+		tmp[i] = rd[i].n_ms;
+	n_ms = median(tmp, n);
+	for (unsigned i = 0; i < n; i++)
+		tmp[i] = rd[i].one_ms;
+	one_ms = median(tmp, n);
+	*speedup = json_pack("{s:i, s:f, s:f, s:f, s:o, s:f, s:f, s:f, s:f, "
+	    "s:b, s:b, s:f}",
+	    "threads", (int)ex->bench.threads,
+	    "median", round(med * 1000) / 1000,
+	    "min", round(lo * 1000) / 1000,
+	    "max", round(hi * 1000) / 1000,
+	    "samples", samples,
+	    "target", ex->target_speedup,
+	    "baseline_ms", base,
+	    "learner_ms", n_ms,
+	    "learner_serial_ms", one_ms,
+	    "noisy", (n > 0 && hi > lo * BENCH_SPREAD) ||
+	    stall_pct > BENCH_STALL_PCT,
+	    "lane", j->lane != -1,
+	    "cpu_wait_pct", round(stall_pct * 10) / 10);
+	if (*speedup == NULL)
+		rc = CD_ERR_NOMEM;
+	else if (fail[0] != '\0')
+		json_object_set_new(*speedup, "message", json_string(fail));
+ out:
+	free(ref_seen);
+	free(rd);
+	free(ratio);
+	free(tmp);
+	return rc;
+}
+
+static json_t *
+internal_result(struct job *j)
+{
+	return json_pack("{s:s, s:f, s:{s:f, s:f}, s:s, s:n, s:[], s:n, s:n}",
+	    "verdict", "internal_error", "score", 0.0, "score_breakdown",
+	    "correctness", 0.0, "speedup", 0.0, "message",
+	    j->why[0] ? j->why : "grading failed", "compile", "tests",
+	    "race", "speedup");
+}
+
+/*
+ * Judge src.  On 0 *result is set; a negative code is an internal
+ * failure with j->why saying what (the caller renders it).
+ */
+static int
+judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
+    json_t **result)
+{
+	const struct grade_exercise *ex = j->ex;
+	struct bin prog = { 0 };
+	struct sbx_limits lim;
+	struct sbx_result res;
+	json_t *r, *tests, *race, *speedup = NULL;
+	const char *verdict = NULL;
+	char why[512], msg[512], *log = NULL, *race_log = NULL;
+	double passed_w = 0, total_w = 0, s = 0, c_pts, s_pts = 0;
+	bool ok, skip = false, detected = false;
+	int rc;
+
+	*result = NULL;
+	r = json_object();
+	tests = json_array();
+	race = json_pack("{s:b, s:b, s:n}", "checked", 0, "detected", 0,
+	    "report");
+	if (r == NULL || tests == NULL || race == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+
+	/* Members in reading order: the verdict first. */
+	json_object_set_new(r, "verdict", json_null());
+	json_object_set_new(r, "score", json_null());
+	json_object_set_new(r, "score_breakdown", json_null());
+
+	progress(j, "compiling");
+	if (len > MAX_SOURCE) {
+		snprintf(why, sizeof(why), "the source is larger than %u KiB",
+		    MAX_SOURCE >> 10);
+		rc = 0;
+	} else if ((rc = screen(j, src, len, why, sizeof(why))) != 0)
+		goto out;
+	if (why[0] != '\0') {
+		json_object_set_new(r, "compile", json_pack("{s:b, s:s, s:b}",
+		    "ok", 0, "log", why, "rejected", 1));
+		verdict = "compile_error";
+		goto score;
+	}
+	if ((rc = compile(j, src, len, false, &prog, &ok, &log)) != 0)
+		goto out;
+	json_object_set_new(r, "compile", json_pack("{s:b, s:s}", "ok", ok,
+	    "log", log));
+	if (!ok) {
+		verdict = "compile_error";
+		goto score;
+	}
+
+	if ((rc = ensure_ref_out(j)) != 0)
+		goto out;
+	progress(j, "testing");
+	for (size_t i = 0; i < ex->ntests; i++) {
+		const struct grade_test *t = &ex->tests[i];
+		const char *v = "skipped";
+		json_t *want = json_object_get(j->ref_out, t->name);
+		bool pass = false;
+
+		total_w += t->weight;
+		memset(&res, 0, sizeof(res));
+		snprintf(msg, sizeof(msg), "not run: an earlier test reached "
+		    "the time limit");
+		if (!skip) {
+			limits_run(ex, t, false, &lim);
+			if ((rc = run_prog(j, &prog, t, t->threads, &lim,
+			    LANE_SHARED, NULL, &res)) != 0)
+				goto out;
+			v = run_verdict(&res, msg, sizeof(msg));
+			if (res.verdict == SBX_OK &&
+			    !grade_outputs_agree(ex->checker, res.out,
+			    res.out_len, json_string_value(want),
+			    json_string_length(want), msg, sizeof(msg)))
+				v = "wrong_answer";
+			pass = strcmp(v, "ok") == 0;
+			if (!pass && res.err_len > 0 &&
+			    res.verdict == SBX_RUNTIME_ERROR) {
+				char *e = grade_trim(res.err, res.err_len,
+				    STDERR_MAX);
+
+				if (e != NULL)
+					snprintf(msg + strlen(msg), sizeof(msg) -
+					    strlen(msg), "; stderr: %s", e);
+				free(e);
+			}
+			skip = res.verdict == SBX_TIME_LIMIT;
+		}
+		if (pass)
+			passed_w += t->weight;
+		else if (verdict == NULL)
+			verdict = v;
+		json_array_append_new(tests, json_pack("{s:s, s:i, s:b, s:s, "
+		    "s:i, s:i, s:s}", "name", t->name, "threads",
+		    (int)t->threads, "passed", pass, "verdict", v, "wall_ms",
+		    (int)res.wall_ms, "cpu_ms", (int)res.cpu_ms, "message",
+		    msg));
+		sbx_result_free(&res);
+	}
+
+	/* A deadlock or time limit would cost a wall limit per race test. */
+	if (mode == JUDGE_FULL && ex->nraces > 0 && !skip) {
+		if ((rc = race_stage(j, src, len, race, &detected,
+		    &race_log)) != 0)
+			goto out;
+		if (race_log != NULL) {
+			/* Refusing to build under the race checker is no
+			 * way around it. */
+			json_object_set_new(r, "compile", json_pack(
+			    "{s:b, s:s}", "ok", 0, "log", race_log));
+			verdict = "compile_error";
+			passed_w = 0;
+		}
+	}
+	if (detected && verdict == NULL)
+		verdict = "data_race";
+	if (verdict == NULL)
+		verdict = "accepted";
+
+	if (mode == JUDGE_FULL && strcmp(verdict, "accepted") == 0) {
+		progress(j, "benchmarking");
+		if ((rc = bench_stage(j, &prog, &speedup, &s)) != 0)
+			goto out;
+		/*
+		 * A measured ratio under GRADE_SPEEDUP_FLOOR is not told
+		 * apart from 1.0 here: serial solutions measure 0.97-1.10
+		 * on this kind of 2-core machine, and noise earns no credit.
+		 */
+		s_pts = s < GRADE_SPEEDUP_FLOOR ? 0 : ex->w_speedup * fmax(0,
+		    fmin(1, (s - 1) / (ex->target_speedup - 1)));
+	}
+
+ score:
+	c_pts = detected || total_w == 0 ? 0 :
+	    ex->w_correctness * passed_w / total_w;
+	json_object_set_new(r, "verdict", json_string(verdict));
+	json_object_set_new(r, "score", json_real(round2(c_pts + s_pts)));
+	json_object_set_new(r, "score_breakdown", json_pack("{s:f, s:f}",
+	    "correctness", round2(c_pts), "speedup", round2(s_pts)));
+	json_object_set_new(r, "tests", tests);
+	json_object_set_new(r, "race", race);
+	json_object_set_new(r, "speedup", speedup ? speedup : json_null());
+	tests = race = speedup = NULL;
+	*result = r;
+	r = NULL;
+ out:
+	json_decref(r);
+	json_decref(tests);
+	json_decref(race);
+	json_decref(speedup);
+	bin_free(&prog);
+	free(log);
+	free(race_log);
+	return rc;
+}
+
+int
+grade_submission(const struct grade_exercise *ex, const char *source,
+    size_t len, const struct grade_options *opt, json_t **result)
+{
+	struct job j;
+	int rc;
+
+	*result = NULL;
+	if (ex == NULL || source == NULL)
+		return CD_ERR_INVALID;
+	if ((rc = job_init(&j, ex, opt)) != 0)
+		job_fail(&j, "cannot make a scratch directory");
+	else
+		rc = judge(&j, source, len, JUDGE_FULL, result);
+	if (rc != 0 && rc != CD_ERR_NOMEM) {
+		*result = internal_result(&j);
+		rc = *result ? 0 : CD_ERR_NOMEM;
+	}
+	job_done(&j);
+	return rc;
+}
+
+/* The first failing test of a judged result, as "name (verdict)". */
+static void
+first_failure(json_t *r, char *buf, size_t len)
+{
+	json_t *t;
+	size_t i;
+
+	snprintf(buf, len, "%s", json_string_value(json_object_get(r,
+	    "verdict")));
+	json_array_foreach(json_object_get(r, "tests"), i, t)
+		if (!json_is_true(json_object_get(t, "passed"))) {
+			snprintf(buf, len, "test %s: %s", json_string_value(
+			    json_object_get(t, "name")), json_string_value(
+			    json_object_get(t, "verdict")));
+			return;
+		}
+}
+
+/* The reference must print the same thing with 1 thread as with N. */
+static int
+verify_thread_counts(struct job *j, char *reason, size_t rl)
+{
+	const struct grade_exercise *ex = j->ex;
+	struct sbx_limits lim;
+	struct sbx_result res;
+	json_t *want;
+	char why[256], msg[256];
+	int rc;
+
+	for (size_t i = 0; i < ex->ntests && reason[0] == '\0'; i++) {
+		const struct grade_test *t = &ex->tests[i];
+
+		if (t->threads == 1)
+			continue;
+		want = json_object_get(j->ref_out, t->name);
+		limits_run(ex, t, false, &lim);
+		if ((rc = run_prog(j, &j->ref, t, 1, &lim, LANE_SHARED, NULL,
+		    &res)) != 0)
+			return rc;
+		if (res.verdict != SBX_OK)
+			snprintf(reason, rl, "the reference fails test %s with "
+			    "1 thread: %s (%s)", t->name, run_verdict(&res, msg,
+			    sizeof(msg)), msg);
+		else if (!grade_outputs_agree(ex->checker, res.out, res.out_len,
+		    json_string_value(want), json_string_length(want), why,
+		    sizeof(why)))
+			snprintf(reason, rl, "the reference's output on test %s "
+			    "with %u threads differs from its output with 1 "
+			    "thread: %s", t->name, t->threads, why);
+		sbx_result_free(&res);
+	}
+	return 0;
+}
+
+int
+grade_verify(const struct grade_exercise *ex, const struct grade_options *opt,
+    json_t **result)
+{
+	struct job j;
+	json_t *report = NULL, *starter = NULL, *sp;
+	char reason[768] = "", buf[256];
+	int rc;
+
+	*result = NULL;
+	if (ex == NULL)
+		return CD_ERR_INVALID;
+	if ((rc = job_init(&j, ex, opt)) != 0) {
+		job_fail(&j, "cannot make a scratch directory");
+		goto out;
+	}
+	/* Cheapest first: the reference's own outputs and consistency. */
+	if ((rc = ensure_ref_out(&j)) != 0 || (rc = ensure_ref_bin(&j)) != 0 ||
+	    (rc = verify_thread_counts(&j, reason, sizeof(reason))) != 0)
+		goto out;
+	if (reason[0] == '\0' && ex->file[GF_STARTER] != NULL) {
+		if ((rc = judge(&j, ex->file[GF_STARTER],
+		    ex->file_len[GF_STARTER], JUDGE_TESTS_ONLY, &starter)) != 0)
+			goto out;
+		if (strcmp(json_string_value(json_object_get(starter,
+		    "verdict")), "accepted") != 0) {
+			first_failure(starter, buf, sizeof(buf));
+			snprintf(reason, sizeof(reason), "the starter disagrees "
+			    "with the reference (%s)", buf);
+		}
+	}
+	if (reason[0] == '\0') {
+		if ((rc = judge(&j, ex->file[GF_REFERENCE],
+		    ex->file_len[GF_REFERENCE], JUDGE_FULL, &report)) != 0)
+			goto out;
+		sp = json_object_get(report, "speedup");
+		if (strcmp(json_string_value(json_object_get(report,
+		    "verdict")), "accepted") != 0) {
+			first_failure(report, buf, sizeof(buf));
+			snprintf(reason, sizeof(reason), "the reference graded "
+			    "as a submission is not accepted (%s)", buf);
+		} else if (json_object_get(sp, "message") != NULL)
+			snprintf(reason, sizeof(reason), "the reference's "
+			    "benchmark failed: %s", json_string_value(
+			    json_object_get(sp, "message")));
+		else if (json_number_value(json_object_get(sp, "median")) <
+		    ex->target_speedup)
+			snprintf(reason, sizeof(reason), "the reference's "
+			    "speedup %.2f is below the target %.2f",
+			    json_number_value(json_object_get(sp, "median")),
+			    ex->target_speedup);
+	}
+ out:
+	if (rc == CD_ERR_NOMEM)
+		goto done;
+	if (rc != 0 && !j.ref_broken) {
+		/* Our failure, not the exercise's: no decision about it. */
+		json_decref(report);
+		report = internal_result(&j);
+		snprintf(reason, sizeof(reason), "%s", j.why);
+		*result = json_pack("{s:s, s:s, s:o}", "status", "error",
+		    "reason", reason, "report", report);
+		report = NULL;
+	} else {
+		if (rc != 0)
+			snprintf(reason, sizeof(reason), "%s", j.why);
+		*result = json_pack("{s:s, s:s?, s:s, s:O?, s:O?}", "status",
+		    reason[0] ? "rejected" : "ready", "reason",
+		    reason[0] ? reason : NULL, "exercise", ex->hash, "report",
+		    report, "starter", starter);
+	}
+	rc = *result ? 0 : CD_ERR_NOMEM;
+ done:
+	json_decref(report);
+	json_decref(starter);
+	job_done(&j);
+	return rc;
+}
