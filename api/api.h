@@ -122,6 +122,7 @@ int	api_exercise_starter(struct http_req *r);
 int	api_exercise_import(struct http_req *r);
 int	api_catalog_list(struct http_req *r);
 int	api_submission_get(struct http_req *r);
+int	api_submission_events(struct http_req *r);
 int	api_regrade(struct http_req *r);
 /* Queue an exercise submission for the learner's enrollment (learning.c
  * has checked attempts and computed lateness).  Answers 202. */

@@ -95,6 +95,10 @@ static const struct db_stmt exercise_stmts[] = {
 	  "s.tenant_id = current_tenant() AND s.id = latest.id RETURNING s.id) "
 	  "INSERT INTO grade_jobs (tenant_id, kind, submission_id) SELECT "
 	  "current_tenant(), 'submission', id FROM q RETURNING submission_id" },
+	{ "submission_status", "SELECT json_build_object('id', id, 'status', "
+	  "status, 'verdict', verdict, 'score', round(score, 2)::float8, "
+	  "'final_score', round(final_score, 2)::float8)::text, status FROM "
+	  "submissions WHERE tenant_id = current_tenant() AND id = $1" },
 	{ "regrade_assessment", "SELECT kind FROM assessments WHERE tenant_id = "
 	  "current_tenant() AND id = $1" },
 };
@@ -563,6 +567,69 @@ api_submission_get(struct http_req *r)
 	PQclear(res);
 	rc = http_json(r, 200, o);
 	return rc;
+}
+
+struct submission_watch {
+	char	 tenant[40];
+	char	 id[40];
+	char	 last[32];		/* the status last sent */
+};
+
+/* http_sse_poll: one event per status change, until graded or failed. */
+static int
+submission_poll(void *arg, struct db_conn *c, char **buf, size_t *len)
+{
+	struct submission_watch *w = arg;
+	const char *p[1] = { w->id };
+	PGresult *res;
+	int rc = 0;
+
+	if (db_begin(c, w->tenant) != 0)
+		return 0;
+	if ((res = db_exec(c, "submission_status", 1, p)) == NULL) {
+		db_rollback(c);
+		return 0;
+	}
+	if (PQntuples(res) == 0)
+		rc = -1;
+	else if (strcmp(PQgetvalue(res, 0, 1), w->last) != 0) {
+		const char *st = PQgetvalue(res, 0, 1);
+
+		snprintf(w->last, sizeof(w->last), "%s", st);
+		if ((*len = (size_t)asprintf(buf, "event: status\ndata: %s\n\n",
+		    PQgetvalue(res, 0, 0))) == (size_t)-1) {
+			*buf = NULL;
+			*len = 0;
+		}
+		rc = strcmp(st, "graded") == 0 || strcmp(st, "failed") == 0;
+	}
+	PQclear(res);
+	db_commit(c);
+	return rc;
+}
+
+int
+api_submission_events(struct http_req *r)
+{
+	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
+	struct submission_watch *w;
+	PGresult *res;
+	int visible;
+
+	if (!api_uuid_ok(r->params[0]))
+		return CD_ERR_NOT_FOUND;
+	/* The same visibility as GET /v1/submissions/{id}. */
+	if ((res = db_exec(r->db, "submission_get", 3, p)) == NULL)
+		return CD_ERR_DATABASE;
+	visible = PQntuples(res) == 1;
+	PQclear(res);
+	if (!visible)
+		return CD_ERR_NOT_FOUND;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return CD_ERR_NOMEM;
+	snprintf(w->tenant, sizeof(w->tenant), "%s", r->who.tenant_id);
+	snprintf(w->id, sizeof(w->id), "%s", r->params[0]);
+	return http_sse(r, submission_poll, w, free);
 }
 
 int

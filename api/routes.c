@@ -94,6 +94,8 @@ const struct route api_routes[] = {
 	{ HTTP_POST,   "/v1/exercises/import",	A | I, J, api_exercise_import },
 	{ HTTP_GET,    "/v1/catalog/exercises",	A | I, 0, api_catalog_list },
 	{ HTTP_GET,    "/v1/submissions/{id}",	A | I | L, 0, api_submission_get },
+	{ HTTP_GET,    "/v1/submissions/{id}/events", A | I | L, 0,
+	  api_submission_events },
 	{ HTTP_POST,   "/v1/assessments/{id}/regrade", A | I, 0, api_regrade },
 };
 

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -50,10 +51,32 @@ struct http_req_priv {
 	char			*out;
 	size_t			 out_len;
 	const char		*ctype;
+	struct http_sse_stream	*sse;		/* an event stream, or NULL */
 	char			*hname[HTTP_MAX_HEADERS];
 	char			*hval[HTTP_MAX_HEADERS];
 	int			 nhdr;
 };
+
+/* An event stream: see http_sse(). */
+struct http_sse_stream {
+	struct http_sse_stream	*next;		/* the stream thread's list */
+	struct MHD_Connection	*conn;
+	http_sse_poll		 poll;
+	void			*arg;
+	void			(*free_arg)(void *);
+	char			*buf;		/* events not yet sent */
+	size_t			 len, off;
+	int			 done;		/* no more events */
+	int			 parked;	/* connection suspended */
+	int			 gone;		/* MHD freed the response */
+	long			 deadline_ms;
+};
+
+static pthread_mutex_t sse_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sse_cv = PTHREAD_COND_INITIALIZER;
+static struct http_sse_stream *sse_list;
+static pthread_t sse_thread;
+static int sse_running, sse_stopping;
 
 static struct MHD_Daemon *http_daemon;
 static struct http_config http_conf;
@@ -655,6 +678,148 @@ http_dispatch(struct http_req *r, int method)
 		http_fail(r, CD_ERR_INTERNAL);
 }
 
+/* ---- server-sent events ------------------------------------------ */
+
+static long
+http_sse_now_ms(void)
+{
+	return http_now_us() / 1000;
+}
+
+/* MHD wants bytes: hand out what is buffered, or park the connection. */
+static ssize_t
+http_sse_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct http_sse_stream *st = cls;
+	ssize_t n;
+
+	pthread_mutex_lock(&sse_mu);
+	if (st->off < st->len) {
+		n = (ssize_t)(st->len - st->off < max ? st->len - st->off : max);
+		memcpy(out, st->buf + st->off, (size_t)n);
+		st->off += (size_t)n;
+	} else if (st->done)
+		n = MHD_CONTENT_READER_END_OF_STREAM;
+	else {
+		/* Nothing yet: park until the stream thread has events. */
+		st->parked = 1;
+		MHD_suspend_connection(st->conn);
+		n = 0;
+	}
+	pthread_mutex_unlock(&sse_mu);
+	return n;
+}
+
+static void
+http_sse_free(void *cls)
+{
+	struct http_sse_stream *st = cls;
+
+	pthread_mutex_lock(&sse_mu);
+	st->gone = 1;		/* the stream thread unlinks and frees it */
+	pthread_cond_signal(&sse_cv);
+	pthread_mutex_unlock(&sse_mu);
+}
+
+static void *
+http_sse_main(void *unused)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&sse_mu);
+	while (!sse_stopping) {
+		struct http_sse_stream **pp = &sse_list, *st;
+
+		while ((st = *pp) != NULL) {
+			if (st->gone) {
+				*pp = st->next;
+				if (st->free_arg != NULL)
+					st->free_arg(st->arg);
+				free(st->buf);
+				free(st);
+				continue;
+			}
+			if (!st->done && st->off == st->len) {
+				struct db_conn *c = NULL;
+				char *buf = NULL;
+				size_t len = 0;
+				int rc;
+
+				/* Poll outside the lock: it queries. */
+				pthread_mutex_unlock(&sse_mu);
+				if (db_acquire(http_conf.pool, 1000, &c) == 0) {
+					rc = st->poll(st->arg, c, &buf, &len);
+					db_release(c);
+				} else
+					rc = 0;
+				pthread_mutex_lock(&sse_mu);
+				if (len > 0) {
+					free(st->buf);
+					st->buf = buf;
+					st->len = len;
+					st->off = 0;
+				} else
+					free(buf);
+				if (rc != 0 || http_sse_now_ms() > st->deadline_ms)
+					st->done = 1;
+			}
+			if (st->parked && (st->off < st->len || st->done)) {
+				st->parked = 0;
+				MHD_resume_connection(st->conn);
+			}
+			pp = &st->next;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&sse_cv, &sse_mu, &ts);
+	}
+	pthread_mutex_unlock(&sse_mu);
+	return NULL;
+}
+
+int
+http_sse(struct http_req *r, http_sse_poll poll, void *arg,
+    void (*free_arg)(void *))
+{
+	struct http_sse_stream *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		if (free_arg != NULL)
+			free_arg(arg);
+		return CD_ERR_NOMEM;
+	}
+	st->conn = r->priv->conn;
+	st->poll = poll;
+	st->arg = arg;
+	st->free_arg = free_arg;
+	/* A stream lives at most ten minutes; clients reconnect. */
+	st->deadline_ms = http_sse_now_ms() + 600000;
+	pthread_mutex_lock(&sse_mu);
+	if (!sse_running) {
+		if (pthread_create(&sse_thread, NULL, http_sse_main, NULL) != 0) {
+			pthread_mutex_unlock(&sse_mu);
+			if (free_arg != NULL)
+				free_arg(arg);
+			free(st);
+			return CD_ERR_SYSTEM;
+		}
+		sse_running = 1;
+	}
+	st->next = sse_list;
+	sse_list = st;
+	pthread_cond_signal(&sse_cv);
+	pthread_mutex_unlock(&sse_mu);
+	http_reset_response(r);
+	r->priv->status = 200;
+	r->priv->ctype = "text/event-stream";
+	r->priv->sse = st;
+	return 0;
+}
+
 static enum MHD_Result
 http_queue(struct http_req *r)
 {
@@ -662,11 +827,18 @@ http_queue(struct http_req *r)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	resp = MHD_create_response_from_buffer(p->out_len, p->out,
-	    MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL)
+	if (p->sse != NULL && p->status == 200) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+		    http_sse_read, p->sse, http_sse_free);
+		if (resp == NULL)
+			return MHD_NO;
+		p->sse = NULL;		/* the response owns it now */
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	} else if ((resp = MHD_create_response_from_buffer(p->out_len, p->out,
+	    MHD_RESPMEM_MUST_FREE)) == NULL)
 		return MHD_NO;
-	p->out = NULL;		/* the response owns it now */
+	else
+		p->out = NULL;		/* the response owns it now */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, p->ctype);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	for (int i = 0; i < p->nhdr; i++)
@@ -736,6 +908,11 @@ http_req_free(struct http_req *r)
 
 	if (r->db != NULL)
 		db_release(r->db);
+	if (p->sse != NULL) {		/* never handed to MHD */
+		pthread_mutex_lock(&sse_mu);
+		p->sse->gone = 1;
+		pthread_mutex_unlock(&sse_mu);
+	}
 	json_decref(r->json);
 	free(r->body);
 	free(p->pathbuf);
@@ -936,7 +1113,7 @@ http_start(const struct http_config *conf, int *port, char *err,
 	if ((rc = metrics_init(conf->nroutes)) != 0)
 		return rc;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, NULL,
@@ -963,6 +1140,23 @@ http_start(const struct http_config *conf, int *port, char *err,
 	return 0;
 }
 
+/* End every stream and wake its connection, so MHD can finish it. */
+static void
+http_sse_end_all(void)
+{
+	struct http_sse_stream *st;
+
+	pthread_mutex_lock(&sse_mu);
+	for (st = sse_list; st != NULL; st = st->next) {
+		st->done = 1;
+		if (st->parked) {
+			st->parked = 0;
+			MHD_resume_connection(st->conn);
+		}
+	}
+	pthread_mutex_unlock(&sse_mu);
+}
+
 void
 http_quiesce(void)
 {
@@ -973,6 +1167,8 @@ http_quiesce(void)
 	fd = MHD_quiesce_daemon(http_daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	/* Streams would hold shutdown for their whole life: end them. */
+	http_sse_end_all();
 }
 
 int
@@ -984,7 +1180,15 @@ http_inflight(void)
 void
 http_stop(void)
 {
+	http_sse_end_all();
 	if (http_daemon != NULL)
 		MHD_stop_daemon(http_daemon);
 	http_daemon = NULL;
+	pthread_mutex_lock(&sse_mu);
+	sse_stopping = 1;
+	pthread_cond_signal(&sse_cv);
+	pthread_mutex_unlock(&sse_mu);
+	if (sse_running)
+		pthread_join(sse_thread, NULL);
+	sse_running = 0;
 }

@@ -154,6 +154,20 @@ void		 http_add_header(struct http_req *r, const char *name,
 void		 http_next_link(struct http_req *r, const char *name,
 		    const char *value, char *out, size_t len);
 
+/*
+ * Answer r with a server-sent event stream.  A stream thread calls poll
+ * about every 250 ms with a borrowed database connection (no transaction
+ * open) and arg; poll appends complete events ("event: x\ndata: y\n\n")
+ * to *buf (malloc'd, *len bytes; grow it with realloc) and returns 1 when
+ * the stream is over, 0 to go on, or <0 on error (ends it).  The
+ * connection is parked (suspended) between events, so an idle stream
+ * holds no HTTP thread.  free_arg(arg) runs when the stream is gone.
+ */
+typedef int (*http_sse_poll)(void *arg, struct db_conn *c, char **buf,
+    size_t *len);
+int		 http_sse(struct http_req *r, http_sse_poll poll, void *arg,
+		    void (*free_arg)(void *));
+
 /* Pool statistics and route table, for /metrics. */
 struct db_pool	*http_pool(void);
 const struct route *http_routes(size_t *n);

@@ -4,6 +4,8 @@ tests/fixtures/solutions/parallel-sum with their expected verdicts; kill -9
 of a grader and of the daemon with jobs in flight; two API and two worker
 processes on one database; verification accepting a good exercise and
 rejecting a wrong or slow reference."""
+import http.client
+import json
 import os
 import signal
 import time
@@ -126,6 +128,26 @@ def test(t):
          par.get("compile", {}).get("ok") is True,
          "tests, race check and compile are reported", par.get("race"))
 
+    # Server-sent events follow one submission until it is graded.
+    sid = submit("wrong").json["id"]
+    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=180)
+    conn.request("GET", "/v1/submissions/%s/events" % sid,
+                 headers={"Authorization": "Bearer " + lc.token})
+    resp = conn.getresponse()
+    others_ok = lc.get("/v1/me").status == 200
+    stream = resp.read().decode()   # until the server ends the stream
+    conn.close()
+    events = [json.loads(ln[6:]) for ln in stream.splitlines()
+              if ln.startswith("data: ")]
+    t.ok(resp.status == 200 and
+         resp.getheader("content-type") == "text/event-stream" and
+         len(events) >= 2 and events[-1]["status"] == "graded" and
+         events[-1]["verdict"] == "wrong_answer" and
+         len({e["status"] for e in events}) == len(events),
+         "GET .../events streams each status change until graded",
+         (resp.status, events))
+    t.ok(others_ok, "other requests are served while a stream is open")
+
     expect = {"serial": ("accepted",), "racy": ("data_race",),
               "wrong": ("wrong_answer",), "deadlock": ("deadlock",),
               "nocompile": ("compile_error",),
@@ -158,7 +180,7 @@ def test(t):
               ln in str(results["readfiles"])]
     t.ok(not leaked, "nothing of the host's /etc/shadow reaches the result")
     t.ok(pg.psql("SELECT count(*) FROM grade_history", db) ==
-         str(len(expect) + 1), "each grading is in the history once")
+         str(len(expect) + 2), "each grading is in the history once")
 
     # kill -9 of a grader with jobs in flight: nothing lost, one result each.
     graders = [int(x) for x in os.popen("pgrep -f -- '--role=grader'")
