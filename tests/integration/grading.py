@@ -182,6 +182,35 @@ def test(t):
     t.ok(pg.psql("SELECT count(*) FROM grade_history", db) ==
          str(len(expect) + 2), "each grading is in the history once")
 
+    # Regrade: the latest submission of each learner is graded again; the
+    # history keeps both results.
+    lc_b = learner(d, adm, coh, "bea@acme.test")
+    first_b = lc_b.post("/v1/assessments/%s/submissions" % assessment["id"],
+                        {"source": fixture("wrong")}).json["id"]
+    wait_graded(lc_b, first_b)
+    r = adm.post("/v1/assessments/%s/regrade" % assessment["id"])
+    t.ok(r.status == 202 and r.json["queued"] == 2 and
+         first_b in r.json["submissions"],
+         "regrade queues the latest submission of every learner", r)
+    again = wait_graded(lc_b, first_b)
+    hist = pg.psql("SELECT count(*) FROM grade_history WHERE submission_id = "
+                   "'%s'" % first_b, db)
+    t.ok(again.get("verdict") == "wrong_answer" and hist == "2",
+         "the regraded result is recorded and the history keeps both",
+         (again.get("verdict"), hist))
+    for sid in r.json["submissions"]:
+        wait_graded(adm, sid)
+
+    # A change makes a new version, verified again; submissions keep theirs.
+    r = adm.patch("/v1/exercises/" + ex["id"], {"statement": "Sum it, fast."})
+    t.ok(r.status == 200 and r.json["version"] == 2 and
+         r.json["status"] == "verifying", "PATCH makes version 2, verifying", r)
+    v2 = wait_exercise(adm, ex["id"])
+    t.ok(v2.get("status") == "ready" and v2.get("version") == 2,
+         "version 2 is verified", {k: v2.get(k) for k in ("status", "version")})
+    t.eq(lc.get("/v1/submissions/" + par["id"]).json.get("exercise_version"), 1,
+         "earlier submissions keep the version they were graded against")
+
     # kill -9 of a grader with jobs in flight: nothing lost, one result each.
     graders = [int(x) for x in os.popen("pgrep -f -- '--role=grader'")
                .read().split() if int(x) != os.getpid()]
@@ -194,7 +223,8 @@ def test(t):
          "kill -9 of a grader: every queued submission is still graded",
          [x.get("status") for x in done])
     dup = pg.psql("SELECT count(*) FROM (SELECT submission_id FROM grade_history "
-                  "GROUP BY 1 HAVING count(*) > 1) x", db)
+                  "WHERE submission_id = ANY('{%s}') GROUP BY 1 "
+                  "HAVING count(*) > 1) x" % ",".join(batch), db)
     t.eq(dup, "0", "and no submission has two results")
 
     # kill -9 of the whole daemon (and its graders) with jobs in flight.
@@ -212,6 +242,19 @@ def test(t):
     t.eq(pg.psql("SELECT count(*) FROM submissions WHERE status NOT IN "
                  "('graded', 'failed')", db), "0", "nothing is left behind")
     d2.stop()
+
+    # A bounded queue: past the limit, 503 with Retry-After.
+    qd = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api",
+                                  "COHORTD_GRADE_QUEUE_LIMIT": "1"})
+    qc = qd.client(lc.token)
+    first = qc.post("/v1/assessments/%s/submissions" % assessment["id"],
+                    {"source": fixture("wrong")})
+    second = qc.post("/v1/assessments/%s/submissions" % assessment["id"],
+                     {"source": fixture("wrong")})
+    t.ok(first.status == 202 and second.is_problem(503) and
+         int(second.header("retry-after") or 0) > 0,
+         "a full grading queue answers 503 with Retry-After", (first, second))
+    qd.stop()
 
     # Two API processes and two worker processes on one database.
     apis = [Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"}) for _ in range(2)]
