@@ -124,6 +124,10 @@ int	api_catalog_list(struct http_req *r);
 int	api_submission_get(struct http_req *r);
 int	api_submission_events(struct http_req *r);
 int	api_regrade(struct http_req *r);
+/* Copy catalog exercise slug into c's tenant (verification queued);
+ * id (40 bytes) receives its id. */
+int	api_exercise_import_catalog(struct db_conn *c, const char *slug,
+	    char *id);
 /* Queue an exercise submission for the learner's enrollment (learning.c
  * has checked attempts and computed lateness).  Answers 202. */
 int	api_exercise_submit(struct http_req *r, const char *enrollment,

@@ -138,7 +138,7 @@ exercise_check(struct http_req *r, struct api_v *v, json_t *spec,
 
 /* Write version n of exercise id and its verification job. */
 static int
-exercise_store_version(struct http_req *r, const char *id, int n,
+exercise_store_version(struct db_conn *c, const char *id, int n,
     const char *title, const char *statement, json_t *files, json_t *spec)
 {
 	char ver[16], *f = json_dumps(files, JSON_COMPACT);
@@ -152,8 +152,8 @@ exercise_store_version(struct http_req *r, const char *id, int n,
 		rc = CD_ERR_NOMEM;
 		goto out;
 	}
-	if ((res = db_exec(r->db, "exercise_version_insert", 6, p)) == NULL ||
-	    (PQclear(res), res = db_exec(r->db, "exercise_job_verify", 2, p))
+	if ((res = db_exec(c, "exercise_version_insert", 6, p)) == NULL ||
+	    (PQclear(res), res = db_exec(c, "exercise_job_verify", 2, p))
 	    == NULL)
 		rc = CD_ERR_DATABASE;
 	PQclear(res);
@@ -177,26 +177,39 @@ exercise_render(struct http_req *r, const char *id, int status)
 	return rc;
 }
 
+/*
+ * Create an exercise and its first version (queued for verification) in
+ * c's transaction; *id receives its id.  CD_ERR_CONFLICT: the slug is
+ * taken.
+ */
+static int
+exercise_insert(struct db_conn *c, const char *slug, const char *title,
+    const char *statement, json_t *files, json_t *spec, char *id)
+{
+	const char *p[1] = { slug };
+	PGresult *res;
+
+	if ((res = db_exec(c, "exercise_insert", 1, p)) == NULL)
+		return strcmp(db_error_sqlstate(c), "23505") == 0 ?
+		    CD_ERR_CONFLICT : CD_ERR_DATABASE;
+	snprintf(id, 40, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return exercise_store_version(c, id, 1, title, statement, files, spec);
+}
+
 /* Create an exercise from a description: shared by POST and import. */
 static int
 exercise_create(struct http_req *r, const char *slug, const char *title,
     const char *statement, json_t *files, json_t *spec)
 {
-	const char *p[1] = { slug };
-	PGresult *res;
 	char id[40];
 	int rc;
 
-	if ((res = db_exec(r->db, "exercise_insert", 1, p)) == NULL) {
-		if (strcmp(db_error_sqlstate(r->db), "23505") == 0)
-			return http_problem(r, 409, "conflict", "Conflict",
-			    "an exercise with slug \"%s\" exists", slug);
-		return CD_ERR_DATABASE;
-	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if ((rc = exercise_store_version(r, id, 1, title, statement, files,
-	    spec)) != 0)
+	if ((rc = exercise_insert(r->db, slug, title, statement, files, spec,
+	    id)) == CD_ERR_CONFLICT)
+		return http_problem(r, 409, "conflict", "Conflict",
+		    "an exercise with slug \"%s\" exists", slug);
+	if (rc != 0)
 		return rc;
 	api_audited(r, "exercise", id);
 	return exercise_render(r, id, 201);
@@ -310,7 +323,7 @@ api_exercise_update(struct http_req *r)
 		PGresult *b;
 
 		snprintf(n, sizeof(n), "%d", next);
-		if ((rc = exercise_store_version(r, r->params[0], next, title,
+		if ((rc = exercise_store_version(r->db, r->params[0], next, title,
 		    statement, files, spec)) != 0)
 			goto out;
 		if ((b = db_exec(r->db, "exercise_bump", 2, bp)) == NULL) {
@@ -383,16 +396,69 @@ api_catalog_list(struct http_req *r)
 	    "next_cursor"));
 }
 
+/*
+ * The catalog's exercise slug as a description (only the spec's fields,
+ * slug and title), its files and its statement (malloc'd or NULL).
+ * CD_ERR_NOT_FOUND when the catalog has no such exercise.
+ */
+static int
+catalog_load(const char *slug, json_t **desc, json_t **files,
+    char **statement)
+{
+	static const char *const names[] = { "exercise.h", "harness.c",
+		"reference.c", "starter.c", NULL };
+	const char *text;
+	json_t *full;
+	size_t len;
+
+	*desc = *files = NULL;
+	*statement = NULL;
+	if ((text = catalog_file(slug, "exercise.json", &len)) == NULL ||
+	    (full = json_loadb(text, len, 0, NULL)) == NULL)
+		return CD_ERR_NOT_FOUND;
+	/* The rest of exercise.json (statement_file) is packaging. */
+	*desc = json_pack("{s:O?, s:O?}", "slug", json_object_get(full, "slug"),
+	    "title", json_object_get(full, "title"));
+	for (const char *const *k = spec_keys; *k != NULL; k++)
+		if (json_object_get(full, *k) != NULL)
+			json_object_set(*desc, *k, json_object_get(full, *k));
+	json_decref(full);
+	*files = json_object();
+	for (const char *const *n = names; *n != NULL; n++)
+		if ((text = catalog_file(slug, *n, &len)) != NULL)
+			json_object_set_new(*files, *n, json_stringn(text, len));
+	if ((text = catalog_file(slug, "statement.md", &len)) != NULL)
+		*statement = strndup(text, len);
+	return 0;
+}
+
+int
+api_exercise_import_catalog(struct db_conn *c, const char *catalog,
+    char *id)
+{
+	json_t *desc, *files;
+	char *statement;
+	int rc;
+
+	if ((rc = catalog_load(catalog, &desc, &files, &statement)) != 0)
+		return rc;
+	rc = exercise_insert(c, json_string_value(json_object_get(desc,
+	    "slug")), json_string_value(json_object_get(desc, "title")),
+	    statement, files, desc, id);
+	json_decref(desc);
+	json_decref(files);
+	free(statement);
+	return rc;
+}
+
 int
 api_exercise_import(struct http_req *r)
 {
 	static const char *const allowed[] = { "catalog", "slug", NULL };
-	static const char *const names[] = { "exercise.h", "harness.c",
-		"reference.c", "starter.c", NULL };
 	struct api_v v;
 	json_t *body, *desc = NULL, *files = NULL;
-	const char *slug = NULL, *as = NULL, *text = NULL;
-	size_t len = 0;
+	const char *slug = NULL, *as = NULL;
+	char *statement = NULL;
 	int rc = 0;
 
 	v_init(&v);
@@ -401,41 +467,18 @@ api_exercise_import(struct http_req *r)
 		slug = v_str(&v, body, "", "catalog", 1, 1, 63);
 		as = v_str(&v, body, "", "slug", 0, 1, 63);
 	}
-	if (slug != NULL && (text = catalog_file(slug, "exercise.json", &len))
-	    == NULL)
+	if (slug != NULL && catalog_load(slug, &desc, &files, &statement) != 0)
 		v_error(&v, "/catalog", "no such exercise in the catalog");
 	if (v_failed(&v, r))
 		goto out;
-	{
-		/* Only what an exercise's spec holds: the rest of
-		 * exercise.json (statement_file) is packaging. */
-		json_t *full = json_loadb(text, len, 0, NULL);
-
-		desc = json_pack("{s:O?, s:O?}", "slug", json_object_get(full,
-		    "slug"), "title", json_object_get(full, "title"));
-		for (const char *const *k = spec_keys; *k != NULL; k++)
-			if (json_object_get(full, *k) != NULL)
-				json_object_set(desc, *k, json_object_get(full,
-				    *k));
-		json_decref(full);
-	}
-	files = json_object();
-	for (const char *const *n = names; *n != NULL; n++)
-		if ((text = catalog_file(slug, *n, &len)) != NULL)
-			json_object_set_new(files, *n, json_stringn(text, len));
 	if (as != NULL)
 		json_object_set_new(desc, "slug", json_string(as));
-	text = catalog_file(slug, "statement.md", &len);
-	{
-		char *statement = text ? strndup(text, len) : NULL;
-
-		if (exercise_check(r, &v, desc, files) == 0)
-			rc = exercise_create(r, json_string_value(json_object_get(
-			    desc, "slug")), json_string_value(json_object_get(desc,
-			    "title")), statement, files, desc);
-		free(statement);
-	}
+	if (exercise_check(r, &v, desc, files) == 0)
+		rc = exercise_create(r, json_string_value(json_object_get(desc,
+		    "slug")), json_string_value(json_object_get(desc, "title")),
+		    statement, files, desc);
  out:
+	free(statement);
 	json_decref(desc);
 	json_decref(files);
 	v_free(&v);

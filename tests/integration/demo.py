@@ -17,7 +17,9 @@ def contains_key(obj, key):
 def test(t):
     pg = Postgres()
     db = pg.new_database()
-    d = Cohortd(pg.url(db))
+    # API only: verifying the demo's exercises is the graders' business,
+    # tested in grading.py.
+    d = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"})
     env = {"COHORTD_DATABASE_URL": pg.url(db),
            "COHORTD_STATE_DIR": d.state_dir}
     r = run_ctl(["seed-demo"], env)
@@ -45,7 +47,7 @@ def test(t):
          "the learner sees the published demo program", r)
     mods = lc.get("/v1/programs/%s/modules" % progs[0]["id"]).json["items"]
     t.ok(len(mods) >= 6, "at least six modules", len(mods))
-    lessons, quizzes, minutes_ok, bodies_ok = 0, 0, True, True
+    lessons, quizzes, minutes_ok, bodies_ok, exercises = 0, 0, True, True, 0
     keys = False
     for m in mods:
         ls = lc.get("/v1/modules/%s/lessons" % m["id"]).json["items"]
@@ -55,11 +57,16 @@ def test(t):
         qs = lc.get("/v1/modules/%s/assessments" % m["id"]).json["items"]
         quizzes += len([q for q in qs if q["kind"] == "quiz" and
                         len(q["questions"]) >= 4])
+        exercises += len([q for q in qs if q["kind"] == "exercise" and
+                          q["exercise_id"]])
         keys |= contains_key(qs, "answer")
     t.ok(lessons >= 3 * len(mods) and minutes_ok and bodies_ok,
          "microlearning lessons of substance in every module",
          (lessons, minutes_ok, bodies_ok))
     t.eq(quizzes, len(mods), "a quiz per module")
+    t.eq(exercises, len(mods), "a hands-on exercise per module")
+    n = pg.psql("SELECT count(*) FROM grade_jobs WHERE kind = 'verify'", db)
+    t.eq(n, str(len(mods)), "each demo exercise is queued for verification")
     t.ok(not keys, "the learner sees no answer keys")
     t.ok(any(m["prerequisites"] for m in mods),
          "modules carry prerequisites")
