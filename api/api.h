@@ -133,6 +133,13 @@ int	api_exercise_import_catalog(struct db_conn *c, const char *slug,
 int	api_exercise_submit(struct http_req *r, const char *enrollment,
 	    int attempt, int days_late, double penalty);
 
+/* reports.c */
+int	api_report_roster(struct http_req *r);
+int	api_report_seats(struct http_req *r);
+int	api_report_gradebook(struct http_req *r);
+int	api_report_completion(struct http_req *r);
+int	api_report_tenants(struct http_req *r);
+
 /* Register the statements of every API module with db. */
 void	api_init(void);
 void	api_tenants_init(void);
@@ -144,5 +151,6 @@ void	api_programs_init(void);
 void	api_cohorts_init(void);
 void	api_learning_init(void);
 void	api_exercises_init(void);
+void	api_reports_init(void);
 
 #endif

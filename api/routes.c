@@ -97,6 +97,16 @@ const struct route api_routes[] = {
 	{ HTTP_GET,    "/v1/submissions/{id}/events", A | I | L, 0,
 	  api_submission_events },
 	{ HTTP_POST,   "/v1/assessments/{id}/regrade", A | I, 0, api_regrade },
+
+	/* reports */
+	{ HTTP_GET,    "/v1/reports/cohorts/{id}/roster", A | I, 0,
+	  api_report_roster },
+	{ HTTP_GET,    "/v1/reports/seats",	A | I, 0, api_report_seats },
+	{ HTTP_GET,    "/v1/reports/cohorts/{id}/gradebook", A | I, 0,
+	  api_report_gradebook },
+	{ HTTP_GET,    "/v1/reports/cohorts/{id}/completion", A | I, 0,
+	  api_report_completion },
+	{ HTTP_GET,    "/v1/reports/tenants",	P, 0, api_report_tenants },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -45,6 +45,7 @@ api_init(void)
 	api_cohorts_init();
 	api_learning_init();
 	api_exercises_init();
+	api_reports_init();
 }
 
 int

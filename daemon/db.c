@@ -472,6 +472,12 @@ db_commit_nowait(struct db_conn *c)
 	return 0;
 }
 
+void
+db_detach_tx(struct db_conn *c)
+{
+	c->begin_pending = 0;
+}
+
 int
 db_in_tx(const struct db_conn *c)
 {

@@ -71,6 +71,13 @@ int		 db_commit_nowait(struct db_conn *c);
 int		 db_begin_platform(struct db_conn *c);
 int		 db_rollback(struct db_conn *c);
 
+/*
+ * Forget c's open transaction without ending it: the caller has a query
+ * in flight and will read its results; db_release then rolls back (a
+ * read-only transaction loses nothing).
+ */
+void		 db_detach_tx(struct db_conn *c);
+
 /* Is a transaction open on c? */
 int		 db_in_tx(const struct db_conn *c);
 /* Scope c's open transaction to another tenant (platform actions). */

@@ -52,6 +52,7 @@ struct http_req_priv {
 	size_t			 out_len;
 	const char		*ctype;
 	struct http_sse_stream	*sse;		/* an event stream, or NULL */
+	struct http_rows	*rows;		/* a row stream, or NULL */
 	char			*hname[HTTP_MAX_HEADERS];
 	char			*hval[HTTP_MAX_HEADERS];
 	int			 nhdr;
@@ -678,6 +679,108 @@ http_dispatch(struct http_req *r, int method)
 		http_fail(r, CD_ERR_INTERNAL);
 }
 
+/* ---- row streams -------------------------------------------------- */
+
+struct http_rows {
+	struct db_conn	*db;
+	http_row_fn	 fn;
+	void		*arg;
+	void		(*free_arg)(void *);
+	char		*buf;
+	size_t		 len, cap, off;
+	int		 done;		/* rows ran out or failed */
+};
+
+/* Read results until the buffer holds a chunk or the rows run out. */
+static void
+http_rows_fill(struct http_rows *st)
+{
+	PGresult *res;
+
+	st->len = st->off = 0;
+	while (!st->done && st->len < 16384) {
+		if ((res = PQgetResult(db_pg(st->db))) == NULL) {
+			st->done = 1;
+			break;
+		}
+		switch (PQresultStatus(res)) {
+		case PGRES_SINGLE_TUPLE:
+			if (st->fn(st->arg, res, &st->buf, &st->len,
+			    &st->cap) != 0)
+				st->done = 1;
+			break;
+		case PGRES_TUPLES_OK:
+			break;		/* the end; NULL follows */
+		default:
+			/* Headers are gone: all we can do is stop short. */
+			log_warnx("row stream: %s", PQresultErrorMessage(res));
+			st->done = 1;
+		}
+		PQclear(res);
+	}
+}
+
+static ssize_t
+http_rows_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct http_rows *st = cls;
+	size_t n;
+
+	if (st->off == st->len)
+		http_rows_fill(st);
+	if (st->off == st->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	n = st->len - st->off < max ? st->len - st->off : max;
+	memcpy(out, st->buf + st->off, n);
+	st->off += n;
+	return (ssize_t)n;
+}
+
+static void
+http_rows_free(void *cls)
+{
+	struct http_rows *st = cls;
+	PGresult *res;
+
+	/* A client that left early: drain what the server still sends. */
+	while ((res = PQgetResult(db_pg(st->db))) != NULL)
+		PQclear(res);
+	db_release(st->db);
+	if (st->free_arg != NULL)
+		st->free_arg(st->arg);
+	free(st->buf);
+	free(st);
+}
+
+int
+http_stream_rows(struct http_req *r, const char *ctype, char *head,
+    http_row_fn fn, void *arg, void (*free_arg)(void *))
+{
+	struct http_rows *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		free(head);
+		if (free_arg != NULL)
+			free_arg(arg);
+		return CD_ERR_NOMEM;
+	}
+	st->fn = fn;
+	st->arg = arg;
+	st->free_arg = free_arg;
+	st->buf = head;
+	st->len = st->cap = head ? strlen(head) : 0;
+	/* The rows arrive after the handler returns: the stream owns the
+	 * connection (and its read-only transaction) from here. */
+	st->db = r->db;
+	r->db = NULL;
+	db_detach_tx(st->db);
+	http_reset_response(r);
+	r->priv->status = 200;
+	r->priv->ctype = ctype;
+	r->priv->rows = st;
+	return 0;
+}
+
 /* ---- server-sent events ------------------------------------------ */
 
 static long
@@ -827,7 +930,13 @@ http_queue(struct http_req *r)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	if (p->sse != NULL && p->status == 200) {
+	if (p->rows != NULL && p->status == 200) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32768,
+		    http_rows_read, p->rows, http_rows_free);
+		if (resp == NULL)
+			return MHD_NO;
+		p->rows = NULL;		/* the response owns it now */
+	} else if (p->sse != NULL && p->status == 200) {
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
 		    http_sse_read, p->sse, http_sse_free);
 		if (resp == NULL)
@@ -908,6 +1017,8 @@ http_req_free(struct http_req *r)
 
 	if (r->db != NULL)
 		db_release(r->db);
+	if (p->rows != NULL)		/* never handed to MHD */
+		http_rows_free(p->rows);
 	if (p->sse != NULL) {		/* never handed to MHD */
 		pthread_mutex_lock(&sse_mu);
 		p->sse->gone = 1;

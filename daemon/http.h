@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 
 struct db_pool;
 struct db_conn;
@@ -166,6 +167,21 @@ void		 http_next_link(struct http_req *r, const char *name,
 typedef int (*http_sse_poll)(void *arg, struct db_conn *c, char **buf,
     size_t *len);
 int		 http_sse(struct http_req *r, http_sse_poll poll, void *arg,
+		    void (*free_arg)(void *));
+
+/*
+ * Stream a query's rows as the response body, never holding more than a
+ * chunk of them: the handler has sent the query on r->db (PQsendQuery*)
+ * and put it in single-row mode; this takes r->db over.  head (taken; may
+ * be NULL) goes first; fn appends each row's text to a growing buffer
+ * (*buf, *len, *cap, realloc as needed) and returns 0, or <0 to stop.
+ * The transaction ends and the connection returns to the pool when the
+ * rows run out or the client goes away.
+ */
+typedef int (*http_row_fn)(void *arg, PGresult *row, char **buf,
+    size_t *len, size_t *cap);
+int		 http_stream_rows(struct http_req *r, const char *ctype,
+		    char *head, http_row_fn fn, void *arg,
 		    void (*free_arg)(void *));
 
 /* Pool statistics and route table, for /metrics. */

@@ -93,6 +93,10 @@ PROBE = {
     "/v1/exercises/{id}": "exercise",
     "/v1/exercises/{id}/starter": "exercise",
     "/v1/submissions/{id}": "submission",
+    "/v1/submissions/{id}/events": "submission",
+    "/v1/reports/cohorts/{id}/roster": "cohort",
+    "/v1/reports/cohorts/{id}/gradebook": "cohort",
+    "/v1/reports/cohorts/{id}/completion": "cohort",
     "/v1/assessments/{id}/regrade": "assessment",
 }
 

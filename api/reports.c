@@ -1,0 +1,419 @@
+/*
+ * reports.c - /v1/reports: rosters, seats, gradebooks, completion and the
+ * platform's tenant overview.  JSON by default; CSV with "Accept:
+ * text/csv" or "?format=csv", streamed row by row from the database (libpq
+ * single-row mode), so a large export never sits whole in memory.
+ * Admins see their tenant, instructors their cohorts (cohort_visible),
+ * the platform administrator the tenant overview.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../daemon/db.h"
+#include "../daemon/err.h"
+#include "api.h"
+#include "util.h"
+
+static const struct db_stmt report_stmts[] = {
+	{ "report_cohort_visible", "SELECT cohort_visible($1, $2, $3::uuid)" },
+	{ "report_roster", "SELECT e.id AS enrollment_id, u.id AS user_id, "
+	  "u.email, u.name, e.state, CASE WHEN e.state = 'waitlisted' THEN "
+	  "(SELECT count(*) FROM enrollments w WHERE w.tenant_id = e.tenant_id "
+	  "AND w.cohort_id = e.cohort_id AND w.state = 'waitlisted' AND "
+	  "w.waitlist_seq <= e.waitlist_seq)::int END AS waitlist_position, "
+	  "rfc3339(e.enrolled_at) AS enrolled_at, e.source, "
+	  "rfc3339(e.last_activity_at) AS last_activity_at, e.enrolled_at::text "
+	  "AS _k_ts, e.id AS _k_id FROM enrollments e JOIN users u ON "
+	  "u.tenant_id = e.tenant_id AND u.id = e.user_id WHERE e.tenant_id = "
+	  "current_tenant() AND e.cohort_id = $4 AND (e.enrolled_at, e.id) > "
+	  "($1::timestamptz, $2::uuid) ORDER BY e.enrolled_at, e.id LIMIT $3" },
+	{ "report_seats", "SELECT c.id AS cohort_id, c.name, c.capacity, "
+	  "count(e.id) FILTER (WHERE e.state = 'active')::int AS active, "
+	  "count(e.id) FILTER (WHERE e.state = 'waitlisted')::int AS waitlisted, "
+	  "count(e.id) FILTER (WHERE e.state = 'withdrawn')::int AS withdrawn, "
+	  "count(e.id) FILTER (WHERE e.state = 'completed')::int AS completed, "
+	  "CASE WHEN c.capacity > 0 THEN round(count(e.id) FILTER (WHERE "
+	  "e.state = 'active')::numeric / c.capacity, 3)::float8 END AS "
+	  "utilisation, c.created_at::text AS _k_ts, c.id AS _k_id FROM cohorts c "
+	  "LEFT JOIN enrollments e ON e.tenant_id = c.tenant_id AND e.cohort_id "
+	  "= c.id WHERE c.tenant_id = current_tenant() AND cohort_visible(c.id, "
+	  "$4, $5::uuid) AND (c.created_at, c.id) > ($1::timestamptz, $2::uuid) "
+	  "GROUP BY c.tenant_id, c.id ORDER BY c.created_at, c.id LIMIT $3" },
+	/* The cohort's assessments in curriculum order. */
+	{ "report_assessments", "SELECT a.id, a.title, a.weight FROM "
+	  "assessments a JOIN modules m ON m.tenant_id = a.tenant_id AND m.id = "
+	  "a.module_id JOIN cohorts c ON c.tenant_id = m.tenant_id AND "
+	  "c.program_id = m.program_id WHERE a.tenant_id = current_tenant() AND "
+	  "c.id = $1 ORDER BY m.position, a.position, a.id" },
+	/* One row per learner not withdrawn: every assessment's best and
+	 * latest graded score, attempts, lateness; the weighted final grade
+	 * counts what is missing as 0. */
+	{ "report_gradebook", "WITH a AS (SELECT a.id, a.weight FROM assessments "
+	  "a JOIN modules m ON m.tenant_id = a.tenant_id AND m.id = a.module_id "
+	  "JOIN cohorts c ON c.tenant_id = m.tenant_id AND c.program_id = "
+	  "m.program_id WHERE a.tenant_id = current_tenant() AND c.id = $1), "
+	  "e AS (SELECT e.id, u.id AS user_id, u.email, u.name, e.state FROM "
+	  "enrollments e JOIN users u ON u.tenant_id = e.tenant_id AND u.id = "
+	  "e.user_id WHERE e.tenant_id = current_tenant() AND e.cohort_id = $1 "
+	  "AND e.state <> 'withdrawn'), s AS (SELECT s.enrollment_id, "
+	  "s.assessment_id, max(s.final_score) AS best, (array_agg(s.final_score "
+	  "ORDER BY s.attempt DESC))[1] AS latest, count(*) AS attempts, "
+	  "bool_or(s.late) AS late FROM submissions s JOIN e ON e.id = "
+	  "s.enrollment_id WHERE s.tenant_id = current_tenant() AND s.status = "
+	  "'graded' GROUP BY 1, 2) SELECT e.user_id, e.email, e.name, e.state, "
+	  "coalesce(jsonb_object_agg(a.id, jsonb_build_object('best', "
+	  "round(s.best, 2), 'latest', round(s.latest, 2), 'attempts', "
+	  "coalesce(s.attempts, 0), 'late', coalesce(s.late, false))) FILTER "
+	  "(WHERE a.id IS NOT NULL), '{}') AS assessments, round(coalesce(sum("
+	  "a.weight * coalesce(s.best, 0)) / nullif(sum(a.weight), 0), 0), "
+	  "2)::float8 AS final_grade FROM e LEFT JOIN a ON true LEFT JOIN s ON "
+	  "s.enrollment_id = e.id AND s.assessment_id = a.id GROUP BY e.user_id, "
+	  "e.email, e.name, e.state ORDER BY e.email" },
+	/* Per module: share of active and completed learners complete, the
+	 * median days from the cohort's start to completion; per lesson:
+	 * completions. */
+	{ "report_completion", "WITH e AS (SELECT e.id FROM enrollments e WHERE "
+	  "e.tenant_id = current_tenant() AND e.cohort_id = $1 AND e.state IN "
+	  "('active', 'completed')), c AS (SELECT * FROM cohorts WHERE tenant_id "
+	  "= current_tenant() AND id = $1), done AS (SELECT m.id AS module_id, "
+	  "e.id AS enrollment_id, module_completed_at(e.id, m.id) AS at FROM "
+	  "modules m CROSS JOIN e JOIN c ON c.program_id = m.program_id WHERE "
+	  "m.tenant_id = current_tenant()) SELECT m.id AS module_id, m.title, "
+	  "m.position, (SELECT count(*) FROM e)::int AS learners, count(d.at)::int "
+	  "AS complete, CASE WHEN (SELECT count(*) FROM e) > 0 THEN round(100.0 "
+	  "* count(d.at) / (SELECT count(*) FROM e), 1)::float8 END AS "
+	  "percent_complete, round((percentile_cont(0.5) WITHIN GROUP (ORDER BY "
+	  "extract(epoch FROM d.at - (SELECT starts_at FROM c)) / 86400) FILTER "
+	  "(WHERE d.at IS NOT NULL))::numeric, 2)::float8 AS median_days, "
+	  "(SELECT coalesce(jsonb_agg(jsonb_build_object('lesson_id', l.id, "
+	  "'title', l.title, 'completions', (SELECT count(*) FROM "
+	  "lesson_completions lc JOIN e ON e.id = lc.enrollment_id WHERE "
+	  "lc.tenant_id = current_tenant() AND lc.lesson_id = l.id)) ORDER BY "
+	  "l.position), '[]') FROM lessons l WHERE l.tenant_id = current_tenant() "
+	  "AND l.module_id = m.id) AS lessons FROM modules m JOIN c ON "
+	  "c.program_id = m.program_id LEFT JOIN done d ON d.module_id = m.id "
+	  "WHERE m.tenant_id = current_tenant() GROUP BY m.id, m.title, "
+	  "m.position ORDER BY m.position" },
+	{ "report_tenants", "SELECT tenant_id, slug, name, users::int, "
+	  "cohorts::int, active_learners::int, submissions_30d::int, "
+	  "queue_depth::int FROM tenant_overview()" },
+};
+
+void
+api_reports_init(void)
+{
+	db_register(report_stmts, sizeof(report_stmts) / sizeof(*report_stmts));
+}
+
+/* Does the caller want CSV? */
+static int
+want_csv(struct http_req *r)
+{
+	const char *f = http_query(r, "format"), *a = http_header(r, "Accept");
+
+	if (f != NULL)
+		return strcmp(f, "csv") == 0;
+	return a != NULL && strncasecmp(a, "text/csv", 8) == 0;
+}
+
+/* Append s to the growing buffer as one CSV field (RFC 4180 quoting). */
+static int
+csv_put(char **buf, size_t *len, size_t *cap, const char *s, int first)
+{
+	size_t need = *len + 2 * strlen(s) + 4;
+	int quote = strpbrk(s, ",\"\r\n") != NULL;
+	char *b;
+
+	if (need > *cap) {
+		size_t ncap = *cap ? *cap : 4096;
+
+		while (ncap < need)
+			ncap *= 2;
+		if ((b = realloc(*buf, ncap)) == NULL)
+			return CD_ERR_NOMEM;
+		*buf = b;
+		*cap = ncap;
+	}
+	b = *buf;
+	if (!first)
+		b[(*len)++] = ',';
+	if (quote)
+		b[(*len)++] = '"';
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			b[(*len)++] = '"';
+		b[(*len)++] = *s;
+	}
+	if (quote)
+		b[(*len)++] = '"';
+	return 0;
+}
+
+static int
+csv_eol(char **buf, size_t *len, size_t *cap)
+{
+	int rc = csv_put(buf, len, cap, "", 1);	/* room for the newline */
+
+	(*buf)[(*len)++] = '\r';
+	(*buf)[(*len)++] = '\n';
+	return rc;
+}
+
+/* http_row_fn: every column not starting with '_', as text. */
+static int
+csv_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
+{
+	int first = 1;
+
+	for (int c = 0; c < PQnfields(row); c++) {
+		if (PQfname(row, c)[0] == '_')
+			continue;
+		if (csv_put(buf, len, cap, PQgetisnull(row, 0, c) ? "" :
+		    PQgetvalue(row, 0, c), first) != 0)
+			return CD_ERR_NOMEM;
+		first = 0;
+	}
+	return csv_eol(buf, len, cap);
+}
+
+/* The CSV header: the statement's visible column names. */
+static char *
+csv_header(struct http_req *r, const char *stmt)
+{
+	PGresult *d = PQdescribePrepared(db_pg(r->db), stmt);
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int first = 1;
+
+	for (int c = 0; d != NULL && c < PQnfields(d); c++) {
+		if (PQfname(d, c)[0] == '_')
+			continue;
+		csv_put(&buf, &len, &cap, PQfname(d, c), first);
+		first = 0;
+	}
+	PQclear(d);
+	if (buf != NULL)
+		csv_eol(&buf, &len, &cap);
+	if (buf != NULL)
+		buf[len] = '\0';
+	return buf;
+}
+
+/* Send stmt with params and stream its rows as CSV. */
+static int
+csv_stream(struct http_req *r, const char *stmt, int n,
+    const char *const *p, char *head, http_row_fn fn, void *arg,
+    void (*free_arg)(void *))
+{
+	if (PQsendQueryPrepared(db_pg(r->db), stmt, n, p, NULL, NULL, 0) != 1 ||
+	    PQsetSingleRowMode(db_pg(r->db)) != 1) {
+		free(head);
+		if (free_arg != NULL)
+			free_arg(arg);
+		return CD_ERR_DATABASE;
+	}
+	http_add_header(r, "Content-Disposition", "attachment");
+	return http_stream_rows(r, "text/csv; charset=utf-8", head, fn, arg,
+	    free_arg);
+}
+
+/* 0 when the caller may see the cohort of r->params[0], else 404. */
+static int
+report_cohort(struct http_req *r)
+{
+	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
+	PGresult *res;
+	int rc;
+
+	if (!api_uuid_ok(r->params[0]))
+		return CD_ERR_NOT_FOUND;
+	if ((res = db_exec(r->db, "report_cohort_visible", 3, p)) == NULL)
+		return CD_ERR_DATABASE;
+	rc = PQgetvalue(res, 0, 0)[0] == 't' ? 0 : CD_ERR_NOT_FOUND;
+	PQclear(res);
+	return rc;
+}
+
+int
+api_report_roster(struct http_req *r)
+{
+	int rc;
+
+	if ((rc = report_cohort(r)) != 0)
+		return rc;
+	if (want_csv(r)) {
+		/* All of it, in order: the page bounds are wide open. */
+		const char *p[4] = { "-infinity",
+		    "00000000-0000-0000-0000-000000000000", "1000000000",
+		    r->params[0] };
+
+		return csv_stream(r, "report_roster", 4, p,
+		    csv_header(r, "report_roster"), csv_row, NULL, NULL);
+	}
+	{
+		const char *p[1] = { r->params[0] };
+
+		return api_page_exec(r, "report_roster", 1, p);
+	}
+}
+
+int
+api_report_seats(struct http_req *r)
+{
+	const char *p[2] = { api_role(r), api_user(r) };
+
+	if (want_csv(r)) {
+		const char *all[5] = { "-infinity",
+		    "00000000-0000-0000-0000-000000000000", "1000000000", p[0],
+		    p[1] };
+
+		return csv_stream(r, "report_seats", 5, all,
+		    csv_header(r, "report_seats"), csv_row, NULL, NULL);
+	}
+	return api_page_exec(r, "report_seats", 2, p);
+}
+
+/* The gradebook's CSV: one column per assessment (its best score). */
+struct gradebook_csv {
+	int	  n;
+	char	**ids;
+};
+
+static void
+gradebook_free(void *arg)
+{
+	struct gradebook_csv *g = arg;
+
+	for (int i = 0; i < g->n; i++)
+		free(g->ids[i]);
+	free(g->ids);
+	free(g);
+}
+
+static int
+gradebook_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
+{
+	struct gradebook_csv *g = arg;
+	json_t *a = json_loads(PQgetvalue(row, 0, 4), 0, NULL);
+	int rc = 0;
+
+	for (int c = 1; c <= 3 && rc == 0; c++)
+		rc = csv_put(buf, len, cap, PQgetvalue(row, 0, c), c == 1);
+	for (int i = 0; i < g->n && rc == 0; i++) {
+		json_t *best = json_object_get(json_object_get(a, g->ids[i]),
+		    "best");
+		char num[32] = "";
+
+		if (json_is_number(best))
+			snprintf(num, sizeof(num), "%.2f", json_number_value(best));
+		rc = csv_put(buf, len, cap, num, 0);
+	}
+	if (rc == 0)
+		rc = csv_put(buf, len, cap, PQgetvalue(row, 0, 5), 0);
+	if (rc == 0)
+		rc = csv_eol(buf, len, cap);
+	json_decref(a);
+	return rc;
+}
+
+int
+api_report_gradebook(struct http_req *r)
+{
+	const char *p[1] = { r->params[0] };
+	struct gradebook_csv *g;
+	PGresult *res;
+	char *head = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	if ((rc = report_cohort(r)) != 0)
+		return rc;
+	if ((res = db_exec(r->db, "report_assessments", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	if (!want_csv(r)) {
+		json_t *cols = json_array(), *rows = json_array();
+		PGresult *gb;
+
+		for (int i = 0; i < PQntuples(res); i++)
+			json_array_append_new(cols, api_row(res, i));
+		PQclear(res);
+		if ((gb = db_exec(r->db, "report_gradebook", 1, p)) == NULL) {
+			json_decref(cols);
+			json_decref(rows);
+			return CD_ERR_DATABASE;
+		}
+		for (int i = 0; i < PQntuples(gb); i++)
+			json_array_append_new(rows, api_row(gb, i));
+		PQclear(gb);
+		return http_json(r, 200, json_pack("{s:o, s:o}", "assessments",
+		    cols, "learners", rows));
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (g->ids = calloc((size_t)PQntuples(res) + 1, sizeof(char *)))
+	    == NULL) {
+		free(g);
+		PQclear(res);
+		return CD_ERR_NOMEM;
+	}
+	csv_put(&head, &len, &cap, "email", 1);
+	csv_put(&head, &len, &cap, "name", 0);
+	csv_put(&head, &len, &cap, "state", 0);
+	for (int i = 0; i < PQntuples(res); i++) {
+		g->ids[g->n++] = strdup(PQgetvalue(res, i, 0));
+		csv_put(&head, &len, &cap, PQgetvalue(res, i, 1), 0);
+	}
+	csv_put(&head, &len, &cap, "final_grade", 0);
+	csv_eol(&head, &len, &cap);
+	head[len] = '\0';
+	PQclear(res);
+	return csv_stream(r, "report_gradebook", 1, p, head, gradebook_row, g,
+	    gradebook_free);
+}
+
+int
+api_report_completion(struct http_req *r)
+{
+	const char *p[1] = { r->params[0] };
+	int rc;
+
+	if ((rc = report_cohort(r)) != 0)
+		return rc;
+	if (want_csv(r))
+		return csv_stream(r, "report_completion", 1, p,
+		    csv_header(r, "report_completion"), csv_row, NULL, NULL);
+	{
+		PGresult *res = db_exec(r->db, "report_completion", 1, p);
+		json_t *items = json_array();
+
+		if (res == NULL) {
+			json_decref(items);
+			return CD_ERR_DATABASE;
+		}
+		for (int i = 0; i < PQntuples(res); i++)
+			json_array_append_new(items, api_row(res, i));
+		PQclear(res);
+		return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
+		    "next_cursor"));
+	}
+}
+
+int
+api_report_tenants(struct http_req *r)
+{
+	PGresult *res;
+	json_t *items;
+
+	if (want_csv(r))
+		return csv_stream(r, "report_tenants", 0, NULL,
+		    csv_header(r, "report_tenants"), csv_row, NULL, NULL);
+	if ((res = db_exec(r->db, "report_tenants", 0, NULL)) == NULL)
+		return CD_ERR_DATABASE;
+	items = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(items, api_row(res, i));
+	PQclear(res);
+	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
+	    "next_cursor"));
+}
