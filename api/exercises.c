@@ -55,7 +55,11 @@ static const struct db_stmt exercise_stmts[] = {
 	  "v.files->>'exercise.h' AS exercise_h, v.files->>'starter.c' AS "
 	  "starter_c, v.status FROM exercises e JOIN exercise_versions v ON "
 	  "v.tenant_id = e.tenant_id AND v.exercise_id = e.id AND v.version = "
-	  "e.current_version WHERE e.tenant_id = current_tenant() AND e.id = $1" },
+	  "e.current_version WHERE e.tenant_id = current_tenant() AND e.id = $1 "
+	  "AND ($2 <> 'learner' OR EXISTS (SELECT 1 FROM assessments a JOIN "
+	  "modules m ON m.tenant_id = a.tenant_id AND m.id = a.module_id WHERE "
+	  "a.tenant_id = e.tenant_id AND a.exercise_id = e.id AND "
+	  "learner_sees_program(m.program_id, $3::uuid)))" },
 	/* Exercise submissions: the assessment's exercise, its ready version. */
 	{ "exercise_ready_version", "SELECT v.version, v.status FROM assessments "
 	  "a JOIN exercises e ON e.tenant_id = a.tenant_id AND e.id = "
@@ -89,7 +93,9 @@ static const struct db_stmt exercise_stmts[] = {
 	  "s.id FROM submissions s JOIN enrollments en ON en.tenant_id = "
 	  "s.tenant_id AND en.id = s.enrollment_id WHERE s.tenant_id = "
 	  "current_tenant() AND s.assessment_id = $1 AND s.source IS NOT NULL "
-	  "AND cohort_visible(en.cohort_id, $2, $3::uuid) ORDER BY "
+	  "AND cohort_visible(en.cohort_id, $2, $3::uuid) AND NOT EXISTS (SELECT "
+	  "1 FROM grade_jobs g WHERE g.tenant_id = s.tenant_id AND "
+	  "g.submission_id = s.id AND g.state IN ('queued', 'running')) ORDER BY "
 	  "s.enrollment_id, s.attempt DESC), q AS (UPDATE submissions s SET "
 	  "status = 'queued', updated_at = clock_timestamp() FROM latest WHERE "
 	  "s.tenant_id = current_tenant() AND s.id = latest.id RETURNING s.id) "
@@ -346,11 +352,11 @@ api_exercise_update(struct http_req *r)
 int
 api_exercise_starter(struct http_req *r)
 {
-	const char *p[1] = { r->params[0] };
+	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
-	return api_exec_one(r, "exercise_starter", 1, p, 200);
+	return api_exec_one(r, "exercise_starter", 3, p, 200);
 }
 
 /* ---- the built-in catalog ---------------------------------------------- */
@@ -549,7 +555,11 @@ api_exercise_submit(struct http_req *r, const char *enrollment, int attempt,
 
 			if ((res = db_exec(r->db, "exercise_submission_insert", 9,
 			    p)) == NULL || PQntuples(res) != 1) {
-				rc = CD_ERR_DATABASE;
+				/* Two attempts racing for one number: one wins. */
+				rc = res == NULL && strcmp(db_error_sqlstate(r->db),
+				    "23505") == 0 ? http_problem(r, 409, "conflict",
+				    "Conflict", "another attempt was submitted at the "
+				    "same time") : CD_ERR_DATABASE;
 				goto out;
 			}
 		}

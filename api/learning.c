@@ -75,7 +75,9 @@ static const struct db_stmt learning_stmts[] = {
 	  "current_tenant() AND a.id = $1 AND c.id = $2 AND e.user_id = $3 AND "
 	  "cohort_visible(c.id, $7, $6::uuid) ON CONFLICT (tenant_id, "
 	  "assessment_id, enrollment_id) DO UPDATE SET due_at = "
-	  "excluded.due_at, extra_attempts = excluded.extra_attempts, "
+	  "coalesce(excluded.due_at, extensions.due_at), extra_attempts = CASE "
+	  "WHEN $5::int IS NULL THEN extensions.extra_attempts ELSE "
+	  "excluded.extra_attempts END, "
 	  "granted_by = excluded.granted_by, granted_at = clock_timestamp() "
 	  "RETURNING assessment_id, enrollment_id, rfc3339(due_at) AS due_at, "
 	  "extra_attempts, rfc3339(granted_at) AS granted_at" },

@@ -94,7 +94,10 @@ static const struct db_stmt program_stmts[] = {
 	  "version = version + 1 WHERE m.tenant_id = current_tenant() AND "
 	  "m.id = $1 RETURNING " MODULE_COLS },
 	{ "module_delete", "DELETE FROM modules WHERE tenant_id = "
-	  "current_tenant() AND id = $1 RETURNING id" },
+	  "current_tenant() AND id = $1 AND NOT EXISTS (SELECT 1 FROM "
+	  "submissions s JOIN assessments a ON a.tenant_id = s.tenant_id AND "
+	  "a.id = s.assessment_id WHERE s.tenant_id = current_tenant() AND "
+	  "a.module_id = $1) RETURNING id" },
 	{ "module_prereq_clear", "DELETE FROM module_prerequisites WHERE "
 	  "tenant_id = current_tenant() AND module_id = $1" },
 	/* Only modules of the same program count; the caller checks the count. */
@@ -552,7 +555,7 @@ int
 api_module_delete(struct http_req *r)
 {
 	return api_delete_by(r, "module_lock", "module_delete", "module",
-	    "the module cannot be deleted");
+	    "the module's assessments have submissions; it is kept");
 }
 
 int
@@ -843,7 +846,7 @@ questions_store(struct http_req *r, const char *assessment_id, json_t *arr)
 		    1.0);
 		snprintf(tol, sizeof(tol), "%.17g", tj ? json_number_value(tj) :
 		    0.0);
-		opts = json_dumps(o ? o : json_array(), JSON_COMPACT);
+		opts = o ? json_dumps(o, JSON_COMPACT) : strdup("[]");
 		ans = json_dumps(json_object_get(q, "answer"), JSON_COMPACT |
 		    JSON_ENCODE_ANY);
 		{

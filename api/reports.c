@@ -3,6 +3,7 @@
  * platform's tenant overview.  JSON by default; CSV with "Accept:
  * text/csv" or "?format=csv", streamed row by row from the database (libpq
  * single-row mode), so a large export never sits whole in memory.
+ * Seats are held by active and completed enrollments alike (utilisation).
  * Admins see their tenant, instructors their cohorts (cohort_visible),
  * the platform administrator the tenant overview.
  */
@@ -35,8 +36,8 @@ static const struct db_stmt report_stmts[] = {
 	  "count(e.id) FILTER (WHERE e.state = 'withdrawn')::int AS withdrawn, "
 	  "count(e.id) FILTER (WHERE e.state = 'completed')::int AS completed, "
 	  "CASE WHEN c.capacity > 0 THEN round(count(e.id) FILTER (WHERE "
-	  "e.state = 'active')::numeric / c.capacity, 3)::float8 END AS "
-	  "utilisation, c.created_at::text AS _k_ts, c.id AS _k_id FROM cohorts c "
+	  "e.state IN ('active', 'completed'))::numeric / c.capacity, "
+	  "3)::float8 END AS utilisation, c.created_at::text AS _k_ts, c.id AS _k_id FROM cohorts c "
 	  "LEFT JOIN enrollments e ON e.tenant_id = c.tenant_id AND e.cohort_id "
 	  "= c.id WHERE c.tenant_id = current_tenant() AND cohort_visible(c.id, "
 	  "$4, $5::uuid) AND (c.created_at, c.id) > ($1::timestamptz, $2::uuid) "

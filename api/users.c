@@ -233,8 +233,9 @@ api_user_update(struct http_req *r)
 			goto out;
 		}
 	}
-	/* A deactivated user, or a new password, ends existing sessions. */
-	if ((active != NULL && !json_is_true(active)) || pw != NULL) {
+	/* Deactivation, a new password or a new role end existing sessions. */
+	if ((active != NULL && !json_is_true(active)) || pw != NULL ||
+	    role != NULL) {
 		const char *p[1] = { r->params[0] };
 		PGresult *x = db_exec(r->db, "user_revoke_sessions", 1, p);
 

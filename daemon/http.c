@@ -44,6 +44,7 @@ struct http_req_priv {
 	int			 too_large;
 	int			 queued;
 	char			 method[16];
+	char			 idem_key[320];	/* caller-scoped Idempotency-Key */
 	char			*url;
 	char			*pathbuf;	/* params point into it */
 	/* the response */
@@ -550,8 +551,13 @@ http_idem_begin(struct http_req *r, const char *key)
 		    "Idempotency-Key must be 1 to 255 visible ASCII characters");
 		return -1;
 	}
+	/* Keys belong to the caller (the credential used), not the tenant:
+	 * another user's request under the same key is a different one. */
+	snprintf(r->priv->idem_key, sizeof(r->priv->idem_key), "%s:%s",
+	    r->who.token_id, key);
 	idem_request_hash(r->priv->method, r->path, r->body, r->body_len, hash);
-	if ((rc = idem_claim(r->db, r->who.tenant_id, key, hash, &st, &status, &loc, &body)) != 0) {
+	if ((rc = idem_claim(r->db, r->who.tenant_id, r->priv->idem_key, hash,
+	    &st, &status, &loc, &body)) != 0) {
 		http_fail(r, rc);
 		return -1;
 	}
@@ -567,8 +573,16 @@ http_idem_begin(struct http_req *r, const char *key)
 	case IDEM_REPLAY:
 		if (loc != NULL)
 			http_add_header(r, "Location", loc);
-		http_add_header(r, "Idempotent-Replayed", "true");
-		http_body(r, status, "application/json", body, strlen(body));
+		if (body == NULL)
+			http_problem(r, 409, "idempotency-secret", "Conflict",
+			    "this request was done; its response held a secret "
+			    "shown only once%s%s", loc ? ": see " : "",
+			    loc ? loc : "");
+		else {
+			http_add_header(r, "Idempotent-Replayed", "true");
+			http_body(r, status, "application/json", body,
+			    strlen(body));
+		}
 		free(loc);
 		return -1;
 	case IDEM_IN_PROGRESS:
@@ -647,8 +661,9 @@ http_dispatch(struct http_req *r, int method)
 		    (rc = http_conf.audit(r)) != 0)
 			http_fail(r, rc);
 		else if (claimed && (rc = idem_store(r->db, r->who.tenant_id,
-		    idem_key,
-		    r->priv->status, http_response_header(r, "Location"),
+		    r->priv->idem_key, r->priv->status,
+		    http_response_header(r, "Location"),
+		    (rt->flags & ROUTE_SECRET) ? NULL :
 		    r->priv->out ? r->priv->out : "")) != 0)
 			http_fail(r, rc);
 	}
@@ -669,7 +684,8 @@ http_dispatch(struct http_req *r, int method)
 		/* A failed claimed request gives its key back. */
 		if (claimed && r->priv->status >= 400 &&
 		    http_conf.authenticate(r) == 0) {
-			if (idem_forget(r->db, r->who.tenant_id, idem_key) == 0)
+			if (idem_forget(r->db, r->who.tenant_id,
+			    r->priv->idem_key) == 0)
 				db_commit(r->db);
 		}
 		db_release(r->db);

@@ -40,6 +40,8 @@ enum http_method {
 #define ROUTE_CSV	0x02	/* also takes text/csv */
 #define ROUTE_NO_TX	0x04	/* needs no database transaction */
 #define ROUTE_JSON_OPTIONAL 0x08 /* a JSON body, or none at all */
+#define ROUTE_SECRET	0x10	/* the response holds a secret shown once:
+				   an idempotent replay does not repeat it */
 
 #define HTTP_MAX_PARAMS	4
 

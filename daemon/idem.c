@@ -122,8 +122,9 @@ idem_claim(struct db_conn *c, const char *tenant, const char *key,
 			*status = atoi(PQgetvalue(r, 0, 2));
 			if (!PQgetisnull(r, 0, 3))
 				*location = strdup(PQgetvalue(r, 0, 3));
-			*body = strdup(PQgetvalue(r, 0, 4));
-			if (*body == NULL)
+			/* NULL: the response held a secret and was not kept. */
+			if (!PQgetisnull(r, 0, 4) &&
+			    (*body = strdup(PQgetvalue(r, 0, 4))) == NULL)
 				rc = CD_ERR_NOMEM;
 		}
 		PQclear(r);

@@ -36,12 +36,14 @@ void	 idem_request_hash(const char *method, const char *path,
  *
  * Claim key inside c's open transaction (tenant already set).  On
  * IDEM_NEW the claim is committed and c has NO open transaction.  On
- * IDEM_REPLAY the caller frees *location and *body.
+ * IDEM_REPLAY the caller frees *location and *body; *body is NULL when
+ * the response was not kept (it held a secret).
  */
 int	 idem_claim(struct db_conn *c, const char *tenant, const char *key,
 	    const char *hash, enum idem_state *state, int *status,
 	    char **location, char **body);
-/* Record the response of a claimed key (in the request's transaction). */
+/* Record the response of a claimed key (in the request's transaction);
+ * body NULL keeps the status only. */
 int	 idem_store(struct db_conn *c, const char *tenant, const char *key,
 	    int status, const char *location, const char *body);
 /* Drop a claim whose request failed, so the key can be retried. */

@@ -310,6 +310,17 @@ def test(t):
     r = leo.post("/v1/lessons/%s/completion" % lessons[2]["id"])
     t.eq(r.status, 201, "module 1 complete: module 2 unlocks")
 
+    # A second extension keeps what the first granted.
+    r = adm.post("/v1/assessments/%s/extensions" % quizzes[0]["id"],
+                 {"user_id": leo_id, "cohort_id": now_c["id"],
+                  "due_at": "2099-06-01T00:00:00Z"})
+    r = adm.post("/v1/assessments/%s/extensions" % quizzes[0]["id"],
+                 {"user_id": leo_id, "cohort_id": now_c["id"],
+                  "extra_attempts": 3})
+    t.ok(r.status == 201 and r.json["extra_attempts"] == 3 and
+         r.json["due_at"] == "2099-06-01T00:00:00.000000Z",
+         "a second extension grant keeps the first one's due date", r)
+
     # Late work: a cohort that started 10 days ago, quiz due after 7 days.
     r = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "Late",
                                  "starts_at": time.strftime(
@@ -385,6 +396,32 @@ def test(t):
          "a learner lists only their cohorts", r)
     r = leo.get("/v1/cohorts/%s/enrollments" % now_c["id"])
     t.ok(r.is_problem(403), "learners cannot list enrollments", r)
+
+    # Modules whose quizzes have submissions are kept.
+    r = adm.delete("/v1/modules/" + mods[0]["id"])
+    t.ok(r.is_problem(409), "a module with submissions cannot be deleted", r)
+
+    # A cohort's ETag moves with its seat counts.
+    r = adm.get("/v1/cohorts/" + tiny["id"])
+    et = r.header("etag")
+    adm.post("/v1/enrollments/%s/withdraw" % adm.get(
+        "/v1/cohorts/%s/enrollments" % tiny["id"]).json["items"][0]["id"])
+    r = adm.get("/v1/cohorts/" + tiny["id"], headers={"If-None-Match": et})
+    t.ok(r.status == 200 and r.json["active"] == 0,
+         "after a withdrawal the cohort's old ETag no longer matches", r)
+
+    # A learner who completes keeps the seat: the waitlist is not passed.
+    one = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "One",
+                                   "starts_at": "2026-01-01T00:00:00Z",
+                                   "ends_at": "2099-01-01T00:00:00Z",
+                                   "capacity": 1, "waitlist": True}).json
+    adm.post("/v1/cohorts/%s/enrollments" % one["id"], {"user_id": leo_id})
+    pg.psql("UPDATE enrollments SET state = 'completed' WHERE cohort_id = "
+            "'%s'" % one["id"], dbname)
+    r = adm.post("/v1/cohorts/%s/enrollments" % one["id"],
+                 {"email": "late1@acme.test", "name": "Late One"})
+    t.ok(r.status == 201 and r.json["state"] == "waitlisted",
+         "a completed learner still holds the seat", r)
 
     # Learners see only published programs they are enrolled in.
     r = adm.post("/v1/programs", {"title": "Secret draft"})

@@ -300,12 +300,30 @@ def test(t):
     r = admin_b.post("/v1/users", body, headers={"Idempotency-Key": "k-1"})
     t.ok(r.status == 201 and r.header("idempotent-replayed") is None,
          "keys are per tenant", r)
+    other = d.client(token_for(d, "acme", "admin@acme.test"))
+    r = other.post("/v1/users", dict(body, email="idem2@acme.test"),
+                   headers={"Idempotency-Key": "k-1"})
+    t.ok(r.status == 201 and r.header("idempotent-replayed") is None,
+         "keys are per caller: another session's k-1 is its own", r)
+    r1 = admin_a.post("/v1/api-keys", {"name": "once", "role": "learner"},
+                      headers={"Idempotency-Key": "key-1"})
+    r2 = admin_a.post("/v1/api-keys", {"name": "once", "role": "learner"},
+                      headers={"Idempotency-Key": "key-1"})
+    t.ok(r1.status == 201 and r2.is_problem(409) and
+         r1.json["key"] not in r2.body.decode() and
+         pg.psql("SELECT count(*) FROM idempotency_keys WHERE body LIKE "
+                 "'%%%s%%'" % r1.json["key"], dbname) == "0",
+         "a secret is never stored for replay, nor shown twice", (r1, r2))
     busy = {"email": "busy@acme.test", "name": "Busy", "role": "learner"}
     raw = json.dumps(busy).encode()
     h = hashlib.blake2b(b"POST\0/v1/users\0" + raw, digest_size=32).hexdigest()
+    cred = pg.psql("SELECT id FROM credentials WHERE token_hash = decode('%s', "
+                   "'hex')" % hashlib.blake2b(admin_a.token.encode(),
+                                              digest_size=32).hexdigest(),
+                   dbname)
     pg.psql("INSERT INTO idempotency_keys (tenant_id, key, request_hash) "
-            "VALUES ('%s', 'k-busy', decode('%s', 'hex'))" % (ta["id"], h),
-            dbname)
+            "VALUES ('%s', '%s:k-busy', decode('%s', 'hex'))"
+            % (ta["id"], cred, h), dbname)
     r = admin_a.post("/v1/users", raw=raw, headers={"Idempotency-Key": "k-busy"})
     t.ok(r.is_problem(409), "a key whose request is in progress: 409", r)
     r = admin_a.post("/v1/users", {"email": "bad", "name": "X", "role": "x"},
@@ -343,6 +361,15 @@ def test(t):
     r = admin_a.delete("/v1/api-keys/" + kid)
     t.eq(r.status, 204, "DELETE revokes the key")
     t.ok(kc.get("/v1/users").is_problem(401), "a revoked key is refused")
+
+    # ---- a role change takes effect at once --------------------------------
+    r = admin_a.post("/v1/users", {"email": "dee@acme.test", "name": "Dee",
+                                   "role": "admin", "password": PW})
+    dee = d.client(token_for(d, "acme", "dee@acme.test"))
+    t.eq(dee.get("/v1/users?limit=1").status, 200, "a second admin works")
+    admin_a.patch("/v1/users/" + r.json["id"], {"role": "learner"})
+    t.ok(dee.get("/v1/users?limit=1").status in (401, 403),
+         "demoted: the old session loses admin rights at once")
 
     # ---- revocation ------------------------------------------------------
     tok = token_for(d, "acme", "leo@acme.test")

@@ -101,11 +101,12 @@ def test(t):
     t.eq({k: s.get(k) for k in ("capacity", "active", "waitlisted",
                                 "withdrawn", "completed", "utilisation")},
          {"capacity": 2, "active": 1, "waitlisted": 1, "withdrawn": 1,
-          "completed": 1, "utilisation": 0.5},
-         "seats: capacity, states, utilisation")
+          "completed": 1, "utilisation": 1.0},
+         "seats: capacity, states, utilisation (completed learners keep "
+         "their seat)")
     c = adm.request("GET", "/v1/reports/seats",
                     headers={"Accept": "text/csv"})
-    t.ok(c.status == 200 and rows(c)[0]["utilisation"] == "0.5" and
+    t.ok(c.status == 200 and rows(c)[0]["utilisation"] == "1" and
          rows(c)[0]["active"] == "1", "seats CSV via Accept", c.body[:200])
 
     # ---- gradebook ---------------------------------------------------------
