@@ -23,6 +23,7 @@
  * SIGTERM; a grader finishes or abandons its job and exits; stragglers get
  * SIGKILL after the grace period.  Graders must be root: the sandbox is.
  */
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <poll.h>
@@ -90,6 +91,11 @@ worker_spawn(struct worker_slot *w)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* A grader never outlives its supervisor: after kill -9 of
+		 * cohortd it stops too, and its job's lease expires. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(1);
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}

@@ -26,6 +26,24 @@ def postgres_pids(datadir):
     return pids
 
 
+def graders_of(pid):
+    """Grader processes started by the supervisor pid (now or orphaned)."""
+    found = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                cmd = f.read()
+            with open("/proc/%s/stat" % p) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if b"--role=grader" in cmd and ppid in (pid, 1):
+            found.append(int(p))
+    return found
+
+
 def wait_gone(datadir, timeout=15):
     deadline = time.time() + timeout
     while postgres_pids(datadir) and time.time() < deadline:
@@ -106,6 +124,10 @@ def test(t):
     d.proc.kill()
     d.proc.wait()
     t.ok(wait_gone(datadir, 15), "kill -9 cohortd: postgres does not linger")
+    deadline = time.time() + 15
+    while graders_of(d.proc.pid) and time.time() < deadline:
+        time.sleep(0.1)
+    t.ok(not graders_of(d.proc.pid), "kill -9 cohortd: its graders stop too")
     d = Cohortd(state_dir=state, admin_token=None)
     t.ok(d.client().get("/readyz").status == 200,
          "after kill -9, restart recovers and is ready")
