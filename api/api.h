@@ -139,6 +139,11 @@ int	api_report_seats(struct http_req *r);
 int	api_report_gradebook(struct http_req *r);
 int	api_report_completion(struct http_req *r);
 int	api_report_tenants(struct http_req *r);
+int	api_report_engagement(struct http_req *r);
+int	api_report_missing(struct http_req *r);
+int	api_report_items(struct http_req *r);
+int	api_report_exercise(struct http_req *r);
+int	api_report_grade_changes(struct http_req *r);
 
 /* Register the statements of every API module with db. */
 void	api_init(void);

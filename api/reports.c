@@ -97,6 +97,158 @@ static const struct db_stmt report_stmts[] = {
 	  "c.program_id = m.program_id LEFT JOIN done d ON d.module_id = m.id "
 	  "WHERE m.tenant_id = current_tenant() GROUP BY m.id, m.title, "
 	  "m.position ORDER BY m.position" },
+	/* Active learners' engagement: last activity, lessons in the last 7
+	 * days, and why each is at risk ($2: days without activity). */
+	{ "report_engagement", "WITH c AS (SELECT * FROM cohorts WHERE "
+	  "tenant_id = current_tenant() AND id = $1), e AS (SELECT e.*, u.email, "
+	  "u.name FROM enrollments e JOIN users u ON u.tenant_id = e.tenant_id "
+	  "AND u.id = e.user_id WHERE e.tenant_id = current_tenant() AND "
+	  "e.cohort_id = $1 AND e.state = 'active'), a AS (SELECT a.id, "
+	  "a.due_days FROM assessments a JOIN modules m ON m.tenant_id = "
+	  "a.tenant_id AND m.id = a.module_id JOIN c ON c.program_id = "
+	  "m.program_id WHERE a.tenant_id = current_tenant()), x AS (SELECT "
+	  "e.id, e.user_id, e.email, e.name, e.last_activity_at, (SELECT "
+	  "count(*) FROM lesson_completions lc WHERE lc.tenant_id = e.tenant_id "
+	  "AND lc.enrollment_id = e.id AND lc.completed_at > now() - interval "
+	  "'7 days')::int AS lessons_7d, (SELECT count(*) FROM a WHERE EXISTS "
+	  "(SELECT 1 FROM submissions s WHERE s.tenant_id = e.tenant_id AND "
+	  "s.enrollment_id = e.id AND s.assessment_id = a.id AND s.status = "
+	  "'graded') AND NOT EXISTS (SELECT 1 FROM submissions s WHERE "
+	  "s.tenant_id = e.tenant_id AND s.enrollment_id = e.id AND "
+	  "s.assessment_id = a.id AND s.passed))::int AS failed, (SELECT "
+	  "count(*) FROM a LEFT JOIN extensions xt ON xt.tenant_id = "
+	  "current_tenant() AND xt.assessment_id = a.id AND xt.enrollment_id = "
+	  "e.id, c WHERE coalesce(xt.due_at, c.starts_at + a.due_days * "
+	  "interval '1 day') < now() AND NOT EXISTS (SELECT 1 FROM submissions "
+	  "s WHERE s.tenant_id = e.tenant_id AND s.enrollment_id = e.id AND "
+	  "s.assessment_id = a.id))::int AS overdue FROM e) SELECT user_id, "
+	  "email, name, rfc3339(last_activity_at) AS last_activity_at, "
+	  "lessons_7d, failed AS failed_assessments, overdue AS "
+	  "overdue_unsubmitted, to_jsonb(array_remove(ARRAY[CASE WHEN "
+	  "last_activity_at IS NULL OR last_activity_at < now() - $2::int * "
+	  "interval '1 day' THEN 'inactive' END, CASE WHEN failed >= 2 THEN "
+	  "'failed_assessments' END, CASE WHEN overdue > 0 THEN "
+	  "'past_due_unsubmitted' END], NULL)) AS at_risk_reasons FROM x "
+	  "ORDER BY email" },
+	/* Per learner: assessments past due without a pass, and late work
+	 * with the penalty applied. */
+	{ "report_missing", "WITH c AS (SELECT * FROM cohorts WHERE tenant_id = "
+	  "current_tenant() AND id = $1), e AS (SELECT e.id, e.user_id, u.email, "
+	  "u.name FROM enrollments e JOIN users u ON u.tenant_id = e.tenant_id "
+	  "AND u.id = e.user_id WHERE e.tenant_id = current_tenant() AND "
+	  "e.cohort_id = $1 AND e.state IN ('active', 'completed')), a AS "
+	  "(SELECT a.id, a.title, a.due_days FROM assessments a JOIN modules m "
+	  "ON m.tenant_id = a.tenant_id AND m.id = a.module_id JOIN c ON "
+	  "c.program_id = m.program_id WHERE a.tenant_id = current_tenant() AND "
+	  "a.due_days IS NOT NULL) SELECT e.user_id, e.email, e.name, "
+	  "coalesce((SELECT jsonb_agg(jsonb_build_object('assessment_id', a.id, "
+	  "'title', a.title, 'due_at', rfc3339(coalesce(xt.due_at, c.starts_at "
+	  "+ a.due_days * interval '1 day'))) ORDER BY a.title) FROM a CROSS "
+	  "JOIN c LEFT JOIN extensions xt ON xt.tenant_id = current_tenant() AND "
+	  "xt.assessment_id = a.id AND xt.enrollment_id = e.id WHERE "
+	  "coalesce(xt.due_at, c.starts_at + a.due_days * interval '1 day') < "
+	  "now() AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.tenant_id "
+	  "= current_tenant() AND s.enrollment_id = e.id AND s.assessment_id = "
+	  "a.id AND s.passed)), '[]') AS missing, coalesce((SELECT "
+	  "jsonb_agg(jsonb_build_object('submission_id', s.id, "
+	  "'assessment_id', s.assessment_id, 'attempt', s.attempt, 'days_late', "
+	  "s.days_late, 'penalty', round(s.penalty, 2), 'score', "
+	  "round(s.score, 2), 'final_score', round(s.final_score, 2)) ORDER BY "
+	  "s.submitted_at) FROM submissions s WHERE s.tenant_id = "
+	  "current_tenant() AND s.enrollment_id = e.id AND s.late), '[]') AS "
+	  "late FROM e ORDER BY e.email" },
+	/* Quiz items: per question, the share of learners (their best
+	 * attempt) right, the discrimination index (share right among the
+	 * top 27% of learners by score minus among the bottom 27%, at least
+	 * one learner each), and the most chosen wrong option. */
+	{ "report_items", "WITH q AS (SELECT id, position, prompt, kind, options "
+	  "FROM quiz_questions WHERE tenant_id = current_tenant() AND "
+	  "assessment_id = $1), best AS (SELECT DISTINCT ON (s.enrollment_id) "
+	  "s.enrollment_id, s.score, s.detail, s.answers FROM submissions s "
+	  "WHERE s.tenant_id = current_tenant() AND s.assessment_id = $1 AND "
+	  "s.status = 'graded' ORDER BY s.enrollment_id, s.score DESC, "
+	  "s.attempt), n AS (SELECT count(*) AS n, greatest(1, ceil(0.27 * "
+	  "count(*))) AS k FROM best), ranked AS (SELECT b.*, row_number() OVER "
+	  "(ORDER BY b.score, b.enrollment_id) AS rn FROM best b), "
+	  "per AS (SELECT q.id, q.position, (d.value->>'correct')::boolean AS "
+	  "ok, CASE WHEN r.rn <= (SELECT k FROM n) THEN 'lower' WHEN r.rn > "
+	  "(SELECT n - k FROM n) THEN 'upper' END AS grp, r.answers->(q.position "
+	  "- 1) AS given FROM q CROSS JOIN "
+	  "ranked r CROSS JOIN LATERAL jsonb_array_elements(r.detail) d WHERE "
+	  "d.value->>'question_id' = q.id::text) SELECT q.id AS question_id, "
+	  "q.position, q.prompt, q.kind, (SELECT n FROM n)::int AS learners, "
+	  "round(100.0 * count(*) FILTER (WHERE per.ok) / nullif(count(*), 0), "
+	  "1)::float8 AS percent_correct, round((avg(CASE WHEN per.ok THEN 1.0 "
+	  "ELSE 0 END) FILTER (WHERE per.grp = 'upper') - avg(CASE WHEN per.ok "
+	  "THEN 1.0 ELSE 0 END) FILTER (WHERE per.grp = 'lower')), 3)::float8 AS "
+	  "discrimination, (SELECT per2.given FROM per per2 WHERE per2.id = q.id "
+	  "AND NOT per2.ok AND per2.given IS NOT NULL AND jsonb_typeof("
+	  "per2.given) = 'number' GROUP BY per2.given ORDER BY count(*) DESC, "
+	  "per2.given::text LIMIT 1) AS most_chosen_wrong FROM q LEFT JOIN per "
+	  "ON per.id = q.id GROUP BY q.id, q.position, q.prompt, q.kind ORDER BY "
+	  "q.position" },
+	/* Exercise analytics ($2: a cohort, or NULL for all). */
+	{ "report_exercise", "WITH s AS (SELECT s.*, en.cohort_id FROM "
+	  "submissions s JOIN enrollments en ON en.tenant_id = s.tenant_id AND "
+	  "en.id = s.enrollment_id WHERE s.tenant_id = current_tenant() AND "
+	  "s.exercise_id = $1 AND s.status = 'graded' AND ($2::uuid IS NULL OR "
+	  "en.cohort_id = $2) AND cohort_visible(en.cohort_id, $3, $4::uuid)), "
+	  "t AS (SELECT x.value->>'name' AS name, (x.value->>'passed')::boolean "
+	  "AS passed FROM s CROSS JOIN LATERAL jsonb_array_elements(coalesce("
+	  "s.result->'tests', '[]')) x), firstpass AS (SELECT enrollment_id, "
+	  "min(attempt) AS attempt FROM s WHERE verdict = 'accepted' GROUP BY 1), "
+	  "sp AS (SELECT (result->'speedup'->>'median')::float8 AS v FROM s "
+	  "WHERE result->'speedup'->>'median' IS NOT NULL) SELECT (SELECT "
+	  "count(*) FROM s)::int AS submissions, (SELECT count(DISTINCT "
+	  "enrollment_id) FROM s)::int AS learners, (SELECT coalesce("
+	  "jsonb_object_agg(verdict, n), '{}') FROM (SELECT verdict, count(*) "
+	  "AS n FROM s GROUP BY verdict) v) AS verdicts, (SELECT coalesce("
+	  "jsonb_agg(jsonb_build_object('name', name, 'runs', n, "
+	  "'pass_rate', rate) ORDER BY name), '[]') FROM (SELECT name, count(*) "
+	  "AS n, round(100.0 * count(*) FILTER (WHERE passed) / count(*), 1) "
+	  "AS rate FROM t GROUP BY name) x) AS tests, (SELECT coalesce("
+	  "jsonb_object_agg(attempt, n), '{}') FROM (SELECT attempt, count(*) AS "
+	  "n FROM firstpass GROUP BY attempt) f) AS attempts_to_pass, (SELECT "
+	  "percentile_cont(0.5) WITHIN GROUP (ORDER BY attempt) FROM firstpass) "
+	  "AS median_attempts_to_pass, (SELECT jsonb_build_object('median', "
+	  "round((percentile_cont(0.5) WITHIN GROUP (ORDER BY v))::numeric, 3), "
+	  "'buckets', jsonb_build_object('<1.0', count(*) FILTER (WHERE v < 1), "
+	  "'1.0-1.25', count(*) FILTER (WHERE v >= 1 AND v < 1.25), "
+	  "'1.25-1.5', count(*) FILTER (WHERE v >= 1.25 AND v < 1.5), "
+	  "'1.5-1.75', count(*) FILTER (WHERE v >= 1.5 AND v < 1.75), "
+	  "'1.75-2.0', count(*) FILTER (WHERE v >= 1.75 AND v < 2), "
+	  "'>=2.0', count(*) FILTER (WHERE v >= 2))) FROM sp) AS speedup" },
+	{ "report_exercise_exists", "SELECT 1 FROM exercises WHERE tenant_id = "
+	  "current_tenant() AND id = $1" },
+	{ "report_assessment_visible", "SELECT 1 FROM assessments a JOIN "
+	  "modules m ON m.tenant_id = a.tenant_id AND m.id = a.module_id WHERE "
+	  "a.tenant_id = current_tenant() AND a.id = $1 AND ($2 = 'admin' OR "
+	  "EXISTS (SELECT 1 FROM cohorts c WHERE c.tenant_id = m.tenant_id AND "
+	  "c.program_id = m.program_id AND cohort_visible(c.id, $2, $3::uuid)))" },
+	/* Regrades (each grade after a submission's first) and extensions:
+	 * who, when, before and after. */
+	{ "report_grade_changes", "SELECT * FROM (SELECT 'regrade' AS kind, "
+	  "h.submission_id::text AS object_id, s.user_id AS learner_id, "
+	  "s.assessment_id, rfc3339(h.graded_at) AS at, h.graded_at AS _at, "
+	  "(SELECT ae.actor_id FROM audit_events ae WHERE ae.tenant_id = "
+	  "h.tenant_id AND ae.object_type = 'assessment' AND ae.object_id = "
+	  "s.assessment_id::text AND ae.action LIKE '%/regrade' AND ae.at <= "
+	  "h.graded_at ORDER BY ae.at DESC LIMIT 1) AS by_user, "
+	  "round(lag(h.final_score) OVER w, 2)::text AS old_value, "
+	  "round(h.final_score, 2)::text AS new_value, row_number() OVER w AS "
+	  "_n FROM grade_history h JOIN submissions s ON s.tenant_id = "
+	  "h.tenant_id AND s.id = h.submission_id JOIN enrollments en ON "
+	  "en.tenant_id = s.tenant_id AND en.id = s.enrollment_id WHERE "
+	  "h.tenant_id = current_tenant() AND cohort_visible(en.cohort_id, $1, "
+	  "$2::uuid) WINDOW w AS (PARTITION BY h.submission_id ORDER BY "
+	  "h.graded_at)) g WHERE _n > 1 UNION ALL SELECT 'extension', "
+	  "x.enrollment_id::text, en.user_id, x.assessment_id, "
+	  "rfc3339(x.granted_at), x.granted_at, x.granted_by, NULL, "
+	  "coalesce(rfc3339(x.due_at), '') || CASE WHEN x.extra_attempts > 0 "
+	  "THEN ' +' || x.extra_attempts || ' attempts' ELSE '' END, 0 FROM "
+	  "extensions x JOIN enrollments en ON en.tenant_id = x.tenant_id AND "
+	  "en.id = x.enrollment_id WHERE x.tenant_id = current_tenant() AND "
+	  "cohort_visible(en.cohort_id, $1, $2::uuid) ORDER BY 6 DESC" },
 	{ "report_tenants", "SELECT tenant_id, slug, name, users::int, "
 	  "cohorts::int, active_learners::int, submissions_30d::int, "
 	  "queue_depth::int FROM tenant_overview()" },
@@ -398,6 +550,102 @@ api_report_completion(struct http_req *r)
 		return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
 		    "next_cursor"));
 	}
+}
+
+/* Render every row of stmt as {"items": [...]}, or CSV. */
+static int
+report_all(struct http_req *r, const char *stmt, int n, const char *const *p)
+{
+	PGresult *res;
+	json_t *items;
+
+	if (want_csv(r))
+		return csv_stream(r, stmt, n, p, csv_header(r, stmt), csv_row,
+		    NULL, NULL);
+	if ((res = db_exec(r->db, stmt, n, p)) == NULL)
+		return CD_ERR_DATABASE;
+	items = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(items, api_row(res, i));
+	PQclear(res);
+	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
+	    "next_cursor"));
+}
+
+int
+api_report_engagement(struct http_req *r)
+{
+	const char *days = http_query(r, "inactive_days");
+	const char *p[2] = { r->params[0], days ? days : "7" };
+	char *end;
+	int rc;
+
+	if (days != NULL && (strtol(days, &end, 10) < 1 || *end != '\0' ||
+	    strtol(days, NULL, 10) > 365))
+		return http_problem(r, 422, "validation", "Unprocessable Content",
+		    "inactive_days must be a whole number from 1 to 365");
+	if ((rc = report_cohort(r)) != 0)
+		return rc;
+	return report_all(r, "report_engagement", 2, p);
+}
+
+int
+api_report_missing(struct http_req *r)
+{
+	const char *p[1] = { r->params[0] };
+	int rc;
+
+	if ((rc = report_cohort(r)) != 0)
+		return rc;
+	return report_all(r, "report_missing", 1, p);
+}
+
+int
+api_report_items(struct http_req *r)
+{
+	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
+	PGresult *res;
+	int ok;
+
+	if (!api_uuid_ok(r->params[0]))
+		return CD_ERR_NOT_FOUND;
+	if ((res = db_exec(r->db, "report_assessment_visible", 3, p)) == NULL)
+		return CD_ERR_DATABASE;
+	ok = PQntuples(res) == 1;
+	PQclear(res);
+	if (!ok)
+		return CD_ERR_NOT_FOUND;
+	return report_all(r, "report_items", 1, p);
+}
+
+int
+api_report_exercise(struct http_req *r)
+{
+	const char *cohort = http_query(r, "cohort_id");
+	const char *p[4] = { r->params[0], cohort, api_role(r), api_user(r) };
+	PGresult *res;
+	int ok;
+
+	if (!api_uuid_ok(r->params[0]))
+		return CD_ERR_NOT_FOUND;
+	if (cohort != NULL && !api_uuid_ok(cohort))
+		return http_problem(r, 422, "validation", "Unprocessable Content",
+		    "cohort_id is not an id");
+	if ((res = db_exec(r->db, "report_exercise_exists", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	ok = PQntuples(res) == 1;
+	PQclear(res);
+	if (!ok)
+		return CD_ERR_NOT_FOUND;
+	return api_exec_one(r, "report_exercise", 4, p, 200);
+}
+
+int
+api_report_grade_changes(struct http_req *r)
+{
+	const char *p[2] = { api_role(r), api_user(r) };
+
+	return report_all(r, "report_grade_changes", 2, p);
 }
 
 int

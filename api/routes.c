@@ -108,6 +108,15 @@ const struct route api_routes[] = {
 	{ HTTP_GET,    "/v1/reports/cohorts/{id}/completion", A | I, 0,
 	  api_report_completion },
 	{ HTTP_GET,    "/v1/reports/tenants",	P, 0, api_report_tenants },
+	{ HTTP_GET,    "/v1/reports/cohorts/{id}/engagement", A | I, 0,
+	  api_report_engagement },
+	{ HTTP_GET,    "/v1/reports/cohorts/{id}/missing", A | I, 0,
+	  api_report_missing },
+	{ HTTP_GET,    "/v1/reports/exercises/{id}", A | I, 0, api_report_exercise },
+	{ HTTP_GET,    "/v1/reports/assessments/{id}/items", A | I, 0,
+	  api_report_items },
+	{ HTTP_GET,    "/v1/reports/grade-changes", A | I, 0,
+	  api_report_grade_changes },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -172,6 +172,117 @@ def test(t):
     t.ok(adm.get("/v1/reports/tenants").is_problem(403),
          "tenant admins cannot read the platform overview")
 
+
+    # ---- engagement, missing and late work --------------------------------
+    # Q2 falls due on day 1; cat gets a seat and fails both quizzes (written
+    # straight into the database: two graded failures).
+    adm.patch("/v1/assessments/" + q2["id"], {"due_days": 1})
+    adm.patch("/v1/cohorts/" + coh["id"], {"capacity": 3})
+    qids = {}
+    for q in (q1, q2):
+        qids[q["id"]] = adm.get("/v1/assessments/" + q["id"]).json["questions"]
+    cat_e = enr[users["cat"]]
+    for n, q in enumerate((q1, q2)):
+        detail = ",".join('{"question_id":"%s","correct":false,"points":0,'
+                          '"max_points":1}' % x["id"] for x in qids[q["id"]])
+        pg.psql("INSERT INTO submissions (tenant_id, assessment_id, "
+                "enrollment_id, user_id, attempt, answers, score, "
+                "final_score, passed, detail) SELECT tenant_id, '%s', id, "
+                "user_id, 1, '[1, 0]', 0, 0, false, '[%s]' FROM enrollments "
+                "WHERE id = '%s'" % (q["id"], detail, cat_e), db)
+    r = adm.get("/v1/reports/cohorts/%s/engagement" % coh["id"])
+    eng = {x["email"]: x for x in r.json["items"]} if r.status == 200 else {}
+    t.eq(sorted(eng), ["bob@acme.test", "cat@acme.test"],
+         "engagement: the active learners")
+    t.ok(eng["bob@acme.test"]["lessons_7d"] == 1 and
+         eng["bob@acme.test"]["at_risk_reasons"] == ["past_due_unsubmitted"]
+         and eng["cat@acme.test"]["at_risk_reasons"] ==
+         ["inactive", "failed_assessments"],
+         "at-risk reasons: past due with nothing submitted; inactive and "
+         "two failed assessments", eng)
+    c = adm.get("/v1/reports/cohorts/%s/engagement?format=csv" % coh["id"])
+    t.ok(c.status == 200 and len(rows(c)) == 2, "engagement CSV", c.body[:200])
+    t.ok(adm.get("/v1/reports/cohorts/%s/engagement?inactive_days=0"
+                 % coh["id"]).is_problem(422), "a bad inactive_days is 422")
+
+    r = adm.get("/v1/reports/cohorts/%s/missing" % coh["id"])
+    mi = {x["email"]: x for x in r.json["items"]} if r.status == 200 else {}
+    t.eq({k: [m["title"] for m in v["missing"]] for k, v in mi.items()},
+         {"ann@acme.test": [], "bob@acme.test": ["Q2"],
+          "cat@acme.test": ["Q1", "Q2"]},
+         "missing: assessments past due without a pass")
+    t.eq({k: len(v["late"]) for k, v in mi.items()},
+         {"ann@acme.test": 1, "bob@acme.test": 2, "cat@acme.test": 0},
+         "late work: the submissions after their due date")
+
+    # ---- quiz item analysis -------------------------------------------------
+    r = adm.get("/v1/reports/assessments/%s/items" % q1["id"])
+    it = r.json["items"] if r.status == 200 else []
+    t.ok(len(it) == 2 and all(x["learners"] == 3 for x in it) and
+         [x["percent_correct"] for x in it] == [66.7, 66.7],
+         "items: two of three learners right on each question", it)
+    t.ok([x["discrimination"] for x in it] == [1.0, 1.0] and
+         [x["most_chosen_wrong"] for x in it] == [1, 0],
+         "items: discrimination (top group right, bottom wrong) and the "
+         "most chosen wrong option", it)
+
+    # ---- exercise analytics ---------------------------------------------------
+    exid = adm.post("/v1/exercises/import", {"catalog": "parallel-sum"}
+                    ).json["id"]
+    ann_e, bob_e = enr[users["ann"]], enr[users["bob"]]
+    for e_id, att, verdict, b_ok, spd in ((ann_e, 3, "wrong_answer", "false",
+                                           None),
+                                          (ann_e, 4, "accepted", "true", 1.8),
+                                          (bob_e, 3, "data_race", "false",
+                                           None)):
+        res = ('{"tests": [{"name": "a", "passed": true}, {"name": "b", '
+               '"passed": %s}], "speedup": %s}'
+               % (b_ok, '{"median": %s}' % spd if spd else "null"))
+        pg.psql("INSERT INTO submissions (tenant_id, assessment_id, "
+                "enrollment_id, user_id, attempt, status, exercise_id, "
+                "exercise_version, verdict, result, score, final_score) "
+                "SELECT tenant_id, '%s', id, user_id, %d, 'graded', '%s', 1, "
+                "'%s', '%s', 50, 50 FROM enrollments WHERE id = '%s'"
+                % (q1["id"], att, exid, verdict, res, e_id), db)
+    r = adm.get("/v1/reports/exercises/" + exid)
+    x = r.json if r.status == 200 else {}
+    t.ok(x.get("submissions") == 3 and x.get("learners") == 2 and
+         x.get("verdicts") == {"accepted": 1, "wrong_answer": 1,
+                               "data_race": 1},
+         "exercise analytics: submissions, learners, verdict counts", x)
+    t.ok(x.get("tests") == [{"name": "a", "runs": 3, "pass_rate": 100.0},
+                            {"name": "b", "runs": 3, "pass_rate": 33.3}] and
+         x.get("attempts_to_pass") == {"4": 1} and
+         x.get("median_attempts_to_pass") == 4 and
+         x["speedup"]["median"] == 1.8 and
+         x["speedup"]["buckets"]["1.75-2.0"] == 1,
+         "exercise analytics: pass rate per test, attempts to pass, speedup "
+         "distribution", x)
+    r = adm.get("/v1/reports/exercises/%s?cohort_id=%s" % (exid, coh["id"]))
+    t.eq(r.json.get("submissions"), 3, "filtered by cohort")
+
+    # ---- grade changes ---------------------------------------------------------
+    sub_id = pg.psql("SELECT id FROM submissions WHERE verdict = 'accepted'",
+                     db)
+    pg.psql("INSERT INTO grade_history (tenant_id, submission_id, graded_at, "
+            "verdict, score, final_score) SELECT tenant_id, id, now() - "
+            "interval '1 hour', 'accepted', 60, 60 FROM submissions WHERE "
+            "id = '%s'; INSERT INTO grade_history (tenant_id, submission_id, "
+            "verdict, score, final_score) SELECT tenant_id, id, 'accepted', "
+            "90, 90 FROM submissions WHERE id = '%s'" % (sub_id, sub_id), db)
+    adm.post("/v1/assessments/%s/extensions" % q2["id"],
+             {"user_id": users["bob"], "cohort_id": coh["id"],
+              "extra_attempts": 1})
+    r = adm.get("/v1/reports/grade-changes")
+    gc = r.json["items"] if r.status == 200 else []
+    me = adm.get("/v1/me").json["id"]
+    t.ok([(g["kind"], g["old_value"], g["new_value"]) for g in gc
+          if g["kind"] == "regrade"] == [("regrade", "60.00", "90.00")] and
+         [(g["kind"], g["by_user"]) for g in gc if g["kind"] == "extension"]
+         == [("extension", me)],
+         "grade changes: a regrade's old and new score; an extension and who "
+         "granted it", gc)
+
     # ---- role limits ---------------------------------------------------------
     adm.post("/v1/users", {"email": "ivy@acme.test", "name": "Ivy",
                            "role": "instructor", "password": PW})
@@ -180,12 +291,16 @@ def test(t):
          .is_problem(404), "an instructor cannot read another cohort's report")
     t.eq(ivy.get("/v1/reports/seats").json["items"], [],
          "an instructor's seats report lists only their cohorts")
+    t.eq(ivy.get("/v1/reports/grade-changes").json["items"], [],
+         "and their grade changes only their cohorts'")
     adm.patch("/v1/cohorts/" + coh["id"], {"instructors": [
         adm.get("/v1/users?email=ivy").json["items"][0]["id"]]})
     t.eq(ivy.get("/v1/reports/cohorts/%s/gradebook" % coh["id"]).status, 200,
          "the cohort's own instructor can")
-    t.ok(ann.get("/v1/reports/seats").is_problem(403) and
-         ann.get("/v1/reports/cohorts/%s/roster" % coh["id"]).is_problem(403),
+    t.ok(all(ann.get(u).is_problem(403) for u in (
+        "/v1/reports/seats", "/v1/reports/cohorts/%s/roster" % coh["id"],
+        "/v1/reports/grade-changes", "/v1/reports/exercises/" + exid,
+        "/v1/reports/assessments/%s/items" % q1["id"])),
          "learners read no report")
 
 

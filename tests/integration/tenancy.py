@@ -97,6 +97,10 @@ PROBE = {
     "/v1/reports/cohorts/{id}/roster": "cohort",
     "/v1/reports/cohorts/{id}/gradebook": "cohort",
     "/v1/reports/cohorts/{id}/completion": "cohort",
+    "/v1/reports/cohorts/{id}/engagement": "cohort",
+    "/v1/reports/cohorts/{id}/missing": "cohort",
+    "/v1/reports/exercises/{id}": "exercise",
+    "/v1/reports/assessments/{id}/items": "assessment",
     "/v1/assessments/{id}/regrade": "assessment",
 }
 
