@@ -74,29 +74,51 @@ static const struct db_stmt report_stmts[] = {
 	  "e.email, e.name, e.state ORDER BY e.email" },
 	/* Per module: share of active and completed learners complete, the
 	 * median days from the cohort's start to completion; per lesson:
-	 * completions. */
-	{ "report_completion", "WITH e AS (SELECT e.id FROM enrollments e WHERE "
-	  "e.tenant_id = current_tenant() AND e.cohort_id = $1 AND e.state IN "
-	  "('active', 'completed')), c AS (SELECT * FROM cohorts WHERE tenant_id "
-	  "= current_tenant() AND id = $1), done AS (SELECT m.id AS module_id, "
-	  "e.id AS enrollment_id, module_completed_at(e.id, m.id) AS at FROM "
-	  "modules m CROSS JOIN e JOIN c ON c.program_id = m.program_id WHERE "
-	  "m.tenant_id = current_tenant()) SELECT m.id AS module_id, m.title, "
-	  "m.position, (SELECT count(*) FROM e)::int AS learners, count(d.at)::int "
-	  "AS complete, CASE WHEN (SELECT count(*) FROM e) > 0 THEN round(100.0 "
-	  "* count(d.at) / (SELECT count(*) FROM e), 1)::float8 END AS "
+	 * completions.  Set-based: a module is complete for an enrollment when
+	 * its lessons done and assessments passed match the module's counts,
+	 * at the later of the last lesson and the last first pass. */
+	{ "report_completion", "WITH c AS (SELECT * FROM cohorts WHERE "
+	  "tenant_id = current_tenant() AND id = $1), e AS (SELECT e.id FROM "
+	  "enrollments e WHERE e.tenant_id = current_tenant() AND e.cohort_id = "
+	  "$1 AND e.state IN ('active', 'completed')), m AS (SELECT m.id, "
+	  "m.title, m.position FROM modules m JOIN c ON c.program_id = "
+	  "m.program_id WHERE m.tenant_id = current_tenant()), lt AS (SELECT "
+	  "l.module_id, count(*) AS n FROM lessons l JOIN m ON m.id = l.module_id "
+	  "WHERE l.tenant_id = current_tenant() GROUP BY 1), at AS (SELECT "
+	  "a.module_id, count(*) AS n FROM assessments a JOIN m ON m.id = "
+	  "a.module_id WHERE a.tenant_id = current_tenant() GROUP BY 1), ld AS "
+	  "(SELECT lc.enrollment_id, l.module_id, count(*) AS n, "
+	  "max(lc.completed_at) AS last FROM lesson_completions lc JOIN e ON "
+	  "e.id = lc.enrollment_id JOIN lessons l ON l.tenant_id = lc.tenant_id "
+	  "AND l.id = lc.lesson_id WHERE lc.tenant_id = current_tenant() GROUP "
+	  "BY 1, 2), fp AS (SELECT s.enrollment_id, a.module_id, min("
+	  "s.submitted_at) AS first FROM submissions s JOIN e ON e.id = "
+	  "s.enrollment_id JOIN assessments a ON a.tenant_id = s.tenant_id AND "
+	  "a.id = s.assessment_id WHERE s.tenant_id = current_tenant() AND "
+	  "s.passed GROUP BY s.enrollment_id, a.module_id, s.assessment_id), ad "
+	  "AS (SELECT enrollment_id, module_id, count(*) AS n, max(first) AS "
+	  "last FROM fp GROUP BY 1, 2), done AS (SELECT m.id AS module_id, "
+	  "coalesce(ld.n, 0) = coalesce(lt.n, 0) AND coalesce(ad.n, 0) = "
+	  "coalesce(at.n, 0) AS complete, greatest(ld.last, ad.last) AS at FROM "
+	  "e CROSS JOIN m LEFT JOIN lt ON lt.module_id = m.id LEFT JOIN at ON "
+	  "at.module_id = m.id LEFT JOIN ld ON ld.enrollment_id = e.id AND "
+	  "ld.module_id = m.id LEFT JOIN ad ON ad.enrollment_id = e.id AND "
+	  "ad.module_id = m.id), lc AS (SELECT lc.lesson_id, count(*) AS n FROM "
+	  "lesson_completions lc JOIN e ON e.id = lc.enrollment_id WHERE "
+	  "lc.tenant_id = current_tenant() GROUP BY 1) SELECT m.id AS "
+	  "module_id, m.title, m.position, (SELECT count(*) FROM e)::int AS "
+	  "learners, count(*) FILTER (WHERE d.complete)::int AS complete, CASE "
+	  "WHEN (SELECT count(*) FROM e) > 0 THEN round(100.0 * count(*) FILTER "
+	  "(WHERE d.complete) / (SELECT count(*) FROM e), 1)::float8 END AS "
 	  "percent_complete, round((percentile_cont(0.5) WITHIN GROUP (ORDER BY "
 	  "extract(epoch FROM d.at - (SELECT starts_at FROM c)) / 86400) FILTER "
-	  "(WHERE d.at IS NOT NULL))::numeric, 2)::float8 AS median_days, "
-	  "(SELECT coalesce(jsonb_agg(jsonb_build_object('lesson_id', l.id, "
-	  "'title', l.title, 'completions', (SELECT count(*) FROM "
-	  "lesson_completions lc JOIN e ON e.id = lc.enrollment_id WHERE "
-	  "lc.tenant_id = current_tenant() AND lc.lesson_id = l.id)) ORDER BY "
-	  "l.position), '[]') FROM lessons l WHERE l.tenant_id = current_tenant() "
-	  "AND l.module_id = m.id) AS lessons FROM modules m JOIN c ON "
-	  "c.program_id = m.program_id LEFT JOIN done d ON d.module_id = m.id "
-	  "WHERE m.tenant_id = current_tenant() GROUP BY m.id, m.title, "
-	  "m.position ORDER BY m.position" },
+	  "(WHERE d.complete AND d.at IS NOT NULL))::numeric, 2)::float8 AS "
+	  "median_days, (SELECT coalesce(jsonb_agg(jsonb_build_object("
+	  "'lesson_id', l.id, 'title', l.title, 'completions', coalesce(lc.n, "
+	  "0)) ORDER BY l.position), '[]') FROM lessons l LEFT JOIN lc ON "
+	  "lc.lesson_id = l.id WHERE l.tenant_id = current_tenant() AND "
+	  "l.module_id = m.id) AS lessons FROM m LEFT JOIN done d ON d.module_id "
+	  "= m.id GROUP BY m.id, m.title, m.position ORDER BY m.position" },
 	/* Active learners' engagement: last activity, lessons in the last 7
 	 * days, and why each is at risk ($2: days without activity). */
 	{ "report_engagement", "WITH c AS (SELECT * FROM cohorts WHERE "
@@ -187,37 +209,43 @@ static const struct db_stmt report_stmts[] = {
 	  "per2.given::text LIMIT 1) AS most_chosen_wrong FROM q LEFT JOIN per "
 	  "ON per.id = q.id GROUP BY q.id, q.position, q.prompt, q.kind ORDER BY "
 	  "q.position" },
-	/* Exercise analytics ($2: a cohort, or NULL for all). */
-	{ "report_exercise", "WITH s AS (SELECT s.*, en.cohort_id FROM "
-	  "submissions s JOIN enrollments en ON en.tenant_id = s.tenant_id AND "
-	  "en.id = s.enrollment_id WHERE s.tenant_id = current_tenant() AND "
-	  "s.exercise_id = $1 AND s.status = 'graded' AND ($2::uuid IS NULL OR "
-	  "en.cohort_id = $2) AND cohort_visible(en.cohort_id, $3, $4::uuid)), "
-	  "t AS (SELECT x.value->>'name' AS name, (x.value->>'passed')::boolean "
-	  "AS passed FROM s CROSS JOIN LATERAL jsonb_array_elements(coalesce("
-	  "s.result->'tests', '[]')) x), firstpass AS (SELECT enrollment_id, "
-	  "min(attempt) AS attempt FROM s WHERE verdict = 'accepted' GROUP BY 1), "
-	  "sp AS (SELECT (result->'speedup'->>'median')::float8 AS v FROM s "
-	  "WHERE result->'speedup'->>'median' IS NOT NULL) SELECT (SELECT "
-	  "count(*) FROM s)::int AS submissions, (SELECT count(DISTINCT "
-	  "enrollment_id) FROM s)::int AS learners, (SELECT coalesce("
-	  "jsonb_object_agg(verdict, n), '{}') FROM (SELECT verdict, count(*) "
-	  "AS n FROM s GROUP BY verdict) v) AS verdicts, (SELECT coalesce("
-	  "jsonb_agg(jsonb_build_object('name', name, 'runs', n, "
-	  "'pass_rate', rate) ORDER BY name), '[]') FROM (SELECT name, count(*) "
-	  "AS n, round(100.0 * count(*) FILTER (WHERE passed) / count(*), 1) "
-	  "AS rate FROM t GROUP BY name) x) AS tests, (SELECT coalesce("
-	  "jsonb_object_agg(attempt, n), '{}') FROM (SELECT attempt, count(*) AS "
-	  "n FROM firstpass GROUP BY attempt) f) AS attempts_to_pass, (SELECT "
-	  "percentile_cont(0.5) WITHIN GROUP (ORDER BY attempt) FROM firstpass) "
-	  "AS median_attempts_to_pass, (SELECT jsonb_build_object('median', "
-	  "round((percentile_cont(0.5) WITHIN GROUP (ORDER BY v))::numeric, 3), "
-	  "'buckets', jsonb_build_object('<1.0', count(*) FILTER (WHERE v < 1), "
-	  "'1.0-1.25', count(*) FILTER (WHERE v >= 1 AND v < 1.25), "
-	  "'1.25-1.5', count(*) FILTER (WHERE v >= 1.25 AND v < 1.5), "
-	  "'1.5-1.75', count(*) FILTER (WHERE v >= 1.5 AND v < 1.75), "
-	  "'1.75-2.0', count(*) FILTER (WHERE v >= 1.75 AND v < 2), "
-	  "'>=2.0', count(*) FILTER (WHERE v >= 2))) FROM sp) AS speedup" },
+	/*
+	 * Exercise analytics, for every cohort or one: two statements, since
+	 * a generic plan cannot use "($2 IS NULL OR cohort = $2)".
+	 */
+#define REPORT_EXERCISE(cohort) \
+	  "WITH s AS (SELECT s.*, en.cohort_id FROM " \
+	  "submissions s JOIN enrollments en ON en.tenant_id = s.tenant_id AND " \
+	  "en.id = s.enrollment_id WHERE s.tenant_id = current_tenant() AND " \
+	  "s.exercise_id = $1 AND s.status = 'graded' AND " cohort " AND " \
+	  "cohort_visible(en.cohort_id, $3, $4::uuid)), " \
+	  "t AS (SELECT x.value->>'name' AS name, (x.value->>'passed')::boolean " \
+	  "AS passed FROM s CROSS JOIN LATERAL jsonb_array_elements(coalesce(" \
+	  "s.result->'tests', '[]')) x), firstpass AS (SELECT enrollment_id, " \
+	  "min(attempt) AS attempt FROM s WHERE verdict = 'accepted' GROUP BY 1), " \
+	  "sp AS (SELECT (result->'speedup'->>'median')::float8 AS v FROM s " \
+	  "WHERE result->'speedup'->>'median' IS NOT NULL) SELECT (SELECT " \
+	  "count(*) FROM s)::int AS submissions, (SELECT count(DISTINCT " \
+	  "enrollment_id) FROM s)::int AS learners, (SELECT coalesce(" \
+	  "jsonb_object_agg(verdict, n), '{}') FROM (SELECT verdict, count(*) " \
+	  "AS n FROM s GROUP BY verdict) v) AS verdicts, (SELECT coalesce(" \
+	  "jsonb_agg(jsonb_build_object('name', name, 'runs', n, " \
+	  "'pass_rate', rate) ORDER BY name), '[]') FROM (SELECT name, count(*) " \
+	  "AS n, round(100.0 * count(*) FILTER (WHERE passed) / count(*), 1) " \
+	  "AS rate FROM t GROUP BY name) x) AS tests, (SELECT coalesce(" \
+	  "jsonb_object_agg(attempt, n), '{}') FROM (SELECT attempt, count(*) AS " \
+	  "n FROM firstpass GROUP BY attempt) f) AS attempts_to_pass, (SELECT " \
+	  "percentile_cont(0.5) WITHIN GROUP (ORDER BY attempt) FROM firstpass) " \
+	  "AS median_attempts_to_pass, (SELECT jsonb_build_object('median', " \
+	  "round((percentile_cont(0.5) WITHIN GROUP (ORDER BY v))::numeric, 3), " \
+	  "'buckets', jsonb_build_object('<1.0', count(*) FILTER (WHERE v < 1), " \
+	  "'1.0-1.25', count(*) FILTER (WHERE v >= 1 AND v < 1.25), " \
+	  "'1.25-1.5', count(*) FILTER (WHERE v >= 1.25 AND v < 1.5), " \
+	  "'1.5-1.75', count(*) FILTER (WHERE v >= 1.5 AND v < 1.75), " \
+	  "'1.75-2.0', count(*) FILTER (WHERE v >= 1.75 AND v < 2), " \
+	  "'>=2.0', count(*) FILTER (WHERE v >= 2))) FROM sp) AS speedup"
+	{ "report_exercise", REPORT_EXERCISE("($2::uuid IS NULL)") },
+	{ "report_exercise_cohort", REPORT_EXERCISE("en.cohort_id = $2::uuid") },
 	{ "report_exercise_exists", "SELECT 1 FROM exercises WHERE tenant_id = "
 	  "current_tenant() AND id = $1" },
 	{ "report_assessment_visible", "SELECT 1 FROM assessments a JOIN "
@@ -226,29 +254,33 @@ static const struct db_stmt report_stmts[] = {
 	  "EXISTS (SELECT 1 FROM cohorts c WHERE c.tenant_id = m.tenant_id AND "
 	  "c.program_id = m.program_id AND cohort_visible(c.id, $2, $3::uuid)))" },
 	/* Regrades (each grade after a submission's first) and extensions:
-	 * who, when, before and after. */
+	 * who, when, before and after.  Only history rows with an earlier
+	 * one are looked at, and only those get their previous score and
+	 * the regrade's author. */
 	{ "report_grade_changes", "SELECT * FROM (SELECT 'regrade' AS kind, "
 	  "h.submission_id::text AS object_id, s.user_id AS learner_id, "
 	  "s.assessment_id, rfc3339(h.graded_at) AS at, h.graded_at AS _at, "
 	  "(SELECT ae.actor_id FROM audit_events ae WHERE ae.tenant_id = "
 	  "h.tenant_id AND ae.object_type = 'assessment' AND ae.object_id = "
 	  "s.assessment_id::text AND ae.action LIKE '%/regrade' AND ae.at <= "
-	  "h.graded_at ORDER BY ae.at DESC LIMIT 1) AS by_user, "
-	  "round(lag(h.final_score) OVER w, 2)::text AS old_value, "
-	  "round(h.final_score, 2)::text AS new_value, row_number() OVER w AS "
-	  "_n FROM grade_history h JOIN submissions s ON s.tenant_id = "
-	  "h.tenant_id AND s.id = h.submission_id JOIN enrollments en ON "
-	  "en.tenant_id = s.tenant_id AND en.id = s.enrollment_id WHERE "
-	  "h.tenant_id = current_tenant() AND cohort_visible(en.cohort_id, $1, "
-	  "$2::uuid) WINDOW w AS (PARTITION BY h.submission_id ORDER BY "
-	  "h.graded_at)) g WHERE _n > 1 UNION ALL SELECT 'extension', "
-	  "x.enrollment_id::text, en.user_id, x.assessment_id, "
+	  "h.graded_at ORDER BY ae.at DESC LIMIT 1) AS by_user, (SELECT "
+	  "round(p.final_score, 2)::text FROM grade_history p WHERE p.tenant_id "
+	  "= h.tenant_id AND p.submission_id = h.submission_id AND p.graded_at "
+	  "< h.graded_at ORDER BY p.graded_at DESC LIMIT 1) AS old_value, "
+	  "round(h.final_score, 2)::text AS new_value FROM grade_history h JOIN "
+	  "submissions s ON s.tenant_id = h.tenant_id AND s.id = "
+	  "h.submission_id JOIN enrollments en ON en.tenant_id = s.tenant_id AND "
+	  "en.id = s.enrollment_id WHERE h.tenant_id = current_tenant() AND "
+	  "EXISTS (SELECT 1 FROM grade_history p WHERE p.tenant_id = h.tenant_id "
+	  "AND p.submission_id = h.submission_id AND p.graded_at < h.graded_at) "
+	  "AND cohort_visible(en.cohort_id, $1, $2::uuid) UNION ALL SELECT "
+	  "'extension', x.enrollment_id::text, en.user_id, x.assessment_id, "
 	  "rfc3339(x.granted_at), x.granted_at, x.granted_by, NULL, "
 	  "coalesce(rfc3339(x.due_at), '') || CASE WHEN x.extra_attempts > 0 "
-	  "THEN ' +' || x.extra_attempts || ' attempts' ELSE '' END, 0 FROM "
+	  "THEN ' +' || x.extra_attempts || ' attempts' ELSE '' END FROM "
 	  "extensions x JOIN enrollments en ON en.tenant_id = x.tenant_id AND "
 	  "en.id = x.enrollment_id WHERE x.tenant_id = current_tenant() AND "
-	  "cohort_visible(en.cohort_id, $1, $2::uuid) ORDER BY 6 DESC" },
+	  "cohort_visible(en.cohort_id, $1, $2::uuid)) g ORDER BY _at DESC" },
 	{ "report_tenants", "SELECT tenant_id, slug, name, users::int, "
 	  "cohorts::int, active_learners::int, submissions_30d::int, "
 	  "queue_depth::int FROM tenant_overview()" },
@@ -637,7 +669,8 @@ api_report_exercise(struct http_req *r)
 	PQclear(res);
 	if (!ok)
 		return CD_ERR_NOT_FOUND;
-	return api_exec_one(r, "report_exercise", 4, p, 200);
+	return api_exec_one(r, cohort ? "report_exercise_cohort" :
+	    "report_exercise", 4, p, 200);
 }
 
 int
