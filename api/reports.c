@@ -254,26 +254,28 @@ static const struct db_stmt report_stmts[] = {
 	  "EXISTS (SELECT 1 FROM cohorts c WHERE c.tenant_id = m.tenant_id AND "
 	  "c.program_id = m.program_id AND cohort_visible(c.id, $2, $3::uuid)))" },
 	/* Regrades (each grade after a submission's first) and extensions:
-	 * who, when, before and after.  Only history rows with an earlier
-	 * one are looked at, and only those get their previous score and
-	 * the regrade's author. */
-	{ "report_grade_changes", "SELECT * FROM (SELECT 'regrade' AS kind, "
-	  "h.submission_id::text AS object_id, s.user_id AS learner_id, "
-	  "s.assessment_id, rfc3339(h.graded_at) AS at, h.graded_at AS _at, "
-	  "(SELECT ae.actor_id FROM audit_events ae WHERE ae.tenant_id = "
-	  "h.tenant_id AND ae.object_type = 'assessment' AND ae.object_id = "
+	 * who, when, before and after.  First the few submissions graded more
+	 * than once (one pass over the history), then only their rows get a
+	 * previous score, a learner and the regrade's author. */
+	{ "report_grade_changes", "WITH multi AS MATERIALIZED (SELECT "
+	  "submission_id FROM grade_history WHERE tenant_id = current_tenant() "
+	  "GROUP BY submission_id HAVING count(*) > 1), h AS MATERIALIZED "
+	  "(SELECT h.*, lag(h.final_score) OVER (PARTITION BY h.submission_id "
+	  "ORDER BY h.graded_at) AS prev, row_number() OVER (PARTITION BY "
+	  "h.submission_id ORDER BY h.graded_at) AS n FROM grade_history h JOIN "
+	  "multi USING (submission_id) WHERE h.tenant_id = current_tenant()) "
+	  "SELECT * FROM (SELECT 'regrade' AS kind, h.submission_id::text AS "
+	  "object_id, s.user_id AS learner_id, s.assessment_id, "
+	  "rfc3339(h.graded_at) AS at, h.graded_at AS _at, (SELECT ae.actor_id "
+	  "FROM audit_events ae WHERE ae.tenant_id = h.tenant_id AND "
+	  "ae.object_type = 'assessment' AND ae.object_id = "
 	  "s.assessment_id::text AND ae.action LIKE '%/regrade' AND ae.at <= "
-	  "h.graded_at ORDER BY ae.at DESC LIMIT 1) AS by_user, (SELECT "
-	  "round(p.final_score, 2)::text FROM grade_history p WHERE p.tenant_id "
-	  "= h.tenant_id AND p.submission_id = h.submission_id AND p.graded_at "
-	  "< h.graded_at ORDER BY p.graded_at DESC LIMIT 1) AS old_value, "
-	  "round(h.final_score, 2)::text AS new_value FROM grade_history h JOIN "
-	  "submissions s ON s.tenant_id = h.tenant_id AND s.id = "
-	  "h.submission_id JOIN enrollments en ON en.tenant_id = s.tenant_id AND "
-	  "en.id = s.enrollment_id WHERE h.tenant_id = current_tenant() AND "
-	  "EXISTS (SELECT 1 FROM grade_history p WHERE p.tenant_id = h.tenant_id "
-	  "AND p.submission_id = h.submission_id AND p.graded_at < h.graded_at) "
-	  "AND cohort_visible(en.cohort_id, $1, $2::uuid) UNION ALL SELECT "
+	  "h.graded_at ORDER BY ae.at DESC LIMIT 1) AS by_user, "
+	  "round(h.prev, 2)::text AS old_value, round(h.final_score, 2)::text AS "
+	  "new_value FROM h JOIN submissions s ON s.tenant_id = h.tenant_id AND "
+	  "s.id = h.submission_id JOIN enrollments en ON en.tenant_id = "
+	  "s.tenant_id AND en.id = s.enrollment_id WHERE h.n > 1 AND "
+	  "cohort_visible(en.cohort_id, $1, $2::uuid) UNION ALL SELECT "
 	  "'extension', x.enrollment_id::text, en.user_id, x.assessment_id, "
 	  "rfc3339(x.granted_at), x.granted_at, x.granted_by, NULL, "
 	  "coalesce(rfc3339(x.due_at), '') || CASE WHEN x.extra_attempts > 0 "
