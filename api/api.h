@@ -88,6 +88,8 @@ int	api_assessment_update(struct http_req *r);
 int	api_assessment_delete(struct http_req *r);
 
 /* cohorts.c */
+/* 0 when the caller may see cohort id; CD_ERR_NOT_FOUND otherwise. */
+int	api_cohort_visible(struct http_req *r, const char *id);
 int	api_cohort_create(struct http_req *r);
 int	api_cohort_list(struct http_req *r);
 int	api_cohort_get(struct http_req *r);

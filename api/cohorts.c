@@ -76,6 +76,7 @@ static const struct db_stmt cohort_stmts[] = {
 	  "cohort_id, user_id) SELECT current_tenant(), $1, u.id FROM users u "
 	  "WHERE u.tenant_id = current_tenant() AND u.id = ANY($2::uuid[]) AND "
 	  "u.role = 'instructor' AND u.active RETURNING 1" },
+	{ "cohort_visible", "SELECT cohort_visible($1, $2, $3::uuid)" },
 	{ "timezone_known", "SELECT 1 FROM pg_timezone_names WHERE name = $1" },
 
 	{ "enroll_rows", "SELECT row_no, outcome, enrollment_id, user_id, "
@@ -103,6 +104,22 @@ void
 api_cohorts_init(void)
 {
 	db_register(cohort_stmts, sizeof(cohort_stmts) / sizeof(*cohort_stmts));
+}
+
+int
+api_cohort_visible(struct http_req *r, const char *id)
+{
+	const char *p[3] = { id, api_role(r), api_user(r) };
+	PGresult *res;
+	int rc;
+
+	if (!api_uuid_ok(id))
+		return CD_ERR_NOT_FOUND;
+	if ((res = db_exec(r->db, "cohort_visible", 3, p)) == NULL)
+		return CD_ERR_DATABASE;
+	rc = PQgetvalue(res, 0, 0)[0] == 't' ? 0 : CD_ERR_NOT_FOUND;
+	PQclear(res);
+	return rc;
 }
 
 /* Render the cohort with id as the caller sees it. */

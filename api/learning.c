@@ -89,7 +89,6 @@ static const struct db_stmt learning_stmts[] = {
 	  "WHERE e.tenant_id = current_tenant() AND e.cohort_id = $4 AND "
 	  "e.state <> 'withdrawn' AND (e.enrolled_at, e.id) > ($1::timestamptz, "
 	  "$2::uuid) ORDER BY e.enrolled_at, e.id LIMIT $3" },
-	{ "learn_cohort_visible", "SELECT cohort_visible($1, $2, $3::uuid)" },
 };
 
 void
@@ -471,18 +470,8 @@ api_progress(struct http_req *r)
 	PGresult *res;
 	int rc;
 
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	{
-		const char *p[3] = { r->params[0], api_role(r), api_user(r) };
-
-		if ((res = db_exec(r->db, "learn_cohort_visible", 3, p)) == NULL)
-			return CD_ERR_DATABASE;
-		rc = PQgetvalue(res, 0, 0)[0] == 't' ? 0 : CD_ERR_NOT_FOUND;
-		PQclear(res);
-		if (rc != 0)
-			return rc;
-	}
+	if ((rc = api_cohort_visible(r, r->params[0])) != 0)
+		return rc;
 	if (r->who.role == ROLE_LEARNER) {
 		const char *p[2] = { r->params[0], api_user(r) };
 		json_t *items = json_array();

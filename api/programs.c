@@ -198,6 +198,17 @@ api_programs_init(void)
 static const char *const program_statuses[] = { "draft", "published",
 	"archived", NULL };
 
+/* One curriculum object the caller may see ($1 role, $2 user, $3 id). */
+static int
+visible_get(struct http_req *r, const char *stmt)
+{
+	const char *p[3] = { api_role(r), api_user(r), r->params[0] };
+
+	if (!api_uuid_ok(r->params[0]))
+		return CD_ERR_NOT_FOUND;
+	return api_exec_one(r, stmt, 3, p, 200);
+}
+
 /*
  * The children of a parent the caller may see, in order, unpaged (a
  * program has tens of modules, a module a handful of items): 404 when
@@ -289,11 +300,7 @@ api_program_list(struct http_req *r)
 int
 api_program_get(struct http_req *r)
 {
-	const char *p[3] = { api_role(r), api_user(r), r->params[0] };
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	return api_exec_one(r, "program_get", 3, p, 200);
+	return visible_get(r, "program_get");
 }
 
 int
@@ -490,11 +497,7 @@ api_module_list(struct http_req *r)
 int
 api_module_get(struct http_req *r)
 {
-	const char *p[3] = { api_role(r), api_user(r), r->params[0] };
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	return api_exec_one(r, "module_get", 3, p, 200);
+	return visible_get(r, "module_get");
 }
 
 int
@@ -696,11 +699,7 @@ api_lesson_list(struct http_req *r)
 int
 api_lesson_get(struct http_req *r)
 {
-	const char *p[3] = { api_role(r), api_user(r), r->params[0] };
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	return api_exec_one(r, "lesson_get", 3, p, 200);
+	return visible_get(r, "lesson_get");
 }
 
 int
@@ -1013,11 +1012,7 @@ api_assessment_list(struct http_req *r)
 int
 api_assessment_get(struct http_req *r)
 {
-	const char *p[3] = { api_role(r), api_user(r), r->params[0] };
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	return api_exec_one(r, "assessment_get", 3, p, 200);
+	return visible_get(r, "assessment_get");
 }
 
 int

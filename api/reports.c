@@ -18,7 +18,6 @@
 #include "util.h"
 
 static const struct db_stmt report_stmts[] = {
-	{ "report_cohort_visible", "SELECT cohort_visible($1, $2, $3::uuid)" },
 	{ "report_roster", "SELECT e.id AS enrollment_id, u.id AS user_id, "
 	  "u.email, u.name, e.state, CASE WHEN e.state = 'waitlisted' THEN "
 	  "(SELECT count(*) FROM enrollments w WHERE w.tenant_id = e.tenant_id "
@@ -410,17 +409,7 @@ csv_stream(struct http_req *r, const char *stmt, int n,
 static int
 report_cohort(struct http_req *r)
 {
-	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
-	PGresult *res;
-	int rc;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "report_cohort_visible", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	rc = PQgetvalue(res, 0, 0)[0] == 't' ? 0 : CD_ERR_NOT_FOUND;
-	PQclear(res);
-	return rc;
+	return api_cohort_visible(r, r->params[0]);
 }
 
 int
