@@ -147,6 +147,18 @@ int	api_report_items(struct http_req *r);
 int	api_report_exercise(struct http_req *r);
 int	api_report_grade_changes(struct http_req *r);
 
+/* report_jobs.c */
+int	api_report_job_create(struct http_req *r);
+int	api_report_job_get(struct http_req *r);
+int	api_report_job_list(struct http_req *r);
+int	api_report_job_result(struct http_req *r);
+struct db_pool;
+/* Start n report runner threads on pool (conninfo: for their LISTEN);
+ * stop them (a running report is cancelled and queued again). */
+int	api_report_jobs_start(struct db_pool *pool, const char *conninfo,
+	    int n);
+void	api_report_jobs_stop(void);
+
 /* Register the statements of every API module with db. */
 void	api_init(void);
 void	api_tenants_init(void);
@@ -159,5 +171,6 @@ void	api_cohorts_init(void);
 void	api_learning_init(void);
 void	api_exercises_init(void);
 void	api_reports_init(void);
+void	api_report_jobs_init(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include "../daemon/db.h"
 #include "../daemon/err.h"
 #include "api.h"
+#include "reports.h"
 #include "util.h"
 
 static const struct db_stmt report_stmts[] = {
@@ -47,17 +48,20 @@ static const struct db_stmt report_stmts[] = {
 	  "a.module_id JOIN cohorts c ON c.tenant_id = m.tenant_id AND "
 	  "c.program_id = m.program_id WHERE a.tenant_id = current_tenant() AND "
 	  "c.id = $1 ORDER BY m.position, a.position, a.id" },
-	/* One row per learner not withdrawn: every assessment's best and
-	 * latest graded score, attempts, lateness; the weighted final grade
-	 * counts what is missing as 0. */
+	/* One row per learner not withdrawn, a page of them in enrollment
+	 * order (the page is cut first, so only its learners' submissions are
+	 * read): every assessment's best and latest graded score, attempts,
+	 * lateness; the weighted final grade counts what is missing as 0. */
 	{ "report_gradebook", "WITH a AS (SELECT a.id, a.weight FROM assessments "
 	  "a JOIN modules m ON m.tenant_id = a.tenant_id AND m.id = a.module_id "
 	  "JOIN cohorts c ON c.tenant_id = m.tenant_id AND c.program_id = "
-	  "m.program_id WHERE a.tenant_id = current_tenant() AND c.id = $1), "
-	  "e AS (SELECT e.id, u.id AS user_id, u.email, u.name, e.state FROM "
-	  "enrollments e JOIN users u ON u.tenant_id = e.tenant_id AND u.id = "
-	  "e.user_id WHERE e.tenant_id = current_tenant() AND e.cohort_id = $1 "
-	  "AND e.state <> 'withdrawn'), s AS (SELECT s.enrollment_id, "
+	  "m.program_id WHERE a.tenant_id = current_tenant() AND c.id = $4), "
+	  "e AS MATERIALIZED (SELECT e.id, e.enrolled_at, u.id AS user_id, "
+	  "u.email, u.name, e.state FROM enrollments e JOIN users u ON "
+	  "u.tenant_id = e.tenant_id AND u.id = e.user_id WHERE e.tenant_id = "
+	  "current_tenant() AND e.cohort_id = $4 AND e.state <> 'withdrawn' AND "
+	  "(e.enrolled_at, e.id) > ($1::timestamptz, $2::uuid) ORDER BY "
+	  "e.enrolled_at, e.id LIMIT $3), s AS (SELECT s.enrollment_id, "
 	  "s.assessment_id, max(s.final_score) AS best, (array_agg(s.final_score "
 	  "ORDER BY s.attempt DESC))[1] AS latest, count(*) AS attempts, "
 	  "bool_or(s.late) AS late FROM submissions s JOIN e ON e.id = "
@@ -68,9 +72,10 @@ static const struct db_stmt report_stmts[] = {
 	  "coalesce(s.attempts, 0), 'late', coalesce(s.late, false))) FILTER "
 	  "(WHERE a.id IS NOT NULL), '{}') AS assessments, round(coalesce(sum("
 	  "a.weight * coalesce(s.best, 0)) / nullif(sum(a.weight), 0), 0), "
-	  "2)::float8 AS final_grade FROM e LEFT JOIN a ON true LEFT JOIN s ON "
-	  "s.enrollment_id = e.id AND s.assessment_id = a.id GROUP BY e.user_id, "
-	  "e.email, e.name, e.state ORDER BY e.email" },
+	  "2)::float8 AS final_grade, e.enrolled_at::text AS _k_ts, e.id AS "
+	  "_k_id FROM e LEFT JOIN a ON true LEFT JOIN s ON s.enrollment_id = "
+	  "e.id AND s.assessment_id = a.id GROUP BY e.id, e.enrolled_at, "
+	  "e.user_id, e.email, e.name, e.state ORDER BY e.enrolled_at, e.id" },
 	/* Per module: share of active and completed learners complete, the
 	 * median days from the cohort's start to completion; per lesson:
 	 * completions.  Set-based: a module is complete for an enrollment when
@@ -118,13 +123,16 @@ static const struct db_stmt report_stmts[] = {
 	  "lc.lesson_id = l.id WHERE l.tenant_id = current_tenant() AND "
 	  "l.module_id = m.id) AS lessons FROM m LEFT JOIN done d ON d.module_id "
 	  "= m.id GROUP BY m.id, m.title, m.position ORDER BY m.position" },
-	/* Active learners' engagement: last activity, lessons in the last 7
-	 * days, and why each is at risk ($2: days without activity). */
+	/* Active learners' engagement, a page in enrollment order: last
+	 * activity, lessons in the last 7 days, and why each is at risk ($5:
+	 * days without activity). */
 	{ "report_engagement", "WITH c AS (SELECT * FROM cohorts WHERE "
-	  "tenant_id = current_tenant() AND id = $1), e AS (SELECT e.*, u.email, "
-	  "u.name FROM enrollments e JOIN users u ON u.tenant_id = e.tenant_id "
-	  "AND u.id = e.user_id WHERE e.tenant_id = current_tenant() AND "
-	  "e.cohort_id = $1 AND e.state = 'active'), a AS (SELECT a.id, "
+	  "tenant_id = current_tenant() AND id = $4), e AS MATERIALIZED (SELECT "
+	  "e.*, u.email, u.name FROM enrollments e JOIN users u ON u.tenant_id "
+	  "= e.tenant_id AND u.id = e.user_id WHERE e.tenant_id = "
+	  "current_tenant() AND e.cohort_id = $4 AND e.state = 'active' AND "
+	  "(e.enrolled_at, e.id) > ($1::timestamptz, $2::uuid) ORDER BY "
+	  "e.enrolled_at, e.id LIMIT $3), a AS (SELECT a.id, "
 	  "a.due_days FROM assessments a JOIN modules m ON m.tenant_id = "
 	  "a.tenant_id AND m.id = a.module_id JOIN c ON c.program_id = "
 	  "m.program_id WHERE a.tenant_id = current_tenant()), x AS (SELECT "
@@ -142,22 +150,27 @@ static const struct db_stmt report_stmts[] = {
 	  "e.id, c WHERE coalesce(xt.due_at, c.starts_at + a.due_days * "
 	  "interval '1 day') < now() AND NOT EXISTS (SELECT 1 FROM submissions "
 	  "s WHERE s.tenant_id = e.tenant_id AND s.enrollment_id = e.id AND "
-	  "s.assessment_id = a.id))::int AS overdue FROM e) SELECT user_id, "
-	  "email, name, rfc3339(last_activity_at) AS last_activity_at, "
+	  "s.assessment_id = a.id))::int AS overdue, e.enrolled_at FROM e) "
+	  "SELECT user_id, email, name, rfc3339(last_activity_at) AS "
+	  "last_activity_at, "
 	  "lessons_7d, failed AS failed_assessments, overdue AS "
 	  "overdue_unsubmitted, to_jsonb(array_remove(ARRAY[CASE WHEN "
-	  "last_activity_at IS NULL OR last_activity_at < now() - $2::int * "
+	  "last_activity_at IS NULL OR last_activity_at < now() - $5::int * "
 	  "interval '1 day' THEN 'inactive' END, CASE WHEN failed >= 2 THEN "
 	  "'failed_assessments' END, CASE WHEN overdue > 0 THEN "
-	  "'past_due_unsubmitted' END], NULL)) AS at_risk_reasons FROM x "
-	  "ORDER BY email" },
-	/* Per learner: assessments past due without a pass, and late work
-	 * with the penalty applied. */
+	  "'past_due_unsubmitted' END], NULL)) AS at_risk_reasons, "
+	  "enrolled_at::text AS _k_ts, id AS _k_id FROM x ORDER BY enrolled_at, "
+	  "id" },
+	/* Per learner, a page in enrollment order: assessments past due
+	 * without a pass, and late work with the penalty applied. */
 	{ "report_missing", "WITH c AS (SELECT * FROM cohorts WHERE tenant_id = "
-	  "current_tenant() AND id = $1), e AS (SELECT e.id, e.user_id, u.email, "
-	  "u.name FROM enrollments e JOIN users u ON u.tenant_id = e.tenant_id "
-	  "AND u.id = e.user_id WHERE e.tenant_id = current_tenant() AND "
-	  "e.cohort_id = $1 AND e.state IN ('active', 'completed')), a AS "
+	  "current_tenant() AND id = $4), e AS MATERIALIZED (SELECT e.id, "
+	  "e.enrolled_at, e.user_id, u.email, u.name FROM enrollments e JOIN "
+	  "users u ON u.tenant_id = e.tenant_id AND u.id = e.user_id WHERE "
+	  "e.tenant_id = current_tenant() AND e.cohort_id = $4 AND e.state IN "
+	  "('active', 'completed') AND (e.enrolled_at, e.id) > "
+	  "($1::timestamptz, $2::uuid) ORDER BY e.enrolled_at, e.id LIMIT $3), "
+	  "a AS "
 	  "(SELECT a.id, a.title, a.due_days FROM assessments a JOIN modules m "
 	  "ON m.tenant_id = a.tenant_id AND m.id = a.module_id JOIN c ON "
 	  "c.program_id = m.program_id WHERE a.tenant_id = current_tenant() AND "
@@ -177,7 +190,8 @@ static const struct db_stmt report_stmts[] = {
 	  "round(s.score, 2), 'final_score', round(s.final_score, 2)) ORDER BY "
 	  "s.submitted_at) FROM submissions s WHERE s.tenant_id = "
 	  "current_tenant() AND s.enrollment_id = e.id AND s.late), '[]') AS "
-	  "late FROM e ORDER BY e.email" },
+	  "late, e.enrolled_at::text AS _k_ts, e.id AS _k_id FROM e ORDER BY "
+	  "e.enrolled_at, e.id" },
 	/* Quiz items: per question, the share of learners (their best
 	 * attempt) right, the discrimination index (share right among the
 	 * top 27% of learners by score minus among the bottom 27%, at least
@@ -255,7 +269,9 @@ static const struct db_stmt report_stmts[] = {
 	/* Regrades (each grade after a submission's first) and extensions:
 	 * who, when, before and after.  First the few submissions graded more
 	 * than once (one pass over the history), then only their rows get a
-	 * previous score, a learner and the regrade's author. */
+	 * previous score, a learner and the regrade's author.  Newest first,
+	 * a page at a time: the key is the time and the submission (or, for
+	 * an extension, a uuid made of its enrollment and assessment). */
 	{ "report_grade_changes", "WITH multi AS MATERIALIZED (SELECT "
 	  "submission_id FROM grade_history WHERE tenant_id = current_tenant() "
 	  "GROUP BY submission_id HAVING count(*) > 1), h AS MATERIALIZED "
@@ -263,9 +279,10 @@ static const struct db_stmt report_stmts[] = {
 	  "ORDER BY h.graded_at) AS prev, row_number() OVER (PARTITION BY "
 	  "h.submission_id ORDER BY h.graded_at) AS n FROM grade_history h JOIN "
 	  "multi USING (submission_id) WHERE h.tenant_id = current_tenant()) "
-	  "SELECT * FROM (SELECT 'regrade' AS kind, h.submission_id::text AS "
+	  "SELECT *, _at::text AS _k_ts FROM (SELECT 'regrade' AS kind, h.submission_id::text AS "
 	  "object_id, s.user_id AS learner_id, s.assessment_id, "
-	  "rfc3339(h.graded_at) AS at, h.graded_at AS _at, (SELECT ae.actor_id "
+	  "rfc3339(h.graded_at) AS at, h.graded_at AS _at, h.submission_id AS "
+	  "_k_id, (SELECT ae.actor_id "
 	  "FROM audit_events ae WHERE ae.tenant_id = h.tenant_id AND "
 	  "ae.object_type = 'assessment' AND ae.object_id = "
 	  "s.assessment_id::text AND ae.action LIKE '%/regrade' AND ae.at <= "
@@ -274,17 +291,20 @@ static const struct db_stmt report_stmts[] = {
 	  "new_value FROM h JOIN submissions s ON s.tenant_id = h.tenant_id AND "
 	  "s.id = h.submission_id JOIN enrollments en ON en.tenant_id = "
 	  "s.tenant_id AND en.id = s.enrollment_id WHERE h.n > 1 AND "
-	  "cohort_visible(en.cohort_id, $1, $2::uuid) UNION ALL SELECT "
+	  "cohort_visible(en.cohort_id, $4, $5::uuid) UNION ALL SELECT "
 	  "'extension', x.enrollment_id::text, en.user_id, x.assessment_id, "
-	  "rfc3339(x.granted_at), x.granted_at, x.granted_by, NULL, "
+	  "rfc3339(x.granted_at), x.granted_at, md5(x.enrollment_id::text || "
+	  "x.assessment_id::text)::uuid, x.granted_by, NULL, "
 	  "coalesce(rfc3339(x.due_at), '') || CASE WHEN x.extra_attempts > 0 "
 	  "THEN ' +' || x.extra_attempts || ' attempts' ELSE '' END FROM "
 	  "extensions x JOIN enrollments en ON en.tenant_id = x.tenant_id AND "
 	  "en.id = x.enrollment_id WHERE x.tenant_id = current_tenant() AND "
-	  "cohort_visible(en.cohort_id, $1, $2::uuid)) g ORDER BY _at DESC" },
+	  "cohort_visible(en.cohort_id, $4, $5::uuid)) g WHERE (_at, _k_id) < "
+	  "($1::timestamptz, $2::uuid) ORDER BY _at DESC, _k_id DESC LIMIT $3" },
 	{ "report_tenants", "SELECT tenant_id, slug, name, users::int, "
 	  "cohorts::int, active_learners::int, submissions_30d::int, "
-	  "queue_depth::int FROM tenant_overview()" },
+	  "queue_depth::int, created_at::text AS _k_ts, tenant_id AS _k_id "
+	  "FROM tenant_overview($1::timestamptz, $2::uuid, $3::int)" },
 };
 
 void
@@ -292,6 +312,136 @@ api_reports_init(void)
 {
 	db_register(report_stmts, sizeof(report_stmts) / sizeof(*report_stmts));
 }
+
+/* ---- the reports, by name ---------------------------------------------- */
+
+#define RF_PAGED	0x01	/* keyset bounds are $1..$3 */
+#define RF_DESC		0x02	/* ... newest first */
+#define RF_WHO		0x04	/* the caller's role and user follow */
+#define RF_DAYS		0x08	/* inactive_days follows the subject */
+#define RF_FILTER	0x10	/* an optional cohort filter follows */
+#define RF_SINGLE	0x20	/* one object, not a list */
+
+/* The parameters: [bounds] [subject] [days] [cohort filter] [role user]. */
+static const struct report_def report_defs[] = {
+	{ "roster",	   "report_roster",	   REPORT_ON_COHORT, RF_PAGED },
+	{ "seats",	   "report_seats",	   REPORT_ON_TENANT,
+	  RF_PAGED | RF_WHO },
+	{ "gradebook",	   "report_gradebook",	   REPORT_ON_COHORT, RF_PAGED },
+	{ "completion",	   "report_completion",	   REPORT_ON_COHORT, 0 },
+	{ "engagement",	   "report_engagement",	   REPORT_ON_COHORT,
+	  RF_PAGED | RF_DAYS },
+	{ "missing",	   "report_missing",	   REPORT_ON_COHORT, RF_PAGED },
+	{ "exercise",	   "report_exercise",	   REPORT_ON_EXERCISE,
+	  RF_FILTER | RF_WHO | RF_SINGLE },
+	{ "items",	   "report_items",	   REPORT_ON_ASSESSMENT, 0 },
+	{ "grade_changes", "report_grade_changes", REPORT_ON_TENANT,
+	  RF_PAGED | RF_DESC | RF_WHO },
+	{ "tenants",	   "report_tenants",	   REPORT_ON_PLATFORM, RF_PAGED },
+};
+
+const struct report_def *
+report_find(const char *name)
+{
+	for (size_t i = 0; name != NULL &&
+	    i < sizeof(report_defs) / sizeof(*report_defs); i++)
+		if (strcmp(report_defs[i].name, name) == 0)
+			return &report_defs[i];
+	return NULL;
+}
+
+const char *
+report_check(const struct report_req *q)
+{
+	char *end;
+
+	if (q->days != NULL && (strtol(q->days, &end, 10) < 1 || *end != '\0' ||
+	    strtol(q->days, NULL, 10) > 365))
+		return "inactive_days must be a whole number from 1 to 365";
+	if (q->cohort != NULL && !api_uuid_ok(q->cohort))
+		return "cohort_id is not an id";
+	return NULL;
+}
+
+/* The statement q runs: exercise analytics has one per filter. */
+static const char *
+report_stmt(const struct report_req *q)
+{
+	if ((q->def->flags & RF_FILTER) && q->cohort != NULL)
+		return "report_exercise_cohort";
+	return q->def->stmt;
+}
+
+/*
+ * q's parameters into p (room for 8); with bounds (after key, after id,
+ * limit) first when the report pages and bounds is not NULL.
+ */
+static int
+report_argv(const struct report_req *q, const char *const *bounds,
+    const char **p)
+{
+	int n = 0;
+
+	if ((q->def->flags & RF_PAGED) && bounds != NULL)
+		for (int i = 0; i < 3; i++)
+			p[n++] = bounds[i];
+	if (q->def->on != REPORT_ON_TENANT && q->def->on != REPORT_ON_PLATFORM)
+		p[n++] = q->id;
+	if (q->def->flags & RF_DAYS)
+		p[n++] = q->days ? q->days : "7";
+	if (q->def->flags & RF_FILTER)
+		p[n++] = q->cohort;
+	if (q->def->flags & RF_WHO) {
+		p[n++] = q->role;
+		p[n++] = q->user;
+	}
+	return n;
+}
+
+/* Bounds that take every row, in the report's order. */
+static const char *const *
+report_all_rows(const struct report_req *q)
+{
+	static const char *const up[3] = { "-infinity",
+	    "00000000-0000-0000-0000-000000000000", "2000000000" };
+	static const char *const down[3] = { "infinity",
+	    "ffffffff-ffff-ffff-ffff-ffffffffffff", "2000000000" };
+
+	return q->def->flags & RF_DESC ? down : up;
+}
+
+int
+report_visible(struct db_conn *db, const struct report_req *q)
+{
+	const char *p[3] = { q->id, q->role, q->user };
+	const char *stmt;
+	PGresult *res;
+	int ok;
+
+	switch (q->def->on) {
+	case REPORT_ON_COHORT:
+		stmt = "cohort_visible";
+		break;
+	case REPORT_ON_EXERCISE:
+		stmt = "report_exercise_exists";
+		break;
+	case REPORT_ON_ASSESSMENT:
+		stmt = "report_assessment_visible";
+		break;
+	default:
+		return 0;
+	}
+	if (!api_uuid_ok(q->id))
+		return CD_ERR_NOT_FOUND;
+	if ((res = db_exec(db, stmt, q->def->on == REPORT_ON_EXERCISE ? 1 : 3,
+	    p)) == NULL)
+		return CD_ERR_DATABASE;
+	ok = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] != 'f';
+	PQclear(res);
+	return ok ? 0 : CD_ERR_NOT_FOUND;
+}
+
+/* ---- rendering ------------------------------------------------------------ */
 
 /* Does the caller want CSV? */
 static int
@@ -308,20 +458,11 @@ want_csv(struct http_req *r)
 static int
 csv_put(char **buf, size_t *len, size_t *cap, const char *s, int first)
 {
-	size_t need = *len + 2 * strlen(s) + 4;
 	int quote = strpbrk(s, ",\"\r\n") != NULL;
 	char *b;
 
-	if (need > *cap) {
-		size_t ncap = *cap ? *cap : 4096;
-
-		while (ncap < need)
-			ncap *= 2;
-		if ((b = realloc(*buf, ncap)) == NULL)
-			return CD_ERR_NOMEM;
-		*buf = b;
-		*cap = ncap;
-	}
+	if (api_buf_reserve(buf, len, cap, 2 * strlen(s) + 3) != 0)
+		return CD_ERR_NOMEM;
 	b = *buf;
 	if (!first)
 		b[(*len)++] = ',';
@@ -334,17 +475,14 @@ csv_put(char **buf, size_t *len, size_t *cap, const char *s, int first)
 	}
 	if (quote)
 		b[(*len)++] = '"';
+	b[*len] = '\0';
 	return 0;
 }
 
 static int
 csv_eol(char **buf, size_t *len, size_t *cap)
 {
-	int rc = csv_put(buf, len, cap, "", 1);	/* room for the newline */
-
-	(*buf)[(*len)++] = '\r';
-	(*buf)[(*len)++] = '\n';
-	return rc;
+	return api_buf_put(buf, len, cap, "\r\n", 2);
 }
 
 /* http_row_fn: every column not starting with '_', as text. */
@@ -366,9 +504,9 @@ csv_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
 
 /* The CSV header: the statement's visible column names. */
 static char *
-csv_header(struct http_req *r, const char *stmt)
+csv_header(struct db_conn *db, const char *stmt)
 {
-	PGresult *d = PQdescribePrepared(db_pg(r->db), stmt);
+	PGresult *d = PQdescribePrepared(db_pg(db), stmt);
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int first = 1;
@@ -380,75 +518,11 @@ csv_header(struct http_req *r, const char *stmt)
 		first = 0;
 	}
 	PQclear(d);
-	if (buf != NULL)
-		csv_eol(&buf, &len, &cap);
-	if (buf != NULL)
-		buf[len] = '\0';
+	if (buf != NULL && csv_eol(&buf, &len, &cap) != 0) {
+		free(buf);
+		buf = NULL;
+	}
 	return buf;
-}
-
-/* Send stmt with params and stream its rows as CSV. */
-static int
-csv_stream(struct http_req *r, const char *stmt, int n,
-    const char *const *p, char *head, http_row_fn fn, void *arg,
-    void (*free_arg)(void *))
-{
-	if (PQsendQueryPrepared(db_pg(r->db), stmt, n, p, NULL, NULL, 0) != 1 ||
-	    PQsetSingleRowMode(db_pg(r->db)) != 1) {
-		free(head);
-		if (free_arg != NULL)
-			free_arg(arg);
-		return CD_ERR_DATABASE;
-	}
-	http_add_header(r, "Content-Disposition", "attachment");
-	return http_stream_rows(r, "text/csv; charset=utf-8", head, fn, arg,
-	    free_arg);
-}
-
-/* 0 when the caller may see the cohort of r->params[0], else 404. */
-static int
-report_cohort(struct http_req *r)
-{
-	return api_cohort_visible(r, r->params[0]);
-}
-
-int
-api_report_roster(struct http_req *r)
-{
-	int rc;
-
-	if ((rc = report_cohort(r)) != 0)
-		return rc;
-	if (want_csv(r)) {
-		/* All of it, in order: the page bounds are wide open. */
-		const char *p[4] = { "-infinity",
-		    "00000000-0000-0000-0000-000000000000", "1000000000",
-		    r->params[0] };
-
-		return csv_stream(r, "report_roster", 4, p,
-		    csv_header(r, "report_roster"), csv_row, NULL, NULL);
-	}
-	{
-		const char *p[1] = { r->params[0] };
-
-		return api_page_exec(r, "report_roster", 1, p);
-	}
-}
-
-int
-api_report_seats(struct http_req *r)
-{
-	const char *p[2] = { api_role(r), api_user(r) };
-
-	if (want_csv(r)) {
-		const char *all[5] = { "-infinity",
-		    "00000000-0000-0000-0000-000000000000", "1000000000", p[0],
-		    p[1] };
-
-		return csv_stream(r, "report_seats", 5, all,
-		    csv_header(r, "report_seats"), csv_row, NULL, NULL);
-	}
-	return api_page_exec(r, "report_seats", 2, p);
 }
 
 /* The gradebook's CSV: one column per assessment (its best score). */
@@ -462,6 +536,8 @@ gradebook_free(void *arg)
 {
 	struct gradebook_csv *g = arg;
 
+	if (g == NULL)
+		return;
 	for (int i = 0; i < g->n; i++)
 		free(g->ids[i]);
 	free(g->ids);
@@ -494,199 +570,363 @@ gradebook_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
 	return rc;
 }
 
+/*
+ * The cohort's assessments, in curriculum order: for CSV (g and head
+ * set: the assessment ids and the header line) or JSON (*cols set).
+ */
+static int
+gradebook_columns(struct db_conn *db, const char *cohort,
+    struct gradebook_csv **g, char **head, json_t **cols)
+{
+	const char *p[1] = { cohort };
+	PGresult *res;
+	size_t len = 0, cap = 0;
+	int rc = 0;
+
+	if ((res = db_exec(db, "report_assessments", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	if (cols != NULL) {
+		*cols = json_array();
+		for (int i = 0; i < PQntuples(res); i++)
+			json_array_append_new(*cols, api_row(res, i));
+		PQclear(res);
+		return 0;
+	}
+	*head = NULL;
+	if ((*g = calloc(1, sizeof(**g))) == NULL ||
+	    ((*g)->ids = calloc((size_t)PQntuples(res) + 1, sizeof(char *)))
+	    == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	rc = csv_put(head, &len, &cap, "email", 1);
+	rc |= csv_put(head, &len, &cap, "name", 0);
+	rc |= csv_put(head, &len, &cap, "state", 0);
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+		if (((*g)->ids[(*g)->n] = strdup(PQgetvalue(res, i, 0))) == NULL)
+			rc = CD_ERR_NOMEM;
+		else
+			(*g)->n++;
+		rc |= csv_put(head, &len, &cap, PQgetvalue(res, i, 1), 0);
+	}
+	rc |= csv_put(head, &len, &cap, "final_grade", 0);
+	rc |= csv_eol(head, &len, &cap);
+ out:
+	PQclear(res);
+	if (rc != 0) {
+		gradebook_free(*g);
+		*g = NULL;
+		free(*head);
+		*head = NULL;
+		return CD_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* http_row_fn for whole JSON lists: each row an object, comma-separated. */
+static int
+json_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
+{
+	int *first = arg;
+	json_t *o = api_row(row, 0);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc = CD_ERR_NOMEM;
+
+	if (s != NULL && (*first || api_buf_put(buf, len, cap, ",", 1) == 0))
+		rc = api_buf_put(buf, len, cap, s, strlen(s));
+	*first = 0;
+	free(s);
+	json_decref(o);
+	return rc;
+}
+
+/*
+ * A report's row renderer and what goes before the rows: for CSV the
+ * header line (and, for the gradebook, its columns); for JSON the opening
+ * of the body, which report_tail closes.
+ */
+static int
+report_prepare(struct db_conn *db, const struct report_req *q, int csv,
+    char **head, http_row_fn *fn, void **arg, void (**free_arg)(void *))
+{
+	int gradebook = strcmp(q->def->name, "gradebook") == 0, rc;
+
+	*head = NULL;
+	*arg = NULL;
+	*free_arg = NULL;
+	if (csv && gradebook) {
+		*fn = gradebook_row;
+		*free_arg = gradebook_free;
+		return gradebook_columns(db, q->id,
+		    (struct gradebook_csv **)arg, head, NULL);
+	}
+	if (csv) {
+		*fn = csv_row;
+		return (*head = csv_header(db, report_stmt(q))) ? 0 :
+		    CD_ERR_DATABASE;
+	}
+	*fn = json_row;
+	*free_arg = free;
+	if ((*arg = calloc(1, sizeof(int))) == NULL)
+		return CD_ERR_NOMEM;
+	*(int *)*arg = 1;
+	if (q->def->flags & RF_SINGLE)
+		return (*head = strdup("")) ? 0 : CD_ERR_NOMEM;
+	if (gradebook) {
+		json_t *cols;
+		char *s;
+
+		if ((rc = gradebook_columns(db, q->id, NULL, NULL, &cols)) != 0)
+			return rc;
+		s = json_dumps(cols, JSON_COMPACT);
+		json_decref(cols);
+		if (s == NULL || asprintf(head, "{\"assessments\":%s,"
+		    "\"items\":[", s) < 0)
+			*head = NULL;
+		free(s);
+		return *head ? 0 : CD_ERR_NOMEM;
+	}
+	return (*head = strdup("{\"items\":[")) ? 0 : CD_ERR_NOMEM;
+}
+
+static const char *
+report_tail(const struct report_req *q, int csv)
+{
+	return csv || (q->def->flags & RF_SINGLE) ? "" : "]}";
+}
+
+/* Send q's statement over every row, in single-row mode. */
+static int
+report_send(struct db_conn *db, const struct report_req *q)
+{
+	const char *p[8];
+	int n = report_argv(q, report_all_rows(q), p);
+
+	if (PQsendQueryPrepared(db_pg(db), report_stmt(q), n, p, NULL, NULL,
+	    0) != 1 || PQsetSingleRowMode(db_pg(db)) != 1)
+		return CD_ERR_DATABASE;
+	return 0;
+}
+
+int
+report_render(struct db_conn *db, const struct report_req *q, int csv,
+    report_out_fn out, void *out_arg, long *nrows, char *err, size_t errlen)
+{
+	http_row_fn fn;
+	void *arg;
+	void (*free_arg)(void *);
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	const char *tail = report_tail(q, csv);
+	PGresult *res;
+	int rc;
+
+	*nrows = 0;
+	snprintf(err, errlen, "%s", "");
+	if ((rc = report_prepare(db, q, csv, &buf, &fn, &arg, &free_arg)) != 0)
+		goto out;
+	len = cap = strlen(buf);
+	if ((rc = report_send(db, q)) != 0)
+		goto out;
+	while ((res = PQgetResult(db_pg(db))) != NULL) {
+		switch (PQresultStatus(res)) {
+		case PGRES_SINGLE_TUPLE:
+			if (rc == 0 && (rc = fn(arg, res, &buf, &len, &cap)) == 0)
+				(*nrows)++;
+			break;
+		case PGRES_TUPLES_OK:
+			break;
+		default:
+			if (rc == 0) {
+				snprintf(err, errlen, "%s",
+				    PQresultErrorField(res,
+				    PG_DIAG_MESSAGE_PRIMARY) ?
+				    PQresultErrorField(res,
+				    PG_DIAG_MESSAGE_PRIMARY) : "database error");
+				rc = CD_ERR_DATABASE;
+			}
+		}
+		PQclear(res);
+		/* Hand out whole rows in pieces; keep reading to the end. */
+		if (rc == 0 && len >= REPORT_PIECE) {
+			rc = out(out_arg, buf, len);
+			len = 0;
+		}
+	}
+	if (rc == 0 && (rc = api_buf_put(&buf, &len, &cap, tail,
+	    strlen(tail))) == 0)
+		rc = out(out_arg, buf, len);
+ out:
+	if (free_arg != NULL)
+		free_arg(arg);
+	free(buf);
+	return rc;
+}
+
+/* ---- over HTTP ------------------------------------------------------------ */
+
+/* Stream every row of q as CSV. */
+static int
+report_csv(struct http_req *r, const struct report_req *q)
+{
+	http_row_fn fn;
+	void *arg;
+	void (*free_arg)(void *);
+	char *head;
+	int rc;
+
+	if ((rc = report_prepare(r->db, q, 1, &head, &fn, &arg,
+	    &free_arg)) != 0 || (rc = report_send(r->db, q)) != 0) {
+		free(head);
+		if (free_arg != NULL)
+			free_arg(arg);
+		return rc;
+	}
+	http_add_header(r, "Content-Disposition", "attachment");
+	return http_stream_rows(r, "text/csv; charset=utf-8", head, fn, arg,
+	    free_arg);
+}
+
+/* A page of the gradebook: the page of learners, and every assessment. */
+static int
+report_gradebook_page(struct http_req *r, const struct report_req *q)
+{
+	struct api_page pg;
+	const char *p[8];
+	json_t *cols, *body;
+	PGresult *res;
+	int rc;
+
+	if (api_page_parse(r, &pg) != 0)
+		return 0;
+	{
+		const char *b[3] = { pg.after_ts, pg.after_id,
+		    pg.limit_plus_one };
+
+		report_argv(q, b, p);
+	}
+	if ((rc = gradebook_columns(r->db, q->id, NULL, NULL, &cols)) != 0)
+		return rc;
+	if ((res = db_exec(r->db, q->def->stmt, 4, p)) == NULL) {
+		json_decref(cols);
+		return CD_ERR_DATABASE;
+	}
+	body = api_page_body(r, &pg, res, NULL);
+	PQclear(res);
+	json_object_set_new(body, "assessments", cols);
+	return http_json(r, 200, body);
+}
+
+/* Every row of an unpaged list as {"items": [...], "next_cursor": null}. */
+static int
+report_list(struct http_req *r, const struct report_req *q)
+{
+	const char *p[8];
+	int n = report_argv(q, NULL, p);
+	PGresult *res;
+	json_t *items;
+
+	if ((res = db_exec(r->db, report_stmt(q), n, p)) == NULL)
+		return CD_ERR_DATABASE;
+	items = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(items, api_row(res, i));
+	PQclear(res);
+	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
+	    "next_cursor"));
+}
+
+/* One report over HTTP: JSON pages, or CSV streamed whole. */
+static int
+report_serve(struct http_req *r, const char *name)
+{
+	struct report_req q;
+	const char *p[8], *why;
+	int n, rc;
+
+	memset(&q, 0, sizeof(q));
+	q.def = report_find(name);
+	q.id = q.def->on == REPORT_ON_TENANT || q.def->on == REPORT_ON_PLATFORM ?
+	    NULL : r->params[0];
+	q.days = q.def->flags & RF_DAYS ? http_query(r, "inactive_days") : NULL;
+	q.cohort = q.def->flags & RF_FILTER ? http_query(r, "cohort_id") : NULL;
+	q.role = api_role(r);
+	q.user = api_user(r);
+	if ((why = report_check(&q)) != NULL)
+		return http_problem(r, 422, "validation", "Unprocessable Content",
+		    "%s", why);
+	if ((rc = report_visible(r->db, &q)) != 0)
+		return rc;
+	if (want_csv(r))
+		return report_csv(r, &q);
+	if (strcmp(name, "gradebook") == 0)
+		return report_gradebook_page(r, &q);
+	if (!(q.def->flags & RF_PAGED) && !(q.def->flags & RF_SINGLE))
+		return report_list(r, &q);
+	n = report_argv(&q, NULL, p);
+	if (q.def->flags & RF_SINGLE)
+		return api_exec_one(r, report_stmt(&q), n, p, 200);
+	if (q.def->flags & RF_DESC)
+		return api_page_exec_desc(r, q.def->stmt, n, p);
+	return api_page_exec(r, q.def->stmt, n, p);
+}
+
+int
+api_report_roster(struct http_req *r)
+{
+	return report_serve(r, "roster");
+}
+
+int
+api_report_seats(struct http_req *r)
+{
+	return report_serve(r, "seats");
+}
+
 int
 api_report_gradebook(struct http_req *r)
 {
-	const char *p[1] = { r->params[0] };
-	struct gradebook_csv *g;
-	PGresult *res;
-	char *head = NULL;
-	size_t len = 0, cap = 0;
-	int rc;
-
-	if ((rc = report_cohort(r)) != 0)
-		return rc;
-	if ((res = db_exec(r->db, "report_assessments", 1, p)) == NULL)
-		return CD_ERR_DATABASE;
-	if (!want_csv(r)) {
-		json_t *cols = json_array(), *rows = json_array();
-		PGresult *gb;
-
-		for (int i = 0; i < PQntuples(res); i++)
-			json_array_append_new(cols, api_row(res, i));
-		PQclear(res);
-		if ((gb = db_exec(r->db, "report_gradebook", 1, p)) == NULL) {
-			json_decref(cols);
-			json_decref(rows);
-			return CD_ERR_DATABASE;
-		}
-		for (int i = 0; i < PQntuples(gb); i++)
-			json_array_append_new(rows, api_row(gb, i));
-		PQclear(gb);
-		return http_json(r, 200, json_pack("{s:o, s:o}", "assessments",
-		    cols, "learners", rows));
-	}
-	if ((g = calloc(1, sizeof(*g))) == NULL ||
-	    (g->ids = calloc((size_t)PQntuples(res) + 1, sizeof(char *)))
-	    == NULL) {
-		free(g);
-		PQclear(res);
-		return CD_ERR_NOMEM;
-	}
-	csv_put(&head, &len, &cap, "email", 1);
-	csv_put(&head, &len, &cap, "name", 0);
-	csv_put(&head, &len, &cap, "state", 0);
-	for (int i = 0; i < PQntuples(res); i++) {
-		g->ids[g->n++] = strdup(PQgetvalue(res, i, 0));
-		csv_put(&head, &len, &cap, PQgetvalue(res, i, 1), 0);
-	}
-	csv_put(&head, &len, &cap, "final_grade", 0);
-	csv_eol(&head, &len, &cap);
-	head[len] = '\0';
-	PQclear(res);
-	return csv_stream(r, "report_gradebook", 1, p, head, gradebook_row, g,
-	    gradebook_free);
+	return report_serve(r, "gradebook");
 }
 
 int
 api_report_completion(struct http_req *r)
 {
-	const char *p[1] = { r->params[0] };
-	int rc;
-
-	if ((rc = report_cohort(r)) != 0)
-		return rc;
-	if (want_csv(r))
-		return csv_stream(r, "report_completion", 1, p,
-		    csv_header(r, "report_completion"), csv_row, NULL, NULL);
-	{
-		PGresult *res = db_exec(r->db, "report_completion", 1, p);
-		json_t *items = json_array();
-
-		if (res == NULL) {
-			json_decref(items);
-			return CD_ERR_DATABASE;
-		}
-		for (int i = 0; i < PQntuples(res); i++)
-			json_array_append_new(items, api_row(res, i));
-		PQclear(res);
-		return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
-		    "next_cursor"));
-	}
-}
-
-/* Render every row of stmt as {"items": [...]}, or CSV. */
-static int
-report_all(struct http_req *r, const char *stmt, int n, const char *const *p)
-{
-	PGresult *res;
-	json_t *items;
-
-	if (want_csv(r))
-		return csv_stream(r, stmt, n, p, csv_header(r, stmt), csv_row,
-		    NULL, NULL);
-	if ((res = db_exec(r->db, stmt, n, p)) == NULL)
-		return CD_ERR_DATABASE;
-	items = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(items, api_row(res, i));
-	PQclear(res);
-	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
-	    "next_cursor"));
+	return report_serve(r, "completion");
 }
 
 int
 api_report_engagement(struct http_req *r)
 {
-	const char *days = http_query(r, "inactive_days");
-	const char *p[2] = { r->params[0], days ? days : "7" };
-	char *end;
-	int rc;
-
-	if (days != NULL && (strtol(days, &end, 10) < 1 || *end != '\0' ||
-	    strtol(days, NULL, 10) > 365))
-		return http_problem(r, 422, "validation", "Unprocessable Content",
-		    "inactive_days must be a whole number from 1 to 365");
-	if ((rc = report_cohort(r)) != 0)
-		return rc;
-	return report_all(r, "report_engagement", 2, p);
+	return report_serve(r, "engagement");
 }
 
 int
 api_report_missing(struct http_req *r)
 {
-	const char *p[1] = { r->params[0] };
-	int rc;
-
-	if ((rc = report_cohort(r)) != 0)
-		return rc;
-	return report_all(r, "report_missing", 1, p);
+	return report_serve(r, "missing");
 }
 
 int
 api_report_items(struct http_req *r)
 {
-	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
-	PGresult *res;
-	int ok;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "report_assessment_visible", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	ok = PQntuples(res) == 1;
-	PQclear(res);
-	if (!ok)
-		return CD_ERR_NOT_FOUND;
-	return report_all(r, "report_items", 1, p);
+	return report_serve(r, "items");
 }
 
 int
 api_report_exercise(struct http_req *r)
 {
-	const char *cohort = http_query(r, "cohort_id");
-	const char *p[4] = { r->params[0], cohort, api_role(r), api_user(r) };
-	PGresult *res;
-	int ok;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	if (cohort != NULL && !api_uuid_ok(cohort))
-		return http_problem(r, 422, "validation", "Unprocessable Content",
-		    "cohort_id is not an id");
-	if ((res = db_exec(r->db, "report_exercise_exists", 1, p)) == NULL)
-		return CD_ERR_DATABASE;
-	ok = PQntuples(res) == 1;
-	PQclear(res);
-	if (!ok)
-		return CD_ERR_NOT_FOUND;
-	return api_exec_one(r, cohort ? "report_exercise_cohort" :
-	    "report_exercise", 4, p, 200);
+	return report_serve(r, "exercise");
 }
 
 int
 api_report_grade_changes(struct http_req *r)
 {
-	const char *p[2] = { api_role(r), api_user(r) };
-
-	return report_all(r, "report_grade_changes", 2, p);
+	return report_serve(r, "grade_changes");
 }
 
 int
 api_report_tenants(struct http_req *r)
 {
-	PGresult *res;
-	json_t *items;
-
-	if (want_csv(r))
-		return csv_stream(r, "report_tenants", 0, NULL,
-		    csv_header(r, "report_tenants"), csv_row, NULL, NULL);
-	if ((res = db_exec(r->db, "report_tenants", 0, NULL)) == NULL)
-		return CD_ERR_DATABASE;
-	items = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(items, api_row(res, i));
-	PQclear(res);
-	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
-	    "next_cursor"));
+	return report_serve(r, "tenants");
 }

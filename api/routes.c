@@ -117,6 +117,11 @@ const struct route api_routes[] = {
 	  api_report_items },
 	{ HTTP_GET,    "/v1/reports/grade-changes", A | I, 0,
 	  api_report_grade_changes },
+	{ HTTP_POST,   "/v1/reports/jobs",	A | I, J, api_report_job_create },
+	{ HTTP_GET,    "/v1/reports/jobs",	A | I, 0, api_report_job_list },
+	{ HTTP_GET,    "/v1/reports/jobs/{id}",	A | I, 0, api_report_job_get },
+	{ HTTP_GET,    "/v1/reports/jobs/{id}/result", A | I, 0,
+	  api_report_job_result },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -46,6 +46,7 @@ api_init(void)
 	api_learning_init();
 	api_exercises_init();
 	api_reports_init();
+	api_report_jobs_init();
 }
 
 int

@@ -370,8 +370,9 @@ api_uuid_ok(const char *s)
 	return 1;
 }
 
-int
-api_page_parse(struct http_req *r, struct api_page *pg)
+/* Parse the page; desc: newest first, so the first page starts above all. */
+static int
+api_page_parse_dir(struct http_req *r, struct api_page *pg, int desc)
 {
 	const char *limit = http_query(r, "limit");
 	const char *cursor = http_query(r, "cursor");
@@ -380,8 +381,10 @@ api_page_parse(struct http_req *r, struct api_page *pg)
 	char *end, *bar;
 
 	pg->limit = 50;
-	snprintf(pg->after_ts, sizeof(pg->after_ts), "-infinity");
-	snprintf(pg->after_id, sizeof(pg->after_id),
+	snprintf(pg->after_ts, sizeof(pg->after_ts), desc ? "infinity" :
+	    "-infinity");
+	snprintf(pg->after_id, sizeof(pg->after_id), desc ?
+	    "ffffffff-ffff-ffff-ffff-ffffffffffff" :
 	    "00000000-0000-0000-0000-000000000000");
 	if (limit != NULL) {
 		long l = strtol(limit, &end, 10);
@@ -420,6 +423,12 @@ api_page_parse(struct http_req *r, struct api_page *pg)
 }
 
 int
+api_page_parse(struct http_req *r, struct api_page *pg)
+{
+	return api_page_parse_dir(r, pg, 0);
+}
+
+int
 api_page_render(struct http_req *r, const struct api_page *pg, PGresult *res)
 {
 	return api_page_render_col(r, pg, res, NULL);
@@ -429,7 +438,14 @@ int
 api_page_render_col(struct http_req *r, const struct api_page *pg,
     PGresult *res, const char *col)
 {
-	json_t *items = json_array(), *body;
+	return http_json(r, 200, api_page_body(r, pg, res, col));
+}
+
+json_t *
+api_page_body(struct http_req *r, const struct api_page *pg, PGresult *res,
+    const char *col)
+{
+	json_t *items = json_array();
 	int n = PQntuples(res), shown = n > pg->limit ? pg->limit : n;
 	char cursor[256] = "";
 
@@ -444,7 +460,7 @@ api_page_render_col(struct http_req *r, const struct api_page *pg,
 		}
 	}
 	if (n > pg->limit) {
-		char key[128];
+		char key[128], link[1024];
 		const char *ts = api_col(res, shown - 1, "_k_ts");
 		const char *id = api_col(res, shown - 1, "_k_id");
 
@@ -452,16 +468,41 @@ api_page_render_col(struct http_req *r, const struct api_page *pg,
 		sodium_bin2base64(cursor, sizeof(cursor),
 		    (const unsigned char *)key, strlen(key),
 		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	}
-	body = json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	    cursor[0] ? json_string(cursor) : json_null());
-	if (cursor[0] != '\0') {
-		char link[1024];
-
 		http_next_link(r, "cursor", cursor, link, sizeof(link));
 		http_add_header(r, "Link", link);
 	}
-	return http_json(r, 200, body);
+	return json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	    cursor[0] ? json_string(cursor) : json_null());
+}
+
+/* ---- growing buffers ------------------------------------------------ */
+
+int
+api_buf_reserve(char **buf, size_t *len, size_t *cap, size_t need)
+{
+	size_t ncap = *cap ? *cap : 4096;
+	char *b;
+
+	if (*len + need + 1 <= *cap)
+		return 0;
+	while (ncap < *len + need + 1)
+		ncap *= 2;
+	if ((b = realloc(*buf, ncap)) == NULL)
+		return CD_ERR_NOMEM;
+	*buf = b;
+	*cap = ncap;
+	return 0;
+}
+
+int
+api_buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (api_buf_reserve(buf, len, cap, n) != 0)
+		return CD_ERR_NOMEM;
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
 }
 
 /* ---- single resources ------------------------------------------------ */
@@ -544,8 +585,8 @@ api_user(const struct http_req *r)
 	return r->who.user_id[0] ? r->who.user_id : NULL;
 }
 
-int
-api_page_exec(struct http_req *r, const char *stmt, int nextra,
+static int
+api_page_exec_dir(struct http_req *r, const char *stmt, int desc, int nextra,
     const char *const *extra)
 {
 	struct api_page pg;
@@ -555,7 +596,7 @@ api_page_exec(struct http_req *r, const char *stmt, int nextra,
 
 	if (nextra > 5)
 		return CD_ERR_INTERNAL;
-	if (api_page_parse(r, &pg) != 0)
+	if (api_page_parse_dir(r, &pg, desc) != 0)
 		return 0;
 	p[0] = pg.after_ts;
 	p[1] = pg.after_id;
@@ -567,6 +608,20 @@ api_page_exec(struct http_req *r, const char *stmt, int nextra,
 	rc = api_page_render(r, &pg, res);
 	PQclear(res);
 	return rc;
+}
+
+int
+api_page_exec(struct http_req *r, const char *stmt, int nextra,
+    const char *const *extra)
+{
+	return api_page_exec_dir(r, stmt, 0, nextra, extra);
+}
+
+int
+api_page_exec_desc(struct http_req *r, const char *stmt, int nextra,
+    const char *const *extra)
+{
+	return api_page_exec_dir(r, stmt, 1, nextra, extra);
 }
 
 /* ---- preconditions --------------------------------------------------- */

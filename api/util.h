@@ -99,9 +99,28 @@ int	 api_page_render(struct http_req *r, const struct api_page *pg,
 int	 api_page_exec(struct http_req *r, const char *stmt, int nextra,
 	    const char *const *extra);
 
+/* As api_page_exec, newest first: stmt compares the key with "<". */
+int	 api_page_exec_desc(struct http_req *r, const char *stmt, int nextra,
+	    const char *const *extra);
+
 /* As api_page_render, each item being the JSON value of column col. */
 int	 api_page_render_col(struct http_req *r, const struct api_page *pg,
 	    PGresult *res, const char *col);
+/* The page's body, unsent (col as above; NULL: whole rows), for a
+ * handler that adds to it; sets the Link header. */
+json_t	*api_page_body(struct http_req *r, const struct api_page *pg,
+	    PGresult *res, const char *col);
+
+/* ---- growing buffers ------------------------------------------------ */
+
+/*
+ * The buffers row streams fill (http_row_fn): make room for need more
+ * bytes and a NUL; append n bytes of s, NUL-terminated.  0 or
+ * CD_ERR_NOMEM (the buffer is left as it was).
+ */
+int	 api_buf_reserve(char **buf, size_t *len, size_t *cap, size_t need);
+int	 api_buf_put(char **buf, size_t *len, size_t *cap, const char *s,
+	    size_t n);
 
 /* ---- preconditions --------------------------------------------------- */
 

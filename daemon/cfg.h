@@ -29,6 +29,8 @@ struct cfg {
 	int	 session_ttl_s;		/* login sessions last this long */
 	char	*role;			/* all, api, worker, grader */
 	int	 grade_lease_s;		/* a grader's hold on a job */
+	int	 report_runners;	/* report job threads per API process */
+	int	 report_timeout_s;	/* a report job's time limit */
 	int	 grade_queue_limit;	/* queued jobs per tenant before 503 */
 	char	*pg_bindir;		/* "" = pg_config --bindir, then search */
 	char	*pg_user;		/* embedded postgres runs as this when root */

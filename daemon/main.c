@@ -239,6 +239,9 @@ main(int argc, char **argv)
 		pgembed_close(pg, 10000);
 		fatalx("%s", err);
 	}
+	if (serve_api && api_report_jobs_start(pool, conninfo,
+	    cfg.report_runners) != 0)
+		log_warnx("report runners: could not start them all");
 	if (serve_api)
 		log_fields(LOG_LVL_INFO, "listening", json_pack("{s:s, s:i, s:i, "
 		    "s:s, s:s}", "listen", cfg.listen, "port", port,
@@ -279,6 +282,7 @@ main(int argc, char **argv)
 	http_quiesce();
 	wait_inflight(cfg.shutdown_grace_ms);
 	http_stop();
+	api_report_jobs_stop();
 	worker_stop_all(cfg.shutdown_grace_ms);
 	db_pool_free(pool);
 	pgembed_close(pg, 30000);

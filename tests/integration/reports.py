@@ -24,6 +24,29 @@ def rows(resp):
     return list(csv.DictReader(io.StringIO(resp.body.decode())))
 
 
+def walk(client, url):
+    """Every page of a paged list, following next_cursor."""
+    pages = []
+    while url and len(pages) < 100:
+        r = client.get(url)
+        assert r.status == 200, r
+        pages.append(r.json)
+        cur = r.json.get("next_cursor")
+        url = (url.split("&cursor=")[0] + "&cursor=" + cur) if cur else None
+    return pages
+
+
+def job_done(client, job, timeout=30):
+    """Poll a report job until it is done or failed."""
+    end = time.time() + timeout
+    while time.time() < end:
+        j = client.get("/v1/reports/jobs/" + job["id"]).json
+        if j.get("state") in ("done", "failed"):
+            return j
+        time.sleep(0.05)
+    return j
+
+
 def test(t):
     pg = Postgres()
     db = pg.new_database()
@@ -111,7 +134,7 @@ def test(t):
 
     # ---- gradebook ---------------------------------------------------------
     r = adm.get("/v1/reports/cohorts/%s/gradebook" % coh["id"])
-    g = {x["email"]: x for x in r.json["learners"]} if r.status == 200 else {}
+    g = {x["email"]: x for x in r.json["items"]} if r.status == 200 else {}
     t.eq([x["title"] for x in r.json["assessments"]], ["Q1", "Q2"],
          "gradebook: assessments in curriculum order")
     t.eq(sorted(g), ["ann@acme.test", "bob@acme.test", "cat@acme.test"],
@@ -137,6 +160,15 @@ def test(t):
          cr["cat@acme.test"]["Q1"] == "",
          "gradebook CSV: a column per assessment, agreeing with JSON",
          c.body[:400])
+    pages = walk(adm, "/v1/reports/cohorts/%s/gradebook?limit=1" % coh["id"])
+    t.ok(len(pages) == 3 and all(len(p["items"]) == 1 and
+                                 [x["title"] for x in p["assessments"]] ==
+                                 ["Q1", "Q2"] for p in pages) and
+         [x["email"] for p in pages for x in p["items"]] ==
+         [x["email"] for x in r.json["items"]] == [x["email"] for x in rows(c)],
+         "gradebook pages: one learner each, every assessment on each page, "
+         "the same learners in the same (enrollment) order as the whole "
+         "list and the CSV", [p.get("items") for p in pages])
 
     # ---- completion ----------------------------------------------------------
     r = adm.get("/v1/reports/cohorts/%s/completion" % coh["id"])
@@ -171,6 +203,9 @@ def test(t):
     t.eq(ov.get("zeta", {}).get("users"), 1, "and zeta's, separately")
     t.ok(adm.get("/v1/reports/tenants").is_problem(403),
          "tenant admins cannot read the platform overview")
+    pages = walk(a, "/v1/reports/tenants?limit=1")
+    t.eq([x["slug"] for p in pages for x in p["items"]], ["acme", "zeta"],
+         "tenant overview pages, in creation order")
 
 
     # ---- engagement, missing and late work --------------------------------
@@ -202,6 +237,10 @@ def test(t):
          "two failed assessments", eng)
     c = adm.get("/v1/reports/cohorts/%s/engagement?format=csv" % coh["id"])
     t.ok(c.status == 200 and len(rows(c)) == 2, "engagement CSV", c.body[:200])
+    pages = walk(adm, "/v1/reports/cohorts/%s/engagement?limit=1" % coh["id"])
+    t.eq([x["email"] for p in pages for x in p["items"]],
+         [x["email"] for x in r.json["items"]],
+         "engagement pages: the same learners, one a page")
     t.ok(adm.get("/v1/reports/cohorts/%s/engagement?inactive_days=0"
                  % coh["id"]).is_problem(422), "a bad inactive_days is 422")
 
@@ -214,6 +253,11 @@ def test(t):
     t.eq({k: len(v["late"]) for k, v in mi.items()},
          {"ann@acme.test": 1, "bob@acme.test": 2, "cat@acme.test": 0},
          "late work: the submissions after their due date")
+    pages = walk(adm, "/v1/reports/cohorts/%s/missing?limit=2" % coh["id"])
+    t.ok([len(p["items"]) for p in pages] == [2, 1] and
+         [x["email"] for p in pages for x in p["items"]] ==
+         [x["email"] for x in r.json["items"]],
+         "missing work pages: two and one", pages)
 
     # ---- quiz item analysis -------------------------------------------------
     r = adm.get("/v1/reports/assessments/%s/items" % q1["id"])
@@ -282,6 +326,19 @@ def test(t):
          == [("extension", me)],
          "grade changes: a regrade's old and new score; an extension and who "
          "granted it", gc)
+    t.ok([g["kind"] for g in gc] == ["extension", "regrade"],
+         "grade changes: newest first", gc)
+    adm.post("/v1/assessments/%s/extensions" % q1["id"],
+             {"user_id": users["cat"], "cohort_id": coh["id"],
+              "extra_attempts": 2})
+    pages = walk(adm, "/v1/reports/grade-changes?limit=1")
+    t.ok([len(p["items"]) for p in pages] == [1, 1, 1] and
+         [(x["kind"], x["new_value"]) for p in pages for x in p["items"]] ==
+         [("extension", " +2 attempts"), ("extension", " +1 attempts"),
+          ("regrade", "90.00")],
+         "grade changes pages: newest first, one a page, none twice",
+         [p["items"] for p in pages])
+    gc_all = adm.get("/v1/reports/grade-changes").json["items"]
 
     # ---- role limits ---------------------------------------------------------
     adm.post("/v1/users", {"email": "ivy@acme.test", "name": "Ivy",
@@ -302,6 +359,162 @@ def test(t):
         "/v1/reports/grade-changes", "/v1/reports/exercises/" + exid,
         "/v1/reports/assessments/%s/items" % q1["id"])),
          "learners read no report")
+
+    # ---- report jobs -----------------------------------------------------------
+    jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all)
+
+
+def jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all):
+    """Report jobs: rendered whole in the background, the same bodies the
+    direct requests give; validation, who may read a job, a lost runner,
+    expiry."""
+    cid = coh["id"]
+    r = adm.post("/v1/reports/jobs", {"report": "gradebook", "cohort_id": cid,
+                                      "format": "csv"})
+    t.ok(r.status == 202 and r.json.get("state") in ("queued", "running",
+                                                     "done") and
+         r.header("location") == "/v1/reports/jobs/" + r.json.get("id", ""),
+         "a report job: 202, its state and a Location to poll", r)
+    j = job_done(adm, r.json)
+    res = adm.get(j.get("result_url") or "/none")
+    direct = adm.get("/v1/reports/cohorts/%s/gradebook?format=csv" % cid)
+    t.ok(j.get("state") == "done" and res.status == 200 and
+         res.header("content-type").startswith("text/csv") and
+         res.body == direct.body and j.get("rows") == len(rows(direct)) and
+         j.get("bytes") == len(direct.body),
+         "gradebook CSV job: byte for byte the direct export; rows and bytes "
+         "counted", (j, res.body[:200], direct.body[:200]))
+    t.ok('filename="gradebook-%s.csv"' % j.get("id") in
+         (res.header("content-disposition") or ""),
+         "the result downloads as a named file")
+
+    page = adm.get("/v1/reports/cohorts/%s/gradebook?limit=500" % cid).json
+    r = adm.post("/v1/reports/jobs", {"report": "gradebook", "cohort_id": cid})
+    j = job_done(adm, r.json)
+    body = adm.get("/v1/reports/jobs/%s/result" % r.json["id"]).json
+    t.ok(j.get("format") == "json" and body["items"] == page["items"] and
+         body["assessments"] == page["assessments"],
+         "gradebook JSON job (the default format): the pages' items together, "
+         "with the assessments", body)
+
+    for req, url in (({"report": "grade_changes"},
+                      "/v1/reports/grade-changes?limit=500"),
+                     ({"report": "engagement", "cohort_id": cid,
+                       "inactive_days": 30},
+                      "/v1/reports/cohorts/%s/engagement?inactive_days=30"
+                      % cid),
+                     ({"report": "items", "assessment_id": q1["id"]},
+                      "/v1/reports/assessments/%s/items" % q1["id"]),
+                     ({"report": "completion", "cohort_id": cid},
+                      "/v1/reports/cohorts/%s/completion" % cid)):
+        r = adm.post("/v1/reports/jobs", req)
+        job_done(adm, r.json)
+        got = adm.get("/v1/reports/jobs/%s/result" % r.json.get("id")).json
+        t.eq(got.get("items"), adm.get(url).json["items"],
+             "%s job agrees with %s" % (req["report"], url))
+    t.eq(gc_all, adm.get("/v1/reports/grade-changes").json["items"],
+         "(nothing changed grades meanwhile)")
+    r = adm.post("/v1/reports/jobs", {"report": "exercise", "exercise_id": exid,
+                                      "cohort_id": cid})
+    job_done(adm, r.json)
+    t.eq(adm.get("/v1/reports/jobs/%s/result" % r.json["id"]).json,
+         adm.get("/v1/reports/exercises/%s?cohort_id=%s" % (exid, cid)).json,
+         "exercise analytics job, filtered by cohort: the same object")
+
+    # ---- validation
+    nil = "00000000-0000-0000-0000-000000000001"
+    for body, ptr, why in (
+            ({"report": "bogus"}, "/report", "an unknown report"),
+            ({"report": "gradebook"}, "/cohort_id", "a missing subject"),
+            ({"report": "seats", "cohort_id": cid}, "/cohort_id",
+             "a member the report does not use"),
+            ({"report": "gradebook", "cohort_id": nil}, "/cohort_id",
+             "a cohort that does not exist"),
+            ({"report": "gradebook", "cohort_id": "x"}, "/cohort_id",
+             "a malformed id"),
+            ({"report": "roster", "cohort_id": cid, "format": "xml"},
+             "/format", "an unknown format"),
+            ({"report": "engagement", "cohort_id": cid, "inactive_days": 0},
+             "/inactive_days", "inactive_days out of range"),
+            ({"report": "tenants"}, "/report",
+             "the platform overview (not a tenant's job)")):
+        r = adm.post("/v1/reports/jobs", body)
+        t.ok(r.is_problem(422) and ptr in [e.get("pointer") for e in
+                                           r.json.get("errors", [])],
+             "job request with %s: 422 at %s" % (why, ptr), r)
+
+    # ---- who reads a job
+    r = adm.post("/v1/users", {"email": "joe@acme.test", "name": "Joe",
+                               "role": "instructor", "password": PW})
+    assert r.status == 201, r
+    joe = login(d, "acme", "joe@acme.test")
+    ivy = login(d, "acme", "ivy@acme.test")
+    r = joe.post("/v1/reports/jobs", {"report": "roster", "cohort_id": cid})
+    t.ok(r.is_problem(422), "an instructor cannot ask for another cohort's "
+         "report", r)
+    mine = adm.post("/v1/reports/jobs", {"report": "seats"}).json
+    t.ok(joe.get("/v1/reports/jobs/" + mine["id"]).is_problem(404) and
+         joe.get("/v1/reports/jobs/%s/result" % mine["id"]).is_problem(404),
+         "nor read an admin's job or its result")
+    ivy_job = ivy.post("/v1/reports/jobs", {"report": "roster",
+                                            "cohort_id": cid}).json
+    t.ok(job_done(ivy, ivy_job).get("state") == "done" and
+         adm.get("/v1/reports/jobs/" + ivy_job["id"]).status == 200,
+         "the cohort's instructor can; so can an admin read theirs")
+    t.eq([x["id"] for x in joe.get("/v1/reports/jobs").json["items"]], [],
+         "joe's job list is empty")
+    t.ok({mine["id"], ivy_job["id"]} <= {
+        x["id"] for p in walk(adm, "/v1/reports/jobs?limit=2")
+        for x in p["items"]}, "an admin lists the tenant's jobs, paged")
+    ann = login(d, "acme", "ann@acme.test")
+    t.ok(ann.post("/v1/reports/jobs", {"report": "seats"}).is_problem(403),
+         "learners ask for no report job")
+
+    # ---- a failed job; a lost runner; expiry
+    me = adm.get("/v1/me").json["id"]
+    tenant = "(SELECT id FROM tenants WHERE slug = 'acme')"
+    failed = pg.psql("INSERT INTO report_jobs (tenant_id, report, format, "
+                     "role, requested_by, state, error) VALUES (%s, 'seats', "
+                     "'json', 'admin', '%s', 'failed', 'boom') RETURNING id"
+                     % (tenant, me), db)
+    r = adm.get("/v1/reports/jobs/%s/result" % failed)
+    t.ok(r.is_problem(409) and "failed: boom" in r.json.get("detail", ""),
+         "a failed job's result: 409 with the reason", r)
+    lost = pg.psql("INSERT INTO report_jobs (tenant_id, report, format, role, "
+                   "requested_by, state, attempts, lease_token, lease_until, "
+                   "args) VALUES (%s, 'roster', 'csv', 'admin', '%s', "
+                   "'running', 1, gen_random_uuid(), now() - interval '1 s', "
+                   "'{\"cohort_id\": \"%s\"}') RETURNING id"
+                   % (tenant, me, cid), db)
+    dead = pg.psql("INSERT INTO report_jobs (tenant_id, report, format, role, "
+                   "requested_by, state, attempts, lease_token, lease_until) "
+                   "VALUES (%s, 'seats', 'json', 'admin', '%s', 'running', 3, "
+                   "gen_random_uuid(), now() - interval '1 s') RETURNING id"
+                   % (tenant, me), db)
+    j = job_done(adm, {"id": lost})
+    t.ok(j.get("state") == "done" and j.get("attempts") == 2 and
+         adm.get("/v1/reports/jobs/%s/result" % lost).body ==
+         adm.get("/v1/reports/cohorts/%s/roster?format=csv" % cid).body,
+         "a job whose runner was lost (lease expired) is taken again and "
+         "finished", j)
+    j = job_done(adm, {"id": dead})
+    t.ok(j.get("state") == "failed" and "lost 3 times" in (j.get("error")
+                                                            or ""),
+         "after three lost runners a job fails, visibly", j)
+    pg.psql("UPDATE report_jobs SET expires_at = now() - interval '1 s' "
+            "WHERE id = '%s'" % lost, db)
+    d2 = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"})
+    end = time.time() + 20
+    while time.time() < end and pg.psql(
+            "SELECT count(*) FROM report_chunks WHERE job_id = '%s'" % lost,
+            db) != "0":
+        time.sleep(0.1)
+    t.ok(adm.get("/v1/reports/jobs/" + lost).is_problem(404) and
+         pg.psql("SELECT count(*) FROM report_chunks WHERE job_id = '%s'"
+                 % lost, db) == "0" and
+         adm.get("/v1/reports/jobs/" + mine["id"]).status == 200,
+         "expired jobs are deleted with their result (and only they)")
+    d2.stop()
 
 
 main(test)

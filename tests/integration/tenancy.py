@@ -3,6 +3,7 @@ OpenAPI document (which a unit test holds equal to the route table), a
 caller from tenant B addressing tenant A's object gets 404, exactly as for
 an id that does not exist, and A's object is unchanged.  A route added
 without an entry here makes this test fail."""
+import time
 import uuid
 
 from harness import Cohortd, Postgres, main
@@ -64,6 +65,14 @@ def world(d, slug):
         "/v1/assessments/%s/submissions" % w["assessment"],
         {"answers": [True]}).json["id"]
     w["instructor_c"] = login(d, slug, "ida@%s.test" % slug)
+    w["report_job"] = adm.post("/v1/reports/jobs", {
+        "report": "roster", "cohort_id": w["cohort"]}).json["id"]
+    # Done before the probe starts: its runner writes A's rows.
+    for _ in range(300):
+        if adm.get("/v1/reports/jobs/" + w["report_job"]).json.get(
+                "state") == "done":
+            break
+        time.sleep(0.05)
     return w
 
 
@@ -102,6 +111,8 @@ PROBE = {
     "/v1/reports/exercises/{id}": "exercise",
     "/v1/reports/assessments/{id}/items": "assessment",
     "/v1/assessments/{id}/regrade": "assessment",
+    "/v1/reports/jobs/{id}": "report_job",
+    "/v1/reports/jobs/{id}/result": "report_job",
 }
 
 # A plausible body per route, so that only the tenant boundary can refuse.
@@ -180,10 +191,19 @@ def test(t):
                      % (method.upper(), path, role), (r, fake))
     t.eq(snapshot(pg, db), before, "tenant A's rows are all unchanged")
 
+    # A report job names its subject in the body: A's cohort is as unknown
+    # to B as a made-up one.
+    for ident in (A["cohort"], str(uuid.uuid4())):
+        r = B["admin"].post("/v1/reports/jobs", {"report": "gradebook",
+                                                 "cohort_id": ident})
+        t.ok(r.is_problem(422) and r.json["errors"][0]["pointer"] ==
+             "/cohort_id", "B cannot ask for a report on %s cohort" %
+             ("A's" if ident == A["cohort"] else "a made-up"), r)
+
     # And listings never leak: B's lists hold none of A's ids.
     a_ids = {v for k, v in A.items() if isinstance(v, str)}
     for path in ("/v1/users", "/v1/api-keys", "/v1/programs", "/v1/cohorts",
-                 "/v1/exercises",
+                 "/v1/exercises", "/v1/reports/jobs",
                  "/v1/audit-events", "/v1/cohorts/%s/enrollments" % B["cohort"]):
         r = B["admin"].get(path + ("&" if "?" in path else "?") + "limit=500")
         t.ok(r.status == 200 and not (a_ids & {x.get("id") for x in
