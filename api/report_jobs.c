@@ -25,8 +25,6 @@
  *
  * Who reads a job: the one who asked for it, and the tenant's admins.
  */
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -541,12 +539,15 @@ static void *
 rjob_main(void *arg)
 {
 	struct rjob_runner *me = arg;
-	PGconn *listen = PQconnectdb(rjob_conninfo);
+	PGconn *listen = db_listen(rjob_conninfo, "cohortd_report_jobs");
 	time_t swept = 0;
 	struct rjob job;
 	int rc;
 
-	PQclear(PQexec(listen, "LISTEN cohortd_report_jobs"));
+	if (listen == NULL) {
+		log_warnx("report runner: out of memory; not running");
+		return NULL;
+	}
 	while (!rjob_stopping) {
 		memset(&job, 0, sizeof(job));
 		if ((rc = rjob_claim(&job)) > 0) {
@@ -560,21 +561,7 @@ rjob_main(void *arg)
 		}
 		/* Idle: until NOTIFY, or a second (expired leases and
 		 * shutdown do not notify). */
-		{
-			struct pollfd pfd = { PQsocket(listen), POLLIN, 0 };
-			PGnotify *n;
-
-			if (poll(&pfd, 1, 1000) > 0) {
-				PQconsumeInput(listen);
-				while ((n = PQnotifies(listen)) != NULL)
-					PQfreemem(n);
-			}
-			if (PQstatus(listen) != CONNECTION_OK) {
-				PQreset(listen);
-				PQclear(PQexec(listen,
-				    "LISTEN cohortd_report_jobs"));
-			}
-		}
+		db_listen_wait(listen, "cohortd_report_jobs", 1000);
 	}
 	PQfinish(listen);
 	return NULL;

@@ -1,8 +1,19 @@
 /*
- * reports.c - /v1/reports: rosters, seats, gradebooks, completion and the
- * platform's tenant overview.  JSON by default; CSV with "Accept:
- * text/csv" or "?format=csv", streamed row by row from the database (libpq
- * single-row mode), so a large export never sits whole in memory.
+ * reports.c - /v1/reports: rosters, seats, gradebooks, completion,
+ * engagement, missing work, exercise and quiz analytics, grade changes and
+ * the platform's tenant overview.
+ *
+ * Each report is one named statement, described once in report_defs
+ * (what its id names, whether it pages, which parameters follow), so the
+ * JSON pages, the CSV exports and the report jobs (report_jobs.c) run the
+ * same SQL.  JSON lists page by keyset (?limit, ?cursor): per-learner
+ * reports in enrollment order, cutting the page before any submission is
+ * read, so a page costs the same in a cohort of 100 or of 10,000.  CSV
+ * ("Accept: text/csv" or "?format=csv") is every row, streamed from the
+ * database in libpq single-row mode, so a large export never sits whole
+ * in memory.  Completion and item analysis are not paged: they have a
+ * row per module or question.
+ *
  * Seats are held by active and completed enrollments alike (utilisation).
  * Admins see their tenant, instructors their cohorts (cohort_visible),
  * the platform administrator the tenant overview.
@@ -49,33 +60,34 @@ static const struct db_stmt report_stmts[] = {
 	  "c.program_id = m.program_id WHERE a.tenant_id = current_tenant() AND "
 	  "c.id = $1 ORDER BY m.position, a.position, a.id" },
 	/* One row per learner not withdrawn, a page of them in enrollment
-	 * order (the page is cut first, so only its learners' submissions are
-	 * read): every assessment's best and latest graded score, attempts,
-	 * lateness; the weighted final grade counts what is missing as 0. */
-	{ "report_gradebook", "WITH a AS (SELECT a.id, a.weight FROM assessments "
-	  "a JOIN modules m ON m.tenant_id = a.tenant_id AND m.id = a.module_id "
-	  "JOIN cohorts c ON c.tenant_id = m.tenant_id AND c.program_id = "
-	  "m.program_id WHERE a.tenant_id = current_tenant() AND c.id = $4), "
-	  "e AS MATERIALIZED (SELECT e.id, e.enrolled_at, u.id AS user_id, "
+	 * order: every assessment's best and latest graded score, attempts,
+	 * lateness; the weighted final grade counts what is missing as 0.
+	 * The page is cut first, then each learner's submissions are read by
+	 * index (LATERAL), so rows leave as they are made: an export streams
+	 * from its first learner instead of after a sort of all of them. */
+	{ "report_gradebook", "WITH a AS MATERIALIZED (SELECT a.id, a.weight "
+	  "FROM assessments a JOIN modules m ON m.tenant_id = a.tenant_id AND "
+	  "m.id = a.module_id JOIN cohorts c ON c.tenant_id = m.tenant_id AND "
+	  "c.program_id = m.program_id WHERE a.tenant_id = current_tenant() AND "
+	  "c.id = $4), e AS (SELECT e.id, e.enrolled_at, u.id AS user_id, "
 	  "u.email, u.name, e.state FROM enrollments e JOIN users u ON "
 	  "u.tenant_id = e.tenant_id AND u.id = e.user_id WHERE e.tenant_id = "
 	  "current_tenant() AND e.cohort_id = $4 AND e.state <> 'withdrawn' AND "
 	  "(e.enrolled_at, e.id) > ($1::timestamptz, $2::uuid) ORDER BY "
-	  "e.enrolled_at, e.id LIMIT $3), s AS (SELECT s.enrollment_id, "
-	  "s.assessment_id, max(s.final_score) AS best, (array_agg(s.final_score "
-	  "ORDER BY s.attempt DESC))[1] AS latest, count(*) AS attempts, "
-	  "bool_or(s.late) AS late FROM submissions s JOIN e ON e.id = "
-	  "s.enrollment_id WHERE s.tenant_id = current_tenant() AND s.status = "
-	  "'graded' GROUP BY 1, 2) SELECT e.user_id, e.email, e.name, e.state, "
-	  "coalesce(jsonb_object_agg(a.id, jsonb_build_object('best', "
-	  "round(s.best, 2), 'latest', round(s.latest, 2), 'attempts', "
-	  "coalesce(s.attempts, 0), 'late', coalesce(s.late, false))) FILTER "
-	  "(WHERE a.id IS NOT NULL), '{}') AS assessments, round(coalesce(sum("
-	  "a.weight * coalesce(s.best, 0)) / nullif(sum(a.weight), 0), 0), "
-	  "2)::float8 AS final_grade, e.enrolled_at::text AS _k_ts, e.id AS "
-	  "_k_id FROM e LEFT JOIN a ON true LEFT JOIN s ON s.enrollment_id = "
-	  "e.id AND s.assessment_id = a.id GROUP BY e.id, e.enrolled_at, "
-	  "e.user_id, e.email, e.name, e.state ORDER BY e.enrolled_at, e.id" },
+	  "e.enrolled_at, e.id LIMIT $3) SELECT e.user_id, e.email, e.name, "
+	  "e.state, g.assessments, g.final_grade, e.enrolled_at::text AS _k_ts, "
+	  "e.id AS _k_id FROM e CROSS JOIN LATERAL (SELECT coalesce("
+	  "jsonb_object_agg(a.id, jsonb_build_object('best', round(s.best, 2), "
+	  "'latest', round(s.latest, 2), 'attempts', coalesce(s.attempts, 0), "
+	  "'late', coalesce(s.late, false))), '{}') AS assessments, "
+	  "round(coalesce(sum(a.weight * coalesce(s.best, 0)) / "
+	  "nullif(sum(a.weight), 0), 0), 2)::float8 AS final_grade FROM a LEFT "
+	  "JOIN (SELECT s.assessment_id, max(s.final_score) AS best, "
+	  "(array_agg(s.final_score ORDER BY s.attempt DESC))[1] AS latest, "
+	  "count(*) AS attempts, bool_or(s.late) AS late FROM submissions s "
+	  "WHERE s.tenant_id = current_tenant() AND s.enrollment_id = e.id AND "
+	  "s.status = 'graded' GROUP BY s.assessment_id) s ON s.assessment_id = "
+	  "a.id) g ORDER BY e.enrolled_at, e.id" },
 	/* Per module: share of active and completed learners complete, the
 	 * median days from the cohort's start to completion; per lesson:
 	 * completions.  Set-based: a module is complete for an enrollment when
@@ -125,32 +137,33 @@ static const struct db_stmt report_stmts[] = {
 	  "= m.id GROUP BY m.id, m.title, m.position ORDER BY m.position" },
 	/* Active learners' engagement, a page in enrollment order: last
 	 * activity, lessons in the last 7 days, and why each is at risk ($5:
-	 * days without activity). */
+	 * days without activity).  Each learner's submissions are read once,
+	 * grouped by assessment (LATERAL), not probed per assessment. */
 	{ "report_engagement", "WITH c AS (SELECT * FROM cohorts WHERE "
 	  "tenant_id = current_tenant() AND id = $4), e AS MATERIALIZED (SELECT "
 	  "e.*, u.email, u.name FROM enrollments e JOIN users u ON u.tenant_id "
 	  "= e.tenant_id AND u.id = e.user_id WHERE e.tenant_id = "
 	  "current_tenant() AND e.cohort_id = $4 AND e.state = 'active' AND "
 	  "(e.enrolled_at, e.id) > ($1::timestamptz, $2::uuid) ORDER BY "
-	  "e.enrolled_at, e.id LIMIT $3), a AS (SELECT a.id, "
+	  "e.enrolled_at, e.id LIMIT $3), a AS MATERIALIZED (SELECT a.id, "
 	  "a.due_days FROM assessments a JOIN modules m ON m.tenant_id = "
 	  "a.tenant_id AND m.id = a.module_id JOIN c ON c.program_id = "
 	  "m.program_id WHERE a.tenant_id = current_tenant()), x AS (SELECT "
 	  "e.id, e.user_id, e.email, e.name, e.last_activity_at, (SELECT "
 	  "count(*) FROM lesson_completions lc WHERE lc.tenant_id = e.tenant_id "
 	  "AND lc.enrollment_id = e.id AND lc.completed_at > now() - interval "
-	  "'7 days')::int AS lessons_7d, (SELECT count(*) FROM a WHERE EXISTS "
-	  "(SELECT 1 FROM submissions s WHERE s.tenant_id = e.tenant_id AND "
-	  "s.enrollment_id = e.id AND s.assessment_id = a.id AND s.status = "
-	  "'graded') AND NOT EXISTS (SELECT 1 FROM submissions s WHERE "
-	  "s.tenant_id = e.tenant_id AND s.enrollment_id = e.id AND "
-	  "s.assessment_id = a.id AND s.passed))::int AS failed, (SELECT "
-	  "count(*) FROM a LEFT JOIN extensions xt ON xt.tenant_id = "
+	  "'7 days')::int AS lessons_7d, st.failed, st.overdue, e.enrolled_at "
+	  "FROM e CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE ss.graded "
+	  "AND NOT ss.passed)::int AS failed, count(*) FILTER (WHERE "
+	  "ss.assessment_id IS NULL AND coalesce(xt.due_at, c.starts_at + "
+	  "a.due_days * interval '1 day') < now())::int AS overdue FROM a "
+	  "CROSS JOIN c LEFT JOIN (SELECT s.assessment_id, bool_or(s.status = "
+	  "'graded') AS graded, coalesce(bool_or(s.passed), false) AS passed "
+	  "FROM submissions s WHERE s.tenant_id = e.tenant_id AND "
+	  "s.enrollment_id = e.id GROUP BY s.assessment_id) ss ON "
+	  "ss.assessment_id = a.id LEFT JOIN extensions xt ON xt.tenant_id = "
 	  "current_tenant() AND xt.assessment_id = a.id AND xt.enrollment_id = "
-	  "e.id, c WHERE coalesce(xt.due_at, c.starts_at + a.due_days * "
-	  "interval '1 day') < now() AND NOT EXISTS (SELECT 1 FROM submissions "
-	  "s WHERE s.tenant_id = e.tenant_id AND s.enrollment_id = e.id AND "
-	  "s.assessment_id = a.id))::int AS overdue, e.enrolled_at FROM e) "
+	  "e.id) st) "
 	  "SELECT user_id, email, name, rfc3339(last_activity_at) AS "
 	  "last_activity_at, "
 	  "lessons_7d, failed AS failed_assessments, overdue AS "

@@ -86,6 +86,16 @@ int		 db_set_tenant(struct db_conn *c, const char *tenant_id);
 /* SQLSTATE of the last failed statement on c ("" if none). */
 const char	*db_error_sqlstate(const struct db_conn *c);
 
+/*
+ * A connection of its own (not pooled) that LISTENs on channel, for a
+ * queue's idle consumers; NULL only when out of memory (one that could
+ * not connect is returned, to be retried by the wait).  db_listen_wait
+ * sleeps until a notification arrives or ms pass, drains what came, and
+ * reconnects (and listens again) after the connection broke.
+ */
+PGconn		*db_listen(const char *conninfo, const char *channel);
+void		 db_listen_wait(PGconn *listen, const char *channel, int ms);
+
 /* Connections now borrowed, idle, and the pool's bound. */
 void		 db_pool_stats(struct db_pool *pool, int *in_use, int *idle,
 		    int *size);

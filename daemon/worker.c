@@ -26,7 +26,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -563,7 +562,6 @@ grader_main(const char *conninfo)
 	struct sigaction sa;
 	struct grader_job job;
 	PGconn *listen = NULL;
-	PGresult *r;
 	char err[512], worker[128], host[64] = "";
 	int rc;
 
@@ -581,11 +579,10 @@ grader_main(const char *conninfo)
 	/* Two connections: the pipeline's, and the heartbeat's. */
 	if (db_pool_new(conninfo, 2, &grader_pool, err, sizeof(err)) != 0)
 		fatalx("grader: database: %s", err);
-	listen = PQconnectdb(conninfo);
-	r = PQexec(listen, "LISTEN cohortd_grade_jobs");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		fatalx("grader: listen: %s", PQerrorMessage(listen));
-	PQclear(r);
+	if ((listen = db_listen(conninfo, "cohortd_grade_jobs")) == NULL ||
+	    PQstatus(listen) != CONNECTION_OK)
+		fatalx("grader: listen: %s", listen ? PQerrorMessage(listen) :
+		    "out of memory");
 	gethostname(host, sizeof(host) - 1);
 	snprintf(worker, sizeof(worker), "%s:%d", host, (int)getpid());
 	log_info("grader %s ready", worker);
@@ -603,21 +600,7 @@ grader_main(const char *conninfo)
 		}
 		/* Idle: sleep until NOTIFY, or a second passes (expired
 		 * leases do not notify). */
-		{
-			struct pollfd pfd = { PQsocket(listen), POLLIN, 0 };
-			PGnotify *n;
-
-			if (poll(&pfd, 1, 1000) > 0) {
-				PQconsumeInput(listen);
-				while ((n = PQnotifies(listen)) != NULL)
-					PQfreemem(n);
-			}
-			if (PQstatus(listen) != CONNECTION_OK) {
-				PQreset(listen);
-				PQclear(PQexec(listen,
-				    "LISTEN cohortd_grade_jobs"));
-			}
-		}
+		db_listen_wait(listen, "cohortd_grade_jobs", 1000);
 	}
 	log_info("grader %s stopping", worker);
 	PQfinish(listen);
