@@ -443,9 +443,14 @@ rjob_run(struct rjob_runner *me, struct rjob *job)
 	}
 	rjob_req(&q, def, job->args, job->role, job->user[0] ? job->user :
 	    NULL, days, sizeof(days));
-	if ((rc = db_acquire(rjob_pool, 10000, &rd)) != 0 ||
-	    (rc = db_acquire(rjob_pool, 10000, &wr)) != 0)
-		goto out;
+	if (db_acquire(rjob_pool, 10000, &rd) != 0 ||
+	    db_acquire(rjob_pool, 10000, &wr) != 0) {
+		/* A busy pool is not the job's fault: give it back. */
+		db_release(rd);
+		db_release(wr);
+		rjob_end(job, "rjob_requeue", NULL);
+		return;
+	}
 	snprintf(ms, sizeof(ms), "%d", cfg.report_timeout_s * 1000);
 	{
 		const char *p[1] = { ms };

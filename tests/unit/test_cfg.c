@@ -28,7 +28,9 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.body_limit, 1024 * 1024);
 	ck_assert_int_eq(cfg.log_level, LOG_LVL_INFO);
 	ck_assert_int_gt(cfg_http_threads(), 0);
-	ck_assert_int_eq(cfg_db_pool_size(), cfg_http_threads() + 2);
+	ck_assert_int_eq(cfg.report_runners, 1);
+	ck_assert_int_eq(cfg_db_pool_size(), cfg_http_threads() + 2 +
+	    2 * cfg.report_runners);
 	ck_assert_int_eq(argi, 1);
 }
 END_TEST
