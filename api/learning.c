@@ -497,7 +497,7 @@ api_progress(struct http_req *r)
 
 			if ((res = db_exec(r->db, "learn_progress_all", 4, p))
 			    == NULL)
-				return CD_ERR_DATABASE;
+				return api_page_failed(r);
 		}
 		rc = api_page_render_col(r, &pg, res, "progress");
 		PQclear(res);

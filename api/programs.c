@@ -290,7 +290,7 @@ api_program_list(struct http_req *r)
 		    pg.after_id, pg.limit_plus_one, status };
 
 		if ((res = db_exec(r->db, "program_list", 6, p)) == NULL)
-			return CD_ERR_DATABASE;
+			return api_page_failed(r);
 	}
 	rc = api_page_render(r, &pg, res);
 	PQclear(res);

@@ -20,12 +20,18 @@
  * any point leaves no partial result: its pieces roll back, the lease
  * expires and another process takes the job (after three lost runners it
  * is failed, visibly).  On shutdown a running report is cancelled and
- * its job queued again for the next process.  Results expire after a
- * day; idle runners delete expired jobs (their pieces go with them).
+ * its job queued again for the next process.  Claims are fair between
+ * tenants (the tenant with the fewest jobs running goes first) and each
+ * tenant's queue is bounded (COHORTD_REPORT_QUEUE_LIMIT, then 503).
+ * Results are kept a day after the job ends; idle runners delete expired
+ * jobs (their pieces go with them).
  *
- * Who reads a job: the one who asked for it, and the tenant's admins.
+ * Who reads a job: the one who asked for it, while they hold the role
+ * they asked with (the runner checks it again before it starts), and the
+ * tenant's admins.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,31 +56,46 @@ static const struct db_stmt rjob_stmts[] = {
 	{ "rjob_insert", "INSERT INTO report_jobs (tenant_id, report, args, "
 	  "format, role, user_id, requested_by) VALUES (current_tenant(), $1, "
 	  "$2::jsonb, $3, $4, $5::uuid, $6::uuid) RETURNING " RJOB_COLS },
-	/* A job is its requester's, and every admin's of the tenant. */
+	/* A job is its requester's while they keep the role they asked
+	 * with, and every admin's of the tenant; until it expires. */
 	{ "rjob_get", "SELECT " RJOB_COLS " FROM report_jobs WHERE tenant_id = "
-	  "current_tenant() AND id = $1 AND ($2 = 'admin' OR requested_by = "
-	  "$3::uuid)" },
+	  "current_tenant() AND id = $1 AND ($2 = 'admin' OR (requested_by = "
+	  "$3::uuid AND role = $2)) AND (expires_at IS NULL OR expires_at > "
+	  "now())" },
 	{ "rjob_list", "SELECT " RJOB_COLS ", created_at::text AS _k_ts, id "
 	  "AS _k_id FROM report_jobs WHERE tenant_id = current_tenant() AND "
-	  "($4 = 'admin' OR requested_by = $5::uuid) AND (created_at, id) > "
-	  "($1::timestamptz, $2::uuid) ORDER BY created_at, id LIMIT $3" },
+	  "($4 = 'admin' OR (requested_by = $5::uuid AND role = $4)) AND "
+	  "(expires_at IS NULL OR expires_at > now()) AND (created_at, id) < "
+	  "($1::timestamptz, $2::uuid) ORDER BY created_at DESC, id DESC "
+	  "LIMIT $3" },
+	{ "rjob_depth", "SELECT count(*) FROM report_jobs WHERE tenant_id = "
+	  "current_tenant() AND state IN ('queued', 'running')" },
 	{ "rjob_chunks", "SELECT body FROM report_chunks WHERE tenant_id = "
 	  "current_tenant() AND job_id = $1 ORDER BY seq" },
 	/* The runner's side. */
 	{ "rjob_scope", "SELECT set_config('cohortd.scope', 'worker', true)" },
 	{ "rjob_claim", "SELECT tenant_id, id, report, args, format, role, "
-	  "user_id, lease_token FROM report_claim($1::int, "
+	  "user_id, requested_by, lease_token FROM report_claim($1::int, "
 	  RJOB_MAX_ATTEMPTS ")" },
+	/* The requester's role now: a user still active, a key not revoked. */
+	{ "rjob_requester", "SELECT coalesce((SELECT u.role FROM users u "
+	  "WHERE u.tenant_id = current_tenant() AND u.id = $1 AND u.active), "
+	  "(SELECT c.role FROM credentials c WHERE c.tenant_id = "
+	  "current_tenant() AND c.id = $1 AND c.kind = 'api_key' AND "
+	  "c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > "
+	  "now())))" },
 	{ "rjob_timeout", "SELECT set_config('statement_timeout', $1, true)" },
 	{ "rjob_piece", "INSERT INTO report_chunks (tenant_id, job_id, seq, "
 	  "body) VALUES (current_tenant(), $1, $2::int, $3)" },
 	{ "rjob_done", "UPDATE report_jobs SET state = 'done', rows = "
 	  "$3::bigint, bytes = $4::bigint, finished_at = clock_timestamp(), "
+	  "expires_at = clock_timestamp() + interval '1 day', "
 	  "lease_token = NULL, lease_until = NULL WHERE tenant_id = "
 	  "current_tenant() AND id = $1 AND lease_token = $2 AND state = "
 	  "'running' RETURNING 1" },
 	{ "rjob_fail", "UPDATE report_jobs SET state = 'failed', error = $3, "
-	  "finished_at = clock_timestamp(), lease_token = NULL, lease_until = "
+	  "finished_at = clock_timestamp(), expires_at = clock_timestamp() + "
+	  "interval '1 day', lease_token = NULL, lease_until = "
 	  "NULL WHERE tenant_id = current_tenant() AND id = $1 AND lease_token "
 	  "= $2 AND state = 'running'" },
 	/* Shutdown: not the job's fault, so not an attempt. */
@@ -199,6 +220,20 @@ api_report_job_create(struct http_req *r)
 	}
 	if (rc != 0)
 		goto out;
+	/* A bounded queue per tenant, as for grading. */
+	if ((res = db_exec(r->db, "rjob_depth", 0, NULL)) == NULL) {
+		rc = CD_ERR_DATABASE;
+		goto out;
+	}
+	if (atoi(PQgetvalue(res, 0, 0)) >= cfg.report_queue_limit) {
+		http_add_header(r, "Retry-After", "30");
+		rc = http_problem(r, 503, "queue-full", "Service Unavailable",
+		    "%d report jobs of this tenant are waiting or running; "
+		    "try again when one is done", cfg.report_queue_limit);
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
 	if ((text = json_dumps(args, JSON_COMPACT)) == NULL) {
 		rc = CD_ERR_NOMEM;
 		goto out;
@@ -268,7 +303,7 @@ api_report_job_list(struct http_req *r)
 	const char *p[2] = { api_role(r), r->who.is_key ? r->who.token_id :
 	    r->who.user_id };
 
-	return api_page_exec(r, "rjob_list", 2, p);
+	return api_page_exec_desc(r, "rjob_list", 2, p);
 }
 
 /* http_row_fn: a piece of the body, as stored. */
@@ -318,7 +353,7 @@ api_report_job_result(struct http_req *r)
 
 struct rjob {
 	char	 tenant[40], id[40], report[32], format[8], role[16];
-	char	 user[40], token[40];
+	char	 user[40], requester[40], token[40];
 	json_t	*args;
 };
 
@@ -332,7 +367,7 @@ static char *rjob_conninfo;
 static struct rjob_runner *rjob_runners;
 static int rjob_nrunners;
 static pthread_mutex_t rjob_mu = PTHREAD_MUTEX_INITIALIZER;
-static volatile int rjob_stopping;
+static atomic_int rjob_stopping;	/* set under rjob_mu */
 
 /* Where the pieces go: the writer's transaction. */
 struct rjob_out {
@@ -397,8 +432,10 @@ rjob_claim(struct rjob *job)
 		    PQgetvalue(res, 0, 5));
 		snprintf(job->user, sizeof(job->user), "%s",
 		    PQgetvalue(res, 0, 6));
-		snprintf(job->token, sizeof(job->token), "%s",
+		snprintf(job->requester, sizeof(job->requester), "%s",
 		    PQgetvalue(res, 0, 7));
+		snprintf(job->token, sizeof(job->token), "%s",
+		    PQgetvalue(res, 0, 8));
 	}
  out:
 	PQclear(res);
@@ -435,7 +472,7 @@ rjob_run(struct rjob_runner *me, struct rjob *job)
 	char days[16], ms[24], rows[24], bytes[24], why[512] = "";
 	PGresult *res;
 	long nrows = 0;
-	int rc;
+	int rc, stopping;
 
 	if (def == NULL) {
 		rjob_end(job, "rjob_fail", "no such report");
@@ -445,10 +482,14 @@ rjob_run(struct rjob_runner *me, struct rjob *job)
 	    NULL, days, sizeof(days));
 	if (db_acquire(rjob_pool, 10000, &rd) != 0 ||
 	    db_acquire(rjob_pool, 10000, &wr) != 0) {
-		/* A busy pool is not the job's fault: give it back. */
+		/* A busy pool is not the job's fault: give it back, and
+		 * leave the pool alone a moment. */
+		struct timespec ts = { 1, 0 };
+
 		db_release(rd);
 		db_release(wr);
 		rjob_end(job, "rjob_requeue", NULL);
+		nanosleep(&ts, NULL);
 		return;
 	}
 	snprintf(ms, sizeof(ms), "%d", cfg.report_timeout_s * 1000);
@@ -464,6 +505,25 @@ rjob_run(struct rjob_runner *me, struct rjob *job)
 	}
 	if ((rc = db_begin(wr, job->tenant)) != 0)
 		goto out;
+	/* Does the requester still hold the role they asked with? */
+	{
+		const char *p[1] = { job->requester };
+		int same;
+
+		if ((res = db_exec(rd, "rjob_requester", 1, p)) == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+		same = !PQgetisnull(res, 0, 0) &&
+		    strcmp(PQgetvalue(res, 0, 0), job->role) == 0;
+		PQclear(res);
+		if (!same) {
+			snprintf(why, sizeof(why), "the requester no longer "
+			    "holds the %s role", job->role);
+			rc = CD_ERR_DENIED;
+			goto out;
+		}
+	}
 	/* Still there, and still the requester's to see? */
 	if ((rc = report_visible(rd, &q)) == CD_ERR_NOT_FOUND) {
 		snprintf(why, sizeof(why), "the report's %s is gone or no "
@@ -475,9 +535,16 @@ rjob_run(struct rjob_runner *me, struct rjob *job)
 	memset(&o, 0, sizeof(o));
 	o.db = wr;
 	o.job = job;
+	/* From here a shutdown cancels the report (or, if it began before
+	 * the handle was published, is seen now). */
 	pthread_mutex_lock(&rjob_mu);
-	me->cancel = PQgetCancel(db_pg(rd));
+	if (!(stopping = rjob_stopping))
+		me->cancel = PQgetCancel(db_pg(rd));
 	pthread_mutex_unlock(&rjob_mu);
+	if (stopping) {
+		rc = CD_ERR_UNAVAILABLE;
+		goto out;
+	}
 	rc = report_render(rd, &q, strcmp(job->format, "csv") == 0, rjob_put,
 	    &o, &nrows, why, sizeof(why));
 	pthread_mutex_lock(&rjob_mu);
@@ -594,8 +661,8 @@ api_report_jobs_stop(void)
 {
 	char err[256];
 
-	rjob_stopping = 1;
 	pthread_mutex_lock(&rjob_mu);
+	rjob_stopping = 1;
 	for (int i = 0; i < rjob_nrunners; i++)
 		if (rjob_runners[i].cancel != NULL)
 			PQcancel(rjob_runners[i].cancel, err, sizeof(err));

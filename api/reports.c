@@ -721,6 +721,18 @@ report_send(struct db_conn *db, const struct report_req *q)
 	return 0;
 }
 
+static void
+report_cancel(struct db_conn *db)
+{
+	PGcancel *c = PQgetCancel(db_pg(db));
+	char err[256];
+
+	if (c != NULL) {
+		PQcancel(c, err, sizeof(err));
+		PQfreeCancel(c);
+	}
+}
+
 int
 report_render(struct db_conn *db, const struct report_req *q, int csv,
     report_out_fn out, void *out_arg, long *nrows, char *err, size_t errlen)
@@ -742,6 +754,8 @@ report_render(struct db_conn *db, const struct report_req *q, int csv,
 	if ((rc = report_send(db, q)) != 0)
 		goto out;
 	while ((res = PQgetResult(db_pg(db))) != NULL) {
+		int was = rc;
+
 		switch (PQresultStatus(res)) {
 		case PGRES_SINGLE_TUPLE:
 			if (rc == 0 && (rc = fn(arg, res, &buf, &len, &cap)) == 0)
@@ -760,11 +774,14 @@ report_render(struct db_conn *db, const struct report_req *q, int csv,
 			}
 		}
 		PQclear(res);
-		/* Hand out whole rows in pieces; keep reading to the end. */
+		/* Hand out whole rows in pieces. */
 		if (rc == 0 && len >= REPORT_PIECE) {
 			rc = out(out_arg, buf, len);
 			len = 0;
 		}
+		/* Stopped short: have the server stop too, then drain. */
+		if (was == 0 && rc != 0)
+			report_cancel(db);
 	}
 	if (rc == 0 && (rc = api_buf_put(&buf, &len, &cap, tail,
 	    strlen(tail))) == 0)
@@ -822,7 +839,7 @@ report_gradebook_page(struct http_req *r, const struct report_req *q)
 		return rc;
 	if ((res = db_exec(r->db, q->def->stmt, 4, p)) == NULL) {
 		json_decref(cols);
-		return CD_ERR_DATABASE;
+		return api_page_failed(r);
 	}
 	body = api_page_body(r, &pg, res, NULL);
 	PQclear(res);

@@ -585,6 +585,18 @@ api_user(const struct http_req *r)
 	return r->who.user_id[0] ? r->who.user_id : NULL;
 }
 
+int
+api_page_failed(struct http_req *r)
+{
+	/* Well-formed to the eye, but not a time the database takes. */
+	if (http_query(r, "cursor") != NULL &&
+	    strncmp(db_error_sqlstate(r->db), "22", 2) == 0)
+		return http_problem(r, 422, "validation",
+		    "Unprocessable Content",
+		    "cursor is not one this server issued");
+	return CD_ERR_DATABASE;
+}
+
 static int
 api_page_exec_dir(struct http_req *r, const char *stmt, int desc, int nextra,
     const char *const *extra)
@@ -604,7 +616,7 @@ api_page_exec_dir(struct http_req *r, const char *stmt, int desc, int nextra,
 	for (int i = 0; i < nextra; i++)
 		p[3 + i] = extra[i];
 	if ((res = db_exec(r->db, stmt, 3 + nextra, p)) == NULL)
-		return CD_ERR_DATABASE;
+		return api_page_failed(r);
 	rc = api_page_render(r, &pg, res);
 	PQclear(res);
 	return rc;

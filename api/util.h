@@ -99,6 +99,10 @@ int	 api_page_render(struct http_req *r, const struct api_page *pg,
 int	 api_page_exec(struct http_req *r, const char *stmt, int nextra,
 	    const char *const *extra);
 
+/* A page's statement failed: 422 for a cursor the database rejects
+ * (data exception), else CD_ERR_DATABASE. */
+int	 api_page_failed(struct http_req *r);
+
 /* As api_page_exec, newest first: stmt compares the key with "<". */
 int	 api_page_exec_desc(struct http_req *r, const char *stmt, int nextra,
 	    const char *const *extra);

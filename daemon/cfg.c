@@ -52,7 +52,7 @@ static const struct cfg_entry cfg_table[] = {
 	{ "body_limit", "COHORTD_BODY_LIMIT", CFG_SIZE, "1M", 1024, 64L << 20,
 	  OFF(body_limit), "largest request body accepted (suffix K or M); larger gets 413" },
 	{ "db_pool_size", "COHORTD_DB_POOL_SIZE", CFG_INT, "0", 0, 512,
-	  OFF(db_pool_size), "database connections per process; 0 = HTTP threads + 2 + two per report runner" },
+	  OFF(db_pool_size), "database connections per process for requests; 0 = HTTP threads + 2 (report runners add two each)" },
 	{ "db_acquire_timeout", "COHORTD_DB_ACQUIRE_TIMEOUT", CFG_INT, "5000", 1, 600000,
 	  OFF(db_acquire_timeout_ms), "milliseconds a request waits for a database connection before 503" },
 	{ "shutdown_grace", "COHORTD_SHUTDOWN_GRACE", CFG_INT, "10000", 0, 600000,
@@ -71,6 +71,9 @@ static const struct cfg_entry cfg_table[] = {
 	{ "report_runners", "COHORTD_REPORT_RUNNERS", CFG_INT, "1", 0, 16,
 	  OFF(report_runners), "report job threads per API process (each "
 	  "holds two database connections while it runs a job); 0 = none" },
+	{ "report_queue_limit", "COHORTD_REPORT_QUEUE_LIMIT", CFG_INT, "20", 1,
+	  10000, OFF(report_queue_limit), "a tenant's waiting and running "
+	  "report jobs before new ones get 503" },
 	{ "report_timeout", "COHORTD_REPORT_TIMEOUT", CFG_INT, "300", 5, 86400,
 	  OFF(report_timeout_s), "seconds a report job may run before it "
 	  "fails" },
@@ -273,8 +276,9 @@ cfg_workers(void)
 int
 cfg_db_pool_size(void)
 {
-	return cfg.db_pool_size > 0 ? cfg.db_pool_size : cfg_http_threads() + 2 +
-	    2 * cfg.report_runners;
+	/* Report runners hold two connections each, whatever the setting. */
+	return (cfg.db_pool_size > 0 ? cfg.db_pool_size : cfg_http_threads() +
+	    2) + 2 * cfg.report_runners;
 }
 
 static const char *

@@ -31,6 +31,7 @@ struct cfg {
 	int	 grade_lease_s;		/* a grader's hold on a job */
 	int	 report_runners;	/* report job threads per API process */
 	int	 report_timeout_s;	/* a report job's time limit */
+	int	 report_queue_limit;	/* a tenant's jobs in progress before 503 */
 	int	 grade_queue_limit;	/* queued jobs per tenant before 503 */
 	char	*pg_bindir;		/* "" = pg_config --bindir, then search */
 	char	*pg_user;		/* embedded postgres runs as this when root */

@@ -535,23 +535,33 @@ db_pool_stats(struct db_pool *pool, int *in_use, int *idle, int *size)
 
 /* ---- LISTEN ------------------------------------------------------------ */
 
-static void
+static int
 db_listen_on(PGconn *c, const char *channel)
 {
 	char *id = PQescapeIdentifier(c, channel, strlen(channel));
 	char sql[128];
+	PGresult *r;
+	int ok;
 
 	if (id == NULL)
-		return;
+		return 0;
 	snprintf(sql, sizeof(sql), "LISTEN %s", id);
 	PQfreemem(id);
-	PQclear(PQexec(c, sql));
+	r = PQexec(c, sql);
+	if (!(ok = PQresultStatus(r) == PGRES_COMMAND_OK))
+		log_warnx("listen on %s: %s", channel, PQerrorMessage(c));
+	PQclear(r);
+	return ok;
 }
 
 PGconn *
 db_listen(const char *conninfo, const char *channel)
 {
-	PGconn *c = PQconnectdb(conninfo);
+	/* conninfo may be a URL: expanded as dbname, with a bounded connect
+	 * so that a reconnection never hangs a shutdown for long. */
+	const char *const keys[] = { "dbname", "connect_timeout", NULL };
+	const char *const vals[] = { conninfo, "5", NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
 
 	if (c == NULL)
 		return NULL;
@@ -576,6 +586,7 @@ db_listen_wait(PGconn *listen, const char *channel, int ms)
 	}
 	if (PQstatus(listen) != CONNECTION_OK) {
 		PQreset(listen);
-		db_listen_on(listen, channel);
+		if (PQstatus(listen) == CONNECTION_OK)
+			db_listen_on(listen, channel);
 	}
 }

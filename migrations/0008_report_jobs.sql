@@ -65,11 +65,13 @@ CREATE TABLE report_jobs (
 	created_at	timestamptz NOT NULL DEFAULT clock_timestamp(),
 	started_at	timestamptz,
 	finished_at	timestamptz,
-	expires_at	timestamptz NOT NULL
-			DEFAULT clock_timestamp() + interval '1 day',
+	expires_at	timestamptz,			-- a day after it ended
 	PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX report_jobs_pending ON report_jobs (created_at)
+	WHERE state IN ('queued', 'running');
+-- A tenant's jobs in progress: its queue limit, and fair claims.
+CREATE INDEX report_jobs_active ON report_jobs (tenant_id)
 	WHERE state IN ('queued', 'running');
 CREATE INDEX report_jobs_list ON report_jobs (tenant_id, created_at, id);
 CREATE INDEX report_jobs_expiry ON report_jobs (expires_at);
@@ -108,12 +110,14 @@ $$;
 CREATE TRIGGER report_jobs_notify AFTER INSERT OR UPDATE OF state ON report_jobs
 	FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION report_jobs_notify();
 
--- Claim the oldest runnable job (queued, or running under an expired
--- lease) for p_lease_seconds.  A job whose runner was lost
--- p_max_attempts times ends 'failed'.
+-- Claim a runnable job (queued, or running under an expired lease) for
+-- p_lease_seconds: of the tenant with the fewest jobs running, the
+-- oldest, so one tenant's many jobs do not hold up everyone else's.  A
+-- job whose runner was lost p_max_attempts times ends 'failed'.
 CREATE FUNCTION report_claim(p_lease_seconds integer, p_max_attempts integer)
 	RETURNS TABLE (tenant_id uuid, id uuid, report text, args jsonb,
-	               format text, role text, user_id uuid, lease_token uuid)
+	               format text, role text, user_id uuid,
+	               requested_by uuid, lease_token uuid)
 	LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -122,13 +126,17 @@ BEGIN
 	LOOP
 		SELECT * INTO j FROM report_jobs r
 		 WHERE r.state = 'queued' OR (r.state = 'running' AND r.lease_until < now())
-		 ORDER BY r.created_at FOR UPDATE SKIP LOCKED LIMIT 1;
+		 ORDER BY (SELECT count(*) FROM report_jobs b
+		            WHERE b.tenant_id = r.tenant_id AND b.state = 'running'
+		              AND b.lease_until >= now()), r.created_at
+		 FOR UPDATE SKIP LOCKED LIMIT 1;
 		IF NOT FOUND THEN
 			RETURN;
 		END IF;
 		IF j.attempts >= p_max_attempts THEN
 			UPDATE report_jobs r SET state = 'failed', lease_token = NULL,
 			       lease_until = NULL, finished_at = clock_timestamp(),
+			       expires_at = clock_timestamp() + interval '1 day',
 			       error = coalesce(j.error, 'the report runner was lost ' ||
 			       j.attempts || ' times')
 			 WHERE r.tenant_id = j.tenant_id AND r.id = j.id;
@@ -140,8 +148,9 @@ BEGIN
 		       started_at = clock_timestamp()
 		 WHERE r.tenant_id = j.tenant_id AND r.id = j.id
 		RETURNING r.tenant_id, r.id, r.report, r.args, r.format, r.role,
-		          r.user_id, r.lease_token
-		INTO tenant_id, id, report, args, format, role, user_id, lease_token;
+		          r.user_id, r.requested_by, r.lease_token
+		INTO tenant_id, id, report, args, format, role, user_id,
+		     requested_by, lease_token;
 		RETURN NEXT;
 		RETURN;
 	END LOOP;

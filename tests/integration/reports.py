@@ -1,5 +1,6 @@
 """reports.py - administrator reports checked against figures worked out
 by hand on a small fixture; JSON and CSV agreeing; role limits."""
+import base64
 import csv
 import io
 import time
@@ -203,6 +204,13 @@ def test(t):
     t.eq(ov.get("zeta", {}).get("users"), 1, "and zeta's, separately")
     t.ok(adm.get("/v1/reports/tenants").is_problem(403),
          "tenant admins cannot read the platform overview")
+    bad = base64.urlsafe_b64encode(
+        b"9999-99-99 99:99:99|00000000-0000-0000-0000-000000000001"
+    ).decode().rstrip("=")
+    t.ok(adm.get("/v1/reports/seats?cursor=" + bad).is_problem(422) and
+         adm.get("/v1/reports/cohorts/%s/gradebook?cursor=%s"
+                 % (coh["id"], bad)).is_problem(422),
+         "a cursor whose time the database rejects is 422, not 500")
     pages = walk(a, "/v1/reports/tenants?limit=1")
     t.eq([x["slug"] for p in pages for x in p["items"]], ["acme", "zeta"],
          "tenant overview pages, in creation order")
@@ -463,16 +471,54 @@ def jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all):
          "the cohort's instructor can; so can an admin read theirs")
     t.eq([x["id"] for x in joe.get("/v1/reports/jobs").json["items"]], [],
          "joe's job list is empty")
-    t.ok({mine["id"], ivy_job["id"]} <= {
-        x["id"] for p in walk(adm, "/v1/reports/jobs?limit=2")
-        for x in p["items"]}, "an admin lists the tenant's jobs, paged")
+    listed = [x["id"] for p in walk(adm, "/v1/reports/jobs?limit=2")
+              for x in p["items"]]
+    t.ok(listed[:2] == [ivy_job["id"], mine["id"]] and
+         len(listed) == len(set(listed)) == 9,
+         "an admin lists the tenant's jobs, newest first, paged", listed)
     ann = login(d, "acme", "ann@acme.test")
     t.ok(ann.post("/v1/reports/jobs", {"report": "seats"}).is_problem(403),
          "learners ask for no report job")
 
+    # ---- roles change; the queue is bounded
+    amy_id = adm.post("/v1/users", {"email": "amy@acme.test", "name": "Amy",
+                                    "role": "admin", "password": PW}).json["id"]
+    amy = login(d, "acme", "amy@acme.test")
+    amy_job = amy.post("/v1/reports/jobs", {"report": "seats"}).json
+    job_done(amy, amy_job)
+    r = adm.patch("/v1/users/" + amy_id, {"role": "instructor"})
+    assert r.status == 200, r
+    amy = login(d, "acme", "amy@acme.test")   # a role change ends sessions
+    t.ok(amy.get("/v1/reports/jobs/" + amy_job["id"]).is_problem(404) and
+         amy.get("/v1/reports/jobs").json["items"] == [],
+         "a job asked for as admin is not its requester's once demoted",
+         (amy.get("/v1/reports/jobs/" + amy_job["id"]),
+          amy.get("/v1/me").json))
+    ivy_id = pg.psql("SELECT id FROM users WHERE email = 'ivy@acme.test'", db)
+    tenant = "(SELECT id FROM tenants WHERE slug = 'acme')"
+    forged = pg.psql("INSERT INTO report_jobs (tenant_id, report, format, "
+                     "role, user_id, requested_by) VALUES (%s, 'seats', "
+                     "'json', 'admin', '%s', '%s') RETURNING id"
+                     % (tenant, ivy_id, ivy_id), db)
+    j = job_done(adm, {"id": forged})
+    t.ok(j.get("state") == "failed" and "no longer holds the admin role" in
+         (j.get("error") or ""), "the runner checks the requester's role "
+         "again before it runs a job", j)
+    pg.psql("INSERT INTO report_jobs (tenant_id, report, format, role, "
+            "requested_by, state, lease_token, lease_until) SELECT %s, "
+            "'seats', 'json', 'admin', '%s', 'running', gen_random_uuid(), "
+            "now() + interval '1 hour' FROM generate_series(1, 20)"
+            % (tenant, ivy_id), db)
+    r = adm.post("/v1/reports/jobs", {"report": "seats"})
+    t.ok(r.is_problem(503) and r.header("retry-after") == "30",
+         "twenty jobs in progress: the tenant's next one gets 503", r)
+    pg.psql("DELETE FROM report_jobs WHERE lease_until > now() + "
+            "interval '30 minutes'", db)
+    t.eq(adm.post("/v1/reports/jobs", {"report": "seats"}).status, 202,
+         "and 202 again once they are done")
+
     # ---- a failed job; a lost runner; expiry
     me = adm.get("/v1/me").json["id"]
-    tenant = "(SELECT id FROM tenants WHERE slug = 'acme')"
     failed = pg.psql("INSERT INTO report_jobs (tenant_id, report, format, "
                      "role, requested_by, state, error) VALUES (%s, 'seats', "
                      "'json', 'admin', '%s', 'failed', 'boom') RETURNING id"
