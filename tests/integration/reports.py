@@ -3,6 +3,9 @@ by hand on a small fixture; JSON and CSV agreeing; role limits."""
 import base64
 import csv
 import io
+import os
+import signal
+import subprocess
 import time
 
 from harness import Cohortd, Postgres, main
@@ -560,7 +563,60 @@ def jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all):
                  % lost, db) == "0" and
          adm.get("/v1/reports/jobs/" + mine["id"]).status == 200,
          "expired jobs are deleted with their result (and only they)")
-    d2.stop()
+
+    # ---- shutdown while a report runs: cancelled, queued again, finished
+    # by the next process.  A lock held on grade_history (which only the
+    # report reads) keeps the grade changes statement waiting, so the job
+    # is surely mid-report at SIGTERM.
+    d.stop()
+    adm2 = d2.client(adm.token)
+    # A job first, so that d2's pool holds prepared connections: opening
+    # one would itself wait on the lock (PREPARE reads the tables).
+    job_done(adm2, adm2.post("/v1/reports/jobs", {"report": "seats"}).json)
+    lock = subprocess.Popen([os.path.join(pg.bindir, "psql"), "-X", "-q",
+                             "-d", pg.url(db)], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True)
+    lock.stdin.write("BEGIN; LOCK TABLE grade_history IN ACCESS EXCLUSIVE "
+                     "MODE; SELECT pg_sleep(0);\n")
+    lock.stdin.flush()
+    slow = None
+    try:
+        end = time.time() + 10
+        while time.time() < end and pg.psql(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = "
+                "l.relation WHERE c.relname = 'grade_history' AND l.mode = "
+                "'AccessExclusiveLock' AND l.granted", db) != "1":
+            time.sleep(0.05)
+        slow = adm2.post("/v1/reports/jobs",
+                         {"report": "grade_changes"}).json["id"]
+        end = time.time() + 10
+        while time.time() < end and pg.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
+                "= 'Lock' AND query LIKE '%grade_history%'", db) == "0":
+            time.sleep(0.05)
+        running = pg.psql("SELECT state FROM report_jobs WHERE id = '%s'"
+                          % slow, db)
+        t0 = time.time()
+        d2.signal(signal.SIGTERM)
+        code = d2.wait(20)
+        took = time.time() - t0
+        after = pg.psql("SELECT state || ' ' || attempts || ' ' || "
+                        "(lease_token IS NULL) FROM report_jobs WHERE id = "
+                        "'%s'" % slow, db)
+    finally:
+        lock.stdin.write("ROLLBACK;\n")
+        lock.stdin.close()
+        lock.wait(10)
+    t.ok(running == "running" and code == 0 and took < 10 and
+         after == "queued 0 true",
+         "SIGTERM mid-report: the report is cancelled, the daemon exits at "
+         "once and the job is queued again, the attempt not counted",
+         (running, code, took, after))
+    d3 = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"})
+    j = job_done(d3.client(adm.token), {"id": slow})
+    t.ok(j.get("state") == "done" and j.get("rows") == len(gc_all),
+         "and the next process finishes it", j)
+    d3.stop()
 
 
 main(test)
