@@ -118,7 +118,7 @@ db_connect(const char *conninfo, PGconn **out, char *err, size_t errlen)
 	r = PQexec(pg, "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE "
 	    "rolname = 'cohortd_app') THEN SET ROLE cohortd_app; END IF; END $$;"
 	    "SET application_name = 'cohortd'; SET timezone = 'UTC'; "
-	    "SET jit = off");
+	    "SET jit = off; SET lock_timeout = '5s'");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		snprintf(err, errlen, "session setup: %s",
 		    PQresultErrorMessage(r));
@@ -134,6 +134,14 @@ db_connect(const char *conninfo, PGconn **out, char *err, size_t errlen)
 		if ((rc = db_prepare_table(pg, db_tables[i], db_table_len[i],
 		    err, errlen)) != 0)
 			goto fail;
+	/* Preparing reads every table; behind an exclusive lock (a long
+	 * ALTER) it would wait without bound: a new connection gives up after
+	 * lock_timeout (the request gets 503) instead of hanging. */
+	r = PQexec(pg, "RESET lock_timeout");
+	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : CD_ERR_DATABASE;
+	PQclear(r);
+	if (rc != 0)
+		goto fail;
 	*out = pg;
 	return 0;
  fail:

@@ -603,6 +603,15 @@ def jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all):
         after = pg.psql("SELECT state || ' ' || attempts || ' ' || "
                         "(lease_token IS NULL) FROM report_jobs WHERE id = "
                         "'%s'" % slow, db)
+        # A new connection prepares statements that read grade_history:
+        # behind the lock it gives up after lock_timeout, not never.
+        t0 = time.time()
+        blocked = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"},
+                          wait=False)
+        bcode = blocked.wait(30)
+        btook = time.time() - t0
+        blog = blocked.log_text()
+        blocked.stop()
     finally:
         lock.stdin.write("ROLLBACK;\n")
         lock.stdin.close()
@@ -612,6 +621,9 @@ def jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all):
          "SIGTERM mid-report: the report is cancelled, the daemon exits at "
          "once and the job is queued again, the attempt not counted",
          (running, code, took, after))
+    t.ok(bcode not in (None, 0) and btook < 20 and "lock timeout" in blog,
+         "a daemon starting behind the lock gives up after lock_timeout "
+         "with the reason, instead of hanging", (bcode, btook, blog[-300:]))
     d3 = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"})
     j = job_done(d3.client(adm.token), {"id": slow})
     t.ok(j.get("state") == "done" and j.get("rows") == len(gc_all),
