@@ -219,7 +219,7 @@ child_list(struct http_req *r, const char *parent_stmt, const char *list_stmt)
 {
 	const char *p[3] = { api_role(r), api_user(r), r->params[0] };
 	PGresult *res;
-	json_t *items;
+	int rc;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -232,12 +232,9 @@ child_list(struct http_req *r, const char *parent_stmt, const char *list_stmt)
 	PQclear(res);
 	if ((res = db_exec(r->db, list_stmt, 3, p)) == NULL)
 		return CD_ERR_DATABASE;
-	items = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(items, api_row(res, i));
+	rc = api_render_list(r, res);
 	PQclear(res);
-	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
-	    "next_cursor"));
+	return rc;
 }
 
 /* ---- programs --------------------------------------------------------- */
@@ -622,16 +619,9 @@ api_module_order(struct http_req *r)
 			goto out;
 		}
 	}
-	{
-		json_t *items = json_array();
-
-		for (int k = 0; k < PQntuples(res); k++)
-			json_array_append_new(items, api_row(res, k));
-		PQclear(res);
-		api_audited(r, "program", r->params[0]);
-		rc = http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
-		    "next_cursor"));
-	}
+	api_audited(r, "program", r->params[0]);
+	rc = api_render_list(r, res);
+	PQclear(res);
  out:
 	free(list);
 	return rc;

@@ -114,6 +114,13 @@ api_report_jobs_init(void)
 
 /* ---- the requests ------------------------------------------------------ */
 
+/* Who asks: the user of a session, or the API key itself. */
+static const char *
+rjob_caller(const struct http_req *r)
+{
+	return r->who.is_key ? r->who.token_id : r->who.user_id;
+}
+
 /* The job's subject, by what the report is about. */
 static const char *
 rjob_subject_key(const struct report_def *def)
@@ -140,7 +147,7 @@ rjob_req(struct report_req *q, const struct report_def *def, json_t *args,
 	memset(q, 0, sizeof(*q));
 	q->def = def;
 	q->id = key ? json_string_value(json_object_get(args, key)) : NULL;
-	if (def->on == REPORT_ON_EXERCISE)
+	if (def->flags & RF_FILTER)
 		q->cohort = json_string_value(json_object_get(args,
 		    "cohort_id"));
 	if (json_is_integer(days)) {
@@ -185,9 +192,10 @@ api_report_job_create(struct http_req *r)
 	/* Exactly the members this report reads. */
 	for (const char *const *m = allowed + 2; *m != NULL; m++) {
 		int wanted = (key && strcmp(*m, key) == 0) ||
-		    (strcmp(*m, "cohort_id") == 0 && def->on ==
-		    REPORT_ON_EXERCISE) || (strcmp(*m, "inactive_days") == 0 &&
-		    strcmp(def->name, "engagement") == 0);
+		    (strcmp(*m, "cohort_id") == 0 &&
+		    (def->flags & RF_FILTER)) ||
+		    (strcmp(*m, "inactive_days") == 0 &&
+		    (def->flags & RF_DAYS));
 
 		if (!wanted && json_object_get(body, *m) != NULL) {
 			char ptr[32];
@@ -199,11 +207,11 @@ api_report_job_create(struct http_req *r)
 	}
 	if (key != NULL && v_uuid(&v, body, "", key, 1) != NULL)
 		json_object_set(args, key, json_object_get(body, key));
-	if (def->on == REPORT_ON_EXERCISE &&
+	if ((def->flags & RF_FILTER) &&
 	    v_uuid(&v, body, "", "cohort_id", 0) != NULL)
 		json_object_set(args, "cohort_id", json_object_get(body,
 		    "cohort_id"));
-	if (strcmp(def->name, "engagement") == 0 &&
+	if ((def->flags & RF_DAYS) &&
 	    v_int(&v, body, "", "inactive_days", 0, 1, 365, &n))
 		json_object_set_new(args, "inactive_days", json_integer(n));
 	if (v_failed(&v, r))
@@ -240,8 +248,7 @@ api_report_job_create(struct http_req *r)
 	}
 	{
 		const char *p[6] = { def->name, text, format ? format : "json",
-		    api_role(r), api_user(r), r->who.is_key ? r->who.token_id :
-		    r->who.user_id };
+		    api_role(r), api_user(r), rjob_caller(r) };
 
 		if ((res = db_exec(r->db, "rjob_insert", 6, p)) == NULL) {
 			rc = CD_ERR_DATABASE;
@@ -265,8 +272,7 @@ api_report_job_create(struct http_req *r)
 static PGresult *
 rjob_fetch(struct http_req *r, int *rc)
 {
-	const char *p[3] = { r->params[0], api_role(r), r->who.is_key ?
-	    r->who.token_id : r->who.user_id };
+	const char *p[3] = { r->params[0], api_role(r), rjob_caller(r) };
 	PGresult *res;
 
 	*rc = CD_ERR_NOT_FOUND;
@@ -300,8 +306,7 @@ api_report_job_get(struct http_req *r)
 int
 api_report_job_list(struct http_req *r)
 {
-	const char *p[2] = { api_role(r), r->who.is_key ? r->who.token_id :
-	    r->who.user_id };
+	const char *p[2] = { api_role(r), rjob_caller(r) };
 
 	return api_page_exec_desc(r, "rjob_list", 2, p);
 }
@@ -395,30 +400,44 @@ rjob_put(void *arg, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Run one statement across tenants (the worker scope, which only the
+ * report_jobs policy honours) in a transaction of its own: the result,
+ * or NULL.
+ */
+static PGresult *
+rjob_across(const char *stmt, int n, const char *const *p)
+{
+	struct db_conn *c;
+	PGresult *res = NULL, *s;
+
+	if (db_acquire(rjob_pool, 10000, &c) != 0)
+		return NULL;
+	if (db_begin(c, NULL) == 0 &&
+	    (s = db_exec(c, "rjob_scope", 0, NULL)) != NULL) {
+		PQclear(s);
+		if ((res = db_exec(c, stmt, n, p)) != NULL &&
+		    db_commit(c) != 0) {
+			PQclear(res);
+			res = NULL;
+		}
+	}
+	db_release(c);
+	return res;
+}
+
 /* Claim a job: 1 and *job filled, 0 none, <0 error. */
 static int
 rjob_claim(struct rjob *job)
 {
 	char lease[16];
 	const char *p[1] = { lease };
-	struct db_conn *c;
-	PGresult *res = NULL, *s;
+	PGresult *res;
 	int rc;
 
 	snprintf(lease, sizeof(lease), "%d", cfg.report_timeout_s + 30);
-	if ((rc = db_acquire(rjob_pool, 10000, &c)) != 0)
-		return rc;
-	if ((rc = db_begin(c, NULL)) != 0 ||
-	    (s = db_exec(c, "rjob_scope", 0, NULL)) == NULL) {
-		rc = CD_ERR_DATABASE;
-		goto out;
-	}
-	PQclear(s);
-	if ((res = db_exec(c, "rjob_claim", 1, p)) == NULL ||
-	    db_commit(c) != 0) {
-		rc = CD_ERR_DATABASE;
-		goto out;
-	}
+	if ((res = rjob_across("rjob_claim", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
 	if ((rc = PQntuples(res)) == 1) {
 		snprintf(job->tenant, sizeof(job->tenant), "%s",
 		    PQgetvalue(res, 0, 0));
@@ -437,9 +456,7 @@ rjob_claim(struct rjob *job)
 		snprintf(job->token, sizeof(job->token), "%s",
 		    PQgetvalue(res, 0, 8));
 	}
- out:
 	PQclear(res);
-	db_release(c);
 	return rc;
 }
 
@@ -588,23 +605,11 @@ rjob_run(struct rjob_runner *me, struct rjob *job)
 	rjob_end(job, "rjob_fail", why);
 }
 
+/* Delete expired jobs, every tenant's; their pieces go with them. */
 static void
 rjob_sweep(void)
 {
-	struct db_conn *c;
-	PGresult *res;
-
-	if (db_acquire(rjob_pool, 10000, &c) != 0)
-		return;
-	if (db_begin(c, NULL) == 0 &&
-	    (res = db_exec(c, "rjob_scope", 0, NULL)) != NULL) {
-		PQclear(res);
-		if ((res = db_exec(c, "rjob_sweep", 0, NULL)) != NULL) {
-			PQclear(res);
-			db_commit(c);
-		}
-	}
-	db_release(c);
+	PQclear(rjob_across("rjob_sweep", 0, NULL));
 }
 
 static void *

@@ -328,13 +328,6 @@ api_reports_init(void)
 
 /* ---- the reports, by name ---------------------------------------------- */
 
-#define RF_PAGED	0x01	/* keyset bounds are $1..$3 */
-#define RF_DESC		0x02	/* ... newest first */
-#define RF_WHO		0x04	/* the caller's role and user follow */
-#define RF_DAYS		0x08	/* inactive_days follows the subject */
-#define RF_FILTER	0x10	/* an optional cohort filter follows */
-#define RF_SINGLE	0x20	/* one object, not a list */
-
 /* The parameters: [bounds] [subject] [days] [cohort filter] [role user]. */
 static const struct report_def report_defs[] = {
 	{ "roster",	   "report_roster",	   REPORT_ON_COHORT, RF_PAGED },
@@ -599,9 +592,7 @@ gradebook_columns(struct db_conn *db, const char *cohort,
 	if ((res = db_exec(db, "report_assessments", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	if (cols != NULL) {
-		*cols = json_array();
-		for (int i = 0; i < PQntuples(res); i++)
-			json_array_append_new(*cols, api_row(res, i));
+		*cols = api_rows(res);
 		PQclear(res);
 		return 0;
 	}
@@ -852,18 +843,14 @@ static int
 report_list(struct http_req *r, const struct report_req *q)
 {
 	const char *p[8];
-	int n = report_argv(q, NULL, p);
+	int n = report_argv(q, NULL, p), rc;
 	PGresult *res;
-	json_t *items;
 
 	if ((res = db_exec(r->db, report_stmt(q), n, p)) == NULL)
 		return CD_ERR_DATABASE;
-	items = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(items, api_row(res, i));
+	rc = api_render_list(r, res);
 	PQclear(res);
-	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,
-	    "next_cursor"));
+	return rc;
 }
 
 /* One report over HTTP: JSON pages, or CSV streamed whole. */

@@ -18,11 +18,18 @@ enum report_on {
 	REPORT_ON_PLATFORM,	/* every tenant: the platform administrator */
 };
 
+#define RF_PAGED	0x01	/* keyset bounds are $1..$3 */
+#define RF_DESC		0x02	/* ... newest first */
+#define RF_WHO		0x04	/* the caller's role and user follow */
+#define RF_DAYS		0x08	/* inactive_days follows the subject */
+#define RF_FILTER	0x10	/* an optional cohort filter follows */
+#define RF_SINGLE	0x20	/* one object, not a list */
+
 struct report_def {
 	const char	*name;		/* "gradebook", as a job names it */
 	const char	*stmt;
 	enum report_on	 on;
-	int		 flags;		/* RF_* in reports.c */
+	int		 flags;		/* RF_* */
 };
 
 /* One report request, as the caller sees it. */

@@ -475,6 +475,23 @@ api_page_body(struct http_req *r, const struct api_page *pg, PGresult *res,
 	    cursor[0] ? json_string(cursor) : json_null());
 }
 
+json_t *
+api_rows(PGresult *res)
+{
+	json_t *rows = json_array();
+
+	for (int i = 0; rows != NULL && i < PQntuples(res); i++)
+		json_array_append_new(rows, api_row(res, i));
+	return rows;
+}
+
+int
+api_render_list(struct http_req *r, PGresult *res)
+{
+	return http_json(r, 200, json_pack("{s:o, s:n}", "items",
+	    api_rows(res), "next_cursor"));
+}
+
 /* ---- growing buffers ------------------------------------------------ */
 
 int

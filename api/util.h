@@ -69,6 +69,11 @@ void	 v_free(struct api_v *v);
  * Columns whose names start with '_' are left out.
  */
 json_t	*api_row(PGresult *res, int i);
+/* Every row of res, as api_row renders them, in an array. */
+json_t	*api_rows(PGresult *res);
+/* Every row of res as a whole list: {"items": [...], "next_cursor": null}
+ * with status 200 (for lists bounded by nature, not paged). */
+int	 api_render_list(struct http_req *r, PGresult *res);
 /* The value of a named column of row i, or NULL. */
 const char *api_col(PGresult *res, int i, const char *name);
 
