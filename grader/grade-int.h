@@ -47,6 +47,7 @@ struct grade_exercise {
 	struct grade_test bench;	/* weight unused */
 	double	 target_speedup;
 	unsigned repetitions;
+	bool	 work_mark;	/* the harness marks its setup's end on fd 3 */
 	uint32_t wall_ms, cpu_ms, memory_mb;
 	enum grade_checker checker;
 	double	 w_correctness, w_speedup;

@@ -70,9 +70,7 @@
 #define RACE_REPORT_MAX	6144
 #define STDERR_MAX	1024
 #define DEADLOCK_CPU_PCT 10	/* CPU under this share of wall: blocked */
-#define BENCH_SPREAD	1.2	/* max/min ratio beyond which we re-measure */
-#define BENCH_MAX_FACTOR 3	/* at most this many times the repetitions */
-#define BENCH_STALL_PCT	10	/* host CPU wait beyond which it is noisy */
+#define BENCH_MAX_FACTOR 4	/* rounds: at most this times the repetitions */
 #define SLOT_WAIT_MS	60000	/* how long to wait for a free box slot */
 #define MAX_SOURCE	(256u << 10)	/* as the exercise files' bound */
 
@@ -93,6 +91,7 @@ struct job {
 	struct bin ref;		/* the reference binary, once built */
 	json_t	*ref_out;	/* test name -> expected stdout */
 	bool	 ref_broken;	/* the exercise's fault, not the learner's */
+	uint32_t bench_wall_ms;	/* timed runs' wall limit; 0: not yet known */
 	char	 why[512];	/* the last internal or exercise failure */
 };
 
@@ -289,11 +288,11 @@ get_binary(const char *dir, struct bin *b)
 static int
 box_run(struct job *j, const char *dir, char *const *argv, char *const *env,
     const struct sbx_limits *lim, enum lane_hold hold, const char *cpus,
-    struct sbx_result *res)
+    bool measure, struct sbx_result *res)
 {
 	struct sbx_run_spec spec = {
 		.box_dir = dir, .argv = argv, .env = env, .cpus = cpus,
-		.limits = *lim,
+		.limits = *lim, .measure = measure,
 	};
 	struct timespec pause = { 0, 100 * 1000000 };
 	int rc, waited = 0;
@@ -399,7 +398,7 @@ preprocess(struct job *j, const char *src, size_t len, bool tsan,
 	limits_compile(&lim);
 	if ((rc = stage_sources(j, src, len, dir, sizeof(dir))) != 0 ||
 	    (rc = box_run(j, dir, tsan ? race : plain, env, &lim, LANE_SHARED,
-	    NULL, &res)) != 0)
+	    NULL, false, &res)) != 0)
 		goto out;
 	if (res.verdict == SBX_OK) {
 		*pp = res.out;
@@ -490,7 +489,7 @@ compile(struct job *j, const char *src, size_t len, bool tsan,
 	lim.output_kb = 256;
 	if ((rc = stage_sources(j, src, len, dir, sizeof(dir))) != 0 ||
 	    (rc = box_run(j, dir, (char *const *)argv, NULL, &lim, LANE_SHARED,
-	    NULL, &res)) != 0)
+	    NULL, false, &res)) != 0)
 		goto out;
 	if (res.verdict == SBX_OK) {
 		if ((rc = get_binary(dir, out)) != 0) {
@@ -524,7 +523,7 @@ compile(struct job *j, const char *src, size_t len, bool tsan,
 static int
 run_prog(struct job *j, const struct bin *prog, const struct grade_test *t,
     unsigned threads, const struct sbx_limits *lim, enum lane_hold hold,
-    const char *cpus, struct sbx_result *res)
+    const char *cpus, bool measure, struct sbx_result *res)
 {
 	char dir[PATH_MAX] = "", nthreads[16];
 	char **argv;
@@ -540,7 +539,7 @@ run_prog(struct job *j, const struct bin *prog, const struct grade_test *t,
 	if ((rc = box_dir(j, "run", dir, sizeof(dir))) != 0 ||
 	    (rc = put_file(dir, "prog", prog->data, prog->len, 0755)) != 0)
 		goto out;
-	rc = box_run(j, dir, argv, NULL, lim, hold, cpus, res);
+	rc = box_run(j, dir, argv, NULL, lim, hold, cpus, measure, res);
  out:
 	if (dir[0] != '\0')
 		rm_tree(dir);
@@ -693,7 +692,7 @@ ensure_ref_out(struct job *j)
 
 		limits_run(ex, t, false, &lim);
 		if ((rc = run_prog(j, &j->ref, t, t->threads, &lim, LANE_SHARED,
-		    NULL, &res)) != 0)
+		    NULL, false, &res)) != 0)
 			goto out;
 		if (res.verdict != SBX_OK) {
 			j->ref_broken = true;
@@ -821,7 +820,7 @@ race_stage(struct job *j, const char *src, size_t len, json_t *race,
 
 		limits_run(ex, t, true, &lim);
 		if ((rc = run_prog(j, &prog, t, t->threads, &lim, LANE_SHARED,
-		    NULL, &res)) != 0)
+		    NULL, false, &res)) != 0)
 			goto out;
 		hit = memmem(res.err, res.err_len, "WARNING: ThreadSanitizer:",
 		    25) != NULL;
@@ -844,97 +843,41 @@ race_stage(struct job *j, const char *src, size_t len, json_t *race,
 	return rc;
 }
 
-/* One round: reference serial, learner N and learner serial. */
+/*
+ * The benchmark.  A round is four timed runs under the exclusive lane:
+ * the reference with 1 and with N threads, the learner's program with N
+ * and with 1, in an order that rotates from round to round so that a
+ * drifting host favours nobody.  Each run is a timed box (sbx measure):
+ * top CPU priority, the work timed by the box's init from the harness's
+ * mark to the exit, and the CPU waiting of the box's tasks accounted.
+ *
+ * A run is clean when its tasks waited for a CPU for at most
+ * BENCH_WAIT_PCT of its time (plus BENCH_WAIT_SLACK_US for wake-ups);
+ * a round is kept only when its four runs are clean, else discarded and
+ * taken again.  The measurement is final once it has the exercise's
+ * repetitions of kept rounds, at most BENCH_MAX_FACTOR times as many
+ * rounds in all; otherwise it is provisional (measured = false) and
+ * nothing is concluded from it.  docs/GRADING.md has the measurements
+ * behind these numbers.
+ */
+#define BENCH_WAIT_PCT	3	/* waited beyond this share of the run: dirty */
+#define BENCH_WAIT_SLACK_US 2000
+#define BENCH_BUDGET_MS	120000	/* no more rounds begin after this */
+#define BENCH_WALL_FACTOR 4	/* a timed run's limit: this times the ref's */
+#define BENCH_WALL_MIN_MS 1000
+#define CREDIT_SHARE	0.85	/* full credit at this share of the ref's */
+
+enum { RUN_REF1, RUN_REFN, RUN_LN, RUN_L1, RUN_COUNT };
+
 struct round {
-	uint32_t ref_ms, n_ms, one_ms;
+	uint32_t ms[RUN_COUNT];
+	double	 wait_pct;	/* the worst run's CPU wait, % of its time */
+	bool	 clean;
 };
 
-static int
-bench_round(struct job *j, const struct bin *prog, unsigned r,
-    struct round *out,
-    char **ref_seen, size_t *ref_slen, char *fail, size_t fl)
-{
-	const struct grade_exercise *ex = j->ex;
-	const struct grade_test *t = &ex->bench;
-	struct sbx_limits lim;
-	struct sbx_result res[3];
-	const char *cpus = j->opt.bench_cpus;
-	char why[256], msg[256];
-	/* Alternate who runs first, so a drifting host favours no side. */
-	static const int order[2][3] = { { 0, 1, 2 }, { 1, 2, 0 } };
-	int rc = 0, done = 0;
-
-	limits_run(ex, t, false, &lim);
-	lane(j, LOCK_EX);
-	for (; done < 3; done++) {
-		int k = order[r % 2][done];
-		const struct bin *b = k == 0 ? &j->ref : prog;
-		unsigned threads = k == 1 ? t->threads : 1;
-
-		if ((rc = run_prog(j, b, t, threads, &lim, LANE_NONE, cpus,
-		    &res[k])) != 0)
-			break;
-	}
-	lane(j, LOCK_UN);
-	if (rc != 0) {
-		for (int i = 0; i < done; i++)
-			sbx_result_free(&res[order[r % 2][i]]);
-		return rc;
-	}
-
-	fail[0] = '\0';
-	if (res[0].verdict != SBX_OK) {
-		j->ref_broken = true;
-		job_fail(j, "the reference fails the benchmark: %s (%s)",
-		    run_verdict(&res[0], msg, sizeof(msg)), msg);
-		rc = CD_ERR_CONFLICT;
-		goto out;
-	}
-	if (*ref_seen == NULL) {
-		*ref_seen = res[0].out;
-		*ref_slen = res[0].out_len;
-		res[0].out = NULL;
-	} else if (!grade_outputs_agree(ex->checker, res[0].out,
-	    res[0].out_len, *ref_seen, *ref_slen, why, sizeof(why))) {
-		j->ref_broken = true;
-		job_fail(j, "the reference's benchmark output varies: %s", why);
-		rc = CD_ERR_CONFLICT;
-		goto out;
-	}
-	for (int k = 1; k < 3; k++) {
-		if (res[k].verdict != SBX_OK) {
-			snprintf(fail, fl, "the benchmark run with %u thread%s "
-			    "ended in %s: %s", k == 1 ? t->threads : 1,
-			    k == 1 ? "s" : "", run_verdict(&res[k], msg,
-			    sizeof(msg)), msg);
-			goto out;
-		}
-		if (!grade_outputs_agree(ex->checker, res[k].out,
-		    res[k].out_len, *ref_seen, *ref_slen, why, sizeof(why))) {
-			snprintf(fail, fl, "the benchmark's answer with %u "
-			    "thread%s is wrong: %s", k == 1 ? t->threads : 1,
-			    k == 1 ? "s" : "", why);
-			goto out;
-		}
-	}
-	/* A 0 ms reading would divide by zero; 1 ms is the clock's grain. */
-	out->ref_ms = res[0].wall_ms ? res[0].wall_ms : 1;
-	out->n_ms = res[1].wall_ms ? res[1].wall_ms : 1;
-	out->one_ms = res[2].wall_ms ? res[2].wall_ms : 1;
- out:
-	for (int k = 0; k < 3; k++)
-		sbx_result_free(&res[k]);
-	return rc;
-}
-
-/*
- * Microseconds that runnable tasks of this host have waited for a CPU
- * (PSI "some"), or -1 where the kernel does not say.  The lane keeps our
- * own boxes apart, but not other work on the host: a benchmark that
- * waited for the CPU is flagged noisy rather than trusted.
- */
+/* Microseconds this host's tasks have waited for a CPU, or -1. */
 static long long
-cpu_stall_us(void)
+host_stall_us(void)
 {
 	long long total = -1;
 	FILE *f = fopen("/proc/pressure/cpu", "re");
@@ -948,111 +891,299 @@ cpu_stall_us(void)
 	return total;
 }
 
+static const char *
+accounting_name(int acct)
+{
+	return acct == 2 ? "box" : acct == 1 ? "host" : "none";
+}
+
+/*
+ * One round.  *fail (non-empty) when the learner's program failed the
+ * benchmark: wrong answer, crash or limit.  CD_ERR_CONFLICT when the
+ * reference did (the exercise's fault).
+ */
+static int
+bench_round(struct job *j, const struct bin *prog, unsigned r,
+    struct round *out, int *acct, char **ref_seen, size_t *ref_slen,
+    char *fail, size_t fl)
+{
+	const struct grade_exercise *ex = j->ex;
+	const struct grade_test *t = &ex->bench;
+	struct sbx_limits lim;
+	struct sbx_result res[RUN_COUNT];
+	const char *cpus = j->opt.bench_cpus;
+	char why[256], msg[256];
+	long long h0, h1;
+	int rc = 0, done = 0;
+
+	memset(res, 0, sizeof(res));
+	memset(out, 0, sizeof(*out));
+	out->clean = true;
+	limits_run(ex, t, false, &lim);
+	lane(j, LOCK_EX);
+	for (; done < RUN_COUNT; done++) {
+		int k = (int)((done + r) % RUN_COUNT);
+		const struct bin *b = k <= RUN_REFN ? &j->ref : prog;
+		unsigned threads = k == RUN_REFN || k == RUN_LN ?
+		    t->threads : 1;
+		double wait, base;
+
+		/*
+		 * Timed runs have the CPUs before the rest of the host (see
+		 * sbx measure), so none may last long: once the reference's
+		 * serial run is known, BENCH_WALL_FACTOR times it at most.
+		 */
+		if (j->bench_wall_ms != 0)
+			lim.wall_ms = j->bench_wall_ms;
+		h0 = host_stall_us();
+		if ((rc = run_prog(j, b, t, threads, &lim, LANE_NONE, cpus,
+		    true, &res[k])) != 0)
+			break;
+		h1 = host_stall_us();
+		if (k == RUN_REF1 && j->bench_wall_ms == 0 &&
+		    res[k].verdict == SBX_OK)
+			j->bench_wall_ms = (uint32_t)fmin(ex->wall_ms, fmax(
+			    BENCH_WALL_MIN_MS, (double)res[k].run_ms *
+			    BENCH_WALL_FACTOR));
+		out->ms[k] = ex->work_mark ? res[k].work_ms : res[k].run_ms;
+		if (out->ms[k] == 0)
+			out->ms[k] = 1;	/* the clock's grain */
+		/* The box's own waiting; else the host's, which is stricter. */
+		if (res[k].wait_us >= 0) {
+			wait = (double)res[k].wait_us;
+			*acct = 2;
+		} else if (h0 >= 0 && h1 >= h0) {
+			wait = (double)(h1 - h0);
+			if (*acct < 2)
+				*acct = 1;
+		} else
+			continue;
+		base = (double)(res[k].run_ms ? res[k].run_ms : 1) * 1000;
+		if (wait > base * BENCH_WAIT_PCT / 100 + BENCH_WAIT_SLACK_US)
+			out->clean = false;
+		out->wait_pct = fmax(out->wait_pct, wait * 100 / base);
+	}
+	lane(j, LOCK_UN);
+	if (rc != 0)
+		goto out;
+
+	fail[0] = '\0';
+	for (int k = RUN_REF1; k <= RUN_REFN; k++) {
+		if (res[k].verdict != SBX_OK) {
+			j->ref_broken = true;
+			job_fail(j, "the reference fails the benchmark with %u "
+			    "thread%s: %s (%s)", k == RUN_REF1 ? 1 : t->threads,
+			    k == RUN_REF1 ? "" : "s", run_verdict(&res[k], msg,
+			    sizeof(msg)), msg);
+			rc = CD_ERR_CONFLICT;
+			goto out;
+		}
+		if (*ref_seen == NULL) {
+			*ref_seen = res[k].out;
+			*ref_slen = res[k].out_len;
+			res[k].out = NULL;
+		} else if (!grade_outputs_agree(ex->checker, res[k].out,
+		    res[k].out_len, *ref_seen, *ref_slen, why, sizeof(why))) {
+			j->ref_broken = true;
+			job_fail(j, "the reference's benchmark output varies: %s",
+			    why);
+			rc = CD_ERR_CONFLICT;
+			goto out;
+		}
+	}
+	for (int k = RUN_LN; k <= RUN_L1; k++) {
+		unsigned threads = k == RUN_LN ? t->threads : 1;
+
+		if (res[k].verdict != SBX_OK) {
+			snprintf(fail, fl, "the benchmark run with %u thread%s "
+			    "ended in %s: %s", threads, threads > 1 ? "s" : "",
+			    run_verdict(&res[k], msg, sizeof(msg)), msg);
+			goto out;
+		}
+		if (!grade_outputs_agree(ex->checker, res[k].out,
+		    res[k].out_len, *ref_seen, *ref_slen, why, sizeof(why))) {
+			snprintf(fail, fl, "the benchmark's answer with %u "
+			    "thread%s is wrong: %s", threads, threads > 1 ?
+			    "s" : "", why);
+			goto out;
+		}
+	}
+ out:
+	for (int k = 0; k < RUN_COUNT; k++)
+		sbx_result_free(&res[k]);
+	return rc;
+}
+
+static void
+tell_round(struct job *j, unsigned i, unsigned of, const struct round *rd,
+    unsigned kept, unsigned needed)
+{
+	char why[96];
+	json_t *o;
+
+	if (j->opt.round == NULL)
+		return;
+	snprintf(why, sizeof(why), "the host kept it waiting for a CPU "
+	    "%.1f%% of the time", rd->wait_pct);
+	o = json_pack("{s:i, s:i, s:b, s:s?, s:i, s:i, s:f}", "round", (int)i,
+	    "of", (int)of, "kept", rd->clean, "why", rd->clean ? NULL : why,
+	    "clean", (int)kept, "needed", (int)needed, "cpu_wait_pct",
+	    round(rd->wait_pct * 10) / 10);
+	if (o != NULL)
+		j->opt.round(j->opt.arg, o);
+	json_decref(o);
+}
+
+/* The median over the kept rounds of a / b, or of a alone (b < 0). */
+static double
+kept_median(const struct round *rd, unsigned n, int a, int b, double *tmp)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (rd[i].clean)
+			tmp[m++] = b < 0 ? rd[i].ms[a] :
+			    (double)rd[i].ms[a] / rd[i].ms[b];
+	return median(tmp, m);
+}
+
 /*
  * Measure prog against the reference.  On 0, *speedup is the result
- * object and *s the median speedup (0 when the benchmark failed).
+ * object, *s the learner's parallel speedup (0 when not measured or the
+ * benchmark failed) and *provisional whether it must be measured again.
  */
 static int
 bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
-    double *s)
+    double *s, bool *provisional)
 {
 	const struct grade_exercise *ex = j->ex;
 	unsigned reps = j->opt.bench_repetitions ? j->opt.bench_repetitions :
-	    ex->repetitions, max = reps * BENCH_MAX_FACTOR, n = 0;
+	    ex->repetitions, max = reps * BENCH_MAX_FACTOR, n = 0, kept = 0;
 	struct round *rd = NULL;
-	double *ratio = NULL, *tmp = NULL, lo = 0, hi = 0, med = 0;
-	double base, n_ms, one_ms, stall_pct = -1;
-	long long stall0, stall1, t0, elapsed;
-	char *ref_seen = NULL, fail[512] = "";
+	double *tmp = NULL, vs_ref = 0, vs_self = 0, ref_par = 0, med = 0;
+	double lo = 0, hi = 0, worst = 0;
+	char *ref_seen = NULL, fail[512] = "", reason[256] = "";
 	size_t ref_slen = 0;
+	long long t0;
 	json_t *samples = NULL;
-	int rc;
+	int rc, acct = 0;
 
 	*speedup = NULL;
 	*s = 0;
+	*provisional = false;
 	if ((rc = ensure_ref_bin(j)) != 0)
 		return rc;
 	rd = calloc(max, sizeof(*rd));
-	ratio = calloc(max, sizeof(*ratio));
 	tmp = calloc(max, sizeof(*tmp));
-	if (rd == NULL || ratio == NULL || tmp == NULL) {
+	samples = json_array();
+	if (rd == NULL || tmp == NULL || samples == NULL) {
 		rc = CD_ERR_NOMEM;
 		goto out;
 	}
-	stall0 = cpu_stall_us();
 	t0 = now_ms();
-	while (n < max) {
-		if ((rc = bench_round(j, prog, n, &rd[n], &ref_seen,
+	while (n < max && kept < reps && now_ms() - t0 < BENCH_BUDGET_MS) {
+		if ((rc = bench_round(j, prog, n, &rd[n], &acct, &ref_seen,
 		    &ref_slen, fail, sizeof(fail))) != 0)
 			goto out;
 		if (fail[0] != '\0')
 			break;
-		ratio[n] = (double)rd[n].ref_ms / rd[n].n_ms;
-		n++;
-		if (n >= reps) {
-			lo = hi = ratio[0];
-			for (unsigned i = 1; i < n; i++) {
-				lo = fmin(lo, ratio[i]);
-				hi = fmax(hi, ratio[i]);
-			}
-			if (hi <= lo * BENCH_SPREAD)
-				break;
+		if (rd[n].clean) {
+			double v = fmin((double)rd[n].ms[RUN_REF1] /
+			    rd[n].ms[RUN_LN], (double)rd[n].ms[RUN_L1] /
+			    rd[n].ms[RUN_LN]);
+
+			json_array_append_new(samples, json_real(round(v * 1000)
+			    / 1000));
+			lo = kept == 0 ? v : fmin(lo, v);
+			hi = kept == 0 ? v : fmax(hi, v);
+			kept++;
 		}
+		worst = fmax(worst, rd[n].wait_pct);
+		n++;
+		tell_round(j, n, max, &rd[n - 1], kept, reps);
 	}
-	stall1 = cpu_stall_us();
-	elapsed = now_ms() - t0;
-	if (stall0 >= 0 && stall1 >= stall0 && elapsed > 0)
-		stall_pct = (double)(stall1 - stall0) / 10 / (double)elapsed;
-	samples = json_array();
-	for (unsigned i = 0; i < n; i++)
-		json_array_append_new(samples, json_real(round(ratio[i] * 1000) /
-		    1000));
-	if (fail[0] == '\0') {
-		memcpy(tmp, ratio, n * sizeof(*tmp));
-		med = median(tmp, n);
+	if (fail[0] == '\0' && kept >= reps) {
+		vs_ref = kept_median(rd, n, RUN_REF1, RUN_LN, tmp);
+		vs_self = kept_median(rd, n, RUN_L1, RUN_LN, tmp);
+		ref_par = kept_median(rd, n, RUN_REF1, RUN_REFN, tmp);
+		med = fmin(vs_ref, vs_self);
+		if (ref_par < ex->target_speedup) {
+			/* The host cannot show this exercise's parallelism
+			   now (fewer free CPUs than threads, say): a learner
+			   is not judged against that. */
+			*provisional = true;
+			snprintf(reason, sizeof(reason), "the reference itself "
+			    "reached only %.2fx here, below the exercise's "
+			    "floor %.2fx", ref_par, ex->target_speedup);
+		}
+	} else if (fail[0] == '\0') {
+		*provisional = true;
+		snprintf(reason, sizeof(reason), "the host was busy: %u of %u "
+		    "rounds were clean, %u needed", kept, n, reps);
 	}
-	*s = med;
-	for (unsigned i = 0; i < n; i++)
-		tmp[i] = rd[i].ref_ms;
-	base = median(tmp, n);
-	for (unsigned i = 0; i < n; i++)
-		tmp[i] = rd[i].n_ms;
-	n_ms = median(tmp, n);
-	for (unsigned i = 0; i < n; i++)
-		tmp[i] = rd[i].one_ms;
-	one_ms = median(tmp, n);
-	*speedup = json_pack("{s:i, s:f, s:f, s:f, s:o, s:f, s:f, s:f, s:f, "
-	    "s:b, s:b, s:f}",
+	*s = *provisional ? 0 : med;
+	*speedup = json_pack("{s:i, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+	    "s:f, s:O, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:s, s:b}",
 	    "threads", (int)ex->bench.threads,
+	    "measured", fail[0] == '\0' && !*provisional,
 	    "median", round(med * 1000) / 1000,
+	    "vs_reference", round(vs_ref * 1000) / 1000,
+	    "vs_self", round(vs_self * 1000) / 1000,
+	    "reference", round(ref_par * 1000) / 1000,
+	    "target", round(fmax(ex->target_speedup * CREDIT_SHARE,
+	    ref_par * CREDIT_SHARE) * 1000) / 1000,
+	    "floor", ex->target_speedup,
 	    "min", round(lo * 1000) / 1000,
 	    "max", round(hi * 1000) / 1000,
 	    "samples", samples,
-	    "target", ex->target_speedup,
-	    "baseline_ms", base,
-	    "learner_ms", n_ms,
-	    "learner_serial_ms", one_ms,
-	    "noisy", (n > 0 && hi > lo * BENCH_SPREAD) ||
-	    stall_pct > BENCH_STALL_PCT,
-	    "lane", j->lane != -1,
-	    "cpu_wait_pct", round(stall_pct * 10) / 10);
+	    "rounds", (int)n,
+	    "discarded", (int)(n - kept),
+	    "baseline_ms", kept_median(rd, n, RUN_REF1, -1, tmp),
+	    "reference_parallel_ms", kept_median(rd, n, RUN_REFN, -1, tmp),
+	    "learner_ms", kept_median(rd, n, RUN_LN, -1, tmp),
+	    "learner_serial_ms", kept_median(rd, n, RUN_L1, -1, tmp),
+	    "cpu_wait_pct", round(worst * 10) / 10,
+	    "accounting", accounting_name(acct),
+	    "lane", j->lane != -1);
 	if (*speedup == NULL)
 		rc = CD_ERR_NOMEM;
 	else if (fail[0] != '\0')
 		json_object_set_new(*speedup, "message", json_string(fail));
+	else if (reason[0] != '\0')
+		json_object_set_new(*speedup, "reason", json_string(reason));
  out:
+	json_decref(samples);
 	free(ref_seen);
 	free(rd);
-	free(ratio);
 	free(tmp);
 	return rc;
+}
+
+/*
+ * Points for a measured speedup: none below GRADE_SPEEDUP_FLOOR (noise on
+ * a serial program), full credit at CREDIT_SHARE of what the reference
+ * reached in the same rounds, linear between 1 and that.
+ */
+static double
+speedup_points(const struct grade_exercise *ex, const json_t *sp)
+{
+	double s, goal;
+
+	if (!json_is_true(json_object_get(sp, "measured")))
+		return 0;
+	s = json_number_value(json_object_get(sp, "median"));
+	goal = json_number_value(json_object_get(sp, "target"));
+	if (s < GRADE_SPEEDUP_FLOOR || goal <= 1)
+		return 0;
+	return ex->w_speedup * fmax(0, fmin(1, (s - 1) / (goal - 1)));
 }
 
 static json_t *
 internal_result(struct job *j)
 {
-	return json_pack("{s:s, s:f, s:{s:f, s:f}, s:s, s:n, s:[], s:n, s:n}",
-	    "verdict", "internal_error", "score", 0.0, "score_breakdown",
+	return json_pack("{s:s, s:b, s:f, s:{s:f, s:f}, s:s, s:n, s:[], s:n, "
+	    "s:n}", "verdict", "internal_error", "provisional", 0, "score", 0.0,
+	    "score_breakdown",
 	    "correctness", 0.0, "speedup", 0.0, "message",
 	    j->why[0] ? j->why : "grading failed", "compile", "tests",
 	    "race", "speedup");
@@ -1074,7 +1205,7 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 	const char *verdict = NULL;
 	char why[512], msg[512], *log = NULL, *race_log = NULL;
 	double passed_w = 0, total_w = 0, s = 0, c_pts, s_pts = 0;
-	bool ok, skip = false, detected = false;
+	bool ok, skip = false, detected = false, prov = false;
 	int rc;
 
 	*result = NULL;
@@ -1089,6 +1220,7 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 
 	/* Members in reading order: the verdict first. */
 	json_object_set_new(r, "verdict", json_null());
+	json_object_set_new(r, "provisional", json_false());
 	json_object_set_new(r, "score", json_null());
 	json_object_set_new(r, "score_breakdown", json_null());
 
@@ -1130,7 +1262,7 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 		if (!skip) {
 			limits_run(ex, t, false, &lim);
 			if ((rc = run_prog(j, &prog, t, t->threads, &lim,
-			    LANE_SHARED, NULL, &res)) != 0)
+			    LANE_SHARED, NULL, false, &res)) != 0)
 				goto out;
 			v = run_verdict(&res, msg, sizeof(msg));
 			if (res.verdict == SBX_OK &&
@@ -1184,21 +1316,16 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 
 	if (mode == JUDGE_FULL && strcmp(verdict, "accepted") == 0) {
 		progress(j, "benchmarking");
-		if ((rc = bench_stage(j, &prog, &speedup, &s)) != 0)
+		if ((rc = bench_stage(j, &prog, &speedup, &s, &prov)) != 0)
 			goto out;
-		/*
-		 * A measured ratio under GRADE_SPEEDUP_FLOOR is not told
-		 * apart from 1.0 here: serial solutions measure 0.97-1.10
-		 * on this kind of 2-core machine, and noise earns no credit.
-		 */
-		s_pts = s < GRADE_SPEEDUP_FLOOR ? 0 : ex->w_speedup * fmax(0,
-		    fmin(1, (s - 1) / (ex->target_speedup - 1)));
+		s_pts = speedup_points(ex, speedup);
 	}
 
  score:
 	c_pts = detected || total_w == 0 ? 0 :
 	    ex->w_correctness * passed_w / total_w;
 	json_object_set_new(r, "verdict", json_string(verdict));
+	json_object_set_new(r, "provisional", json_boolean(prov));
 	json_object_set_new(r, "score", json_real(round2(c_pts + s_pts)));
 	json_object_set_new(r, "score_breakdown", json_pack("{s:f, s:f}",
 	    "correctness", round2(c_pts), "speedup", round2(s_pts)));
@@ -1278,7 +1405,7 @@ verify_thread_counts(struct job *j, char *reason, size_t rl)
 		want = json_object_get(j->ref_out, t->name);
 		limits_run(ex, t, false, &lim);
 		if ((rc = run_prog(j, &j->ref, t, 1, &lim, LANE_SHARED, NULL,
-		    &res)) != 0)
+		    false, &res)) != 0)
 			return rc;
 		if (res.verdict != SBX_OK)
 			snprintf(reason, rl, "the reference fails test %s with "
@@ -1302,6 +1429,7 @@ grade_verify(const struct grade_exercise *ex, const struct grade_options *opt,
 	struct job j;
 	json_t *report = NULL, *starter = NULL, *sp;
 	char reason[768] = "", buf[256];
+	bool unmeasured = false;
 	int rc;
 
 	*result = NULL;
@@ -1340,11 +1468,21 @@ grade_verify(const struct grade_exercise *ex, const struct grade_options *opt,
 			snprintf(reason, sizeof(reason), "the reference's "
 			    "benchmark failed: %s", json_string_value(
 			    json_object_get(sp, "message")));
-		else if (json_number_value(json_object_get(sp, "median")) <
+		else if (!json_is_true(json_object_get(sp, "measured")) &&
+		    json_number_value(json_object_get(sp, "reference")) == 0) {
+			/* No clean samples: nothing known, nothing wrong. */
+			unmeasured = true;
+			snprintf(reason, sizeof(reason), "waiting for a quiet "
+			    "window to measure the reference's speedup (%s)",
+			    json_string_value(json_object_get(sp, "reason")));
+		} else if (json_number_value(json_object_get(sp, "reference")) <
 		    ex->target_speedup)
+			/* On clean samples: the reference is not parallel
+			   enough, a real fault of the exercise. */
 			snprintf(reason, sizeof(reason), "the reference's "
-			    "speedup %.2f is below the target %.2f",
-			    json_number_value(json_object_get(sp, "median")),
+			    "speedup %.2f on clean samples is below the "
+			    "exercise's floor %.2f", json_number_value(
+			    json_object_get(sp, "reference")),
 			    ex->target_speedup);
 	}
  out:
@@ -1362,7 +1500,8 @@ grade_verify(const struct grade_exercise *ex, const struct grade_options *opt,
 		if (rc != 0)
 			snprintf(reason, sizeof(reason), "%s", j.why);
 		*result = json_pack("{s:s, s:s?, s:s, s:O?, s:O?}", "status",
-		    reason[0] ? "rejected" : "ready", "reason",
+		    unmeasured ? "unmeasured" : reason[0] ? "rejected" :
+		    "ready", "reason",
 		    reason[0] ? reason : NULL, "exercise", ex->hash, "report",
 		    report, "starter", starter);
 	}
@@ -1370,6 +1509,67 @@ grade_verify(const struct grade_exercise *ex, const struct grade_options *opt,
  done:
 	json_decref(report);
 	json_decref(starter);
+	job_done(&j);
+	return rc;
+}
+
+int
+grade_rebench(const struct grade_exercise *ex, const char *source, size_t len,
+    const json_t *previous, const struct grade_options *opt, json_t **result)
+{
+	struct job j;
+	struct bin prog = { 0 };
+	json_t *r = NULL, *speedup = NULL;
+	char *log = NULL;
+	double s = 0, s_pts, c_pts;
+	bool ok, prov;
+	int rc;
+
+	*result = NULL;
+	if (ex == NULL || source == NULL || previous == NULL ||
+	    !json_is_string(json_object_get(previous, "verdict")) ||
+	    strcmp(json_string_value(json_object_get(previous, "verdict")),
+	    "accepted") != 0)
+		return CD_ERR_INVALID;
+	if ((rc = job_init(&j, ex, opt)) != 0) {
+		job_fail(&j, "cannot make a scratch directory");
+		goto out;
+	}
+	progress(&j, "compiling");
+	if ((rc = compile(&j, source, len, false, &prog, &ok, &log)) != 0)
+		goto out;
+	if (!ok) {
+		job_fail(&j, "an accepted source no longer compiles");
+		rc = CD_ERR_INTERNAL;
+		goto out;
+	}
+	progress(&j, "benchmarking");
+	if ((rc = bench_stage(&j, &prog, &speedup, &s, &prov)) != 0)
+		goto out;
+	if ((r = json_deep_copy(previous)) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	s_pts = speedup_points(ex, speedup);
+	c_pts = json_number_value(json_object_get(json_object_get(previous,
+	    "score_breakdown"), "correctness"));
+	json_object_set_new(r, "score", json_real(round2(c_pts + s_pts)));
+	json_object_set_new(r, "score_breakdown", json_pack("{s:f, s:f}",
+	    "correctness", round2(c_pts), "speedup", round2(s_pts)));
+	json_object_set_new(r, "speedup", speedup);
+	json_object_set_new(r, "provisional", json_boolean(prov));
+	speedup = NULL;
+	*result = r;
+	r = NULL;
+ out:
+	if (rc != 0 && rc != CD_ERR_NOMEM) {
+		*result = internal_result(&j);
+		rc = *result ? 0 : CD_ERR_NOMEM;
+	}
+	json_decref(r);
+	json_decref(speedup);
+	bin_free(&prog);
+	free(log);
 	job_done(&j);
 	return rc;
 }

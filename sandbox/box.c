@@ -12,8 +12,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
@@ -35,20 +37,16 @@ static int box_ctl = -1;
 static int box_dirfd = -1;	/* the box dir, opened in our mount namespace */
 
 static void
-box_send(int type, int value, const char *what, int fd)
+box_send_msg(struct sbx_msg *m, int fd)
 {
-	struct sbx_msg m = { .type = type, .value = value };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { &m, sizeof(m) };
+	struct iovec iov = { m, sizeof(*m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *c;
 
-	for (size_t i = 0; what != NULL && what[i] != '\0' &&
-	    i < sizeof(m.what) - 1; i++)
-		m.what[i] = what[i];
 	if (fd >= 0) {
 		mh.msg_control = u.buf;
 		mh.msg_controllen = sizeof(u.buf);
@@ -59,6 +57,26 @@ box_send(int type, int value, const char *what, int fd)
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
 	(void)sendmsg(box_ctl, &mh, MSG_NOSIGNAL);
+}
+
+static void
+box_send(int type, int value, const char *what, int fd)
+{
+	struct sbx_msg m = { .type = type, .value = value };
+
+	for (size_t i = 0; what != NULL && what[i] != '\0' &&
+	    i < sizeof(m.what) - 1; i++)
+		m.what[i] = what[i];
+	box_send_msg(&m, fd);
+}
+
+static uint64_t
+box_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* The sandbox's own failure: the supervisor reports internal_error. */
@@ -333,7 +351,7 @@ box_program(const struct box_args *a)
 	struct __user_cap_data_struct capd[2];
 	rlim_t cpu_s = (lim->cpu_ms + 999) / 1000 + 1;
 	unsigned int lflags = 0;
-	int in, out, err, ctl, lfd;
+	int in, out, err, ctl, lfd, mark;
 
 	/* Exactly stdin, stdout, stderr and the control socket survive; a
 	   daemon's database sockets must not reach the program. */
@@ -341,14 +359,18 @@ box_program(const struct box_args *a)
 	out = fd_high(a->out);
 	err = fd_high(a->err);
 	ctl = fd_high(box_ctl);
+	mark = a->measure ? fd_high(a->mark_wr) : -1;
+	/* A timed run also keeps fd 3, the mark pipe, across exec. */
 	if (dup2(in, 0) == -1 || dup2(out, 1) == -1 || dup2(err, 2) == -1 ||
-	    dup3(ctl, 3, O_CLOEXEC) == -1)
+	    (mark >= 0 && dup2(mark, 3) == -1) ||
+	    dup3(ctl, mark >= 0 ? 4 : 3, O_CLOEXEC) == -1)
 		box_fail("dup2");
-	box_ctl = 3;
-	if (syscall(SYS_close_range, 4, ~0U, 0) == -1)
+	box_ctl = mark >= 0 ? 4 : 3;
+	if (syscall(SYS_close_range, box_ctl + 1, ~0U, 0) == -1)
 		box_fail("close_range");
-	/* Its own session: no terminal, and kill(0) reaches only the box. */
-	if (setsid() == -1)
+	/* Its own session: no terminal, and kill(0) reaches only the box.
+	   A timed run stays in init's, whose autogroup carries its priority. */
+	if (!a->measure && setsid() == -1)
 		box_fail("setsid");
 
 	/* No core files: a dump is a file the size of the memory limit. */
@@ -410,14 +432,51 @@ box_program(const struct box_args *a)
 	box_noexec();
 }
 
+/*
+ * A timed run: wait for the program's mark or its end, whichever comes
+ * first, noting when the mark came.  Init runs at the program's priority,
+ * so its clock readings are not delayed by the host's other work.
+ */
+static void
+box_wait_mark(pid_t prog, int mark_rd, uint64_t *t_mark)
+{
+	struct pollfd pfd[2];
+	char c;
+	int pidfd = (int)syscall(SYS_pidfd_open, prog, 0);
+
+	pfd[0] = (struct pollfd){ .fd = mark_rd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	for (;;) {
+		if (poll(pfd, pidfd >= 0 ? 2 : 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			box_fail("poll");
+		}
+		if (pfd[0].revents != 0) {
+			if (read(mark_rd, &c, 1) == 1)
+				*t_mark = box_now_ns();
+			break;		/* the mark, or every writer gone */
+		}
+		if (pfd[1].revents != 0)
+			break;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
 int
 box_main(void *arg)
 {
 	const struct box_args *a = arg;
+	struct sbx_msg m = { .type = MSG_EXIT };
 	pid_t prog, p;
 	int status = 0;
 	char go;
 
+	/* A timed run's session: its autogroup is what the supervisor
+	   raises to the highest priority, before it lets us go on. */
+	if (a->measure && setsid() == -1)
+		_exit(127);
 	box_ctl = a->ctl;
 	/* Should the supervisor die, its box dies with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
@@ -446,11 +505,17 @@ box_main(void *arg)
 		box_fail("sethostname");
 	box_mounts(a);
 
+	m.t_fork = box_now_ns();
 	prog = fork();
 	if (prog == -1)
 		box_fail("fork");
 	if (prog == 0)
 		box_program(a);
+	if (a->measure) {
+		/* Only the program may hold the write end: EOF is its end. */
+		close(a->mark_wr);
+		box_wait_mark(prog, a->mark_rd, &m.t_mark);
+	}
 	if (syscall(SYS_close_range, 0, box_ctl - 1, 0) == -1 ||
 	    syscall(SYS_close_range, box_ctl + 1, ~0U, 0) == -1)
 		box_fail("close_range");
@@ -463,7 +528,9 @@ box_main(void *arg)
 		if (p == -1 && errno != EINTR)
 			box_fail("waitpid");
 	}
-	box_send(MSG_EXIT, status, NULL, -1);
+	m.t_exit = box_now_ns();
+	m.value = status;
+	box_send_msg(&m, -1);
 	/* Our death makes the kernel kill whatever is left in the box. */
 	_exit(0);
 }

@@ -7,6 +7,11 @@
  * every run and removed after it: fresh counters, no zombie state.  v1
  * needs one directory per controller (memory, pids, cpuacct, cpuset); v2
  * one directory for all of them.
+ *
+ * A box's CPU waiting comes from its cgroup's cpu.pressure (PSI), a file
+ * every v2 cgroup has whatever its controllers.  A v1 host that also
+ * mounts the unified hierarchy (the "hybrid" layout) gets a second,
+ * controller-less directory there for each box, for that file alone.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -167,13 +172,16 @@ static void
 cg_sweep(const struct sbx_host *h)
 {
 	char dir[PATH_MAX + 64];
+	const char *base;
 	struct dirent *e;
 	int pid, slot, end;
 	DIR *d;
 
-	for (int c = 0; c < CG_NCTL; c++) {
-		if (!h->have[cg_mech[c]] || (h->cg_version == 2 && c > 0) ||
-		    (d = opendir(h->cg_base[c])) == NULL)
+	for (int c = 0; c <= CG_NCTL; c++) {
+		base = c < CG_NCTL ? h->cg_base[c] : h->psi_base;
+		if ((c < CG_NCTL && (!h->have[cg_mech[c]] ||
+		    (h->cg_version == 2 && c > 0))) || base[0] == '\0' ||
+		    (d = opendir(base)) == NULL)
 			continue;
 		while ((e = readdir(d)) != NULL) {
 			end = 0;
@@ -181,9 +189,10 @@ cg_sweep(const struct sbx_host *h)
 			    &end) != 2 || e->d_name[end] != '\0' ||
 			    kill(pid, 0) == 0 || errno != ESRCH)
 				continue;
-			snprintf(dir, sizeof(dir), "%s/%s", h->cg_base[c],
-			    e->d_name);
-			cg_kill_dir(h->cg_version, dir);
+			if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", base,
+			    e->d_name) >= sizeof(dir))
+				continue;
+			cg_kill_dir(c < CG_NCTL ? h->cg_version : 2, dir);
 			if (rmdir(dir) == -1)
 				log_warn("cannot remove stale cgroup %s", dir);
 		}
@@ -224,6 +233,13 @@ cg_probe(struct sbx_host *h)
 	if (h->cg_version == 1) {
 		h->cg_swap = cg_read(h->cg_base[CG_MEMORY],
 		    "memory.memsw.limit_in_bytes", line, sizeof(line)) > 0;
+		if (v2mnt[0] == '\0' || own_path("", path, sizeof(path)) != 0 ||
+		    snprintf(h->psi_base, sizeof(h->psi_base), "%s%s", v2mnt,
+		    path) >= (int)sizeof(h->psi_base) ||
+		    access(h->psi_base, W_OK) != 0 || cg_read(h->psi_base,
+		    "cgroup.procs", line, sizeof(line)) < 0 ||
+		    access("/proc/pressure/cpu", R_OK) != 0)
+			h->psi_base[0] = '\0';
 	} else if (v2mnt[0] != '\0' && own_path("", path, sizeof(path)) == 0) {
 		h->cg_version = 2;
 		for (int c = 0; c < CG_NCTL; c++)
@@ -286,6 +302,26 @@ cg_create(struct sbx_cg *cg, int slot, const struct sbx_limits *lim,
 		if (rmdir(cg->dir[c]) == -1 || mkdir(cg->dir[c], 0755) == -1)
 			goto out;
 	}
+	if (cg->version == 2) {
+		for (int c = 0; c < CG_NCTL && cg->psi[0] == '\0'; c++)
+			if (cg->on[c])
+				snprintf(cg->psi, sizeof(cg->psi), "%s",
+				    cg->dir[c]);
+	} else if (h->psi_base[0] != '\0') {
+		/* Accounting only: a box without it is still confined. */
+		if ((size_t)snprintf(cg->psi, sizeof(cg->psi),
+		    "%s/cohort-box.%d.%d", h->psi_base, (int)getpid(), slot) >=
+		    sizeof(cg->psi))
+			cg->psi[0] = '\0';
+		else if (mkdir(cg->psi, 0755) == -1 && errno == EEXIST) {
+			cg_kill_dir(2, cg->psi);
+			(void)rmdir(cg->psi);
+			(void)mkdir(cg->psi, 0755);
+		}
+		cg->psi_own = access(cg->psi, W_OK) == 0;
+		if (!cg->psi_own)
+			cg->psi[0] = '\0';
+	}
 
 	if (cg->on[CG_MEMORY]) {
 		snprintf(val, sizeof(val), "%llu", (unsigned long long)mem);
@@ -330,7 +366,7 @@ cg_create(struct sbx_cg *cg, int slot, const struct sbx_limits *lim,
 }
 
 int
-cg_attach(const struct sbx_cg *cg, pid_t pid)
+cg_attach(struct sbx_cg *cg, pid_t pid)
 {
 	char val[32];
 
@@ -342,6 +378,11 @@ cg_attach(const struct sbx_cg *cg, pid_t pid)
 			return CD_ERR_SYSTEM;
 		if (cg->version == 2)
 			break;
+	}
+	if (cg->psi_own && cg_write(cg->psi, "cgroup.procs", val) != 0) {
+		log_warn("cannot attach the box to %s; its CPU waiting is "
+		    "not accounted", cg->psi);
+		cg->psi[0] = '\0';
 	}
 	return 0;
 }
@@ -381,6 +422,15 @@ cg_stats(const struct sbx_cg *cg, struct cg_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	cg_cpu_us(cg, &st->cpu_us);
+	st->wait_us = -1;
+	if (cg->psi[0] != '\0') {
+		char buf[256], *p;
+
+		if (cg_read(cg->psi, "cpu.pressure", buf, sizeof(buf)) > 0 &&
+		    strncmp(buf, "some ", 5) == 0 &&
+		    (p = strstr(buf, "total=")) != NULL)
+			st->wait_us = (int64_t)strtoull(p + 6, NULL, 10);
+	}
 	if (!cg->on[CG_MEMORY])
 		return;
 	if (cg->version == 1) {
@@ -462,5 +512,7 @@ cg_destroy(struct sbx_cg *cg)
 		    rmdir(cg->dir[c]) == -1 && errno != ENOENT)
 			log_warn("cannot remove cgroup %s", cg->dir[c]);
 	}
+	if (cg->psi_own && rmdir(cg->psi) == -1 && errno != ENOENT)
+		log_warn("cannot remove cgroup %s", cg->psi);
 	memset(cg, 0, sizeof(*cg));
 }

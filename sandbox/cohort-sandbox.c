@@ -24,6 +24,7 @@ struct cli {
 	const char *rundir, *degraded, *log_level;
 	char	*env[MAX_ENV + 1];
 	int	 nenv;
+	uint32_t measure;
 };
 
 enum opt_type { T_UINT, T_STR, T_ENV };
@@ -56,6 +57,8 @@ static const struct opt {
 	  "file descriptors per process" },
 	{ "cpus", NULL, T_STR, &cli.spec.cpus, 0, 0,
 	  "pin to this cpu list, e.g. 0 or 0-1 (default: any)" },
+	{ "measure", NULL, T_UINT, &cli.measure, 0, 1,
+	  "1: a timed run (top priority, fd 3 marks the work, CPU wait)" },
 	{ "stdin", NULL, T_STR, &cli.spec.stdin_file, 0, 0,
 	  "file for stdin; relative: inside --dir (default: /dev/null)" },
 	{ "env", NULL, T_ENV, NULL, 0, 0,
@@ -228,6 +231,7 @@ cmd_run(char **prog)
 
 	cli.spec.argv = prog;
 	cli.spec.env = cli.env;
+	cli.spec.measure = cli.measure != 0;
 	if ((rc = sbx_run(&cli.spec, &res)) != 0) {
 		fprintf(stderr, "cohort-sandbox: nothing ran: %s\n",
 		    cd_strerror(rc));

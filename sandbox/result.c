@@ -135,6 +135,13 @@ sbx_result_json(const struct sbx_result *res)
 	    "reaped", res->reaped);
 	if (o == NULL)
 		return NULL;
+	json_object_set_new(o, "wait_us", res->wait_us >= 0 ?
+	    json_integer(res->wait_us) : json_null());
+	if (res->work_ms != 0 || res->marked) {
+		json_object_set_new(o, "work_ms", json_integer(res->work_ms));
+		json_object_set_new(o, "run_ms", json_integer(res->run_ms));
+		json_object_set_new(o, "marked", json_boolean(res->marked));
+	}
 	if (res->limit != NULL)
 		json_object_set_new(o, "limit", json_string(res->limit));
 	if (res->syscall != NULL)

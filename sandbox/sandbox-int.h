@@ -43,6 +43,8 @@ struct sbx_host {
 	char	 why[M_COUNT][96];	/* how it is enforced, or why not */
 	int	 cg_version;		/* 1, 2, or 0 when none */
 	char	 cg_base[CG_NCTL][PATH_MAX]; /* where box cgroups are made */
+	char	 psi_base[PATH_MAX];	/* v1 hosts: where a v2 cgroup gives
+					   each box its cpu.pressure; "" none */
 	bool	 cg_swap;		/* swap can be limited too */
 	bool	 seccomp_notify;	/* denials are reported to us */
 	int	 cap_last_cap;
@@ -66,17 +68,20 @@ struct sbx_cg {
 	int	 version;
 	bool	 on[CG_NCTL];
 	char	 dir[CG_NCTL][PATH_MAX];
+	char	 psi[PATH_MAX];	/* holds cpu.pressure; "" none */
+	bool	 psi_own;	/* psi is a directory of its own (v1 hosts) */
 };
 struct cg_stats {
 	uint64_t cpu_us;
 	uint64_t peak_kb;
 	uint64_t oom_kills;	/* processes the box's OOM killer took */
 	uint64_t max_hits;	/* times usage hit the memory limit */
+	int64_t	 wait_us;	/* cpu.pressure "some" total; -1 unknown */
 };
 int	cg_probe(struct sbx_host *h);
 int	cg_create(struct sbx_cg *cg, int slot, const struct sbx_limits *lim,
 	    const char *cpus);
-int	cg_attach(const struct sbx_cg *cg, pid_t pid);
+int	cg_attach(struct sbx_cg *cg, pid_t pid);
 int	cg_cpu_us(const struct sbx_cg *cg, uint64_t *us);
 void	cg_stats(const struct sbx_cg *cg, struct cg_stats *st);
 bool	cg_empty(const struct sbx_cg *cg);
@@ -98,6 +103,9 @@ struct sbx_msg {
 	int	 type;
 	int	 value;		/* EXIT: wait status; FAIL: errno */
 	char	 what[56];	/* FAIL: the step that failed */
+	/* EXIT of a timed run: CLOCK_MONOTONIC ns at the program's fork,
+	   at its mark (0: none) and at its exit, read by init. */
+	uint64_t t_fork, t_mark, t_exit;
 };
 
 /* What the box side needs; prepared by the supervisor before clone(). */
@@ -113,6 +121,8 @@ struct box_args {
 	ino_t	 box_ino;
 	const struct sbx_limits *lim;
 	bool	 pin;		/* apply cpus */
+	bool	 measure;	/* spec->measure */
+	int	 mark_rd, mark_wr;	/* measure: the mark pipe */
 	cpu_set_t cpus;
 	char	 tmpfs_opts[64];	/* size limit of /tmp, /dev/shm, /box */
 	char	 box_opts[96];

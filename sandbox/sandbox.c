@@ -86,6 +86,7 @@ struct run {
 	struct stream s[2];
 	uint64_t t_start, t_ready, t_end;	/* monotonic, ns */
 	bool	 ready, init_done, exited, noexec, killed;
+	uint64_t t_fork, t_mark, t_exit;	/* a timed run's, from init */
 	int	 status, noexec_errno;
 	struct rusage ru;	/* of init and all it reaped */
 	/* The first reason to end the run wins. */
@@ -307,6 +308,107 @@ run_prepare(struct run *r)
 	return 0;
 }
 
+/* The session id of pid, from /proc/PID/stat; -1 if unreadable. */
+static pid_t
+session_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd, sid = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid pgrp session ...": comm may hold spaces. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %*d %*d %d", &sid) != 1)
+		return -1;
+	return (pid_t)sid;
+}
+
+/*
+ * Whether the kernel throttles real-time tasks (sched_rt_runtime_us below
+ * its period): only then may a box run SCHED_FIFO, since the throttle is
+ * what still leaves the rest of the host a share of every second.
+ */
+static bool
+rt_throttled(void)
+{
+	static int known = -1;
+	char buf[32];
+	long runtime, period;
+	int fd;
+	ssize_t n;
+
+	if (known != -1)
+		return known;
+	known = 0;
+	if ((fd = open("/proc/sys/kernel/sched_rt_runtime_us", O_RDONLY |
+	    O_CLOEXEC)) == -1)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	runtime = strtol(buf, NULL, 10);
+	if ((fd = open("/proc/sys/kernel/sched_rt_period_us", O_RDONLY |
+	    O_CLOEXEC)) == -1)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	period = strtol(buf, NULL, 10);
+	known = runtime > 0 && runtime < period;
+	return known;
+}
+
+/*
+ * A timed run gets its CPUs before anything of the host at normal
+ * priority, so that a busy host still gives clean samples:
+ *
+ *   - SCHED_FIFO at the lowest real-time priority, where the kernel
+ *     throttles real-time tasks (it keeps 5% of each second for the rest
+ *     of the host by default).  Under the fair scheduler a box's new
+ *     threads start with little weight on a CPU where the box had no load
+ *     (group shares follow load averages that take tens of ms to grow), so
+ *     even nice -20 lets a busy neighbour delay a short parallel phase by
+ *     half; a real-time task preempts it at once.  The caller bounds how
+ *     long a timed run may last (its wall limit).
+ *   - Otherwise nice -20 for the tasks and for their autogroup (what the
+ *     scheduler weighs against other sessions).  Init made the session
+ *     first thing; we wait for that, or else the autogroup we raised
+ *     would be our own.
+ *
+ * Not getting the priority is not fatal: the run's CPU waiting is
+ * accounted either way, and a run that waited is not trusted.
+ */
+static void
+run_boost(struct run *r)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	char path[64];
+	int tries;
+
+	if (rt_throttled() && sched_setscheduler(r->pid, SCHED_FIFO, &sp) == 0)
+		return;
+	for (tries = 0; tries < 2000 && session_of(r->pid) != r->pid; tries++)
+		nanosleep(&(struct timespec){ 0, 500000 }, NULL);
+	if (setpriority(PRIO_PROCESS, (id_t)r->pid, -20) == -1)
+		log_warn("sandbox: cannot raise a timed run's priority");
+	snprintf(path, sizeof(path), "/proc/%d/autogroup", (int)r->pid);
+	if (tries < 2000 && write_file(path, "-20") == -1 && errno != ENOENT)
+		log_debug("sandbox: cannot raise the run's autogroup: %s",
+		    strerror(errno));
+}
+
 /* Make the box's init; afterwards only run_internal() reports failure. */
 static void
 run_start(struct run *r)
@@ -314,6 +416,7 @@ run_start(struct run *r)
 	int flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
 	    CLONE_NEWUTS | CLONE_PIDFD | SIGCHLD;
 	int sv[2] = { -1, -1 }, po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	int pm[2] = { -1, -1 };
 	int self_net = -1, uid = SBX_UID_BASE + r->slot.index, rc;
 	char path[64], map[64], *stack = NULL;
 
@@ -325,7 +428,10 @@ run_start(struct run *r)
 	}
 	rc = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1 ||
 	    pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1 ||
+	    (r->spec->measure && pipe2(pm, O_CLOEXEC) == -1) ||
 	    (stack = malloc(BOX_STACK)) == NULL;
+	r->args.mark_rd = pm[0];
+	r->args.mark_wr = pm[1];
 	r->ctl = sv[0];
 	r->args.ctl = sv[1];
 	r->s[0].fd = po[0];
@@ -374,6 +480,8 @@ run_start(struct run *r)
 		    strerror(errno));
 		goto out;
 	}
+	if (r->spec->measure)
+		run_boost(r);
 	if (send(r->ctl, "g", 1, MSG_NOSIGNAL) != 1)
 		run_internal(r, "cannot start the box: %s", strerror(errno));
  out:
@@ -381,6 +489,8 @@ run_start(struct run *r)
 	fd_close(&r->args.ctl);
 	fd_close(&r->args.out);
 	fd_close(&r->args.err);
+	fd_close(&r->args.mark_rd);
+	fd_close(&r->args.mark_wr);
 	fd_close(&self_net);
 	free(stack);
 }
@@ -428,6 +538,9 @@ on_message(struct run *r)
 	case MSG_EXIT:
 		r->exited = true;
 		r->status = m.value;
+		r->t_fork = m.t_fork;
+		r->t_mark = m.t_mark;
+		r->t_exit = m.t_exit;
 		break;
 	case MSG_NOEXEC:
 		r->noexec = true;
@@ -610,8 +723,18 @@ run_judge(struct run *r)
 		st.peak_kb = (uint64_t)r->ru.ru_maxrss;
 	res->cpu_ms = (uint32_t)(st.cpu_us / 1000);
 	res->memory_kb = (uint32_t)st.peak_kb;
+	res->wait_us = st.wait_us;
 	if (r->ready)
 		res->wall_ms = (uint32_t)((r->t_end - r->t_ready) / 1000000);
+	if (r->spec->measure && r->exited && r->t_exit > r->t_fork) {
+		uint64_t from = r->t_mark ? r->t_mark : r->t_fork;
+
+		res->marked = r->t_mark != 0;
+		res->work_ms = r->t_exit > from ?
+		    (uint32_t)((r->t_exit - from + 500000) / 1000000) : 0;
+		res->run_ms = (uint32_t)((r->t_exit - r->t_fork + 500000) /
+		    1000000);
+	}
 	res->reaped = cg_empty(&r->cg);
 	if (!res->reaped) {
 		log_warnx("box left processes behind its init; killing them");
@@ -693,6 +816,8 @@ sbx_run(const struct sbx_run_spec *spec, struct sbx_result *out)
 	r.res = out;
 	r.ctl = r.in = r.dirfd = r.pidfd = r.listener = -1;
 	r.args.ctl = r.args.out = r.args.err = -1;
+	r.args.mark_rd = r.args.mark_wr = -1;
+	r.args.measure = spec->measure;
 	r.slot.lockfd = r.slot.netfd = -1;
 	r.s[0] = (struct stream){ .fd = -1, .name = "stdout" };
 	r.s[1] = (struct stream){ .fd = -1, .name = "stderr" };

@@ -36,6 +36,14 @@ struct sbx_run_spec {
 	const char *stdin_file;	/* NULL: /dev/null; relative: beneath
 				   box_dir, never through a symlink */
 	const char *cpus;	/* cpu list such as "0-1,3"; NULL: any */
+	/*
+	 * A timed run (a benchmark).  The box runs at the host's highest CPU
+	 * priority (nice -20, in a scheduler autogroup of its own), its
+	 * tasks' waiting for a CPU is accounted, and the program gets fd 3,
+	 * a pipe on which its first byte marks the start of the work being
+	 * timed (the trusted harness writes it once its setup is done).
+	 */
+	bool	 measure;
 	struct sbx_limits limits;
 };
 
@@ -57,6 +65,15 @@ struct sbx_result {
 	int	 exit_code;	/* -1 when killed by a signal */
 	int	 signal;	/* 0 unless killed by a signal */
 	uint32_t wall_ms, cpu_ms, memory_kb;
+	/* measure: ms from the mark (or, unmarked, the program's start) to
+	   its exit, timed inside the box by its init at the run's priority. */
+	uint32_t work_ms;
+	uint32_t run_ms;	/* measure: from the program's start to exit */
+	bool	 marked;	/* measure: the program wrote the mark */
+	/* Microseconds some task of the box was runnable but waited for a
+	   CPU (the box cgroup's cpu.pressure "some"), or -1 where the host
+	   cannot say. */
+	int64_t	 wait_us;
 	char	*out, *err;	/* captured output, NUL-terminated */
 	size_t	 out_len, err_len;
 	bool	 out_truncated, err_truncated;

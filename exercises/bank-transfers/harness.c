@@ -23,12 +23,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exercise.h"
 
 #define MAX_AUDITED_ACCOUNTS 64
 
 static uint64_t risk_work = 300;	/* rounds of hashing per risk check */
+
+/*
+ * The input is built: what follows is the work being timed.  A timed run
+ * has fd 3 open and the grader times from this byte to the exit; other
+ * runs do not, and the write fails harmlessly.  Called before the first
+ * call into the learner's code.
+ */
+static void work_starts(void)
+{
+	(void)!write(3, "w", 1);
+}
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -186,6 +198,7 @@ int main(int argc, char **argv)
 		total += acc[i].balance;
 	}
 
+	work_starts();
 	/* 1. The rules, one thread, accounts 0 and 1. */
 	int64_t b0 = acc[0].balance;
 	printf("accounts %" PRIu64 "\n", n);

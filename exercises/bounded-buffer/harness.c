@@ -28,11 +28,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exercise.h"
 
 #define STOP UINT64_MAX
 #define SEQ_BITS 40	/* item = producer << SEQ_BITS | sequence */
+
+/*
+ * The input is built: what follows is the work being timed.  A timed run
+ * has fd 3 open and the grader times from this byte to the exit; other
+ * runs do not, and the write fails harmlessly.  Called before the first
+ * call into the learner's code.
+ */
+static void work_starts(void)
+{
+	(void)!write(3, "w", 1);
+}
 
 static void usage(void)
 {
@@ -210,6 +222,7 @@ int main(int argc, char **argv)
 	if (threads < 1 || producers < 1 || capacity < 1)
 		usage();
 
+	work_starts();
 	if (check)
 		blocking_check();
 

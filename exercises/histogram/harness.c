@@ -12,8 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exercise.h"
+
+/*
+ * The input is built: what follows is the work being timed.  A timed run
+ * has fd 3 open and the grader times from this byte to the exit; other
+ * runs do not, and the write fails harmlessly.  Called before the first
+ * call into the learner's code.
+ */
+static void work_starts(void)
+{
+	(void)!write(3, "w", 1);
+}
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -97,6 +109,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	work_starts();
 	static uint64_t first[256], again[256];
 	histogram(data, n, first, (int)threads);
 	uint64_t total = 0;

@@ -13,10 +13,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exercise.h"
 
 #define MAX_N 2048
+
+/*
+ * The input is built: what follows is the work being timed.  A timed run
+ * has fd 3 open and the grader times from this byte to the exit; other
+ * runs do not, and the write fails harmlessly.  Called before the first
+ * call into the learner's code.
+ */
+static void work_starts(void)
+{
+	(void)!write(3, "w", 1);
+}
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -93,6 +105,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nn; i++)
 		C[i] = 0.5;
 
+	work_starts();
 	matmul(A, B, C, (size_t)n, (int)threads);
 
 	/*

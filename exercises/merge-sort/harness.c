@@ -14,8 +14,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exercise.h"
+
+/*
+ * The input is built: what follows is the work being timed.  A timed run
+ * has fd 3 open and the grader times from this byte to the exit; other
+ * runs do not, and the write fails harmlessly.  Called before the first
+ * call into the learner's code.
+ */
+static void work_starts(void)
+{
+	(void)!write(3, "w", 1);
+}
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -101,6 +113,7 @@ int main(int argc, char **argv)
 	}
 	uint64_t before = multiset_hash(a, n);
 
+	work_starts();
 	parallel_sort(a, n, (int)threads);
 
 	uint64_t descents = 0, hash = 0xcbf29ce484222325ULL;

@@ -12,8 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exercise.h"
+
+/*
+ * The input is built: what follows is the work being timed.  A timed run
+ * has fd 3 open and the grader times from this byte to the exit; other
+ * runs do not, and the write fails harmlessly.  Called before the first
+ * call into the learner's code.
+ */
+static void work_starts(void)
+{
+	(void)!write(3, "w", 1);
+}
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -84,6 +96,7 @@ int main(int argc, char **argv)
 			a[i] = (int32_t)mix32((uint32_t)i * 0x9e3779b1u + k);
 	}
 
+	work_starts();
 	int64_t first = sum_array(a, n, (int)threads);
 	printf("n %" PRIu64 "\nsum %" PRId64 "\n", n, first);
 	for (uint64_t r = 1; r < repeat; r++) {

@@ -12,8 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exercise.h"
+
+/*
+ * The input is built: what follows is the work being timed.  A timed run
+ * has fd 3 open and the grader times from this byte to the exit; other
+ * runs do not, and the write fails harmlessly.  Called before the first
+ * call into the learner's code.
+ */
+static void work_starts(void)
+{
+	(void)!write(3, "w", 1);
+}
 
 static void usage(void)
 {
@@ -66,6 +78,7 @@ int main(int argc, char **argv)
 	if (threads < 1)
 		usage();
 
+	work_starts();
 	struct prime_stats st = count_primes(lo, hi, (int)threads);
 	printf("range [%" PRIu64 ", %" PRIu64 ")\n", lo, hi);
 	printf("count %" PRIu64 "\n", st.count);

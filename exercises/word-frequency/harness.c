@@ -16,8 +16,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exercise.h"
+
+/*
+ * The input is built: what follows is the work being timed.  A timed run
+ * has fd 3 open and the grader times from this byte to the exit; other
+ * runs do not, and the write fails harmlessly.  Called before the first
+ * call into the learner's code.
+ */
+static void work_starts(void)
+{
+	(void)!write(3, "w", 1);
+}
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -189,6 +201,7 @@ int main(int argc, char **argv)
 	/* Past the end: a solution that reads beyond len sees letters, not a NUL. */
 	text[bytes] = 'z';
 
+	work_starts();
 	struct word_count *wc = NULL;
 	size_t n = word_frequency(text, bytes, (int)threads, &wc);
 	if (n > 0 && !wc) {
