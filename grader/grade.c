@@ -363,7 +363,7 @@ limits_run(const struct grade_exercise *ex, const struct grade_test *t,
 	 * be counted for a moment when the next one starts.  ThreadSanitizer
 	 * adds a background thread of its own.
 	 */
-	l->pids = 2 + 2 * t->threads + ex->extra_tasks + (tsan ? 2 : 0);
+	l->pids = 2 + 2 * t->threads + ex->extra_tasks + (tsan ? 1 : 0);
 	l->file_kb = 1024;	/* nothing needs to write files */
 	if (tsan) {
 		/* ThreadSanitizer: 5-15x slower, shadow memory on top. */
@@ -529,9 +529,11 @@ object_defs(struct job *j, const char *src, size_t len, json_t **defs,
 			    strstr(line, hooks[i]) != NULL)
 				snprintf(why, wl, "constructors, destructors "
 				    "and startup sections are not allowed "
-				    "(section %s): only the exercise's "
-				    "functions may run, when the harness calls "
-				    "them", hooks[i]);
+				    "(%.*s): only the exercise's functions may "
+				    "run, when the harness calls them",
+				    (int)strcspn(hooks[i] + (hooks[i][0] ==
+				    ' '), " "), hooks[i] + (hooks[i][0] ==
+				    ' '));
 		if (sscanf(line, " %15[0-9]: %31s %31s %31s %31s %31s %15s "
 		    "%255s", num, val, size, type, bind, vis, ndx, name) != 8 ||
 		    strcmp(ndx, "UND") == 0 || (strcmp(bind, "GLOBAL") != 0 &&
@@ -843,21 +845,9 @@ ensure_ref_bin(struct job *j)
 	return rc;
 }
 
-/* The i-th run whose output the reference supplies: tests, then races. */
-static const struct grade_test *
-ref_test(const struct grade_exercise *ex, size_t i, char *key, size_t kl)
-{
-	const struct grade_test *t = i < ex->ntests ? &ex->tests[i] :
-	    &ex->races[i - ex->ntests];
-
-	snprintf(key, kl, "%s%s", i < ex->ntests ? "" : "race/", t->name);
-	return t;
-}
-
 static json_t *
 cache_load(struct job *j, char *path, size_t plen)
 {
-	char key[96];
 	json_t *c, *tests;
 
 	if (j->opt.ref_cache_dir == NULL)
@@ -867,9 +857,9 @@ cache_load(struct job *j, char *path, size_t plen)
 	    plen || (c = json_load_file(path, 0, NULL)) == NULL)
 		return NULL;
 	tests = json_object_get(c, "tests");
-	for (size_t i = 0; i < j->ex->ntests + j->ex->nraces; i++)
-		if (ref_test(j->ex, i, key, sizeof(key)) == NULL ||
-		    !json_is_string(json_object_get(tests, key))) {
+	for (size_t i = 0; i < j->ex->ntests; i++)
+		if (!json_is_string(json_object_get(tests,
+		    j->ex->tests[i].name))) {
 			json_decref(c);
 			return NULL;
 		}
@@ -906,7 +896,7 @@ ensure_ref_out(struct job *j)
 	const struct grade_exercise *ex = j->ex;
 	struct sbx_limits lim;
 	struct sbx_result res;
-	char path[PATH_MAX], msg[256], key[96];
+	char path[PATH_MAX], msg[256];
 	json_t *out;
 	int rc;
 
@@ -918,8 +908,8 @@ ensure_ref_out(struct job *j)
 		return rc;
 	if ((out = json_object()) == NULL)
 		return CD_ERR_NOMEM;
-	for (size_t i = 0; i < ex->ntests + ex->nraces; i++) {
-		const struct grade_test *t = ref_test(ex, i, key, sizeof(key));
+	for (size_t i = 0; i < ex->ntests; i++) {
+		const struct grade_test *t = &ex->tests[i];
 
 		limits_run(ex, t, false, &lim);
 		if ((rc = run_prog(j, &j->ref, t, t->threads, &lim, LANE_SHARED,
@@ -928,12 +918,12 @@ ensure_ref_out(struct job *j)
 		if (res.verdict != SBX_OK) {
 			j->ref_broken = true;
 			job_fail(j, "the reference fails test %s: %s (%s)",
-			    key, run_verdict(&res, msg, sizeof(msg)), msg);
+			    t->name, run_verdict(&res, msg, sizeof(msg)), msg);
 			sbx_result_free(&res);
 			rc = CD_ERR_CONFLICT;
 			goto out;
 		}
-		json_object_set_new(out, key,
+		json_object_set_new(out, t->name,
 		    json_stringn_nocheck(res.out, res.out_len));
 		sbx_result_free(&res);
 	}
@@ -1024,22 +1014,24 @@ round2(double x)
  * Race tests on a ThreadSanitizer build of prog's source.  Sets race
  * members of r; *detected on any report, or on the exit code the race
  * runtime is told to use (guard_c), which stands when the report was
- * hidden.  A race run is also judged as a run: one that fails or prints
- * another answer than the reference fails the submission, with *verdict
- * and failure (fl bytes) saying how; else *verdict is NULL.  A build
- * that fails sets *build_log (caller frees).
+ * hidden.  A race run is also judged as a run, against plain (the normal
+ * build) on the same inputs: ending otherwise, or printing another answer,
+ * fails the submission, with *verdict and failure (fl bytes) saying how;
+ * else *verdict is NULL.  Code that behaves only while the race checker
+ * watches proves nothing.  A build that fails sets *build_log (caller
+ * frees).
  */
 static int
-race_stage(struct job *j, const char *src, size_t len, json_t *race,
-    bool *detected, const char **verdict, char *failure, size_t fl,
-    char **build_log)
+race_stage(struct job *j, const struct bin *plain, const char *src,
+    size_t len, json_t *race, bool *detected, const char **verdict,
+    char *failure, size_t fl, char **build_log)
 {
 	const struct grade_exercise *ex = j->ex;
 	struct bin prog = { 0 };
 	struct sbx_limits lim;
-	struct sbx_result res;
-	json_t *runs = json_array(), *want;
-	char *report = NULL, msg[256], key[96];
+	struct sbx_result res, base;
+	json_t *runs = json_array();
+	char *report = NULL, msg[256];
 	const char *v;
 	bool ok;
 	int rc;
@@ -1056,24 +1048,33 @@ race_stage(struct job *j, const char *src, size_t len, json_t *race,
 		const struct grade_test *t = &ex->races[i];
 		bool hit;
 
+		limits_run(ex, t, false, &lim);
+		if ((rc = run_prog(j, plain, t, t->threads, &lim, LANE_SHARED,
+		    NULL, false, &base)) != 0)
+			goto out;
 		limits_run(ex, t, true, &lim);
 		if ((rc = run_prog(j, &prog, t, t->threads, &lim, LANE_SHARED,
-		    NULL, false, &res)) != 0)
+		    NULL, false, &res)) != 0) {
+			sbx_result_free(&base);
 			goto out;
+		}
 		hit = memmem(res.err, res.err_len, "WARNING: ThreadSanitizer:",
 		    25) != NULL || (res.verdict == SBX_RUNTIME_ERROR &&
 		    res.exit_code == GRADE_RACE_EXIT);
 		v = run_verdict(&res, msg, sizeof(msg));
-		snprintf(key, sizeof(key), "race/%s", t->name);
-		want = json_object_get(j->ref_out, key);
-		if (!hit && res.verdict == SBX_OK && !grade_outputs_agree(
-		    ex->checker, res.out, res.out_len, json_string_value(want),
-		    json_string_length(want), msg, sizeof(msg)))
+		if (base.verdict != SBX_OK)
+			v = "ok";	/* the tests judge the normal build */
+		else if (!hit && res.verdict == SBX_OK && !grade_outputs_agree(
+		    ex->checker, res.out, res.out_len, base.out, base.out_len,
+		    msg, sizeof(msg)))
 			v = "wrong_answer";
+		sbx_result_free(&base);
 		if (!hit && strcmp(v, "ok") != 0 && *verdict == NULL) {
 			*verdict = v;
-			snprintf(failure, fl, "race test %s, built with "
-			    "ThreadSanitizer: %s: %s", t->name, v, msg);
+			snprintf(failure, fl, "race test %s: the "
+			    "ThreadSanitizer build %s where the normal build "
+			    "did not: %s", t->name, strcmp(v, "wrong_answer") ?
+			    "ended otherwise" : "answered otherwise", msg);
 		}
 		json_array_append_new(runs, json_pack("{s:s, s:s, s:b, s:i}",
 		    "name", t->name, "verdict", v, "race", hit, "wall_ms",
@@ -1590,8 +1591,8 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 
 	/* A deadlock or time limit would cost a wall limit per race test. */
 	if (mode == JUDGE_FULL && ex->nraces > 0 && !skip) {
-		if ((rc = race_stage(j, src, len, race, &detected, &race_v,
-		    race_fail, sizeof(race_fail), &race_log)) != 0)
+		if ((rc = race_stage(j, &prog, src, len, race, &detected,
+		    &race_v, race_fail, sizeof(race_fail), &race_log)) != 0)
 			goto out;
 		if (race_v != NULL) {
 			/* Code that ends, hangs or answers otherwise when the

@@ -172,6 +172,48 @@ check tsanonly 'r["verdict"] == "compile_error" and r["compile"].get("rejected")
 tap $? "code that changes under ThreadSanitizer is refused" \
     "$work/tsanonly.diag"
 
+# ---- the harness stays the harness (docs/GRADING.md) -----------------
+for f in cheat-printf cheat-asm-label helper-not-static; do
+	grade "$f" "$fx/$f.c" --repetitions=1
+	check "$f" 'r["verdict"] == "compile_error" and r["compile"].get("rejected") and "defines" in r["compile"]["log"] and r["score"] == 0'
+	tap $? "$f.c: a global the reference does not define is refused" \
+	    "$work/$f.diag"
+done
+
+grade ctor "$fx/cheat-constructor.c" --repetitions=1
+check ctor 'r["verdict"] == "compile_error" and r["compile"].get("rejected") and "constructors" in r["compile"]["log"]'
+tap $? "cheat-constructor.c: code before main is refused" "$work/ctor.diag"
+
+grade threads "$fx/too-many-threads.c" --repetitions=1
+check threads 'r["verdict"] in ("wrong_answer", "runtime_error") and any("more threads" in t["message"] for t in failed) and r["score_breakdown"]["correctness"] < 70'
+tap $? "too-many-threads.c: the thread limit holds, and says so" \
+    "$work/threads.diag"
+
+grade tsanexit "$fx/exits-under-tsan.c" --repetitions=1
+check tsanexit 'r["verdict"] != "accepted" and r["score"] == 0 and (r["race"]["detected"] or "ThreadSanitizer" in (r["race"].get("message") or ""))'
+tap $? "exits-under-tsan.c: leaving the race build early fails" \
+    "$work/tsanexit.diag"
+
+# The same source screens the same way every time, __TIMESTAMP__ or not.
+rc=0
+for i in 1 2 3; do
+	grade "stamp$i" "$fx/timestamp.c" --repetitions=1
+	check "stamp$i" 'r["verdict"] == "accepted" and r["compile"]["ok"]' ||
+	    { rc=1; cat "$work/stamp$i.diag" >>"$work/stamp.diag"; }
+done
+tap $rc "timestamp.c: accepted on every one of three gradings" \
+    "$work/stamp.diag"
+
+# Hidden inputs: each grading draws its own, the reference runs on them.
+grade seedA "$fx/parallel.c" --repetitions=1 --seed=11
+grade seedB "$fx/parallel.c" --repetitions=1 --seed=12
+check seedA 'r["verdict"] == "accepted" and r["seed"] == "11"' &&
+    check seedB 'r["verdict"] == "accepted" and r["seed"] == "12"'
+rc=$?
+cat "$work/seedA.diag" >>"$work/seedB.diag"
+tap $rc "graded on the seed drawn for the grading, whatever it is" \
+    "$work/seedB.diag"
+
 # ---- the reference-output cache is keyed and really used ------------
 mkdir "$work/cache"
 grade cache1 "$fx/wrong.c" --cache="$work/cache" --seed=7
