@@ -15,8 +15,13 @@
  *      normal and as the ThreadSanitizer build would see it.  The two
  *      texts must be identical (code may not behave differently under the
  *      race checker) and free of sanitizer hooks and attributes
- *      (check.c); otherwise the submission is refused as a compile error.
- *   2. Compile harness.c + learner.c in a box.  The binary is read back
+ *      (check.c).  Then it is compiled alone and its object's symbol table
+ *      read (readelf, in a box): it may define only what the reference
+ *      defines, and nothing that runs before or after main.  Otherwise the
+ *      submission is refused as a compile error.
+ *   2. Compile harness.c + the trusted guard (guard_c) + learner.c in a
+ *      box.  Every "{seed}" in a test's args is this grading's hidden
+ *      input, drawn per grading (test_seed()).  The binary is read back
  *      through sbx_open_beneath() and every later run gets a fresh box
  *      directory holding only a copy of it, so no run can leave anything
  *      behind for the next one (a cached answer, a replaced binary).
@@ -28,18 +33,21 @@
  *      a test reaches the time limit the rest are skipped: a deadlocked
  *      solution would otherwise hold the grader for a wall limit per test.
  *   4. Races.  A -fsanitize=thread build runs the race tests; any
- *      "WARNING: ThreadSanitizer:" report is a data race.  The sandbox
+ *      "WARNING: ThreadSanitizer:" report, or the race exit code the guard
+ *      sets, is a data race.  Each race test also runs on the normal build,
+ *      and the race build must end and answer as it does.  The sandbox
  *      turns address randomisation off in every box, which gcc 12's
  *      ThreadSanitizer needs on this kernel.
  *   5. Benchmark, only for an accepted submission.  Runs take a host-wide
  *      lane lock (flock): shared for every compile and test, exclusive
  *      for each benchmark round, so a measurement never shares the CPUs
- *      with another box of ours.  A round runs the reference with one
- *      thread, the learner with N and with one, alternating who goes
- *      first.  Times are the supervisor's wall_ms (from just before exec
- *      to the program's exit, measured outside the box); nothing the
- *      program prints is believed about time.  Speedup is the median of
- *      the rounds' reference-serial / learner-N ratios.
+ *      with another box of ours.  A round is four timed boxes (reference
+ *      and learner, 1 and N threads); a round in which the host kept any
+ *      of them waiting for a CPU is discarded (see "The benchmark" below
+ *      and docs/GRADING.md).  Times come from the box's init, from the
+ *      harness's mark on fd 3 to the exit; nothing the program prints is
+ *      believed about time.  Too few clean rounds make the grade
+ *      provisional rather than wrong.
  *
  * Everything a grading made is removed with its scratch root on return;
  * the sandbox has already killed every process of each box.
