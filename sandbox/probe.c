@@ -284,5 +284,11 @@ sbx_check_json(void)
 	    "all sets emptied; box user unmapped on the host"));
 	json_object_set_new(o, "mechanisms", ms);
 	json_object_set_new(o, "denied_syscalls", rules_json());
+	/* What timed runs (benchmarks) get here: docs/GRADING.md. */
+	json_object_set_new(o, "timed_runs", json_pack("{s:s, s:s}",
+	    "priority", sbx_realtime_ok() ? "realtime" : "nice",
+	    "cpu_wait", h->cg_version == 2 || h->psi_base[0] != '\0' ?
+	    "box cgroup cpu.pressure" : access("/proc/pressure/cpu", R_OK) ==
+	    0 ? "host /proc/pressure/cpu" : "none"));
 	return o;
 }

@@ -55,6 +55,9 @@ struct sbx_host {
 	struct sock_fprog filter;	/* compiled once, loaded by each box */
 };
 
+/* sandbox.c: timed runs may run SCHED_FIFO (the kernel throttles it). */
+bool	sbx_realtime_ok(void);
+
 /* probe.c */
 const struct sbx_host *sbx_host(void);	/* after sbx_init; never NULL */
 

@@ -336,8 +336,8 @@ session_of(pid_t pid)
  * its period): only then may a box run SCHED_FIFO, since the throttle is
  * what still leaves the rest of the host a share of every second.
  */
-static bool
-rt_throttled(void)
+bool
+sbx_realtime_ok(void)
 {
 	static int known = -1;
 	char buf[32];
@@ -393,18 +393,22 @@ rt_throttled(void)
 static void
 run_boost(struct run *r)
 {
+	static bool warned;
 	struct sched_param sp = { .sched_priority = 1 };
 	char path[64];
 	int tries;
 
-	if (rt_throttled() && sched_setscheduler(r->pid, SCHED_FIFO, &sp) == 0) {
+	if (sbx_realtime_ok() && sched_setscheduler(r->pid, SCHED_FIFO, &sp) == 0) {
 		r->realtime = true;
 		return;
 	}
 	for (tries = 0; tries < 2000 && session_of(r->pid) != r->pid; tries++)
 		nanosleep(&(struct timespec){ 0, 500000 }, NULL);
-	if (setpriority(PRIO_PROCESS, (id_t)r->pid, -20) == -1)
-		log_warn("sandbox: cannot raise a timed run's priority");
+	if (setpriority(PRIO_PROCESS, (id_t)r->pid, -20) == -1 && !warned) {
+		log_warn("sandbox: cannot raise timed runs' priority; busy "
+		    "hosts will give few clean benchmark samples");
+		warned = true;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/autogroup", (int)r->pid);
 	if (tries < 2000 && write_file(path, "-20") == -1 && errno != ENOENT)
 		log_debug("sandbox: cannot raise the run's autogroup: %s",
