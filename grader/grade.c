@@ -1343,6 +1343,27 @@ kept_median(const struct round *rd, unsigned n, int a, int b, double *tmp)
 	return median(tmp, m);
 }
 
+/* A kept round's learner speedup: the lower of its two ratios. */
+static double
+round_speedup(const struct round *r)
+{
+	return fmin((double)r->ms[RUN_REF1] / r->ms[RUN_LN],
+	    (double)r->ms[RUN_L1] / r->ms[RUN_LN]);
+}
+
+/* The median over kept rounds of the learner's speedup / the reference's. */
+static double
+relative_median(const struct round *rd, unsigned n, double *tmp)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (rd[i].clean)
+			tmp[m++] = round_speedup(&rd[i]) * rd[i].ms[RUN_REFN] /
+			    rd[i].ms[RUN_REF1];
+	return median(tmp, m);
+}
+
 /*
  * Measure prog against the reference.  On 0, *speedup is the result
  * object, *s the learner's parallel speedup (0 when not measured or the
@@ -1357,7 +1378,7 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	    ex->repetitions, max = reps * BENCH_MAX_FACTOR, n = 0, kept = 0;
 	struct round *rd = NULL;
 	double *tmp = NULL, vs_ref = 0, vs_self = 0, ref_par = 0, med = 0;
-	double lo = 0, hi = 0, worst = 0;
+	double lo = 0, hi = 0, worst = 0, rel = 0;
 	char *ref_seen = NULL, fail[512] = "", reason[256] = "";
 	size_t ref_slen = 0;
 	long long t0;
@@ -1384,9 +1405,7 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 		if (fail[0] != '\0')
 			break;
 		if (rd[n].clean) {
-			double v = fmin((double)rd[n].ms[RUN_REF1] /
-			    rd[n].ms[RUN_LN], (double)rd[n].ms[RUN_L1] /
-			    rd[n].ms[RUN_LN]);
+			double v = round_speedup(&rd[n]);
 
 			json_array_append_new(samples, json_real(round(v * 1000)
 			    / 1000));
@@ -1402,7 +1421,14 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 		vs_ref = kept_median(rd, n, RUN_REF1, RUN_LN, tmp);
 		vs_self = kept_median(rd, n, RUN_L1, RUN_LN, tmp);
 		ref_par = kept_median(rd, n, RUN_REF1, RUN_REFN, tmp);
-		med = fmin(vs_ref, vs_self);
+		/*
+		 * The learner's speedup over the reference's, round by round:
+		 * what drifts between rounds (the host's clock, its memory
+		 * traffic) moves both and cancels out.  Its median, times the
+		 * reference's, is the speedup credited.
+		 */
+		rel = relative_median(rd, n, tmp);
+		med = rel * ref_par;
 		if (ref_par < ex->target_speedup) {
 			/* The host cannot show this exercise's parallelism
 			   now (fewer free CPUs than threads, say): a learner
@@ -1419,10 +1445,11 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	}
 	*s = *provisional ? 0 : med;
 	*speedup = json_pack("{s:i, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
-	    "s:f, s:O, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:s, s:b}",
+	    "s:f, s:f, s:O, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:s, s:b}",
 	    "threads", (int)ex->bench.threads,
 	    "measured", fail[0] == '\0' && !*provisional,
 	    "median", round(med * 1000) / 1000,
+	    "relative", round(rel * 1000) / 1000,
 	    "vs_reference", round(vs_ref * 1000) / 1000,
 	    "vs_self", round(vs_self * 1000) / 1000,
 	    "reference", round(ref_par * 1000) / 1000,
