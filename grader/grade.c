@@ -1132,6 +1132,7 @@ enum { RUN_REF1, RUN_REFN, RUN_LN, RUN_L1, RUN_COUNT };
 
 struct round {
 	uint32_t ms[RUN_COUNT];
+	double	 cpus[RUN_COUNT];	/* CPUs the timed work kept busy */
 	double	 wait_pct;	/* the worst run's CPU wait, % of its time */
 	bool	 clean;
 };
@@ -1233,6 +1234,14 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 		out->ms[k] = ex->work_mark ? res[k].work_ms : res[k].run_ms;
 		if (out->ms[k] == 0)
 			out->ms[k] = 1;	/* the clock's grain */
+		/*
+		 * How many CPUs the work kept busy: the box's CPU time less
+		 * the harness's setup (single-threaded, before the mark),
+		 * over the work's time.  No program speeds up by more than
+		 * the CPUs it used, so this caps what noise can credit.
+		 */
+		out->cpus[k] = fmax(0, (double)res[k].cpu_ms -
+		    ((double)res[k].run_ms - out->ms[k])) / out->ms[k];
 		/*
 		 * What the host took from the run.  Real-time: every task of
 		 * the box waiting at once ("full"), as nothing at normal
@@ -1351,6 +1360,18 @@ round_speedup(const struct round *r)
 	    (double)r->ms[RUN_L1] / r->ms[RUN_LN]);
 }
 
+/* The median over kept rounds of the CPUs run k kept busy. */
+static double
+cpus_median(const struct round *rd, unsigned n, int k, double *tmp)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (rd[i].clean)
+			tmp[m++] = rd[i].cpus[k];
+	return median(tmp, m);
+}
+
 /* The median over kept rounds of the learner's speedup / the reference's. */
 static double
 relative_median(const struct round *rd, unsigned n, double *tmp)
@@ -1378,7 +1399,7 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	    ex->repetitions, max = reps * BENCH_MAX_FACTOR, n = 0, kept = 0;
 	struct round *rd = NULL;
 	double *tmp = NULL, vs_ref = 0, vs_self = 0, ref_par = 0, med = 0;
-	double lo = 0, hi = 0, worst = 0, rel = 0;
+	double lo = 0, hi = 0, worst = 0, rel = 0, cpus_ln = 0, cpus_rn = 0;
 	char *ref_seen = NULL, fail[512] = "", reason[256] = "";
 	size_t ref_slen = 0;
 	long long t0;
@@ -1428,7 +1449,16 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 		 * reference's, is the speedup credited.
 		 */
 		rel = relative_median(rd, n, tmp);
-		med = rel * ref_par;
+		/*
+		 * Neither may exceed the CPUs its parallel runs kept busy: a
+		 * serial program keeps one busy, and the ratios of its runs
+		 * are noise around 1, which must earn nothing (and a serial
+		 * reference must not pass for a parallel one).
+		 */
+		cpus_ln = cpus_median(rd, n, RUN_LN, tmp);
+		cpus_rn = cpus_median(rd, n, RUN_REFN, tmp);
+		ref_par = fmin(ref_par, cpus_rn);
+		med = fmin(rel * ref_par, cpus_ln);
 		if (ref_par < ex->target_speedup) {
 			/* The host cannot show this exercise's parallelism
 			   now (fewer free CPUs than threads, say): a learner
@@ -1445,11 +1475,14 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	}
 	*s = *provisional ? 0 : med;
 	*speedup = json_pack("{s:i, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
-	    "s:f, s:f, s:O, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:s, s:b}",
+	    "s:f, s:f, s:f, s:f, s:O, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:s, "
+	    "s:b}",
 	    "threads", (int)ex->bench.threads,
 	    "measured", fail[0] == '\0' && !*provisional,
 	    "median", round(med * 1000) / 1000,
 	    "relative", round(rel * 1000) / 1000,
+	    "learner_cpus", round(cpus_ln * 100) / 100,
+	    "reference_cpus", round(cpus_rn * 100) / 100,
 	    "vs_reference", round(vs_ref * 1000) / 1000,
 	    "vs_self", round(vs_self * 1000) / 1000,
 	    "reference", round(ref_par * 1000) / 1000,

@@ -331,6 +331,24 @@ session_of(pid_t pid)
 	return (pid_t)sid;
 }
 
+/* The number a one-line /proc file holds, or def if it cannot be read. */
+static long
+proc_number(const char *path, long def)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return def;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return def;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
 /*
  * Whether the kernel throttles real-time tasks (sched_rt_runtime_us below
  * its period): only then may a box run SCHED_FIFO, since the throttle is
@@ -340,33 +358,14 @@ bool
 sbx_realtime_ok(void)
 {
 	static int known = -1;
-	char buf[32];
 	long runtime, period;
-	int fd;
-	ssize_t n;
 
-	if (known != -1)
-		return known;
-	known = 0;
-	if ((fd = open("/proc/sys/kernel/sched_rt_runtime_us", O_RDONLY |
-	    O_CLOEXEC)) == -1)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	runtime = strtol(buf, NULL, 10);
-	if ((fd = open("/proc/sys/kernel/sched_rt_period_us", O_RDONLY |
-	    O_CLOEXEC)) == -1)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	period = strtol(buf, NULL, 10);
-	known = runtime > 0 && runtime < period;
+	if (known == -1) {
+		runtime = proc_number("/proc/sys/kernel/sched_rt_runtime_us",
+		    -1);
+		period = proc_number("/proc/sys/kernel/sched_rt_period_us", 0);
+		known = runtime > 0 && runtime < period;
+	}
 	return known;
 }
 
