@@ -925,7 +925,7 @@ http_sse_main(void *unused)
 {
 	PGconn *listen = NULL;
 	struct timespec ts;
-	long retry_ms = 0;
+	long retry_ms = 0, last_s = 0;
 
 	if (http_conf.conninfo != NULL && http_conf.sse_channel != NULL)
 		listen = db_listen(http_conf.conninfo, http_conf.sse_channel);
@@ -950,6 +950,12 @@ http_sse_main(void *unused)
 				tp.all = 1;
 			else if (rc < 0)
 				retry_ms = now + 2000;
+		}
+		/* No channel to listen on (a configuration without a
+		 * database URL): look every second rather than never. */
+		if (listen == NULL && now / 1000 != last_s) {
+			last_s = now / 1000;
+			tp.all = 1;
 		}
 		http_sse_wake(&tp);
 		while ((st = *pp) != NULL) {

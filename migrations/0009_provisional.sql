@@ -18,6 +18,10 @@ ALTER TABLE grade_jobs ADD COLUMN not_before timestamptz;
 ALTER TABLE grade_jobs ADD COLUMN waiting_since timestamptz;
 ALTER TABLE grade_jobs ADD COLUMN tries integer NOT NULL DEFAULT 0;
 
+-- The claim's order: first gradings, then re-measurements, oldest first.
+CREATE INDEX grade_jobs_claim ON grade_jobs ((kind = 'rebench'), created_at)
+	WHERE state IN ('queued', 'running');
+
 -- First gradings and verifications before re-measurements: a learner
 -- waiting for a first grade outranks a grade that already counts.  A
 -- rebench job whose worker was lost too often leaves its submission as
