@@ -29,6 +29,7 @@ enum opt_type { T_UINT, T_STR, T_FLAG };
 static struct {
 	const char *exercise, *source, *log_level, *rundir, *degraded;
 	uint32_t repetitions;
+	uint32_t seed;
 	int	 progress;
 	struct grade_options go;
 } cli;
@@ -55,6 +56,8 @@ static const struct opt {
 	  0, 0, "cpu list of benchmark runs, e.g. 0-1 (default: any)" },
 	{ "repetitions", NULL, T_UINT, &cli.repetitions, 0, 50,
 	  "benchmark rounds (0: the exercise's own)" },
+	{ "seed", NULL, T_UINT, &cli.seed, 0, 4294967295u,
+	  "the hidden inputs' seed (0: a fresh one per grading)" },
 	{ "progress", NULL, T_FLAG, &cli.progress, 0, 0,
 	  "print status changes on stderr" },
 	{ "rundir", "COHORT_SANDBOX_RUNDIR", T_STR, &cli.rundir, 0, 0,
@@ -227,6 +230,7 @@ main(int argc, char **argv)
 		level = LOG_LVL_WARN;
 	log_init("cohort-grade", level);
 	cli.go.bench_repetitions = cli.repetitions;
+	cli.go.seed = cli.seed;
 	if (cli.progress)
 		cli.go.progress = show_progress;
 

@@ -283,6 +283,10 @@ parse_desc(struct grade_exercise *ex, json_t *desc, char *err, size_t errlen)
 	    errlen)) != 0)
 		return rc;
 	ex->memory_mb = (uint32_t)v;
+	if ((rc = get_num(lim, "extra_tasks", 0, 64, 0, &v, err,
+	    errlen)) != 0)
+		return rc;
+	ex->extra_tasks = (uint32_t)v;
 
 	s = json_string_value(json_object_get(desc, "checker"));
 	if (s == NULL || strcmp(s, "exact") == 0)

@@ -36,6 +36,7 @@ struct grade_test {
 };
 
 #define GRADE_MAX_THREADS	64	/* what every harness accepts */
+#define GRADE_SEED_ARG		"{seed}"	/* an arg: this grading's seed */
 #define GRADE_MAX_LDLIBS	8
 
 struct grade_exercise {
@@ -49,6 +50,7 @@ struct grade_exercise {
 	unsigned repetitions;
 	bool	 work_mark;	/* the harness marks its setup's end on fd 3 */
 	uint32_t wall_ms, cpu_ms, memory_mb;
+	uint32_t extra_tasks;	/* threads the harness runs besides the test's */
 	enum grade_checker checker;
 	double	 w_correctness, w_speedup;
 	char	*ldlibs[GRADE_MAX_LDLIBS + 1];	/* "-lm" and the like */

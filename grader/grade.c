@@ -56,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "../daemon/err.h"
@@ -65,6 +66,8 @@
 
 #define GCC		"/usr/bin/gcc"
 #define LEARNER_FILE	"learner.c"	/* fixed: reports point into it */
+#define GUARD_FILE	"cohort-guard.c"
+#define GRADE_RACE_EXIT	66	/* ThreadSanitizer's, set in guard_c */
 #define MAX_BINARY	(64u << 20)
 #define COMPILE_LOG_MAX	8192
 #define RACE_REPORT_MAX	6144
@@ -90,8 +93,10 @@ struct job {
 	int	 lane;
 	struct bin ref;		/* the reference binary, once built */
 	json_t	*ref_out;	/* test name -> expected stdout */
+	json_t	*ref_defs;	/* globals reference.c defines: the API */
 	bool	 ref_broken;	/* the exercise's fault, not the learner's */
 	uint32_t bench_wall_ms;	/* timed runs' wall limit; 0: not yet known */
+	uint64_t seed;		/* this grading's hidden inputs */
 	char	 why[512];	/* the last internal or exercise failure */
 };
 
@@ -159,6 +164,11 @@ job_init(struct job *j, const struct grade_exercise *ex,
 	j->lane = -1;
 	if (opt != NULL)
 		j->opt = *opt;
+	/* Fresh inputs for every grading: nobody can know them in advance. */
+	j->seed = j->opt.seed;
+	while (j->seed == 0)
+		if (getrandom(&j->seed, sizeof(j->seed), 0) != sizeof(j->seed))
+			j->seed = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ULL;
 	wd = j->opt.workdir ? j->opt.workdir : "/tmp";
 	if (j->opt.lane_path == NULL)
 		j->opt.lane_path = GRADE_LANE_PATH;
@@ -185,6 +195,7 @@ job_done(struct job *j)
 		close(j->lane);
 	bin_free(&j->ref);
 	json_decref(j->ref_out);
+	json_decref(j->ref_defs);
 }
 
 static void
@@ -235,7 +246,10 @@ put_file(const char *dir, const char *name, const char *data, size_t len,
 		data += n;
 		len -= (size_t)n;
 	}
-	if (fchmod(fd, mode) == -1)
+	/* A fixed mtime: __TIMESTAMP__ must not differ between the two
+	   screening passes, or between two gradings of one source. */
+	if (fchmod(fd, mode) == -1 || futimens(fd, (const struct timespec[2]){
+	    { 0, 0 }, { 0, 0 } }) == -1)
 		rc = CD_ERR_SYSTEM;
  out:
 	close(fd);
@@ -342,8 +356,14 @@ limits_run(const struct grade_exercise *ex, const struct grade_test *t,
 	l->wall_ms = ex->wall_ms;
 	l->cpu_ms = ex->cpu_ms;
 	l->memory_mb = ex->memory_mb;
-	/* Threads of the learner, plus the sanitizer's own and some slack. */
-	l->pids = t->threads + 16 > l->pids ? t->threads + 16 : l->pids;
+	/*
+	 * The thread limit, enforced: the box's init and the main thread,
+	 * the test's threads, the harness's own (extra_tasks), and as many
+	 * again as the test's threads, since a thread just joined may still
+	 * be counted for a moment when the next one starts.  ThreadSanitizer
+	 * adds a background thread of its own.
+	 */
+	l->pids = 2 + 2 * t->threads + ex->extra_tasks + (tsan ? 1 : 0);
 	l->file_kb = 1024;	/* nothing needs to write files */
 	if (tsan) {
 		/* ThreadSanitizer: 5-15x slower, shadow memory on top. */
@@ -353,6 +373,36 @@ limits_run(const struct grade_exercise *ex, const struct grade_test *t,
 		    ex->memory_mb * 4;
 	}
 }
+
+/*
+ * Linked into every build beside the harness: the trusted side's say in
+ * the program.  The race build's ThreadSanitizer options are set here
+ * (the learner may define no __tsan_ symbol, see screen_object()): stop
+ * at the first race with exit code GRADE_RACE_EXIT, so a race counts even
+ * when the report cannot be read.  And a program re-executed with
+ * options or preloads of its own ends at once: that is no way around the
+ * race checker or the harness.
+ */
+static const char guard_c[] =
+    "#include <stdlib.h>\n"
+    "#include <string.h>\n"
+    "#include <unistd.h>\n"
+    "extern char **environ;\n"
+    "#ifdef __SANITIZE_THREAD__\n"
+    "const char *__tsan_default_options(void)\n"
+    "{ return \"halt_on_error=1:exitcode=66:abort_on_error=0\"; }\n"
+    "#endif\n"
+    "__attribute__((constructor(101))) static void cohort_guard(void)\n"
+    "{\n"
+    "\tfor (char **e = environ; e != NULL && *e != NULL; e++)\n"
+    "\t\tif (!strncmp(*e, \"LD_\", 3) || !strncmp(*e, \"TSAN_\", 5) ||\n"
+    "\t\t    !strncmp(*e, \"GLIBC_\", 6)) {\n"
+    "\t\t\tstatic const char m[] = \"the program was started again "
+    "with its environment changed\\n\";\n"
+    "\t\t\t(void)!write(2, m, sizeof(m) - 1);\n"
+    "\t\t\t_exit(67);\n"
+    "\t\t}\n"
+    "}\n";
 
 /* The files of one build in a fresh box directory. */
 static int
@@ -367,6 +417,8 @@ stage_sources(struct job *j, const char *src, size_t len, char *dir,
 	    ex->file_len[GF_HEADER], 0644)) != 0 ||
 	    (rc = put_file(dir, "harness.c", ex->file[GF_HARNESS],
 	    ex->file_len[GF_HARNESS], 0644)) != 0 ||
+	    (rc = put_file(dir, GUARD_FILE, guard_c, sizeof(guard_c) - 1,
+	    0644)) != 0 ||
 	    (rc = put_file(dir, LEARNER_FILE, src, len, 0644)) != 0)
 		return rc;
 	return 0;
@@ -414,6 +466,147 @@ preprocess(struct job *j, const char *src, size_t len, bool tsan,
 }
 
 /*
+ * What an object file defines, read in a box: src compiled alone (-c, as
+ * the build compiles it), then readelf on the object in the same box.
+ * On 0, *defs (caller's) lists the global and weak symbols it defines,
+ * and *why is set if it has a constructor, destructor or ifunc, which
+ * would run code of the learner's before or after the harness's; *defs
+ * is NULL if it does not compile (the real compile will say why).
+ */
+static int
+object_defs(struct job *j, const char *src, size_t len, json_t **defs,
+    char *why, size_t wl)
+{
+	char *const cc[] = { GCC, "-c", "-O2", "-pthread", "-std=gnu11",
+	    LEARNER_FILE, "-o", "learner.o", NULL };
+	char *const re[] = { "/usr/bin/readelf", "-W", "-S", "-s",
+	    "learner.o", NULL };
+	/* Section types and names whose code runs without being called. */
+	static const char *const hooks[] = {
+		" INIT_ARRAY ", " FINI_ARRAY ", " PREINIT_ARRAY ",
+		".init_array", ".fini_array", ".preinit_array", ".ctors",
+		".dtors", " .init ", " .fini ",
+	};
+	char dir[PATH_MAX] = "", *line, *end, *nl;
+	struct sbx_limits lim;
+	struct sbx_result res = { 0 };
+	json_t *d = NULL;
+	int rc;
+
+	*defs = NULL;
+	limits_compile(&lim);
+	if ((rc = stage_sources(j, src, len, dir, sizeof(dir))) != 0 ||
+	    (rc = box_run(j, dir, cc, NULL, &lim, LANE_SHARED, NULL, false,
+	    &res)) != 0)
+		goto out;
+	if (res.verdict != SBX_OK)
+		goto out;
+	sbx_result_free(&res);
+	if ((rc = box_run(j, dir, re, NULL, &lim, LANE_SHARED, NULL, false,
+	    &res)) != 0)
+		goto out;
+	if (res.verdict != SBX_OK) {
+		job_fail(j, "readelf failed on an object file: %s",
+		    sbx_verdict_name(res.verdict));
+		rc = CD_ERR_INTERNAL;
+		goto out;
+	}
+	if ((d = json_array()) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	end = res.out + res.out_len;
+	for (line = res.out; line < end; line = nl + 1) {
+		char num[16], val[32], size[32], type[32], bind[32], vis[32],
+		    ndx[16], name[256];
+
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		*nl = '\0';
+		for (size_t i = 0; i < sizeof(hooks) / sizeof(*hooks) &&
+		    why[0] == '\0'; i++)
+			if (line[0] == ' ' && strstr(line, "] ") != NULL &&
+			    strstr(line, hooks[i]) != NULL)
+				snprintf(why, wl, "constructors, destructors "
+				    "and startup sections are not allowed "
+				    "(%.*s): only the exercise's functions may "
+				    "run, when the harness calls them",
+				    (int)strcspn(hooks[i] + (hooks[i][0] ==
+				    ' '), " "), hooks[i] + (hooks[i][0] ==
+				    ' '));
+		if (sscanf(line, " %15[0-9]: %31s %31s %31s %31s %31s %15s "
+		    "%255s", num, val, size, type, bind, vis, ndx, name) != 8 ||
+		    strcmp(ndx, "UND") == 0 || (strcmp(bind, "GLOBAL") != 0 &&
+		    strcmp(bind, "WEAK") != 0 && strcmp(bind, "UNIQUE") != 0))
+			continue;
+		if (strcmp(type, "IFUNC") == 0 && why[0] == '\0')
+			snprintf(why, wl, "ifunc resolvers are not allowed "
+			    "(%s): they run before main", name);
+		json_array_append_new(d, json_string(name));
+	}
+	*defs = d;
+	d = NULL;
+ out:
+	json_decref(d);
+	sbx_result_free(&res);
+	if (dir[0] != '\0')
+		rm_tree(dir);
+	return rc;
+}
+
+/*
+ * The harness stays the harness: the learner's object may define only
+ * what the reference defines (the exercise's functions; helpers must be
+ * static), so it can replace nothing of the harness's or libc's (printf,
+ * nanosleep, the sanitizer's hooks), and may run no code before or after
+ * main.  Checked on the object's symbol table, not on the text, so asm
+ * labels and attributes cannot hide a definition.  Sets why to refuse.
+ */
+static int
+screen_object(struct job *j, const char *src, size_t len, char *why,
+    size_t wl)
+{
+	const struct grade_exercise *ex = j->ex;
+	char rwhy[256] = "";
+	json_t *defs = NULL, *v, *w;
+	size_t i, k;
+	bool found;
+	int rc;
+
+	if (j->ref_defs == NULL) {
+		if ((rc = object_defs(j, ex->file[GF_REFERENCE],
+		    ex->file_len[GF_REFERENCE], &j->ref_defs, rwhy,
+		    sizeof(rwhy))) != 0)
+			return rc;
+		if (j->ref_defs == NULL) {
+			j->ref_broken = true;
+			job_fail(j, "the reference does not compile");
+			return CD_ERR_CONFLICT;
+		}
+	}
+	if ((rc = object_defs(j, src, len, &defs, why, wl)) != 0 ||
+	    defs == NULL || why[0] != '\0')
+		goto out;
+	json_array_foreach(defs, i, v) {
+		found = false;
+		json_array_foreach(j->ref_defs, k, w)
+			if (json_equal(v, w))
+				found = true;
+		if (!found) {
+			snprintf(why, wl, "learner.c defines \"%s\", which is not "
+			    "one of the exercise's functions: give helpers and "
+			    "globals the static keyword, and do not redefine "
+			    "library or harness functions",
+			    json_string_value(v));
+			break;
+		}
+	}
+ out:
+	json_decref(defs);
+	return rc;
+}
+
+/*
  * Refuse sources that talk to the sanitizer or change under it.  Returns
  * 0 with *why empty (accepted) or set (refused), or a negative code.
  */
@@ -435,6 +628,8 @@ screen(struct job *j, const char *src, size_t len, char *why, size_t wl)
 	if (a == NULL)
 		goto out;	/* gcc -E failed: the compile will say why */
 	if (grade_screen_source(a, al, why, wl))
+		goto out;
+	if ((rc = screen_object(j, src, len, why, wl)) != 0 || why[0] != '\0')
 		goto out;
 	if ((rc = preprocess(j, src, len, true, &b, &bl, &big_b)) != 0)
 		goto out;
@@ -478,6 +673,7 @@ compile(struct job *j, const char *src, size_t len, bool tsan,
 	argv[n++] = "-fdiagnostics-color=never";
 	argv[n++] = "-fmax-errors=20";
 	argv[n++] = "harness.c";
+	argv[n++] = GUARD_FILE;
 	argv[n++] = LEARNER_FILE;
 	argv[n++] = "-o";
 	argv[n++] = "prog";
@@ -519,13 +715,32 @@ compile(struct job *j, const char *src, size_t len, bool tsan,
 	return rc;
 }
 
+/*
+ * The value of "{seed}" in t's args for this grading: the grading's seed
+ * mixed with the test's name (splitmix64), so that tests differ from each
+ * other and from one grading to the next.
+ */
+static uint64_t
+test_seed(const struct job *j, const struct grade_test *t)
+{
+	uint64_t z = j->seed;
+
+	for (const char *p = t->name; *p != '\0'; p++)
+		z = (z ^ (unsigned char)*p) * 0x100000001b3ULL;
+	z += 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return z >> 1 ? z >> 1 : 1;	/* within every harness's int64 */
+}
+
 /* Run prog in a fresh box with t's args and "--threads threads". */
 static int
 run_prog(struct job *j, const struct bin *prog, const struct grade_test *t,
     unsigned threads, const struct sbx_limits *lim, enum lane_hold hold,
     const char *cpus, bool measure, struct sbx_result *res)
 {
-	char dir[PATH_MAX] = "", nthreads[16];
+	char dir[PATH_MAX] = "", nthreads[16], seed[24];
 	char **argv;
 	int rc;
 
@@ -533,6 +748,11 @@ run_prog(struct job *j, const struct bin *prog, const struct grade_test *t,
 		return CD_ERR_NOMEM;
 	argv[0] = "./prog";
 	memcpy(argv + 1, t->args, t->nargs * sizeof(char *));
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)test_seed(j,
+	    t));
+	for (size_t i = 1; i <= t->nargs; i++)
+		if (strcmp(argv[i], GRADE_SEED_ARG) == 0)
+			argv[i] = seed;
 	snprintf(nthreads, sizeof(nthreads), "%u", threads);
 	argv[t->nargs + 1] = "--threads";
 	argv[t->nargs + 2] = nthreads;
@@ -632,8 +852,9 @@ cache_load(struct job *j, char *path, size_t plen)
 
 	if (j->opt.ref_cache_dir == NULL)
 		return NULL;
-	if ((size_t)snprintf(path, plen, "%s/%s.json", j->opt.ref_cache_dir,
-	    j->ex->hash) >= plen || (c = json_load_file(path, 0, NULL)) == NULL)
+	if ((size_t)snprintf(path, plen, "%s/%s-%016llx.json",
+	    j->opt.ref_cache_dir, j->ex->hash, (unsigned long long)j->seed) >=
+	    plen || (c = json_load_file(path, 0, NULL)) == NULL)
 		return NULL;
 	tests = json_object_get(c, "tests");
 	for (size_t i = 0; i < j->ex->ntests; i++)
@@ -791,23 +1012,32 @@ round2(double x)
 
 /*
  * Race tests on a ThreadSanitizer build of prog's source.  Sets race
- * members of r; *detected on any report.  A build that fails sets
- * *build_log (caller frees).
+ * members of r; *detected on any report, or on the exit code the race
+ * runtime is told to use (guard_c), which stands when the report was
+ * hidden.  A race run is also judged as a run, against plain (the normal
+ * build) on the same inputs: ending otherwise, or printing another answer,
+ * fails the submission, with *verdict and failure (fl bytes) saying how;
+ * else *verdict is NULL.  Code that behaves only while the race checker
+ * watches proves nothing.  A build that fails sets *build_log (caller
+ * frees).
  */
 static int
-race_stage(struct job *j, const char *src, size_t len, json_t *race,
-    bool *detected, char **build_log)
+race_stage(struct job *j, const struct bin *plain, const char *src,
+    size_t len, json_t *race, bool *detected, const char **verdict,
+    char *failure, size_t fl, char **build_log)
 {
 	const struct grade_exercise *ex = j->ex;
 	struct bin prog = { 0 };
 	struct sbx_limits lim;
-	struct sbx_result res;
+	struct sbx_result res, base;
 	json_t *runs = json_array();
 	char *report = NULL, msg[256];
+	const char *v;
 	bool ok;
 	int rc;
 
 	*detected = false;
+	*verdict = NULL;
 	if ((rc = compile(j, src, len, true, &prog, &ok, build_log)) != 0)
 		goto out;
 	if (!ok)
@@ -818,15 +1048,37 @@ race_stage(struct job *j, const char *src, size_t len, json_t *race,
 		const struct grade_test *t = &ex->races[i];
 		bool hit;
 
+		limits_run(ex, t, false, &lim);
+		if ((rc = run_prog(j, plain, t, t->threads, &lim, LANE_SHARED,
+		    NULL, false, &base)) != 0)
+			goto out;
 		limits_run(ex, t, true, &lim);
 		if ((rc = run_prog(j, &prog, t, t->threads, &lim, LANE_SHARED,
-		    NULL, false, &res)) != 0)
+		    NULL, false, &res)) != 0) {
+			sbx_result_free(&base);
 			goto out;
+		}
 		hit = memmem(res.err, res.err_len, "WARNING: ThreadSanitizer:",
-		    25) != NULL;
+		    25) != NULL || (res.verdict == SBX_RUNTIME_ERROR &&
+		    res.exit_code == GRADE_RACE_EXIT);
+		v = run_verdict(&res, msg, sizeof(msg));
+		if (base.verdict != SBX_OK)
+			v = "ok";	/* the tests judge the normal build */
+		else if (!hit && res.verdict == SBX_OK && !grade_outputs_agree(
+		    ex->checker, res.out, res.out_len, base.out, base.out_len,
+		    msg, sizeof(msg)))
+			v = "wrong_answer";
+		sbx_result_free(&base);
+		if (!hit && strcmp(v, "ok") != 0 && *verdict == NULL) {
+			*verdict = v;
+			snprintf(failure, fl, "race test %s: the "
+			    "ThreadSanitizer build %s where the normal build "
+			    "did not: %s", t->name, strcmp(v, "wrong_answer") ?
+			    "ended otherwise" : "answered otherwise", msg);
+		}
 		json_array_append_new(runs, json_pack("{s:s, s:s, s:b, s:i}",
-		    "name", t->name, "verdict", run_verdict(&res, msg,
-		    sizeof(msg)), "race", hit, "wall_ms", (int)res.wall_ms));
+		    "name", t->name, "verdict", v, "race", hit, "wall_ms",
+		    (int)res.wall_ms));
 		if (hit && report == NULL)
 			report = race_report(res.err, res.err_len);
 		*detected |= hit;
@@ -861,7 +1113,8 @@ race_stage(struct job *j, const char *src, size_t len, json_t *race,
  * behind these numbers.
  */
 #define BENCH_WAIT_PCT	3	/* waited beyond this share of the run: dirty */
-#define BENCH_WAIT_SLACK_US 2000
+#define BENCH_WAIT_SLACK_US 2000	/* wake-ups */
+#define BENCH_STEAL_TICK_US 10000	/* steal is counted in ticks */
 #define BENCH_BUDGET_MS	120000	/* no more rounds begin after this */
 #define BENCH_WALL_FACTOR 4	/* a timed run's limit: this times the ref's */
 #define BENCH_WALL_MIN_MS 1000
@@ -891,6 +1144,28 @@ host_stall_us(void)
 	return total;
 }
 
+/*
+ * Microseconds the hypervisor ran something else on this host's CPUs
+ * (steal, all CPUs summed), or -1.  Coarse: the kernel counts in ticks.
+ */
+static long long
+host_steal_us(void)
+{
+	unsigned long long v[8];
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "re");
+	int n;
+
+	if (f == NULL)
+		return -1;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n != 8 || hz <= 0)
+		return -1;
+	return (long long)(v[7] * 1000000ULL / (unsigned long long)hz);
+}
+
 static const char *
 accounting_name(int acct)
 {
@@ -913,7 +1188,7 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 	struct sbx_result res[RUN_COUNT];
 	const char *cpus = j->opt.bench_cpus;
 	char why[256], msg[256];
-	long long h0, h1;
+	long long h0, h1, s0, s1;
 	int rc = 0, done = 0;
 
 	memset(res, 0, sizeof(res));
@@ -936,10 +1211,12 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 		if (j->bench_wall_ms != 0)
 			lim.wall_ms = j->bench_wall_ms;
 		h0 = host_stall_us();
+		s0 = host_steal_us();
 		if ((rc = run_prog(j, b, t, threads, &lim, LANE_NONE, cpus,
 		    true, &res[k])) != 0)
 			break;
 		h1 = host_stall_us();
+		s1 = host_steal_us();
 		if (k == RUN_REF1 && j->bench_wall_ms == 0 &&
 		    res[k].verdict == SBX_OK)
 			j->bench_wall_ms = (uint32_t)fmin(ex->wall_ms, fmax(
@@ -948,9 +1225,18 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 		out->ms[k] = ex->work_mark ? res[k].work_ms : res[k].run_ms;
 		if (out->ms[k] == 0)
 			out->ms[k] = 1;	/* the clock's grain */
-		/* The box's own waiting; else the host's, which is stricter. */
+		/*
+		 * What the host took from the run.  Real-time: every task of
+		 * the box waiting at once ("full"), as nothing at normal
+		 * priority can preempt it and its threads' waiting for each
+		 * other (more runnable threads than CPUs) is its own doing.
+		 * Otherwise any task of the box waiting ("some"), stricter.
+		 * Without the box's own figures, the host's, stricter still.
+		 * Plus the time the hypervisor gave our CPUs to others.
+		 */
 		if (res[k].wait_us >= 0) {
-			wait = (double)res[k].wait_us;
+			wait = (double)(res[k].realtime && res[k].stall_us >= 0 ?
+			    res[k].stall_us : res[k].wait_us);
 			*acct = 2;
 		} else if (h0 >= 0 && h1 >= h0) {
 			wait = (double)(h1 - h0);
@@ -958,6 +1244,8 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 				*acct = 1;
 		} else
 			continue;
+		if (s0 >= 0 && s1 - s0 > BENCH_STEAL_TICK_US)
+			wait += (double)(s1 - s0 - BENCH_STEAL_TICK_US);
 		base = (double)(res[k].run_ms ? res[k].run_ms : 1) * 1000;
 		if (wait > base * BENCH_WAIT_PCT / 100 + BENCH_WAIT_SLACK_US)
 			out->clean = false;
@@ -1204,6 +1492,8 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 	json_t *r, *tests, *race, *speedup = NULL;
 	const char *verdict = NULL;
 	char why[512], msg[512], *log = NULL, *race_log = NULL;
+	char race_fail[512] = "";
+	const char *race_v = NULL;
 	double passed_w = 0, total_w = 0, s = 0, c_pts, s_pts = 0;
 	bool ok, skip = false, detected = false, prov = false;
 	int rc;
@@ -1271,6 +1561,10 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 			    json_string_length(want), msg, sizeof(msg)))
 				v = "wrong_answer";
 			pass = strcmp(v, "ok") == 0;
+			if (!pass && res.pids_limit)
+				snprintf(msg + strlen(msg), sizeof(msg) -
+				    strlen(msg), "; it tried to run more "
+				    "threads than the test's %u", t->threads);
 			if (!pass && res.err_len > 0 &&
 			    res.verdict == SBX_RUNTIME_ERROR) {
 				char *e = grade_trim(res.err, res.err_len,
@@ -1297,9 +1591,18 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 
 	/* A deadlock or time limit would cost a wall limit per race test. */
 	if (mode == JUDGE_FULL && ex->nraces > 0 && !skip) {
-		if ((rc = race_stage(j, src, len, race, &detected,
-		    &race_log)) != 0)
+		if ((rc = race_stage(j, &prog, src, len, race, &detected,
+		    &race_v, race_fail, sizeof(race_fail), &race_log)) != 0)
 			goto out;
+		if (race_v != NULL) {
+			/* Code that ends, hangs or answers otherwise when the
+			   race checker watches proves nothing about races. */
+			json_object_set_new(race, "message",
+			    json_string(race_fail));
+			if (verdict == NULL)
+				verdict = race_v;
+			passed_w = 0;
+		}
 		if (race_log != NULL) {
 			/* Refusing to build under the race checker is no
 			 * way around it. */
@@ -1327,6 +1630,14 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 	json_object_set_new(r, "verdict", json_string(verdict));
 	json_object_set_new(r, "provisional", json_boolean(prov));
 	json_object_set_new(r, "score", json_real(round2(c_pts + s_pts)));
+	{
+		char seed[24];
+
+		/* The inputs can be made again from it, for a regrade. */
+		snprintf(seed, sizeof(seed), "%llu",
+		    (unsigned long long)j->seed);
+		json_object_set_new(r, "seed", json_string(seed));
+	}
 	json_object_set_new(r, "score_breakdown", json_pack("{s:f, s:f}",
 	    "correctness", round2(c_pts), "speedup", round2(s_pts)));
 	json_object_set_new(r, "tests", tests);

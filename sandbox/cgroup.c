@@ -422,14 +422,21 @@ cg_stats(const struct sbx_cg *cg, struct cg_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	cg_cpu_us(cg, &st->cpu_us);
-	st->wait_us = -1;
+	if (cg->on[CG_PIDS])
+		st->pids_hits = cg_keyed(cg->dir[CG_PIDS], "pids.events", "max");
+	st->wait_us = st->stall_us = -1;
 	if (cg->psi[0] != '\0') {
 		char buf[256], *p;
 
 		if (cg_read(cg->psi, "cpu.pressure", buf, sizeof(buf)) > 0 &&
 		    strncmp(buf, "some ", 5) == 0 &&
-		    (p = strstr(buf, "total=")) != NULL)
+		    (p = strstr(buf, "total=")) != NULL) {
 			st->wait_us = (int64_t)strtoull(p + 6, NULL, 10);
+			if ((p = strstr(p, "\nfull ")) != NULL &&
+			    (p = strstr(p, "total=")) != NULL)
+				st->stall_us = (int64_t)strtoull(p + 6, NULL,
+				    10);
+		}
 	}
 	if (!cg->on[CG_MEMORY])
 		return;

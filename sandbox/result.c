@@ -133,13 +133,18 @@ sbx_result_json(const struct sbx_result *res)
 	    "stdout_truncated", res->out_truncated,
 	    "stderr_truncated", res->err_truncated,
 	    "reaped", res->reaped);
+	if (o != NULL && res->pids_limit)
+		json_object_set_new(o, "pids_limit", json_true());
 	if (o == NULL)
 		return NULL;
 	json_object_set_new(o, "wait_us", res->wait_us >= 0 ?
 	    json_integer(res->wait_us) : json_null());
+	json_object_set_new(o, "stall_us", res->stall_us >= 0 ?
+	    json_integer(res->stall_us) : json_null());
 	if (res->work_ms != 0 || res->marked) {
 		json_object_set_new(o, "work_ms", json_integer(res->work_ms));
 		json_object_set_new(o, "run_ms", json_integer(res->run_ms));
+		json_object_set_new(o, "realtime", json_boolean(res->realtime));
 		json_object_set_new(o, "marked", json_boolean(res->marked));
 	}
 	if (res->limit != NULL)

@@ -76,7 +76,9 @@ struct cg_stats {
 	uint64_t peak_kb;
 	uint64_t oom_kills;	/* processes the box's OOM killer took */
 	uint64_t max_hits;	/* times usage hit the memory limit */
+	uint64_t pids_hits;	/* forks and clones refused by the pids limit */
 	int64_t	 wait_us;	/* cpu.pressure "some" total; -1 unknown */
+	int64_t	 stall_us;	/* and "full": no task of the box ran */
 };
 int	cg_probe(struct sbx_host *h);
 int	cg_create(struct sbx_cg *cg, int slot, const struct sbx_limits *lim,

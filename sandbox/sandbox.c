@@ -85,7 +85,7 @@ struct run {
 	bool	 dir_chowned;
 	struct stream s[2];
 	uint64_t t_start, t_ready, t_end;	/* monotonic, ns */
-	bool	 ready, init_done, exited, noexec, killed;
+	bool	 ready, init_done, exited, noexec, killed, realtime;
 	uint64_t t_fork, t_mark, t_exit;	/* a timed run's, from init */
 	int	 status, noexec_errno;
 	struct rusage ru;	/* of init and all it reaped */
@@ -397,8 +397,10 @@ run_boost(struct run *r)
 	char path[64];
 	int tries;
 
-	if (rt_throttled() && sched_setscheduler(r->pid, SCHED_FIFO, &sp) == 0)
+	if (rt_throttled() && sched_setscheduler(r->pid, SCHED_FIFO, &sp) == 0) {
+		r->realtime = true;
 		return;
+	}
 	for (tries = 0; tries < 2000 && session_of(r->pid) != r->pid; tries++)
 		nanosleep(&(struct timespec){ 0, 500000 }, NULL);
 	if (setpriority(PRIO_PROCESS, (id_t)r->pid, -20) == -1)
@@ -723,7 +725,9 @@ run_judge(struct run *r)
 		st.peak_kb = (uint64_t)r->ru.ru_maxrss;
 	res->cpu_ms = (uint32_t)(st.cpu_us / 1000);
 	res->memory_kb = (uint32_t)st.peak_kb;
+	res->pids_limit = st.pids_hits > 0;
 	res->wait_us = st.wait_us;
+	res->stall_us = st.stall_us;
 	if (r->ready)
 		res->wall_ms = (uint32_t)((r->t_end - r->t_ready) / 1000000);
 	if (r->spec->measure && r->exited && r->t_exit > r->t_fork) {
@@ -734,6 +738,11 @@ run_judge(struct run *r)
 		    (uint32_t)((r->t_exit - from + 500000) / 1000000) : 0;
 		res->run_ms = (uint32_t)((r->t_exit - r->t_fork + 500000) /
 		    1000000);
+		res->realtime = r->realtime;
+		/* Init's clock is not delayed by the host's other work, which
+		   our own reading of READY may be. */
+		if (res->run_ms > res->wall_ms)
+			res->wall_ms = res->run_ms;
 	}
 	res->reaped = cg_empty(&r->cg);
 	if (!res->reaped) {

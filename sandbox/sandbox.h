@@ -70,14 +70,19 @@ struct sbx_result {
 	uint32_t work_ms;
 	uint32_t run_ms;	/* measure: from the program's start to exit */
 	bool	 marked;	/* measure: the program wrote the mark */
+	bool	 realtime;	/* measure: it ran SCHED_FIFO, else nice -20 */
 	/* Microseconds some task of the box was runnable but waited for a
 	   CPU (the box cgroup's cpu.pressure "some"), or -1 where the host
 	   cannot say. */
 	int64_t	 wait_us;
+	/* Of which every runnable task of the box waited at once (the box
+	   had no CPU at all: "full"), or -1. */
+	int64_t	 stall_us;
 	char	*out, *err;	/* captured output, NUL-terminated */
 	size_t	 out_len, err_len;
 	bool	 out_truncated, err_truncated;
 	bool	 reaped;	/* no process of the box is left */
+	bool	 pids_limit;	/* a fork or thread was refused by the limit */
 };
 
 void	sbx_limits_default(struct sbx_limits *lim);

@@ -1,7 +1,7 @@
 /*
  * harness.c - trusted driver for prime-count.
  *
- * Usage: prog --lo L --hi H --threads T
+ * Usage: prog --lo L --hi H [--shift S] --threads T
  * Calls count_primes() once and prints the count and the sum.  The
  * primality test lives here, not in the learner's file, so every solution
  * pays the same price per candidate and the benchmark measures how well
@@ -29,7 +29,7 @@ static void work_starts(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: prog --lo L --hi H --threads T\n");
+	fprintf(stderr, "usage: prog --lo L --hi H [--shift S] --threads T\n");
 	exit(2);
 }
 
@@ -61,7 +61,7 @@ int is_prime(uint64_t x)
 
 int main(int argc, char **argv)
 {
-	uint64_t lo = 0, hi = 0, threads = 0;
+	uint64_t lo = 0, hi = 0, threads = 0, shift = 0;
 
 	for (int i = 1; i < argc; i += 2) {
 		if (i + 1 >= argc)
@@ -72,11 +72,17 @@ int main(int argc, char **argv)
 			hi = parse_u64(argv[i + 1], 1ULL << 40);
 		else if (!strcmp(argv[i], "--threads"))
 			threads = parse_u64(argv[i + 1], 64);
+		else if (!strcmp(argv[i], "--shift"))
+			shift = parse_u64(argv[i + 1], UINT64_MAX) % 1000003;
 		else
 			usage();
 	}
 	if (threads < 1)
 		usage();
+	/* Graded runs move the range by a hidden amount: no answer can be
+	   known in advance. */
+	lo += shift;
+	hi += shift;
 
 	work_starts();
 	struct prime_stats st = count_primes(lo, hi, (int)threads);
