@@ -127,9 +127,11 @@ BEGIN
 	RETURN NULL;
 END
 $$;
--- Exercise submissions only: quizzes are graded as they are taken.
+-- Exercise submissions only: quizzes are graded as they are taken.  A
+-- row written already graded (a bulk load) has no history to replay: its
+-- stream starts from the row itself.
 CREATE TRIGGER submission_status_insert AFTER INSERT ON submissions
-	FOR EACH ROW WHEN (NEW.exercise_id IS NOT NULL)
+	FOR EACH ROW WHEN (NEW.exercise_id IS NOT NULL AND NEW.status = 'queued')
 	EXECUTE FUNCTION submission_status_event();
 CREATE TRIGGER submission_status_update AFTER UPDATE ON submissions
 	FOR EACH ROW WHEN (NEW.exercise_id IS NOT NULL AND
