@@ -120,6 +120,7 @@ int	api_exercise_create(struct http_req *r);
 int	api_exercise_list(struct http_req *r);
 int	api_exercise_get(struct http_req *r);
 int	api_exercise_update(struct http_req *r);
+int	api_exercise_verify(struct http_req *r);
 int	api_exercise_starter(struct http_req *r);
 int	api_exercise_import(struct http_req *r);
 int	api_catalog_list(struct http_req *r);

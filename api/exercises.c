@@ -7,8 +7,12 @@
  *
  * Creating or changing an exercise makes a new version in state
  * "verifying" with a verification job; the grader grades the version's own
- * reference and marks it ready or rejected.  Submissions are taken only
- * against a ready version and keep it.
+ * reference and marks it ready or rejected, or leaves it verifying while
+ * the host is too busy to measure the reference's speedup (the job waits
+ * and tries again; POST .../verify starts it over).  Submissions are taken
+ * only against a ready version and keep it.  A submission's grade may be
+ * provisional (its speedup not yet measured on clean samples) until a
+ * re-measurement makes it final (daemon/worker.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +70,11 @@ static const struct db_stmt exercise_stmts[] = {
 	  "a.exercise_id JOIN exercise_versions v ON v.tenant_id = e.tenant_id "
 	  "AND v.exercise_id = e.id AND v.version = e.current_version WHERE "
 	  "a.tenant_id = current_tenant() AND a.id = $1" },
+	/* Re-measurements of provisional grades wait for a quiet host: they
+	 * are not work learners wait for, and do not fill the queue. */
 	{ "exercise_queue_depth", "SELECT count(*) FROM grade_jobs WHERE "
-	  "tenant_id = current_tenant() AND state IN ('queued', 'running')" },
+	  "tenant_id = current_tenant() AND state IN ('queued', 'running') AND "
+	  "kind <> 'rebench'" },
 	{ "exercise_submission_insert", "INSERT INTO submissions (tenant_id, "
 	  "assessment_id, enrollment_id, user_id, attempt, status, source, "
 	  "exercise_id, exercise_version, late, days_late, penalty) SELECT "
@@ -82,29 +89,61 @@ static const struct db_stmt exercise_stmts[] = {
 	  "s.user_id, s.attempt, s.status, s.verdict, round(s.score, 2)::float8 "
 	  "AS score, round(s.final_score, 2)::float8 AS final_score, "
 	  "round(s.penalty, 2)::float8 AS penalty, s.late, s.days_late, "
-	  "s.passed, s.exercise_id, s.exercise_version, rfc3339(s.submitted_at) "
+	  "s.passed, s.provisional, s.exercise_id, s.exercise_version, "
+	  "rfc3339(s.submitted_at) "
 	  "AS submitted_at, rfc3339(s.graded_at) AS graded_at, s.detail, "
 	  "s.result AS _result FROM submissions s JOIN enrollments en ON "
 	  "en.tenant_id = s.tenant_id AND en.id = s.enrollment_id WHERE "
 	  "s.tenant_id = current_tenant() AND s.id = $1 AND CASE WHEN $2 = "
 	  "'learner' THEN s.user_id = $3::uuid ELSE cohort_visible(en.cohort_id, "
 	  "$2, $3::uuid) END" },
+	/* A regrade takes over from a pending re-measurement: the rebench
+	 * job ends (a running one's result is fenced off by its lease). */
 	{ "regrade_queue", "WITH latest AS (SELECT DISTINCT ON (s.enrollment_id) "
 	  "s.id FROM submissions s JOIN enrollments en ON en.tenant_id = "
 	  "s.tenant_id AND en.id = s.enrollment_id WHERE s.tenant_id = "
 	  "current_tenant() AND s.assessment_id = $1 AND s.source IS NOT NULL "
 	  "AND cohort_visible(en.cohort_id, $2, $3::uuid) AND NOT EXISTS (SELECT "
 	  "1 FROM grade_jobs g WHERE g.tenant_id = s.tenant_id AND "
-	  "g.submission_id = s.id AND g.state IN ('queued', 'running')) ORDER BY "
-	  "s.enrollment_id, s.attempt DESC), q AS (UPDATE submissions s SET "
+	  "g.submission_id = s.id AND g.state IN ('queued', 'running') AND "
+	  "g.kind <> 'rebench') ORDER BY "
+	  "s.enrollment_id, s.attempt DESC), r AS (UPDATE grade_jobs g SET state "
+	  "= 'done', lease_token = NULL, lease_until = NULL, last_error = "
+	  "'superseded by a regrade', updated_at = clock_timestamp() FROM latest "
+	  "WHERE g.tenant_id = current_tenant() AND g.submission_id = latest.id "
+	  "AND g.kind = 'rebench' AND g.state IN ('queued', 'running')), q AS "
+	  "(UPDATE submissions s SET "
 	  "status = 'queued', updated_at = clock_timestamp() FROM latest WHERE "
 	  "s.tenant_id = current_tenant() AND s.id = latest.id RETURNING s.id) "
 	  "INSERT INTO grade_jobs (tenant_id, kind, submission_id) SELECT "
 	  "current_tenant(), 'submission', id FROM q RETURNING submission_id" },
 	{ "submission_status", "SELECT json_build_object('id', id, 'status', "
 	  "status, 'verdict', verdict, 'score', round(score, 2)::float8, "
-	  "'final_score', round(final_score, 2)::float8)::text, status FROM "
-	  "submissions WHERE tenant_id = current_tenant() AND id = $1" },
+	  "'final_score', round(final_score, 2)::float8, 'provisional', "
+	  "provisional)::text, status FROM submissions WHERE tenant_id = "
+	  "current_tenant() AND id = $1" },
+	/* The stream's events after the last one the client has. */
+	{ "submission_events_since", "SELECT id, kind, data::text FROM "
+	  "submission_events WHERE tenant_id = current_tenant() AND "
+	  "submission_id = $1 AND id > $2::bigint ORDER BY id LIMIT 200" },
+	/* POST .../verify: the current version and its verification job. */
+	{ "exercise_verify_job", "SELECT g.id, g.state, g.lease_until > now() "
+	  "AS held FROM exercises e JOIN grade_jobs g ON g.tenant_id = "
+	  "e.tenant_id AND g.exercise_id = e.id AND g.exercise_version = "
+	  "e.current_version WHERE e.tenant_id = current_tenant() AND e.id = $1 "
+	  "AND g.kind = 'verify' AND g.state IN ('queued', 'running') FOR UPDATE "
+	  "OF g" },
+	{ "exercise_verify_restart", "UPDATE grade_jobs SET not_before = NULL, "
+	  "waiting_since = NULL, tries = 0, attempts = 0, last_error = NULL, "
+	  "updated_at = clock_timestamp() WHERE tenant_id = current_tenant() AND "
+	  "id = $1" },
+	{ "exercise_verify_again", "WITH v AS (UPDATE exercise_versions v SET "
+	  "status = 'verifying', reason = NULL FROM exercises e WHERE "
+	  "e.tenant_id = v.tenant_id AND e.id = v.exercise_id AND v.version = "
+	  "e.current_version AND v.tenant_id = current_tenant() AND e.id = $1 "
+	  "RETURNING v.exercise_id, v.version) INSERT INTO grade_jobs "
+	  "(tenant_id, kind, exercise_id, exercise_version) SELECT "
+	  "current_tenant(), 'verify', exercise_id, version FROM v" },
 	{ "regrade_assessment", "SELECT kind FROM assessments WHERE tenant_id = "
 	  "current_tenant() AND id = $1" },
 };
@@ -349,6 +388,57 @@ api_exercise_update(struct http_req *r)
 	return rc;
 }
 
+/*
+ * Verify the current version again.  A verification waiting for a quiet
+ * host runs at once (and has its 24 hours of tries anew); one a grader
+ * is running now is a 409; otherwise the version goes back to
+ * 'verifying' with a new job.  202 with the exercise.
+ */
+int
+api_exercise_verify(struct http_req *r)
+{
+	const char *p[1] = { r->params[0] };
+	PGresult *lk = NULL, *j = NULL, *x = NULL;
+	int rc = 0;
+
+	if (!api_uuid_ok(r->params[0]))
+		return CD_ERR_NOT_FOUND;
+	/* The exercise's lock orders this against PATCH and itself. */
+	if ((lk = db_exec(r->db, "exercise_lock", 1, p)) == NULL ||
+	    (PQntuples(lk) == 1 &&
+	    (j = db_exec(r->db, "exercise_verify_job", 1, p)) == NULL)) {
+		rc = CD_ERR_DATABASE;
+		goto out;
+	}
+	if (PQntuples(lk) == 0) {
+		rc = CD_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (PQntuples(j) > 0 && strcmp(PQgetvalue(j, 0, 1), "running") == 0 &&
+	    strcmp(PQgetvalue(j, 0, 2), "t") == 0) {
+		rc = http_problem(r, 409, "verification-running", "Conflict",
+		    "a grader is verifying this version now");
+		goto out;
+	}
+	if (PQntuples(j) > 0) {
+		const char *q[1] = { PQgetvalue(j, 0, 0) };
+
+		x = db_exec(r->db, "exercise_verify_restart", 1, q);
+	} else
+		x = db_exec(r->db, "exercise_verify_again", 1, p);
+	if (x == NULL) {
+		rc = CD_ERR_DATABASE;
+		goto out;
+	}
+	api_audited(r, "exercise", r->params[0]);
+	rc = exercise_render(r, r->params[0], 202);
+ out:
+	PQclear(lk);
+	PQclear(j);
+	PQclear(x);
+	return rc;
+}
+
 int
 api_exercise_starter(struct http_req *r)
 {
@@ -578,9 +668,9 @@ api_exercise_submit(struct http_req *r, const char *enrollment, int attempt,
 	snprintf(loc, sizeof(loc), "/v1/submissions/%s", id);
 	http_add_header(r, "Location", loc);
 	api_audited(r, "submission", id);
-	rc = http_json(r, 202, json_pack("{s:s, s:s, s:i, s:s}", "id", id,
+	rc = http_json(r, 202, json_pack("{s:s, s:s, s:i, s:s, s:b}", "id", id,
 	    "status", "queued", "attempt", attempt, "submitted_at",
-	    PQgetvalue(res, 0, 1)));
+	    PQgetvalue(res, 0, 1), "provisional", 0));
  out:
 	PQclear(res);
 	v_free(&v);
@@ -623,40 +713,101 @@ api_submission_get(struct http_req *r)
 }
 
 struct submission_watch {
-	char	 tenant[40];
-	char	 id[40];
-	char	 last[32];		/* the status last sent */
+	char		 tenant[40];
+	char		 id[40];
+	long long	 last;		/* the last event id sent */
+	int		 polled;	/* polled before */
 };
 
-/* http_sse_poll: one event per status change, until graded or failed. */
+/* An event buffer for http_sse_poll. */
+struct sse_out {
+	char	**buf;
+	size_t	 *len;
+	size_t	  cap;
+};
+
+/* Append one event; id may be NULL.  0, or CD_ERR_NOMEM. */
+static int
+submission_event(struct sse_out *o, const char *id, const char *kind,
+    const char *data)
+{
+	char *ev;
+	int n, rc;
+
+	n = asprintf(&ev, "%s%s%sevent: %s\ndata: %s\n\n", id ? "id: " : "",
+	    id ? id : "", id ? "\n" : "", kind, data);
+	if (n < 0)
+		return CD_ERR_NOMEM;
+	rc = api_buf_put(o->buf, o->len, &o->cap, ev, (size_t)n);
+	free(ev);
+	return rc;
+}
+
+/* The last word: why the stream ends (graded or failed), the outcome. */
+static int
+submission_end(struct sse_out *o, const char *status_json, const char *status)
+{
+	json_t *end = json_loads(status_json, 0, NULL);
+	char *data = NULL;
+	int rc = CD_ERR_NOMEM;
+
+	if (end != NULL && json_object_set_new(end, "reason",
+	    json_string(status)) == 0 && (data = json_dumps(end,
+	    JSON_COMPACT)) != NULL)
+		rc = submission_event(o, NULL, "end", data);
+	free(data);
+	json_decref(end);
+	return rc;
+}
+
+/*
+ * http_sse_poll: the submission's events after the last one sent (status
+ * changes and benchmark rounds, with their ids from submission_events),
+ * a page at a time until none is left; then, once it is graded or
+ * failed, an "end" event carrying its status.
+ */
 static int
 submission_poll(void *arg, struct db_conn *c, char **buf, size_t *len)
 {
 	struct submission_watch *w = arg;
-	const char *p[1] = { w->id };
-	PGresult *res;
-	int rc = 0;
+	struct sse_out o = { buf, len, 0 };
+	char last[32];
+	const char *p[2] = { w->id, last };
+	PGresult *ev = NULL, *st = NULL;
+	int rc = 0, n, first = !w->polled;
 
+	w->polled = 1;
 	if (db_begin(c, w->tenant) != 0)
 		return 0;
-	if ((res = db_exec(c, "submission_status", 1, p)) == NULL) {
-		db_rollback(c);
-		return 0;
-	}
-	if (PQntuples(res) == 0)
-		rc = -1;
-	else if (strcmp(PQgetvalue(res, 0, 1), w->last) != 0) {
-		const char *st = PQgetvalue(res, 0, 1);
-
-		snprintf(w->last, sizeof(w->last), "%s", st);
-		if ((*len = (size_t)asprintf(buf, "event: status\ndata: %s\n\n",
-		    PQgetvalue(res, 0, 0))) == (size_t)-1) {
-			*buf = NULL;
-			*len = 0;
+	do {
+		PQclear(ev);
+		snprintf(last, sizeof(last), "%lld", w->last);
+		if ((ev = db_exec(c, "submission_events_since", 2, p)) == NULL)
+			goto out;
+		n = PQntuples(ev);
+		for (int i = 0; i < n && rc == 0; i++) {
+			rc = submission_event(&o, PQgetvalue(ev, i, 0),
+			    PQgetvalue(ev, i, 1), PQgetvalue(ev, i, 2));
+			w->last = strtoll(PQgetvalue(ev, i, 0), NULL, 10);
 		}
-		rc = strcmp(st, "graded") == 0 || strcmp(st, "failed") == 0;
+	} while (rc == 0 && n == 200);
+	if (rc != 0 || (st = db_exec(c, "submission_status", 1, p)) == NULL)
+		goto out;
+	if (PQntuples(st) == 0) {
+		rc = -1;
+		goto out;
 	}
-	PQclear(res);
+	/* Older submissions have no events: their status, without an id. */
+	if (first && w->last == 0)
+		rc = submission_event(&o, NULL, "status", PQgetvalue(st, 0, 0));
+	if (rc == 0 && (strcmp(PQgetvalue(st, 0, 1), "graded") == 0 ||
+	    strcmp(PQgetvalue(st, 0, 1), "failed") == 0) &&
+	    (rc = submission_end(&o, PQgetvalue(st, 0, 0),
+	    PQgetvalue(st, 0, 1))) == 0)
+		rc = 1;
+ out:
+	PQclear(ev);
+	PQclear(st);
 	db_commit(c);
 	return rc;
 }
@@ -665,6 +816,7 @@ int
 api_submission_events(struct http_req *r)
 {
 	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
+	const char *resume = http_header(r, "Last-Event-ID");
 	struct submission_watch *w;
 	PGresult *res;
 	int visible;
@@ -682,7 +834,12 @@ api_submission_events(struct http_req *r)
 		return CD_ERR_NOMEM;
 	snprintf(w->tenant, sizeof(w->tenant), "%s", r->who.tenant_id);
 	snprintf(w->id, sizeof(w->id), "%s", r->params[0]);
-	return http_sse(r, submission_poll, w, free);
+	/* A reconnecting client resumes after the last event it saw. */
+	if (resume != NULL && strtoll(resume, NULL, 10) > 0) {
+		w->last = strtoll(resume, NULL, 10);
+		w->polled = 1;
+	}
+	return http_sse(r, w->id, submission_poll, w, free);
 }
 
 int

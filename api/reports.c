@@ -61,7 +61,9 @@ static const struct db_stmt report_stmts[] = {
 	  "c.id = $1 ORDER BY m.position, a.position, a.id" },
 	/* One row per learner not withdrawn, a page of them in enrollment
 	 * order: every assessment's best and latest graded score, attempts,
-	 * lateness; the weighted final grade counts what is missing as 0.
+	 * lateness, whether the best is provisional (its speedup still to be
+	 * measured); the weighted final grade counts what is missing as 0,
+	 * and is provisional when a best it counts is.
 	 * The page is cut first, then each learner's submissions are read by
 	 * index (LATERAL), so rows leave as they are made: an export streams
 	 * from its first learner instead of after a sort of all of them. */
@@ -75,15 +77,20 @@ static const struct db_stmt report_stmts[] = {
 	  "current_tenant() AND e.cohort_id = $4 AND e.state <> 'withdrawn' AND "
 	  "(e.enrolled_at, e.id) > ($1::timestamptz, $2::uuid) ORDER BY "
 	  "e.enrolled_at, e.id LIMIT $3) SELECT e.user_id, e.email, e.name, "
-	  "e.state, g.assessments, g.final_grade, e.enrolled_at::text AS _k_ts, "
+	  "e.state, g.assessments, g.final_grade, g.provisional, "
+	  "e.enrolled_at::text AS _k_ts, "
 	  "e.id AS _k_id FROM e CROSS JOIN LATERAL (SELECT coalesce("
 	  "jsonb_object_agg(a.id, jsonb_build_object('best', round(s.best, 2), "
 	  "'latest', round(s.latest, 2), 'attempts', coalesce(s.attempts, 0), "
-	  "'late', coalesce(s.late, false))), '{}') AS assessments, "
+	  "'late', coalesce(s.late, false), 'provisional', coalesce("
+	  "s.provisional, false))), '{}') AS assessments, "
 	  "round(coalesce(sum(a.weight * coalesce(s.best, 0)) / "
-	  "nullif(sum(a.weight), 0), 0), 2)::float8 AS final_grade FROM a LEFT "
+	  "nullif(sum(a.weight), 0), 0), 2)::float8 AS final_grade, "
+	  "coalesce(bool_or(s.provisional), false) AS provisional FROM a LEFT "
 	  "JOIN (SELECT s.assessment_id, max(s.final_score) AS best, "
 	  "(array_agg(s.final_score ORDER BY s.attempt DESC))[1] AS latest, "
+	  "(array_agg(s.provisional ORDER BY s.final_score DESC NULLS LAST, "
+	  "s.attempt DESC))[1] AS provisional, "
 	  "count(*) AS attempts, bool_or(s.late) AS late FROM submissions s "
 	  "WHERE s.tenant_id = current_tenant() AND s.enrollment_id = e.id AND "
 	  "s.status = 'graded' GROUP BY s.assessment_id) s ON s.assessment_id = "
@@ -237,7 +244,9 @@ static const struct db_stmt report_stmts[] = {
 	  "q.position" },
 	/*
 	 * Exercise analytics, for every cohort or one: two statements, since
-	 * a generic plan cannot use "($2 IS NULL OR cohort = $2)".
+	 * a generic plan cannot use "($2 IS NULL OR cohort = $2)".  The
+	 * speedup distribution is of measured speedups only; provisional
+	 * grades are counted apart.
 	 */
 #define REPORT_EXERCISE(cohort) \
 	  "WITH s AS (SELECT s.*, en.cohort_id FROM " \
@@ -250,9 +259,11 @@ static const struct db_stmt report_stmts[] = {
 	  "s.result->'tests', '[]')) x), firstpass AS (SELECT enrollment_id, " \
 	  "min(attempt) AS attempt FROM s WHERE verdict = 'accepted' GROUP BY 1), " \
 	  "sp AS (SELECT (result->'speedup'->>'median')::float8 AS v FROM s " \
-	  "WHERE result->'speedup'->>'median' IS NOT NULL) SELECT (SELECT " \
+	  "WHERE result->'speedup'->>'median' IS NOT NULL AND NOT provisional) " \
+	  "SELECT (SELECT " \
 	  "count(*) FROM s)::int AS submissions, (SELECT count(DISTINCT " \
-	  "enrollment_id) FROM s)::int AS learners, (SELECT coalesce(" \
+	  "enrollment_id) FROM s)::int AS learners, (SELECT count(*) FROM s " \
+	  "WHERE provisional)::int AS provisional, (SELECT coalesce(" \
 	  "jsonb_object_agg(verdict, n), '{}') FROM (SELECT verdict, count(*) " \
 	  "AS n FROM s GROUP BY verdict) v) AS verdicts, (SELECT coalesce(" \
 	  "jsonb_agg(jsonb_build_object('name', name, 'runs', n, " \
@@ -571,6 +582,9 @@ gradebook_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
 	if (rc == 0)
 		rc = csv_put(buf, len, cap, PQgetvalue(row, 0, 5), 0);
 	if (rc == 0)
+		rc = csv_put(buf, len, cap, strcmp(PQgetvalue(row, 0, 6), "t") ?
+		    "false" : "true", 0);
+	if (rc == 0)
 		rc = csv_eol(buf, len, cap);
 	json_decref(a);
 	return rc;
@@ -614,6 +628,7 @@ gradebook_columns(struct db_conn *db, const char *cohort,
 		rc |= csv_put(head, &len, &cap, PQgetvalue(res, i, 1), 0);
 	}
 	rc |= csv_put(head, &len, &cap, "final_grade", 0);
+	rc |= csv_put(head, &len, &cap, "provisional", 0);
 	rc |= csv_eol(head, &len, &cap);
  out:
 	PQclear(res);

@@ -93,6 +93,7 @@ const struct route api_routes[] = {
 	{ HTTP_GET,    "/v1/exercises/{id}/starter", A | I | L, 0,
 	  api_exercise_starter },
 	{ HTTP_POST,   "/v1/exercises/import",	A | I, J, api_exercise_import },
+	{ HTTP_POST,   "/v1/exercises/{id}/verify", A | I, 0, api_exercise_verify },
 	{ HTTP_GET,    "/v1/catalog/exercises",	A | I, 0, api_catalog_list },
 	{ HTTP_GET,    "/v1/submissions/{id}",	A | I | L, 0, api_submission_get },
 	{ HTTP_GET,    "/v1/submissions/{id}/events", A | I | L, 0,

@@ -16,7 +16,8 @@
 
 struct cfg cfg;
 
-enum cfg_type { CFG_STRING, CFG_SECRET, CFG_INT, CFG_SIZE, CFG_LEVEL };
+enum cfg_type { CFG_STRING, CFG_SECRET, CFG_INT, CFG_SIZE, CFG_LEVEL,
+	CFG_CPUS };
 
 struct cfg_entry {
 	const char	*name;		/* also the flag: --name with '_' as '-' */
@@ -68,6 +69,11 @@ static const struct cfg_entry cfg_table[] = {
 	{ "grade_queue_limit", "COHORTD_GRADE_QUEUE_LIMIT", CFG_INT, "1000", 1,
 	  1000000, OFF(grade_queue_limit), "a tenant's waiting submissions "
 	  "before new ones get 503" },
+	{ "bench_cpus", "COHORTD_BENCH_CPUS", CFG_CPUS, "", 0, 0,
+	  OFF(bench_cpus), "pins the graders' benchmark rounds to these "
+	  "CPUs (a list like 1, 2-3 or 0,2-3; empty = any): CPUs the "
+	  "operator keeps free of other work, the way to get fast final "
+	  "grades on a busy host" },
 	{ "report_runners", "COHORTD_REPORT_RUNNERS", CFG_INT, "1", 0, 16,
 	  OFF(report_runners), "report job threads per API process (each "
 	  "holds two database connections while it runs a job); 0 = none" },
@@ -120,6 +126,35 @@ cfg_parse_number(const struct cfg_entry *e, const char *s, long *out)
 	return 0;
 }
 
+/* A CPU list as the kernel writes one: "", or "N" and "N-M" by commas. */
+static int
+cfg_cpus_ok(const char *s)
+{
+	char *end;
+	long a, b;
+
+	if (*s == '\0')
+		return 1;
+	for (;;) {
+		if (!isdigit((unsigned char)*s))
+			return 0;
+		a = strtol(s, &end, 10);
+		b = a;
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				return 0;
+			b = strtol(end + 1, &end, 10);
+		}
+		if (a > b || b > 4095)
+			return 0;
+		if (*end == '\0')
+			return 1;
+		if (*end != ',')
+			return 0;
+		s = end + 1;
+	}
+}
+
 static int
 cfg_set(const struct cfg_entry *e, const char *val, const char *origin,
     char *err, size_t errlen)
@@ -129,6 +164,13 @@ cfg_set(const struct cfg_entry *e, const char *val, const char *origin,
 	int lvl;
 
 	switch (e->type) {
+	case CFG_CPUS:
+		if (!cfg_cpus_ok(val)) {
+			snprintf(err, errlen, "%s (%s): \"%s\" is not a CPU list "
+			    "(like 1, 2-3 or 0,2-3)", e->env, origin, val);
+			return CD_ERR_CONFIG;
+		}
+		/* FALLTHROUGH */
 	case CFG_STRING:
 	case CFG_SECRET: {
 		char **slot = (char **)(void *)base;
@@ -334,7 +376,8 @@ cfg_clear(void)
 		const struct cfg_entry *e = &cfg_table[i];
 		char **slot;
 
-		if (e->type != CFG_STRING && e->type != CFG_SECRET)
+		if (e->type != CFG_STRING && e->type != CFG_SECRET &&
+		    e->type != CFG_CPUS)
 			continue;
 		slot = (char **)(void *)((char *)&cfg + e->off);
 		if (*slot != NULL && e->type == CFG_SECRET)

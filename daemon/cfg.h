@@ -33,6 +33,7 @@ struct cfg {
 	int	 report_timeout_s;	/* a report job's time limit */
 	int	 report_queue_limit;	/* a tenant's jobs in progress before 503 */
 	int	 grade_queue_limit;	/* queued jobs per tenant before 503 */
+	char	*bench_cpus;		/* CPU list for benchmark rounds; "" = any */
 	char	*pg_bindir;		/* "" = pg_config --bindir, then search */
 	char	*pg_user;		/* embedded postgres runs as this when root */
 	char	*migrations_dir;	/* "" = migrations built into the binary */

@@ -598,3 +598,26 @@ db_listen_wait(PGconn *listen, const char *channel, int ms)
 			db_listen_on(listen, channel);
 	}
 }
+
+int
+db_listen_take(PGconn *listen, const char *channel,
+    void (*fn)(void *arg, const char *payload), void *arg)
+{
+	PGnotify *n;
+
+	if (PQstatus(listen) != CONNECTION_OK) {
+		PQreset(listen);
+		if (PQstatus(listen) != CONNECTION_OK ||
+		    !db_listen_on(listen, channel))
+			return -1;
+		return 1;
+	}
+	if (!PQconsumeInput(listen))
+		return -1;		/* broken: the next call reconnects */
+	while ((n = PQnotifies(listen)) != NULL) {
+		if (strcmp(n->relname, channel) == 0)
+			fn(arg, n->extra);
+		PQfreemem(n);
+	}
+	return 0;
+}

@@ -96,6 +96,16 @@ const char	*db_error_sqlstate(const struct db_conn *c);
 PGconn		*db_listen(const char *conninfo, const char *channel);
 void		 db_listen_wait(PGconn *listen, const char *channel, int ms);
 
+/*
+ * Without waiting: hand the payload of each notification that came on
+ * channel to fn, or reconnect (and listen again) when the connection
+ * broke.  0; 1 when it was just reconnected (notifications sent while it
+ * was down are lost: the caller looks again at what it follows); -1
+ * while it is down.
+ */
+int		 db_listen_take(PGconn *listen, const char *channel,
+		    void (*fn)(void *arg, const char *payload), void *arg);
+
 /* Connections now borrowed, idle, and the pool's bound. */
 void		 db_pool_stats(struct db_pool *pool, int *in_use, int *idle,
 		    int *size);

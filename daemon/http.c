@@ -66,12 +66,15 @@ struct http_sse_stream {
 	http_sse_poll		 poll;
 	void			*arg;
 	void			(*free_arg)(void *);
+	char			 topic[64];	/* the NOTIFY payload that wakes it */
 	char			*buf;		/* events not yet sent */
-	size_t			 len, off;
+	size_t			 len, off, cap;
+	int			 due;		/* poll it: notified, or new */
 	int			 done;		/* no more events */
 	int			 parked;	/* connection suspended */
 	int			 gone;		/* MHD freed the response */
 	long			 deadline_ms;
+	long			 sent_ms;	/* when bytes were last queued */
 };
 
 static pthread_mutex_t sse_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -805,6 +808,56 @@ http_sse_now_ms(void)
 	return http_now_us() / 1000;
 }
 
+/*
+ * Streams are woken by NOTIFY, not by polling: one connection of the
+ * stream thread LISTENs on the configured channel, and a notification
+ * whose payload is a stream's topic makes the thread poll that stream
+ * (once when it opens, too).  Between events an idle stream gets a
+ * comment every SSE_KEEPALIVE_MS, so proxies and clients see it alive.
+ * A stream that ends for the server's reasons (shutdown, its time limit)
+ * gets an "end" event saying why; the handler's poll writes its own end.
+ */
+#define SSE_KEEPALIVE_MS	10000
+#define SSE_LIFETIME_MS		600000	/* then the client reconnects */
+#define SSE_TICK_MS		250
+#define SSE_TOPICS		64
+
+/* Queue n bytes on st after what is unsent.  Under sse_mu. */
+static void
+http_sse_append(struct http_sse_stream *st, const char *s, size_t n)
+{
+	char *b;
+
+	if (st->off == st->len)
+		st->off = st->len = 0;
+	if (st->len + n > st->cap) {
+		size_t cap = (st->len + n) * 2;
+
+		if ((b = realloc(st->buf, cap)) == NULL)
+			return;		/* dropped; the stream goes on */
+		st->buf = b;
+		st->cap = cap;
+	}
+	memcpy(st->buf + st->len, s, n);
+	st->len += n;
+	st->sent_ms = http_sse_now_ms();
+}
+
+/* End st with an "end" event saying why.  Under sse_mu. */
+static void
+http_sse_end(struct http_sse_stream *st, const char *why)
+{
+	char ev[96];
+	int n;
+
+	if (st->done)
+		return;
+	n = snprintf(ev, sizeof(ev), "event: end\ndata: {\"reason\":\"%s\"}"
+	    "\n\n", why);
+	http_sse_append(st, ev, (size_t)n);
+	st->done = 1;
+}
+
 /* MHD wants bytes: hand out what is buffered, or park the connection. */
 static ssize_t
 http_sse_read(void *cls, uint64_t pos, char *out, size_t max)
@@ -840,15 +893,71 @@ http_sse_free(void *cls)
 	pthread_mutex_unlock(&sse_mu);
 }
 
+struct sse_topics {
+	int	 n;
+	int	 all;			/* too many, or some were lost */
+	char	 t[SSE_TOPICS][64];
+};
+
+static void
+http_sse_notified(void *arg, const char *payload)
+{
+	struct sse_topics *tp = arg;
+
+	if (tp->n == SSE_TOPICS)
+		tp->all = 1;
+	else
+		snprintf(tp->t[tp->n++], sizeof(tp->t[0]), "%s", payload);
+}
+
+/* Mark the streams the notifications name.  Under sse_mu. */
+static void
+http_sse_wake(const struct sse_topics *tp)
+{
+	for (struct http_sse_stream *st = sse_list; st != NULL; st = st->next)
+		for (int i = 0; !st->due && i < (tp->all ? 1 : tp->n); i++)
+			if (tp->all || strcmp(st->topic, tp->t[i]) == 0)
+				st->due = 1;
+}
+
 static void *
 http_sse_main(void *unused)
 {
+	PGconn *listen = NULL;
 	struct timespec ts;
+	long retry_ms = 0, last_s = 0;
 
+	if (http_conf.conninfo != NULL && http_conf.sse_channel != NULL)
+		listen = db_listen(http_conf.conninfo, http_conf.sse_channel);
 	pthread_mutex_lock(&sse_mu);
 	while (!sse_stopping) {
 		struct http_sse_stream **pp = &sse_list, *st;
+		struct sse_topics tp;
+		long now = http_sse_now_ms();
 
+		/* What was notified since the last tick (no query: a read
+		 * of the socket); a broken connection is retried now and
+		 * then, and after it comes back every stream looks again. */
+		tp.n = tp.all = 0;
+		if (listen != NULL && now >= retry_ms) {
+			int rc;
+
+			pthread_mutex_unlock(&sse_mu);
+			rc = db_listen_take(listen, http_conf.sse_channel,
+			    http_sse_notified, &tp);
+			pthread_mutex_lock(&sse_mu);
+			if (rc == 1)
+				tp.all = 1;
+			else if (rc < 0)
+				retry_ms = now + 2000;
+		}
+		/* No channel to listen on (a configuration without a
+		 * database URL): look every second rather than never. */
+		if (listen == NULL && now / 1000 != last_s) {
+			last_s = now / 1000;
+			tp.all = 1;
+		}
+		http_sse_wake(&tp);
 		while ((st = *pp) != NULL) {
 			if (st->gone) {
 				*pp = st->next;
@@ -858,30 +967,37 @@ http_sse_main(void *unused)
 				free(st);
 				continue;
 			}
-			if (!st->done && st->off == st->len) {
+			if (!st->done && st->due) {
 				struct db_conn *c = NULL;
 				char *buf = NULL;
 				size_t len = 0;
 				int rc;
 
 				/* Poll outside the lock: it queries. */
+				st->due = 0;
 				pthread_mutex_unlock(&sse_mu);
 				if (db_acquire(http_conf.pool, 1000, &c) == 0) {
 					rc = st->poll(st->arg, c, &buf, &len);
 					db_release(c);
 				} else
-					rc = 0;
+					rc = -2;
 				pthread_mutex_lock(&sse_mu);
-				if (len > 0) {
-					free(st->buf);
-					st->buf = buf;
-					st->len = len;
-					st->off = 0;
-				} else
-					free(buf);
-				if (rc != 0 || http_sse_now_ms() > st->deadline_ms)
-					st->done = 1;
+				if (rc == -2)
+					st->due = 1;	/* the pool was busy */
+				else if (!st->done) {
+					if (len > 0)
+						http_sse_append(st, buf, len);
+					if (rc != 0)
+						st->done = 1;
+				}
+				free(buf);
 			}
+			now = http_sse_now_ms();
+			if (!st->done && now > st->deadline_ms)
+				http_sse_end(st, "timeout");
+			if (!st->done && st->off == st->len &&
+			    now - st->sent_ms >= SSE_KEEPALIVE_MS)
+				http_sse_append(st, ": keep-alive\n\n", 14);
 			if (st->parked && (st->off < st->len || st->done)) {
 				st->parked = 0;
 				MHD_resume_connection(st->conn);
@@ -889,7 +1005,7 @@ http_sse_main(void *unused)
 			pp = &st->next;
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250 * 1000000L;
+		ts.tv_nsec += SSE_TICK_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
@@ -897,12 +1013,14 @@ http_sse_main(void *unused)
 		pthread_cond_timedwait(&sse_cv, &sse_mu, &ts);
 	}
 	pthread_mutex_unlock(&sse_mu);
+	if (listen != NULL)
+		PQfinish(listen);
 	return NULL;
 }
 
 int
-http_sse(struct http_req *r, http_sse_poll poll, void *arg,
-    void (*free_arg)(void *))
+http_sse(struct http_req *r, const char *topic, http_sse_poll poll,
+    void *arg, void (*free_arg)(void *))
 {
 	struct http_sse_stream *st;
 
@@ -915,8 +1033,10 @@ http_sse(struct http_req *r, http_sse_poll poll, void *arg,
 	st->poll = poll;
 	st->arg = arg;
 	st->free_arg = free_arg;
-	/* A stream lives at most ten minutes; clients reconnect. */
-	st->deadline_ms = http_sse_now_ms() + 600000;
+	snprintf(st->topic, sizeof(st->topic), "%s", topic);
+	st->due = 1;
+	st->deadline_ms = http_sse_now_ms() + SSE_LIFETIME_MS;
+	st->sent_ms = http_sse_now_ms();
 	pthread_mutex_lock(&sse_mu);
 	if (!sse_running) {
 		if (pthread_create(&sse_thread, NULL, http_sse_main, NULL) != 0) {
@@ -1275,7 +1395,7 @@ http_sse_end_all(void)
 
 	pthread_mutex_lock(&sse_mu);
 	for (st = sse_list; st != NULL; st = st->next) {
-		st->done = 1;
+		http_sse_end(st, "shutdown");
 		if (st->parked) {
 			st->parked = 0;
 			MHD_resume_connection(st->conn);

@@ -101,6 +101,10 @@ struct http_config {
 	const struct route	*routes;
 	size_t			 nroutes;
 	struct db_pool		*pool;		/* may be NULL (no database) */
+	/* Event streams are woken by NOTIFY on sse_channel, listened to
+	 * on a connection of their own to conninfo (both may be NULL). */
+	const char		*conninfo;
+	const char		*sse_channel;
 	http_auth_fn		 authenticate;
 	/* Called in the transaction of each successful POST, PUT, PATCH or
 	 * DELETE before it commits; a failure rolls the request back. */
@@ -159,17 +163,22 @@ void		 http_next_link(struct http_req *r, const char *name,
 
 /*
  * Answer r with a server-sent event stream.  A stream thread calls poll
- * about every 250 ms with a borrowed database connection (no transaction
- * open) and arg; poll appends complete events ("event: x\ndata: y\n\n")
- * to *buf (malloc'd, *len bytes; grow it with realloc) and returns 1 when
- * the stream is over, 0 to go on, or <0 on error (ends it).  The
- * connection is parked (suspended) between events, so an idle stream
- * holds no HTTP thread.  free_arg(arg) runs when the stream is gone.
+ * with a borrowed database connection (no transaction open) and arg when
+ * the stream opens and whenever a notification on the configured channel
+ * carries topic as its payload, never on a timer.  poll appends complete
+ * events ("id: n\nevent: x\ndata: y\n\n") to *buf (malloc'd, *len
+ * bytes; grow it with realloc) and returns 1 when the stream is over (its
+ * last event written), 0 to go on, or <0 on error (ends it).  The layer
+ * sends a comment when the stream was quiet for 10 s, and ends a stream
+ * on shutdown or after ten minutes with "event: end" and
+ * {"reason": "shutdown"|"timeout"}.  The connection is parked
+ * (suspended) between events, so an idle stream holds no HTTP thread.
+ * free_arg(arg) runs when the stream is gone.
  */
 typedef int (*http_sse_poll)(void *arg, struct db_conn *c, char **buf,
     size_t *len);
-int		 http_sse(struct http_req *r, http_sse_poll poll, void *arg,
-		    void (*free_arg)(void *));
+int		 http_sse(struct http_req *r, const char *topic,
+		    http_sse_poll poll, void *arg, void (*free_arg)(void *));
 
 /*
  * Stream a query's rows as the response body, never holding more than a

@@ -231,6 +231,8 @@ main(int argc, char **argv)
 	hc.routes = api_routes;
 	hc.nroutes = api_nroutes;
 	hc.pool = pool;
+	hc.conninfo = conninfo;
+	hc.sse_channel = "cohortd_submission_events";
 	hc.authenticate = auth_authenticate;
 	hc.audit = api_audit_record;
 	if (serve_api && http_start(&hc, &port, err, sizeof(err)) != 0) {

@@ -3,7 +3,8 @@
  *
  * Per route: a counter per status code and a latency histogram.  Status
  * codes index a 100..599 array directly: a few KiB per route buys a
- * lock-free observe.
+ * lock-free observe.  Grading is counted by the grader processes in the
+ * database (grade_counters, daemon/worker.c) and rendered here.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -67,9 +68,58 @@ metrics_observe(int route, int status, long duration_us)
 	    memory_order_relaxed);
 }
 
+/* What grade_metrics() returns, by name: the help line and the type. */
+static const struct {
+	const char	*name;		/* without the cohortd_ prefix */
+	const char	*type;
+	const char	*help;
+} metrics_grading[] = {
+	{ "grade_queue_jobs", "gauge", "Grading jobs by kind (submission, "
+	  "verify, rebench) and state (queued: runnable now; waiting: for a "
+	  "quieter host, until their back-off ends; running)." },
+	{ "gradings_total", "counter", "Gradings recorded, by kind and verdict "
+	  "(for verifications: the status)." },
+	{ "grading_duration_seconds", "histogram", "Time a grader took for a "
+	  "job, from claim to result." },
+	{ "bench_rounds_discarded_total", "counter", "Benchmark rounds thrown "
+	  "away because the host kept a timed run waiting for a CPU." },
+	{ "provisional_grades_pending", "gauge", "Provisional grades waiting "
+	  "for their speedup to be measured again." },
+	{ "verifications_waiting_for_quiet", "gauge", "Exercise verifications "
+	  "waiting for a quiet host to measure the reference's speedup." },
+};
+
+/* The grading rows, each family under its HELP and TYPE lines. */
+static void
+metrics_render_grading(FILE *fp, PGresult *res)
+{
+	for (size_t k = 0; k < sizeof(metrics_grading) /
+	    sizeof(*metrics_grading); k++) {
+		const char *fam = metrics_grading[k].name;
+		size_t flen = strlen(fam);
+
+		fprintf(fp, "# HELP cohortd_%s %s\n# TYPE cohortd_%s %s\n", fam,
+		    metrics_grading[k].help, fam, metrics_grading[k].type);
+		for (int i = 0; i < PQntuples(res); i++) {
+			const char *name = PQgetvalue(res, i, 0);
+			const char *label = PQgetvalue(res, i, 1);
+
+			/* The family's own name, or a histogram's parts. */
+			if (strncmp(name, fam, flen) != 0 || (name[flen] != '\0' &&
+			    name[flen] != '_'))
+				continue;
+			if (name[flen] == '_' && strcmp(metrics_grading[k].type,
+			    "histogram") != 0)
+				continue;
+			fprintf(fp, "cohortd_%s%s%s%s %s\n", name, label[0] ? "{" :
+			    "", label, label[0] ? "}" : "", PQgetvalue(res, i, 2));
+		}
+	}
+}
+
 char *
 metrics_render(const struct route *routes, size_t nroutes,
-    struct db_pool *pool, size_t *len)
+    struct db_pool *pool, PGresult *grading, size_t *len)
 {
 	static const char *const mnames[] = { "GET", "POST", "PUT", "PATCH",
 	    "DELETE" };
@@ -138,6 +188,8 @@ metrics_render(const struct route *routes, size_t nroutes,
 		    "connections.\n# TYPE cohortd_db_pool_size gauge\n"
 		    "cohortd_db_pool_size %d\n", in_use, idle, psize);
 	}
+	if (grading != NULL && PQresultStatus(grading) == PGRES_TUPLES_OK)
+		metrics_render_grading(fp, grading);
 	if (fclose(fp) != 0) {
 		free(buf);
 		return NULL;

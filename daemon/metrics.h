@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include <libpq-fe.h>
+
 struct route;
 struct db_pool;
 
@@ -16,9 +18,11 @@ int	 metrics_init(size_t nroutes);
 void	 metrics_observe(int route, int status, long duration_us);
 /*
  * Render the Prometheus text exposition.  Returns a malloc'd string the
- * caller frees, or NULL when out of memory.  pool may be NULL.
+ * caller frees, or NULL when out of memory.  pool may be NULL; so may
+ * grading, the rows (name, label, value) of grade_metrics(): the grading
+ * counters and queue, kept in the database by the grader processes.
  */
 char	*metrics_render(const struct route *routes, size_t nroutes,
-	    struct db_pool *pool, size_t *len);
+	    struct db_pool *pool, PGresult *grading, size_t *len);
 
 #endif

@@ -16,6 +16,25 @@
  * the token changed and writes nothing).  After max_attempts lost leases
  * the job ends 'failed' with the reason, visibly.
  *
+ * Waiting for a quiet host.  The benchmark keeps only clean samples
+ * (grader/grade.c); when a busy host gives too few, an accepted
+ * submission is graded "provisional" (correctness only) and, in the same
+ * transaction, a 'rebench' job is queued to measure its speedup again
+ * later; a verification that could not measure the reference
+ * ("unmeasured") leaves the version 'verifying' and queues itself again.
+ * Either waits WAIT_FIRST_S (30 s), doubling to WAIT_MAX_S (30 min), and
+ * gives up WAIT_FOR_S (24 h) after it first waited, about 55 tries: a
+ * rebench job then ends 'failed' and its grade stays provisional (a
+ * regrade starts again), a verification stays 'verifying' with a reason
+ * that says so (POST /v1/exercises/{id}/verify starts again).
+ * grade_claim() takes first gradings and verifications before rebench
+ * jobs, and no job before its not_before.  A rebench writes the new
+ * score (the late penalty as for any grade) and a grade_history row only
+ * when the measurement is final.
+ *
+ * Progress.  Each benchmark round is written to submission_events, whose
+ * insert trigger NOTIFYs the API's event streams (api/exercises.c).
+ *
  * Processes.  cohortd (role all or worker) supervises N graders: each is
  * this binary re-executed with --role=grader, so it starts clean of the
  * parent's threads and connections.  A grader that dies is restarted with
@@ -46,6 +65,10 @@
 
 #define WORKER_MAX		64
 #define WORKER_MAX_ATTEMPTS	"3"
+/* Back-off of a job waiting for a quiet host; see the top of the file. */
+#define WAIT_FIRST_S		"30"
+#define WAIT_MAX_S		"1800"
+#define WAIT_FOR_S		"86400"
 
 /* ---- supervisor ------------------------------------------------------- */
 
@@ -208,7 +231,8 @@ static const struct db_stmt grader_stmts[] = {
 	  "= NULL, last_error = $4, updated_at = clock_timestamp() WHERE "
 	  "tenant_id = $1 AND id = $2 AND lease_token = $3" },
 	{ "grader_load_submission", "SELECT s.source, v.files, v.spec, "
-	  "s.exercise_id, s.exercise_version FROM submissions s JOIN "
+	  "s.exercise_id, s.exercise_version, s.result, s.provisional, "
+	  "s.status FROM submissions s JOIN "
 	  "exercise_versions v ON v.tenant_id = s.tenant_id AND v.exercise_id = "
 	  "s.exercise_id AND v.version = s.exercise_version WHERE s.tenant_id = "
 	  "current_tenant() AND s.id = $1" },
@@ -220,6 +244,7 @@ static const struct db_stmt grader_stmts[] = {
 	  "AND status NOT IN ('graded', 'failed')" },
 	/* The late penalty was fixed when the work came in. */
 	{ "grader_record", "UPDATE submissions s SET status = 'graded', "
+	  "provisional = $5::bool, "
 	  "verdict = $2, score = $3::numeric, final_score = $3::numeric * "
 	  "(100 - s.penalty) / 100, passed = $3::numeric * (100 - s.penalty) / "
 	  "100 >= a.pass_score, result = $4::jsonb, graded_at = "
@@ -234,6 +259,40 @@ static const struct db_stmt grader_stmts[] = {
 	{ "grader_verified", "UPDATE exercise_versions SET status = $3, reason "
 	  "= $4, verification = $5::jsonb WHERE tenant_id = current_tenant() "
 	  "AND exercise_id = $1 AND version = $2::int" },
+	/* A provisional grade's re-measurement, after the first wait. */
+	{ "grader_rebench", "INSERT INTO grade_jobs (tenant_id, kind, "
+	  "submission_id, not_before, waiting_since, tries) VALUES "
+	  "(current_tenant(), 'rebench', $1, clock_timestamp() + " WAIT_FIRST_S
+	  " * interval '1 second', clock_timestamp(), 1)" },
+	/*
+	 * The job (just fenced by grader_done) queued again after a wait
+	 * that doubles with each try, unless it has waited long enough:
+	 * then no row.
+	 */
+	{ "grader_defer", "UPDATE grade_jobs SET state = 'queued', attempts = "
+	  "0, tries = tries + 1, waiting_since = coalesce(waiting_since, "
+	  "clock_timestamp()), not_before = clock_timestamp() + least("
+	  WAIT_FIRST_S " * power(2, tries), " WAIT_MAX_S ") * interval "
+	  "'1 second', last_error = $3, updated_at = clock_timestamp() WHERE "
+	  "tenant_id = $1 AND id = $2 AND coalesce(waiting_since, "
+	  "clock_timestamp()) > clock_timestamp() - " WAIT_FOR_S " * interval "
+	  "'1 second' RETURNING tries" },
+	{ "grader_gave_up", "UPDATE grade_jobs SET state = 'failed', "
+	  "last_error = $3, updated_at = clock_timestamp() WHERE tenant_id = $1 "
+	  "AND id = $2" },
+	{ "grader_round", "INSERT INTO submission_events (tenant_id, "
+	  "submission_id, kind, data) VALUES (current_tenant(), $1, 'round', "
+	  "$2::jsonb)" },
+	/* Streams replay a day of events at most; older ones go, a batch
+	 * at a time so that no prune holds locks for long. */
+	{ "grader_prune", "DELETE FROM submission_events WHERE (tenant_id, "
+	  "submission_id, id) IN (SELECT tenant_id, submission_id, id FROM "
+	  "submission_events WHERE at < now() - interval '1 day' LIMIT 10000)" },
+	/* Distinct (name, label) pairs only: one statement adds them all. */
+	{ "grader_count", "INSERT INTO grade_counters (name, label, value) "
+	  "SELECT * FROM unnest($1::text[], $2::text[], $3::float8[]) ON "
+	  "CONFLICT (name, label) DO UPDATE SET value = grade_counters.value + "
+	  "excluded.value" },
 };
 
 struct grader_job {
@@ -328,7 +387,14 @@ grader_heartbeat(void *arg)
 
 struct grader_progress {
 	const struct grader_job	*job;
+	int			 discarded;	/* benchmark rounds thrown away */
 };
+
+static int
+grader_is(const struct grader_job *job, const char *kind)
+{
+	return strcmp(job->kind, kind) == 0;
+}
 
 static void
 grader_on_progress(void *arg, const char *status)
@@ -336,23 +402,50 @@ grader_on_progress(void *arg, const char *status)
 	struct grader_progress *gp = arg;
 	const char *p[2] = { gp->job->submission, status };
 
-	if (strcmp(gp->job->kind, "submission") == 0)
+	/* A rebench leaves its submission graded while it measures. */
+	if (grader_is(gp->job, "submission"))
 		grader_once(gp->job->tenant, "grader_status", 2, p);
 }
 
-/* Load the exercise (and source) a job needs, in the job's tenant. */
+/* A benchmark round ended: an event for the submission's stream. */
+static void
+grader_on_round(void *arg, const json_t *round)
+{
+	struct grader_progress *gp = arg;
+	char *text;
+
+	if (!json_is_true(json_object_get(round, "kept")))
+		gp->discarded++;
+	if (grader_is(gp->job, "verify") ||
+	    (text = json_dumps(round, JSON_COMPACT)) == NULL)
+		return;
+	{
+		const char *p[2] = { gp->job->submission, text };
+
+		grader_once(gp->job->tenant, "grader_round", 2, p);
+	}
+	free(text);
+}
+
+/*
+ * What a job needs, loaded in the job's tenant: the exercise, and for a
+ * submission or a rebench its source; for a rebench also the result to
+ * measure again (*previous), or none when there is nothing left to do
+ * (the grade is final already, or a regrade took the submission over).
+ */
 static int
 grader_load(const struct grader_job *job, struct grade_exercise **ex,
-    char **source)
+    char **source, json_t **previous)
 {
 	struct db_conn *c = NULL;
 	PGresult *r = NULL;
 	json_t *files = NULL, *spec = NULL;
 	char err[256];
-	int rc, sub = strcmp(job->kind, "submission") == 0;
+	int rc, sub = !grader_is(job, "verify");
 
 	*ex = NULL;
 	*source = NULL;
+	*previous = NULL;
 	if ((rc = db_acquire(grader_pool, 10000, &c)) != 0)
 		return rc;
 	if ((rc = grader_tx(c, job->tenant)) != 0)
@@ -370,6 +463,9 @@ grader_load(const struct grader_job *job, struct grade_exercise **ex,
 		rc = r == NULL ? CD_ERR_DATABASE : CD_ERR_NOT_FOUND;
 		goto out;
 	}
+	if (grader_is(job, "rebench") && strcmp(PQgetvalue(r, 0, 6), "t") == 0 &&
+	    strcmp(PQgetvalue(r, 0, 7), "graded") == 0)
+		*previous = json_loads(PQgetvalue(r, 0, 5), 0, NULL);
 	files = json_loads(PQgetvalue(r, 0, sub ? 1 : 0), 0, NULL);
 	spec = json_loads(PQgetvalue(r, 0, sub ? 2 : 1), 0, NULL);
 	if (sub && (*source = strdup(PQgetvalue(r, 0, 0))) == NULL) {
@@ -387,13 +483,203 @@ grader_load(const struct grader_job *job, struct grade_exercise **ex,
 	return rc;
 }
 
+/* Run a statement in c's transaction: rows, or CD_ERR_DATABASE. */
+static int
+grader_exec(struct db_conn *c, const char *stmt, int n, const char *const *p)
+{
+	PGresult *r = db_exec(c, stmt, n, p);
+	int rows;
+
+	if (r == NULL)
+		return CD_ERR_DATABASE;
+	rows = PQntuples(r);
+	PQclear(r);
+	return rows;
+}
+
+/*
+ * The job, just fenced by grader_done, queued again to wait for a quiet
+ * host (why says what it waits for).  1 queued, 0 it has waited long
+ * enough and is now 'failed' with gave_up as its error, or <0.
+ */
+static int
+grader_wait(struct db_conn *c, const struct grader_job *job,
+    const char *why, const char *gave_up)
+{
+	const char *p[3] = { job->tenant, job->id, why };
+	const char *g[3] = { job->tenant, job->id, gave_up };
+	int rc;
+
+	if ((rc = grader_exec(c, "grader_defer", 3, p)) != 0)
+		return rc < 0 ? rc : 1;
+	log_warnx("job %s: %s", job->id, gave_up);
+	return (rc = grader_exec(c, "grader_gave_up", 3, g)) < 0 ? rc : 0;
+}
+
+/* A submission's or a rebench's result, in c's transaction. */
+static int
+grader_record_grade(struct db_conn *c, const struct grader_job *job,
+    json_t *result, const char *text)
+{
+	int prov = json_is_true(json_object_get(result, "provisional"));
+	const char *reason = json_string_value(json_object_get(json_object_get(
+	    result, "speedup"), "reason"));
+	char score[32], why[320];
+	const char *p[5] = { job->submission, json_string_value(
+	    json_object_get(result, "verdict")), score, text, prov ? "true" :
+	    "false" };
+	const char *h[1] = { job->submission };
+	PGresult *r;
+	int rc;
+
+	snprintf(why, sizeof(why), "provisional: %s", reason ? reason :
+	    "the speedup was not measured on clean samples");
+	/* Still provisional: keep the grade there is, wait and try again. */
+	if (prov && grader_is(job, "rebench"))
+		return (rc = grader_wait(c, job, why, "gave up measuring the "
+		    "speedup after 24 h; the grade stays provisional (a "
+		    "regrade tries again)")) < 0 ? rc : 0;
+	snprintf(score, sizeof(score), "%.2f", json_number_value(
+	    json_object_get(result, "score")));
+	if ((r = db_exec(c, "grader_record", 5, p)) == NULL ||
+	    PQntuples(r) != 1) {
+		PQclear(r);
+		return CD_ERR_DATABASE;
+	}
+	{
+		const char *e[1] = { PQgetvalue(r, 0, 0) };
+
+		rc = grader_exec(c, "grader_history", 1, h);
+		if (rc >= 0)
+			rc = grader_exec(c, "grader_refresh", 1, e);
+		PQclear(r);
+	}
+	if (rc >= 0 && prov)
+		rc = grader_exec(c, "grader_rebench", 1, h);
+	return rc < 0 ? rc : 0;
+}
+
+/* A verification's result, in c's transaction. */
+static int
+grader_record_verify(struct db_conn *c, const struct grader_job *job,
+    json_t *result)
+{
+	const char *status = json_string_value(json_object_get(result,
+	    "status"));
+	const char *reason = json_string_value(json_object_get(result,
+	    "reason"));
+	char *report = json_dumps(json_object_get(result, "report"),
+	    JSON_COMPACT | JSON_ENCODE_ANY);
+	char why[1024];
+	const char *p[5] = { job->exercise, job->version, status, reason,
+	    report ? report : "null" };
+	int rc = 0;
+
+	if (strcmp(status, "unmeasured") == 0) {
+		/* Nothing is wrong with the exercise: it stays verifying. */
+		p[2] = "verifying";
+		if ((rc = grader_wait(c, job, reason ? reason : "unmeasured",
+		    "gave up measuring the reference's speedup after 24 h")) == 0) {
+			snprintf(why, sizeof(why), "no quiet window to measure "
+			    "the reference's speedup in 24 h of tries (%s); POST "
+			    "/v1/exercises/%s/verify starts again", reason ?
+			    reason : "the host stayed busy", job->exercise);
+			p[3] = why;
+		}
+	}
+	if (rc >= 0)
+		rc = grader_exec(c, "grader_verified", 5, p);
+	free(report);
+	return rc < 0 ? rc : 0;
+}
+
+#define COUNTERS_MAX	24
+
+struct grader_counters {
+	int	 n;
+	char	 name[COUNTERS_MAX][48];
+	char	 label[COUNTERS_MAX][96];
+	double	 value[COUNTERS_MAX];
+};
+
+static void
+counters_add(struct grader_counters *k, const char *name, const char *label,
+    double v)
+{
+	if (k->n == COUNTERS_MAX)
+		return;
+	snprintf(k->name[k->n], sizeof(k->name[0]), "%s", name);
+	snprintf(k->label[k->n], sizeof(k->label[0]), "%s", label);
+	k->value[k->n++] = v;
+}
+
+/* Append s to a Postgres array literal, quoted. */
+static void
+counters_elem(char *buf, size_t len, const char *s, int first)
+{
+	size_t o = strlen(buf);
+
+	o += snprintf(buf + o, o < len ? len - o : 0, "%s\"", first ? "" : ",");
+	for (; *s != '\0' && o + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *s;
+	}
+	snprintf(buf + o, o < len ? len - o : 0, "\"");
+}
+
+/*
+ * Add this grading to the counters /metrics shows: gradings by kind and
+ * verdict (or verification status), the duration histogram (cumulative
+ * buckets, as Prometheus has them) and the benchmark rounds discarded.
+ */
+static int
+grader_count(struct db_conn *c, const struct grader_job *job,
+    json_t *result, long ms, int discarded)
+{
+	static const char *const le[] = { "1", "2", "5", "10", "20", "30",
+	    "60", "120", "300", "600", "+Inf" };
+	struct grader_counters k;
+	const char *what = json_string_value(json_object_get(result,
+	    grader_is(job, "verify") ? "status" : "verdict"));
+	char label[96], names[2048] = "{", labels[4096] = "{",
+	    values[1024] = "{";
+	const char *p[3] = { names, labels, values };
+
+	k.n = 0;
+	snprintf(label, sizeof(label), "kind=\"%s\",verdict=\"%s\"", job->kind,
+	    what ? what : "none");
+	counters_add(&k, "gradings_total", label, 1);
+	for (size_t i = 0; i < sizeof(le) / sizeof(*le); i++)
+		if (le[i][0] == '+' || ms <= atol(le[i]) * 1000L) {
+			snprintf(label, sizeof(label), "le=\"%s\"", le[i]);
+			counters_add(&k, "grading_duration_seconds_bucket", label,
+			    1);
+		}
+	counters_add(&k, "grading_duration_seconds_sum", "", ms / 1000.0);
+	counters_add(&k, "grading_duration_seconds_count", "", 1);
+	counters_add(&k, "bench_rounds_discarded_total", "", discarded);
+	for (int i = 0; i < k.n; i++) {
+		size_t o = strlen(values);
+
+		counters_elem(names, sizeof(names) - 2, k.name[i], i == 0);
+		counters_elem(labels, sizeof(labels) - 2, k.label[i], i == 0);
+		snprintf(values + o, sizeof(values) - o - 2, "%s%g", i ? "," : "",
+		    k.value[i]);
+	}
+	strcat(names, "}");
+	strcat(labels, "}");
+	strcat(values, "}");
+	return grader_exec(c, "grader_count", 3, p) < 0 ? CD_ERR_DATABASE : 0;
+}
+
 /* Write the outcome, if the lease is still ours.  0, or <0. */
 static int
-grader_record(const struct grader_job *job, json_t *result)
+grader_record(const struct grader_job *job, json_t *result, long ms,
+    int discarded)
 {
 	const char *done[3] = { job->tenant, job->id, job->token };
 	struct db_conn *c = NULL;
-	PGresult *r = NULL;
 	char *text = json_dumps(result, JSON_COMPACT);
 	int rc;
 
@@ -403,63 +689,65 @@ grader_record(const struct grader_job *job, json_t *result)
 		goto out;
 	if ((rc = grader_tx(c, job->tenant)) != 0)
 		goto out;
-	if ((r = db_exec(c, "grader_done", 3, done)) == NULL) {
-		rc = CD_ERR_DATABASE;
+	if ((rc = grader_exec(c, "grader_done", 3, done)) < 0)
 		goto out;
-	}
-	if (PQntuples(r) != 1) {
+	if (rc != 1) {
 		/* Someone else holds the job now: their result will count. */
 		log_warnx("job %s: lease lost; result discarded", job->id);
 		rc = CD_ERR_CONFLICT;
 		goto out;
 	}
-	PQclear(r);
-	r = NULL;
-	if (strcmp(job->kind, "submission") == 0) {
-		char score[32];
-		const char *p[4] = { job->submission, json_string_value(
-		    json_object_get(result, "verdict")), score, text };
-		const char *h[1] = { job->submission };
-
-		snprintf(score, sizeof(score), "%.2f", json_number_value(
-		    json_object_get(result, "score")));
-		if ((r = db_exec(c, "grader_record", 4, p)) == NULL ||
-		    PQntuples(r) != 1) {
-			rc = CD_ERR_DATABASE;
-			goto out;
-		}
-		{
-			const char *e[1] = { PQgetvalue(r, 0, 0) };
-			PGresult *x = db_exec(c, "grader_history", 1, h);
-			PGresult *y = x ? db_exec(c, "grader_refresh", 1, e) : NULL;
-
-			rc = x && y ? 0 : CD_ERR_DATABASE;
-			PQclear(x);
-			PQclear(y);
-			if (rc != 0)
-				goto out;
-		}
-	} else {
-		char *report = json_dumps(json_object_get(result, "report"),
-		    JSON_COMPACT | JSON_ENCODE_ANY);
-		const char *p[5] = { job->exercise, job->version,
-		    json_string_value(json_object_get(result, "status")),
-		    json_string_value(json_object_get(result, "reason")),
-		    report ? report : "null" };
-
-		r = db_exec(c, "grader_verified", 5, p);
-		free(report);
-		if (r == NULL) {
-			rc = CD_ERR_DATABASE;
-			goto out;
-		}
-	}
-	rc = db_commit(c);
+	rc = grader_is(job, "verify") ? grader_record_verify(c, job, result) :
+	    grader_record_grade(c, job, result, text);
+	if (rc == 0)
+		rc = grader_count(c, job, result, ms, discarded);
+	if (rc == 0)
+		rc = db_commit(c);
  out:
-	PQclear(r);
 	db_release(c);
 	free(text);
 	return rc;
+}
+
+static long
+grader_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/*
+ * Is result one to record?  A verification that failed in the sandbox
+ * ("error") decided nothing, nor did a rebench that lost its verdict:
+ * both go back to the queue (bounded by grade_claim's attempts).
+ */
+static int
+grader_decided(const struct grader_job *job, json_t *result, char *why,
+    size_t len)
+{
+	const char *v;
+
+	if (grader_is(job, "verify")) {
+		v = json_string_value(json_object_get(result, "status"));
+		if (v != NULL && strcmp(v, "error") != 0)
+			return 1;
+		snprintf(why, len, "verification failed: %s",
+		    json_string_value(json_object_get(result, "reason")) ?
+		    json_string_value(json_object_get(result, "reason")) :
+		    "internal error");
+		return 0;
+	}
+	if (!grader_is(job, "rebench"))
+		return 1;
+	v = json_string_value(json_object_get(result, "verdict"));
+	if (v != NULL && strcmp(v, "accepted") == 0)
+		return 1;
+	snprintf(why, len, "re-measuring failed: %s", json_string_value(
+	    json_object_get(result, "message")) ? json_string_value(
+	    json_object_get(result, "message")) : "internal error");
+	return 0;
 }
 
 static void
@@ -467,11 +755,12 @@ grader_run(const struct grader_job *job)
 {
 	struct grade_exercise *ex = NULL;
 	struct grade_options opt;
-	struct grader_progress gp = { job };
+	struct grader_progress gp = { job, 0 };
 	struct grader_beat beat;
-	json_t *result = NULL;
-	char *source = NULL;
-	int rc;
+	json_t *result = NULL, *previous = NULL;
+	char *source = NULL, why[512] = "";
+	long t0 = grader_ms();
+	int rc, nothing = 0;
 
 	memset(&beat, 0, sizeof(beat));
 	beat.job = job;
@@ -479,37 +768,69 @@ grader_run(const struct grader_job *job)
 	pthread_cond_init(&beat.cv, NULL);
 	pthread_create(&beat.thread, NULL, grader_heartbeat, &beat);
 
-	if ((rc = grader_load(job, &ex, &source)) != 0)
+	if ((rc = grader_load(job, &ex, &source, &previous)) != 0)
 		goto out;
 	memset(&opt, 0, sizeof(opt));
 	opt.progress = grader_on_progress;
+	opt.round = grader_on_round;
 	opt.arg = &gp;
-	if (strcmp(job->kind, "submission") == 0)
+	/* Benchmark rounds on the CPUs the operator keeps free, if any. */
+	opt.bench_cpus = cfg.bench_cpus[0] != '\0' ? cfg.bench_cpus : NULL;
+	if (grader_is(job, "submission"))
 		rc = grade_submission(ex, source, strlen(source), &opt, &result);
-	else
+	else if (grader_is(job, "verify"))
 		rc = grade_verify(ex, &opt, &result);
+	else if (previous != NULL)
+		rc = grade_rebench(ex, source, strlen(source), previous, &opt,
+		    &result);
+	else
+		/* Final already, or regraded since: nothing to measure. */
+		nothing = 1;
+	if (rc == 0 && result != NULL && !grader_decided(job, result, why,
+	    sizeof(why)))
+		rc = CD_ERR_INTERNAL;
  out:
 	pthread_mutex_lock(&beat.mu);
 	beat.done = 1;
 	pthread_cond_signal(&beat.cv);
 	pthread_mutex_unlock(&beat.mu);
 	pthread_join(beat.thread, NULL);
-	if (rc == 0 && result != NULL && !beat.lost)
-		rc = grader_record(job, result);
+	if (rc == 0 && nothing && !beat.lost) {
+		const char *done[3] = { job->tenant, job->id, job->token };
+
+		rc = grader_once(job->tenant, "grader_done", 3, done) < 0 ?
+		    CD_ERR_DATABASE : 0;
+	} else if (rc == 0 && result != NULL && !beat.lost)
+		rc = grader_record(job, result, grader_ms() - t0, gp.discarded);
 	if (rc != 0 && rc != CD_ERR_CONFLICT && !beat.lost) {
 		/* Back in the queue; grade_claim gives up after a few tries. */
 		const char *p[4] = { job->tenant, job->id, job->token,
-		    cd_strerror(rc) };
+		    why[0] ? why : cd_strerror(rc) };
 
 		grader_once(job->tenant, "grader_retry", 4, p);
 	}
 	log_info("job %s (%s) %s", job->id, job->kind, rc == 0 ? "graded" :
 	    cd_strerror(rc));
 	json_decref(result);
+	json_decref(previous);
 	free(source);
 	grade_exercise_free(ex);
 	pthread_mutex_destroy(&beat.mu);
 	pthread_cond_destroy(&beat.cv);
+}
+
+/* Old events go, now and then: streams replay a day at most. */
+static void
+grader_prune(void)
+{
+	static long last;
+	long now = grader_ms();
+
+	if (last != 0 && now - last < 600000)
+		return;
+	last = now;
+	if (grader_once(NULL, "grader_prune", 0, NULL) < 0)
+		log_warnx("pruning old submission events failed");
 }
 
 /* Claim a job; 1 claimed, 0 none, <0 error. */
@@ -598,8 +919,9 @@ grader_main(const char *conninfo)
 			nanosleep(&ts, NULL);
 			continue;
 		}
+		grader_prune();
 		/* Idle: sleep until NOTIFY, or a second passes (expired
-		 * leases do not notify). */
+		 * leases and jobs whose wait ends do not notify). */
 		db_listen_wait(listen, "cohortd_grade_jobs", 1000);
 	}
 	log_info("grader %s stopping", worker);

@@ -14,6 +14,14 @@ def contains_key(obj, key):
     return False
 
 
+def ic_admin(d, pw):
+    """The demo tenant's instructor (exercises are staff business)."""
+    r = d.client().post("/v1/auth/login", {"tenant": "demo",
+                                           "email": "ivan@demo.test",
+                                           "password": pw})
+    return d.client(r.json["token"])
+
+
 def test(t):
     pg = Postgres()
     db = pg.new_database()
@@ -67,6 +75,15 @@ def test(t):
     t.eq(exercises, len(mods), "a hands-on exercise per module")
     n = pg.psql("SELECT count(*) FROM grade_jobs WHERE kind = 'verify'", db)
     t.eq(n, str(len(mods)), "each demo exercise is queued for verification")
+    m = d.client().get("/metrics").body.decode()
+    t.ok('cohortd_grade_queue_jobs{kind="verify",state="queued"} %d'
+         % len(mods) in m and "cohortd_provisional_grades_pending 0" in m,
+         "/metrics counts the queue: the verifications, nothing provisional",
+         [ln for ln in m.splitlines() if "grade" in ln])
+    r = ic_admin(d, pw).get("/v1/exercises")
+    exs = r.json["items"] if r.status == 200 else []
+    t.ok(exs and all(x["status"] == "verifying" for x in exs),
+         "with no grader running the demo's exercises wait, verifying", r)
     t.ok(not keys, "the learner sees no answer keys")
     t.ok(any(m["prerequisites"] for m in mods),
          "modules carry prerequisites")

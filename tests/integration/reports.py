@@ -157,7 +157,9 @@ def test(t):
     c = adm.get("/v1/reports/cohorts/%s/gradebook?format=csv" % coh["id"])
     cr = {x["email"]: x for x in rows(c)}
     t.ok(c.status == 200 and list(rows(c)[0].keys()) ==
-         ["email", "name", "state", "Q1", "Q2", "final_grade"] and
+         ["email", "name", "state", "Q1", "Q2", "final_grade",
+          "provisional"] and
+         cr["ann@acme.test"]["provisional"] == "false" and
          cr["ann@acme.test"]["Q1"] == "100.00" and
          cr["ann@acme.test"]["Q2"] == "50.00" and
          float(cr["bob@acme.test"]["final_grade"]) == 25.0 and

@@ -101,6 +101,7 @@ PROBE = {
     "/v1/enrollments/{id}/withdraw": "enrollment",
     "/v1/exercises/{id}": "exercise",
     "/v1/exercises/{id}/starter": "exercise",
+    "/v1/exercises/{id}/verify": "exercise",
     "/v1/submissions/{id}": "submission",
     "/v1/submissions/{id}/events": "submission",
     "/v1/reports/cohorts/{id}/roster": "cohort",

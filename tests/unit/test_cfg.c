@@ -77,6 +77,31 @@ START_TEST(rejects)
 }
 END_TEST
 
+/* Benchmark CPUs: a kernel-style CPU list, or empty for any. */
+START_TEST(bench_cpus)
+{
+	char *argv[] = { "cohortd", NULL };
+	char *ok[] = { "cohortd", "--bench-cpus=0,2-3", NULL };
+	char *good[] = { "COHORTD_BENCH_CPUS=1", NULL };
+	const char *bad[] = { "a", "3-1", "1-", "1,", "-2", "1 2", "99999" };
+	int argi;
+
+	ck_assert_int_eq(load(argv, 1, NULL, &argi), 0);
+	ck_assert_str_eq(cfg.bench_cpus, "");
+	ck_assert_int_eq(load(argv, 1, good, &argi), 0);
+	ck_assert_str_eq(cfg.bench_cpus, "1");
+	ck_assert_int_eq(load(ok, 2, good, &argi), 0);
+	ck_assert_str_eq(cfg.bench_cpus, "0,2-3");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char env[64], *envp[2] = { env, NULL };
+
+		snprintf(env, sizeof(env), "COHORTD_BENCH_CPUS=%s", bad[i]);
+		ck_assert_int_eq(load(argv, 1, envp, &argi), CD_ERR_CONFIG);
+		ck_assert_ptr_nonnull(strstr(err, "COHORTD_BENCH_CPUS"));
+	}
+}
+END_TEST
+
 START_TEST(dashdash)
 {
 	char *argv[] = { "cohortctl", "--workers=2", "--", "--not-a-flag", NULL };
@@ -97,6 +122,7 @@ main(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, precedence);
 	tcase_add_test(tc, rejects);
+	tcase_add_test(tc, bench_cpus);
 	tcase_add_test(tc, dashdash);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
