@@ -709,15 +709,6 @@ grader_record(const struct grader_job *job, json_t *result, long ms,
 	return rc;
 }
 
-static long
-grader_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /*
  * Is result one to record?  A verification that failed in the sandbox
  * ("error") decided nothing, nor did a rebench that lost its verdict:
@@ -759,7 +750,7 @@ grader_run(const struct grader_job *job)
 	struct grader_beat beat;
 	json_t *result = NULL, *previous = NULL;
 	char *source = NULL, why[512] = "";
-	long t0 = grader_ms();
+	long t0 = worker_now_ms();
 	int rc, nothing = 0;
 
 	memset(&beat, 0, sizeof(beat));
@@ -801,7 +792,7 @@ grader_run(const struct grader_job *job)
 		rc = grader_once(job->tenant, "grader_done", 3, done) < 0 ?
 		    CD_ERR_DATABASE : 0;
 	} else if (rc == 0 && result != NULL && !beat.lost)
-		rc = grader_record(job, result, grader_ms() - t0, gp.discarded);
+		rc = grader_record(job, result, worker_now_ms() - t0, gp.discarded);
 	if (rc != 0 && rc != CD_ERR_CONFLICT && !beat.lost) {
 		/* Back in the queue; grade_claim gives up after a few tries. */
 		const char *p[4] = { job->tenant, job->id, job->token,
@@ -824,7 +815,7 @@ static void
 grader_prune(void)
 {
 	static long last;
-	long now = grader_ms();
+	long now = worker_now_ms();
 
 	if (last != 0 && now - last < 600000)
 		return;

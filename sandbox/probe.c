@@ -61,8 +61,8 @@ file_has(const char *path, const char *word)
 	return strstr(buf, word) != NULL;
 }
 
-static long
-file_long(const char *path, long dflt)
+long
+sbx_file_long(const char *path, long dflt)
 {
 	char buf[64];
 	ssize_t n;
@@ -93,7 +93,7 @@ probe_namespaces(struct sbx_host *h)
 		    h->have[ns[i].m] ? "new per box" : "kernel lacks it");
 	}
 	if (h->have[M_USERNS] &&
-	    file_long("/proc/sys/user/max_user_namespaces", 1) == 0) {
+	    sbx_file_long("/proc/sys/user/max_user_namespaces", 1) == 0) {
 		h->have[M_USERNS] = false;
 		snprintf(h->why[M_USERNS], sizeof(h->why[0]),
 		    "user.max_user_namespaces is 0");
@@ -221,7 +221,8 @@ probe(const char *rundir, const char *degraded)
 	snprintf(h->rundir, sizeof(h->rundir), "%s", rundir ? rundir : SBX_RUNDIR);
 	if (mkdir(h->rundir, 0700) == -1 && errno != EEXIST)
 		log_warn("cannot create %s", h->rundir);
-	h->cap_last_cap = (int)file_long("/proc/sys/kernel/cap_last_cap", 63);
+	h->cap_last_cap = (int)sbx_file_long("/proc/sys/kernel/cap_last_cap",
+	    63);
 	h->ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (h->ncpus < 1)
 		h->ncpus = 1;

@@ -59,6 +59,7 @@ struct sbx_host {
 bool	sbx_realtime_ok(void);
 
 /* probe.c */
+long	sbx_file_long(const char *path, long dflt);	/* a one-number file */
 const struct sbx_host *sbx_host(void);	/* after sbx_init; never NULL */
 
 /* rules.c: build the seccomp program; notify picks the deny action. */

@@ -331,24 +331,6 @@ session_of(pid_t pid)
 	return (pid_t)sid;
 }
 
-/* The number a one-line /proc file holds, or def if it cannot be read. */
-static long
-proc_number(const char *path, long def)
-{
-	char buf[32];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return def;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return def;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
 /*
  * Whether the kernel throttles real-time tasks (sched_rt_runtime_us below
  * its period): only then may a box run SCHED_FIFO, since the throttle is
@@ -361,9 +343,10 @@ sbx_realtime_ok(void)
 	long runtime, period;
 
 	if (known == -1) {
-		runtime = proc_number("/proc/sys/kernel/sched_rt_runtime_us",
-		    -1);
-		period = proc_number("/proc/sys/kernel/sched_rt_period_us", 0);
+		runtime = sbx_file_long(
+		    "/proc/sys/kernel/sched_rt_runtime_us", -1);
+		period = sbx_file_long("/proc/sys/kernel/sched_rt_period_us",
+		    0);
 		known = runtime > 0 && runtime < period;
 	}
 	return known;
