@@ -1384,6 +1384,7 @@ enum { RUN_REF1, RUN_REFN, RUN_LN, RUN_L1, RUN_COUNT };
 
 struct round {
 	uint32_t ms[RUN_COUNT];
+	double	 cpus[RUN_COUNT];	/* CPU time over run time: CPUs used */
 	double	 wait_pct;	/* the worst run's CPU wait, % of its time */
 	bool	 clean;
 };
@@ -1483,6 +1484,8 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 			    BENCH_WALL_MIN_MS, (double)res[k].run_ms *
 			    BENCH_WALL_FACTOR));
 		out->ms[k] = ex->work_mark ? res[k].work_ms : res[k].run_ms;
+		out->cpus[k] = (double)res[k].cpu_ms / (res[k].run_ms ?
+		    res[k].run_ms : 1);
 		if (out->ms[k] == 0)
 			out->ms[k] = 1;	/* the clock's grain */
 		/*
@@ -1595,6 +1598,49 @@ kept_median(const struct round *rd, unsigned n, int a, int b, double *tmp)
 	return median(tmp, m);
 }
 
+#define PY_NO_GAIN	1.25	/* own speedup below this: explain why */
+
+/*
+ * Python: a parallel program that ran no faster than its own serial run.
+ * For CPU-bound work that is almost always threads under the GIL; the
+ * numbers of this measurement show it (one CPU busy where the reference
+ * kept N busy).  Sets "feedback" in sp.
+ */
+static void
+py_gil_feedback(struct job *j, const struct round *rd, unsigned n,
+    double vs_self, double ref_par, double *tmp, json_t *sp)
+{
+	unsigned m = 0, threads = j->ex->bench.threads;
+	double used, ref_used;
+	char text[900];
+
+	for (unsigned i = 0; i < n; i++)
+		if (rd[i].clean)
+			tmp[m++] = rd[i].cpus[RUN_LN];
+	used = median(tmp, m);
+	m = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (rd[i].clean)
+			tmp[m++] = rd[i].cpus[RUN_REFN];
+	ref_used = median(tmp, m);
+	snprintf(text, sizeof(text), "With %u workers your program took %.0f "
+	    "ms and with 1 worker %.0f ms: %.2fx, where the reference went "
+	    "from %.0f ms in one process to %.0f ms with %u (%.2fx).  Your "
+	    "%u-worker run kept %.1f CPUs busy, the reference's %.1f.%s",
+	    threads, kept_median(rd, n, RUN_LN, -1, tmp),
+	    kept_median(rd, n, RUN_L1, -1, tmp), vs_self,
+	    kept_median(rd, n, RUN_REF1, -1, tmp),
+	    kept_median(rd, n, RUN_REFN, -1, tmp), threads, ref_par, threads,
+	    used, ref_used, used < 1.3 ? "  In CPython, the global "
+	    "interpreter lock (GIL) lets one thread at a time run Python "
+	    "code, so threads (threading, ThreadPoolExecutor) cannot speed "
+	    "up CPU-bound work: use processes (ProcessPoolExecutor, "
+	    "multiprocessing.Pool), each with its own interpreter." : "  The "
+	    "CPUs were busy but the work did not finish sooner: look for "
+	    "work done twice, or for workers waiting on each other.");
+	json_object_set_new(sp, "feedback", json_string(text));
+}
+
 /*
  * Measure prog against the reference.  On 0, *speedup is the result
  * object, *s the learner's parallel speedup (0 when not measured or the
@@ -1693,6 +1739,9 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	    "cpu_wait_pct", round(worst * 10) / 10,
 	    "accounting", accounting_name(acct),
 	    "lane", j->lane != -1);
+	if (*speedup != NULL && ex->language == GRADE_LANG_PYTHON &&
+	    fail[0] == '\0' && !*provisional && vs_self < PY_NO_GAIN)
+		py_gil_feedback(j, rd, n, vs_self, ref_par, tmp, *speedup);
 	if (*speedup == NULL)
 		rc = CD_ERR_NOMEM;
 	else if (fail[0] != '\0')
