@@ -61,11 +61,33 @@ _dup2(2, 1)
 faulthandler.dump_traceback_later(max(0.2, wall * 0.85 - 0.1), exit=True,
                                   file=sys.stderr)
 
-if mode == "race":
-    # A thread switch may then happen between almost any two bytecodes:
-    # an unprotected read-modify-write loses updates within a few runs.
-    _setswitch(1e-6)
 _switch = _getswitch()
+if mode == "race":
+    # CPython switches threads only where it checks for a pending switch
+    # (calls, loop back-edges), so "x += 1" alone is never interrupted and
+    # races hide.  Tracing every opcode of solution.py runs a Python-level
+    # call between any two of its opcodes, where a switch then may happen;
+    # with a 1 microsecond interval one is always pending.  Harness and
+    # library code run untraced.
+    import random as _random
+    _rng = _random.Random()
+    _settrace = sys.settrace
+
+    def _trace_op(frame, event, arg):
+        if event == "opcode" and _rng.random() < 0.02:
+            _sleep(0)
+        return _trace_op
+
+    def _trace(frame, event, arg):
+        if frame.f_code.co_filename != SOLUTION:
+            return None
+        frame.f_trace_opcodes = True
+        return _trace_op
+
+    _setswitch(1e-6)
+    _switch = _getswitch()
+    _settrace(_trace)
+    threading.settrace(_trace)
 
 # Modules a solution may import; the screen enforces the same list.
 ALLOWED = {
@@ -115,7 +137,7 @@ def _tampered():
     for o, n, v in _saved:
         if getattr(o, n, None) is not v:
             return "%s.%s" % (o.__name__, n)
-    if mode == "race" and _getswitch() != _switch:
+    if _getswitch() != _switch:
         return "the thread switch interval"
     return None
 
