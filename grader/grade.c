@@ -1802,7 +1802,7 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 	const char *verdict = NULL;
 	char why[512], msg[2048], *log = NULL, *race_log = NULL;
 	char race_fail[512] = "";
-	const char *race_v = NULL;
+	const char *race_v = NULL, *skip_why = "reached the time limit";
 	double passed_w = 0, total_w = 0, s = 0, c_pts, s_pts = 0;
 	bool ok, skip = false, detected = false, prov = false;
 	int rc;
@@ -1857,8 +1857,8 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 
 		total_w += t->weight;
 		memset(&res, 0, sizeof(res));
-		snprintf(msg, sizeof(msg), "not run: an earlier test reached "
-		    "the time limit");
+		snprintf(msg, sizeof(msg), "not run: an earlier test %s",
+		    skip_why);
 		if (!skip) {
 			limits_run(ex, t, false, &lim);
 			if ((rc = run_prog(j, &prog, t, t->threads, &lim,
@@ -1890,6 +1890,12 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 			skip = res.verdict == SBX_TIME_LIMIT ||
 			    strcmp(v, "deadlock") == 0 ||
 			    strcmp(v, "time_limit") == 0;
+			/* Python: a loop blocked once is blocked in every
+			   test; each would cost its full blocked time. */
+			if (strcmp(v, "blocking_call") == 0) {
+				skip = true;
+				skip_why = "blocked the event loop";
+			}
 		}
 		if (pass)
 			passed_w += t->weight;

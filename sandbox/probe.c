@@ -284,5 +284,9 @@ sbx_check_json(void)
 	    "all sets emptied; box user unmapped on the host"));
 	json_object_set_new(o, "mechanisms", ms);
 	json_object_set_new(o, "denied_syscalls", rules_json());
+	/* Python exercises need the interpreter the boxes see in /usr;
+	   "cohort-sandbox check" also starts it in a box. */
+	json_object_set_new(o, "python", json_pack("{s:s, s:b}", "path",
+	    SBX_PYTHON, "present", access(SBX_PYTHON, X_OK) == 0));
 	return o;
 }
