@@ -1598,7 +1598,8 @@ kept_median(const struct round *rd, unsigned n, int a, int b, double *tmp)
 	return median(tmp, m);
 }
 
-#define PY_NO_GAIN	1.25	/* own speedup below this: explain why */
+/* Own speedup below this, and short of full credit: explain why. */
+#define PY_NO_GAIN	1.25
 
 /*
  * Python: a parallel program that ran no faster than its own serial run.
@@ -1740,7 +1741,8 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	    "accounting", accounting_name(acct),
 	    "lane", j->lane != -1);
 	if (*speedup != NULL && ex->language == GRADE_LANG_PYTHON &&
-	    fail[0] == '\0' && !*provisional && vs_self < PY_NO_GAIN)
+	    fail[0] == '\0' && !*provisional && vs_self < PY_NO_GAIN &&
+	    vs_self < ref_par * CREDIT_SHARE)
 		py_gil_feedback(j, rd, n, vs_self, ref_par, tmp, *speedup);
 	if (*speedup == NULL)
 		rc = CD_ERR_NOMEM;
