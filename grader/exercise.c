@@ -33,6 +33,13 @@ const char *const grade_file_names[GF_COUNT] = {
 	"exercise.h", "harness.c", "reference.c", "starter.c",
 };
 
+/* A Python exercise's contract is its statement: no header. */
+const char *const grade_file_names_python[GF_COUNT] = {
+	NULL, "harness.py", "reference.py", "starter.py",
+};
+
+#define MAX_IMPORTS	16
+
 static void __attribute__((format(printf, 3, 4)))
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -73,6 +80,7 @@ grade_exercise_free(struct grade_exercise *ex)
 	test_clear(&ex->bench);
 	for (int i = 0; ex->ldlibs[i] != NULL; i++)
 		free(ex->ldlibs[i]);
+	free(ex->imports);
 	free(ex);
 }
 
@@ -212,6 +220,69 @@ parse_tests(json_t *desc, const char *key, bool weighted,
 	return 0;
 }
 
+/* Python: modules a solution may import beyond the default set. */
+static int
+parse_imports(struct grade_exercise *ex, json_t *desc, char *err,
+    size_t errlen)
+{
+	json_t *im = json_object_get(desc, "imports"), *j;
+	size_t i, len = 1;
+
+	if (im != NULL && (ex->language != GRADE_LANG_PYTHON ||
+	    !json_is_array(im) || json_array_size(im) > MAX_IMPORTS)) {
+		seterr(err, errlen, "imports: at most %d module names, for "
+		    "Python exercises", MAX_IMPORTS);
+		return CD_ERR_INVALID;
+	}
+	json_array_foreach(im, i, j) {
+		const char *s = json_string_value(j);
+
+		/* Module names go on a command line and into a screen. */
+		if (s == NULL || !name_ok(s) || strchr(s, '-') != NULL) {
+			seterr(err, errlen, "imports[%zu]: a module name is "
+			    "required", i);
+			return CD_ERR_INVALID;
+		}
+		len += strlen(s) + 1;
+	}
+	if ((ex->imports = calloc(1, len)) == NULL)
+		return CD_ERR_NOMEM;
+	json_array_foreach(im, i, j) {
+		if (i > 0)
+			strcat(ex->imports, ",");
+		strcat(ex->imports, json_string_value(j));
+	}
+	return 0;
+}
+
+/*
+ * "language": "c" (the default) or "python".  Absent, a set of files
+ * with harness.py and no harness.c is Python's: a description copied
+ * without the key still grades as what its files are.
+ */
+static int
+parse_language(struct grade_exercise *ex, json_t *desc, json_t *files,
+    char *err, size_t errlen)
+{
+	const char *s = json_string_value(json_object_get(desc, "language"));
+
+	if (json_object_get(desc, "language") != NULL && s == NULL)
+		s = "";
+	if (s == NULL)
+		ex->language = json_object_get(files, "harness.py") != NULL &&
+		    json_object_get(files, "harness.c") == NULL ?
+		    GRADE_LANG_PYTHON : GRADE_LANG_C;
+	else if (strcmp(s, "c") == 0)
+		ex->language = GRADE_LANG_C;
+	else if (strcmp(s, "python") == 0)
+		ex->language = GRADE_LANG_PYTHON;
+	else {
+		seterr(err, errlen, "language: \"c\" or \"python\"");
+		return CD_ERR_INVALID;
+	}
+	return 0;
+}
+
 static int
 parse_desc(struct grade_exercise *ex, json_t *desc, char *err, size_t errlen)
 {
@@ -243,6 +314,11 @@ parse_desc(struct grade_exercise *ex, json_t *desc, char *err, size_t errlen)
 	}
 
 	bench = json_object_get(desc, "benchmark");
+	/* I/O-bound Python exercises have nothing to speed up: their tests
+	   check the concurrency itself. */
+	ex->has_bench = bench != NULL || ex->language == GRADE_LANG_C;
+	if (!ex->has_bench)
+		goto limits;
 	if ((rc = parse_test(bench, "benchmark", false, false, &ex->bench,
 	    err, errlen)) != 0)
 		return rc;
@@ -265,6 +341,7 @@ parse_desc(struct grade_exercise *ex, json_t *desc, char *err, size_t errlen)
 	}
 	ex->work_mark = json_is_true(j);
 
+ limits:
 	lim = json_object_get(desc, "limits");
 	if (!json_is_object(lim)) {
 		seterr(err, errlen, "limits: an object is required");
@@ -301,10 +378,17 @@ parse_desc(struct grade_exercise *ex, json_t *desc, char *err, size_t errlen)
 	}
 
 	sc = json_object_get(desc, "scoring");
-	if ((rc = get_num(sc ? sc : desc, "correctness", 0, 100, 70,
-	    &ex->w_correctness, err, errlen)) != 0 ||
-	    (rc = get_num(sc ? sc : desc, "speedup", 0, 100, 30,
-	    &ex->w_speedup, err, errlen)) != 0)
+	if ((rc = get_num(sc ? sc : desc, "correctness", 0, 100,
+	    ex->has_bench ? 70 : 100, &ex->w_correctness, err, errlen)) != 0 ||
+	    (rc = get_num(sc ? sc : desc, "speedup", 0, 100,
+	    ex->has_bench ? 30 : 0, &ex->w_speedup, err, errlen)) != 0)
+		return rc;
+	if (!ex->has_bench && ex->w_speedup > 0) {
+		seterr(err, errlen, "scoring: no speedup points without a "
+		    "benchmark");
+		return CD_ERR_INVALID;
+	}
+	if ((rc = parse_imports(ex, desc, err, errlen)) != 0)
 		return rc;
 
 	/* Extra libraries go on gcc's command line: only "-lNAME". */
@@ -375,16 +459,23 @@ grade_exercise_load(json_t *desc, json_t *files, struct grade_exercise **out,
 		rc = CD_ERR_INVALID;
 		goto out;
 	}
+	if ((rc = parse_language(ex, desc, files, err, errlen)) != 0)
+		goto out;
 	for (int i = 0; i < GF_COUNT; i++) {
-		json_t *f = json_object_get(files, grade_file_names[i]);
+		const char *name = ex->language == GRADE_LANG_PYTHON ?
+		    grade_file_names_python[i] : grade_file_names[i];
+		json_t *f;
 
+		if (name == NULL)
+			continue;
+		f = json_object_get(files, name);
 		if (f == NULL && i == GF_STARTER)
 			continue;
 		if (!json_is_string(f) || json_string_length(f) >
 		    MAX_FILE_BYTES || memchr(json_string_value(f), '\0',
 		    json_string_length(f)) != NULL) {
 			seterr(err, errlen, "%s: a text of at most %d bytes is "
-			    "required", grade_file_names[i], MAX_FILE_BYTES);
+			    "required", name, MAX_FILE_BYTES);
 			rc = CD_ERR_INVALID;
 			goto out;
 		}
@@ -450,23 +541,31 @@ int
 grade_exercise_load_dir(const char *dir, struct grade_exercise **out,
     char *err, size_t errlen)
 {
-	json_t *files = NULL, *desc = NULL, *text;
+	json_t *files = NULL, *desc = NULL, *text = NULL;
+	const char *const *names;
 	json_error_t je;
 	int rc;
 
 	*out = NULL;
 	if ((files = json_object()) == NULL)
 		return CD_ERR_NOMEM;
+	/* The files of the language whose harness is there. */
+	names = grade_file_names;
+	if (read_text(dir, "harness.c", &text, NULL, 0) == CD_ERR_NOT_FOUND &&
+	    read_text(dir, "harness.py", &text, NULL, 0) == 0)
+		names = grade_file_names_python;
+	json_decref(text);
 	for (int i = 0; i < GF_COUNT; i++) {
-		rc = read_text(dir, grade_file_names[i], &text, err, errlen);
+		if (names[i] == NULL)
+			continue;
+		rc = read_text(dir, names[i], &text, err, errlen);
 		if (rc == CD_ERR_NOT_FOUND && i == GF_STARTER)
 			continue;
 		if (rc == CD_ERR_NOT_FOUND)
-			seterr(err, errlen, "%s/%s: missing", dir,
-			    grade_file_names[i]);
+			seterr(err, errlen, "%s/%s: missing", dir, names[i]);
 		if (rc != 0)
 			goto out;
-		json_object_set_new(files, grade_file_names[i], text);
+		json_object_set_new(files, names[i], text);
 	}
 	if ((rc = read_text(dir, "exercise.json", &text, err, errlen)) != 0) {
 		if (rc == CD_ERR_NOT_FOUND)

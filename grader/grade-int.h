@@ -13,13 +13,20 @@
 
 /* The files of an exercise, by slot; starter.c is optional. */
 enum grade_file {
-	GF_HEADER,	/* exercise.h */
-	GF_HARNESS,	/* harness.c */
-	GF_REFERENCE,	/* reference.c */
-	GF_STARTER,	/* starter.c */
+	GF_HEADER,	/* exercise.h; Python exercises have none */
+	GF_HARNESS,	/* harness.c or harness.py */
+	GF_REFERENCE,	/* reference.c or reference.py */
+	GF_STARTER,	/* starter.c or starter.py */
 	GF_COUNT
 };
 extern const char *const grade_file_names[GF_COUNT];
+
+/* The language learners write; it decides the files and the pipeline. */
+enum grade_language {
+	GRADE_LANG_C,
+	GRADE_LANG_PYTHON,	/* python.c */
+};
+extern const char *const grade_file_names_python[GF_COUNT];
 
 enum grade_checker {
 	GRADE_CHECK_EXACT,
@@ -55,6 +62,10 @@ struct grade_exercise {
 	double	 w_correctness, w_speedup;
 	char	*ldlibs[GRADE_MAX_LDLIBS + 1];	/* "-lm" and the like */
 	char	 hash[65];
+	enum grade_language language;
+	bool	 has_bench;	/* false: no speedup part (Python I/O exercises) */
+	char	*imports;	/* Python: modules allowed beyond the default set,
+				   comma-separated; "" for none */
 };
 
 /*
@@ -74,6 +85,41 @@ bool	grade_screen_source(const char *pp, size_t len, char *why, size_t wl);
 
 /* A copy of s shortened to about max bytes with a note; caller frees. */
 char	*grade_trim(const char *s, size_t len, size_t max);
+
+/* ---- Python exercises (python.c) ------------------------------------ */
+
+#define GRADE_PYTHON	"/usr/bin/python3"
+#define GRADE_PY_EXIT_TAMPER	68	/* runner.py: harness objects changed */
+#define GRADE_PY_EXIT_BLOCKING	69	/* runner.py: event loop blocked */
+#define GRADE_PY_EXIT_FAIL	70	/* runner.py: the harness's check failed */
+#define GRADE_PY_RACE_REPS	3	/* runs of each race test, fresh inputs */
+/* Tasks a Python run has besides the test's threads: the stack dumper's
+   watchdog, the event-loop watcher, a pool's manager and feeder threads. */
+#define GRADE_PY_TASKS		8
+
+/* The trusted runner and the source screen, as files for a box. */
+const char *grade_py_file(const char *name, size_t *len);
+
+/*
+ * argv of a Python run in a box holding runner.py, harness.py and
+ * solution.py: mode "test", "race" or "bench", the run's wall limit, the
+ * test's args (already substituted) and "--threads N".  NULL-terminated;
+ * the caller frees the array and argv[6], argv[7] (made here).
+ */
+char	**grade_py_argv(const struct grade_exercise *ex, const char *mode,
+	    uint32_t wall_ms, char *const *args, size_t nargs,
+	    const char *threads);
+
+struct sbx_result;
+/*
+ * The verdict of a Python run that did not end well, refining the
+ * sandbox's: deadlock or time_limit with the threads' stacks (from the
+ * runner's dump before the wall limit), blocking_call, a harness check's
+ * message as wrong_answer, security_violation for a changed harness.
+ * Returns NULL when the run ended well or nothing Python-specific applies.
+ */
+const char *grade_py_verdict(const struct sbx_result *r, char *msg,
+	    size_t ml);
 
 /* Below this measured speedup, no speedup credit (see grade.c). */
 #define GRADE_SPEEDUP_FLOOR	1.1

@@ -49,6 +49,16 @@
  *      believed about time.  Too few clean rounds make the grade
  *      provisional rather than wrong.
  *
+ * Python exercises ("language": "python", python.c) take the same path
+ * with three differences, each marked "Python:" below.  Step 1 and 2 are
+ * one: the source is screened (grader/python/screen.py, in a box) and
+ * kept as text; every run stages the trusted runner, the harness and the
+ * solution in a fresh box and starts /usr/bin/python3.  Race tests run
+ * the normal interpreter with a tiny switch interval, each
+ * GRADE_PY_RACE_REPS times on fresh inputs, against the reference's
+ * output.  And a Python run's verdict may be refined (grade_py_verdict):
+ * blocking_call, a deadlock with every thread's stack.
+ *
  * Everything a grading made is removed with its scratch root on return;
  * the sandbox has already killed every process of each box.
  */
@@ -106,6 +116,11 @@ struct job {
 	uint32_t bench_wall_ms;	/* timed runs' wall limit; 0: not yet known */
 	uint64_t seed;		/* this grading's hidden inputs */
 	char	 why[512];	/* the last internal or exercise failure */
+	/* Python: the runner's mode for the next run_prog() ("race"; NULL:
+	   "test", or "bench" for a timed run), and the repetition whose
+	   fresh inputs it gets (0: the test's own). */
+	const char *py_mode;
+	unsigned rep;
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -372,6 +387,10 @@ limits_run(const struct grade_exercise *ex, const struct grade_test *t,
 	 * adds a background thread of its own.
 	 */
 	l->pids = 2 + 2 * t->threads + ex->extra_tasks + (tsan ? 1 : 0);
+	/* Python: the interpreter's own helper threads (GRADE_PY_TASKS);
+	   a pool's worker processes count as the test's threads. */
+	if (ex->language == GRADE_LANG_PYTHON)
+		l->pids += GRADE_PY_TASKS;
 	l->file_kb = 1024;	/* nothing needs to write files */
 	if (tsan) {
 		/* ThreadSanitizer: 5-15x slower, shadow memory on top. */
@@ -651,6 +670,71 @@ screen(struct job *j, const char *src, size_t len, char *why, size_t wl)
 }
 
 /*
+ * Python: what compiling is for C.  The source is screened in a box
+ * (grader/python/screen.py parses it, never runs it); accepted, out holds
+ * the source itself, which every run stages as solution.py.  A refusal
+ * or a syntax error is the compile log.
+ */
+static int
+py_compile(struct job *j, const char *src, size_t len, struct bin *out,
+    bool *ok, char **log)
+{
+	const char *screen;
+	char dir[PATH_MAX] = "", *imports = j->ex->imports ? j->ex->imports : "";
+	char *const argv[] = { GRADE_PYTHON, "-I", "-S", "-B", "screen.py",
+	    imports, "solution.py", NULL };
+	struct sbx_limits lim;
+	struct sbx_result res = { 0 };
+	json_t *o = NULL;
+	size_t slen;
+	int rc;
+
+	*ok = false;
+	*log = NULL;
+	limits_compile(&lim);
+	lim.output_kb = 64;
+	if ((screen = grade_py_file("screen.py", &slen)) == NULL) {
+		job_fail(j, "the Python screen is missing from this build");
+		return CD_ERR_INTERNAL;
+	}
+	if ((rc = box_dir(j, "screen", dir, sizeof(dir))) != 0 ||
+	    (rc = put_file(dir, "screen.py", screen, slen, 0644)) != 0 ||
+	    (rc = put_file(dir, "solution.py", src, len, 0644)) != 0)
+		goto out;
+	if ((rc = box_run(j, dir, argv, NULL, &lim, LANE_SHARED, NULL, false,
+	    &res)) != 0)
+		goto out;
+	if (res.verdict != SBX_OK || (o = json_loadb(res.out, res.out_len, 0,
+	    NULL)) == NULL || !json_is_boolean(json_object_get(o, "ok"))) {
+		*log = strdup("solution.py could not be read: the screen "
+		    "stopped on it\n");
+		rc = *log ? 0 : CD_ERR_NOMEM;
+		goto out;
+	}
+	if (!json_is_true(json_object_get(o, "ok"))) {
+		*log = strdup(json_string_value(json_object_get(o, "why")) ?
+		    json_string_value(json_object_get(o, "why")) : "refused");
+		rc = *log ? 0 : CD_ERR_NOMEM;
+		goto out;
+	}
+	if ((out->data = malloc(len ? len : 1)) == NULL ||
+	    (*log = strdup("")) == NULL) {
+		bin_free(out);
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(out->data, src, len);
+	out->len = len;
+	*ok = true;
+ out:
+	json_decref(o);
+	sbx_result_free(&res);
+	if (dir[0] != '\0')
+		rm_tree(dir);
+	return rc;
+}
+
+/*
  * Compile harness.c with src in a box.  On 0, *ok says whether it built,
  * *log (caller frees) holds the trimmed compiler output, and on success
  * out holds the binary.
@@ -668,6 +752,8 @@ compile(struct job *j, const char *src, size_t len, bool tsan,
 
 	*ok = false;
 	*log = NULL;
+	if (j->ex->language == GRADE_LANG_PYTHON)
+		return py_compile(j, src, len, out, ok, log);
 	argv[n++] = GCC;
 	if (tsan) {
 		argv[n++] = "-fsanitize=thread";
@@ -735,11 +821,53 @@ test_seed(const struct job *j, const struct grade_test *t)
 
 	for (const char *p = t->name; *p != '\0'; p++)
 		z = (z ^ (unsigned char)*p) * 0x100000001b3ULL;
+	z ^= (uint64_t)j->rep * 0xd6e8feb86659fd93ULL;	/* Python race runs */
 	z += 0x9e3779b97f4a7c15ULL;
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	z ^= z >> 31;
 	return z >> 1 ? z >> 1 : 1;	/* within every harness's int64 */
+}
+
+/*
+ * Python: run the solution source in prog under the trusted runner, with
+ * the exercise's harness, in a fresh box.
+ */
+static int
+py_run(struct job *j, const struct bin *prog, char *const *args,
+    size_t nargs, const char *nthreads, const struct sbx_limits *lim,
+    enum lane_hold hold, const char *cpus, bool measure,
+    struct sbx_result *res)
+{
+	const struct grade_exercise *ex = j->ex;
+	const char *runner, *mode = j->py_mode ? j->py_mode : measure ?
+	    "bench" : "test";
+	char dir[PATH_MAX] = "", **argv;
+	size_t rlen;
+	int rc;
+
+	if ((runner = grade_py_file("runner.py", &rlen)) == NULL) {
+		job_fail(j, "the Python runner is missing from this build");
+		return CD_ERR_INTERNAL;
+	}
+	if ((argv = grade_py_argv(ex, mode, lim->wall_ms, args, nargs,
+	    nthreads)) == NULL)
+		return CD_ERR_NOMEM;
+	if ((rc = box_dir(j, "run", dir, sizeof(dir))) != 0 ||
+	    (rc = put_file(dir, "runner.py", runner, rlen, 0444)) != 0 ||
+	    (rc = put_file(dir, "harness.py", ex->file[GF_HARNESS],
+	    ex->file_len[GF_HARNESS], 0444)) != 0 ||
+	    (rc = put_file(dir, "solution.py", prog->data, prog->len,
+	    0444)) != 0)
+		goto out;
+	rc = box_run(j, dir, argv, NULL, lim, hold, cpus, measure, res);
+ out:
+	if (dir[0] != '\0')
+		rm_tree(dir);
+	free(argv[6]);
+	free(argv[7]);
+	free(argv);
+	return rc;
 }
 
 /* Run prog in a fresh box with t's args and "--threads threads". */
@@ -764,6 +892,11 @@ run_prog(struct job *j, const struct bin *prog, const struct grade_test *t,
 	snprintf(nthreads, sizeof(nthreads), "%u", threads);
 	argv[t->nargs + 1] = "--threads";
 	argv[t->nargs + 2] = nthreads;
+	if (j->ex->language == GRADE_LANG_PYTHON) {
+		rc = py_run(j, prog, argv + 1, t->nargs, nthreads, lim, hold,
+		    cpus, measure, res);
+		goto out;
+	}
 	if ((rc = box_dir(j, "run", dir, sizeof(dir))) != 0 ||
 	    (rc = put_file(dir, "prog", prog->data, prog->len, 0755)) != 0)
 		goto out;
@@ -825,6 +958,19 @@ run_verdict(const struct sbx_result *r, char *msg, size_t ml)
 		snprintf(msg, ml, "the sandbox failed");
 		return "internal_error";
 	}
+}
+
+/* run_verdict(), refined for a Python run (grade_py_verdict()). */
+static const char *
+verdict_of(const struct job *j, const struct sbx_result *r, char *msg,
+    size_t ml)
+{
+	const char *v;
+
+	if (j->ex->language == GRADE_LANG_PYTHON &&
+	    (v = grade_py_verdict(r, msg, ml)) != NULL)
+		return v;
+	return run_verdict(r, msg, ml);
 }
 
 /* ---- the reference ------------------------------------------------- */
@@ -1100,6 +1246,112 @@ race_stage(struct job *j, const struct bin *plain, const char *src,
 	json_object_set_new(race, "tests", runs);
 	free(report);
 	bin_free(&prog);
+	return rc;
+}
+
+/*
+ * Python: the race tests.  Python has no race detector; a race shows as a
+ * lost update or a broken invariant, which a thread switch between almost
+ * any two bytecodes (the runner's "race" mode sets the switch interval to
+ * 1 microsecond) brings out within a few runs.  So each race test runs
+ * GRADE_PY_RACE_REPS times, each on fresh inputs, and is judged against
+ * the reference run normally on the same inputs: a wrong answer or an
+ * error is a data race found by that test.  Blocking, deadlock and time
+ * limits keep their own verdicts in *verdict, as in race_stage().
+ */
+static int
+py_race_stage(struct job *j, const struct bin *prog, json_t *race,
+    bool *detected, const char **verdict, char *failure, size_t fl)
+{
+	const struct grade_exercise *ex = j->ex;
+	struct sbx_limits lim;
+	struct sbx_result res, base;
+	json_t *runs = json_array();
+	char msg[1024], report[1536] = "";
+	const char *v;
+	int rc = 0;
+
+	*detected = false;
+	*verdict = NULL;
+	if ((rc = ensure_ref_bin(j)) != 0)
+		goto out;
+	for (size_t i = 0; i < ex->nraces && !*detected && *verdict == NULL;
+	    i++) {
+		const struct grade_test *t = &ex->races[i];
+
+		for (unsigned k = 1; k <= GRADE_PY_RACE_REPS; k++) {
+			bool hit = false;
+
+			j->rep = k;
+			limits_run(ex, t, false, &lim);
+			j->py_mode = NULL;
+			rc = run_prog(j, &j->ref, t, t->threads, &lim,
+			    LANE_SHARED, NULL, false, &base);
+			if (rc == 0 && base.verdict != SBX_OK) {
+				j->ref_broken = true;
+				job_fail(j, "the reference fails race test %s: "
+				    "%s (%s)", t->name, run_verdict(&base, msg,
+				    sizeof(msg)), msg);
+				sbx_result_free(&base);
+				rc = CD_ERR_CONFLICT;
+			}
+			if (rc != 0)
+				goto out;
+			/* Switching every microsecond costs time. */
+			lim.wall_ms = lim.wall_ms * 2 > 60000 ? 60000 :
+			    lim.wall_ms * 2;
+			lim.cpu_ms = lim.wall_ms * 2;
+			j->py_mode = "race";
+			rc = run_prog(j, prog, t, t->threads, &lim, LANE_SHARED,
+			    NULL, false, &res);
+			j->py_mode = NULL;
+			if (rc != 0) {
+				sbx_result_free(&base);
+				goto out;
+			}
+			v = verdict_of(j, &res, msg, sizeof(msg));
+			if (strcmp(v, "ok") == 0 && !grade_outputs_agree(
+			    ex->checker, res.out, res.out_len, base.out,
+			    base.out_len, msg, sizeof(msg)))
+				v = "wrong_answer";
+			if (strcmp(v, "wrong_answer") == 0 ||
+			    strcmp(v, "runtime_error") == 0) {
+				hit = true;
+				snprintf(report, sizeof(report), "race test %s "
+				    "(%u threads), run %u of %u with a thread "
+				    "switch possible after almost every "
+				    "bytecode: %s (%.700s).  Threads changed shared "
+				    "data without holding a lock: a "
+				    "read-modify-write (x += 1, a check then an "
+				    "update) must happen entirely under one "
+				    "lock", t->name, t->threads, k,
+				    GRADE_PY_RACE_REPS, strcmp(v,
+				    "wrong_answer") ? "it failed" :
+				    "the answer was wrong", msg);
+			} else if (strcmp(v, "ok") != 0) {
+				*verdict = v;
+				snprintf(failure, fl, "race test %s, run %u: "
+				    "%.400s", t->name, k, msg);
+			}
+			json_array_append_new(runs, json_pack("{s:s, s:i, "
+			    "s:s, s:b, s:i}", "name", t->name, "run", (int)k,
+			    "verdict", hit ? "data_race" : v, "race", hit,
+			    "wall_ms", (int)res.wall_ms));
+			sbx_result_free(&base);
+			sbx_result_free(&res);
+			*detected |= hit;
+			if (hit || *verdict != NULL)
+				break;
+		}
+	}
+	json_object_set_new(race, "checked", json_true());
+ out:
+	j->rep = 0;
+	j->py_mode = NULL;
+	json_object_set_new(race, "detected", json_boolean(*detected));
+	json_object_set_new(race, "report", report[0] ? json_string(report) :
+	    json_null());
+	json_object_set_new(race, "tests", runs);
 	return rc;
 }
 
@@ -1385,6 +1637,42 @@ relative_median(const struct round *rd, unsigned n, double *tmp)
 	return median(tmp, m);
 }
 
+/* Own speedup below this, and short of full credit: explain why. */
+#define PY_NO_GAIN	1.25
+
+/*
+ * Python: a parallel program that ran no faster than its own serial run.
+ * For CPU-bound work that is almost always threads under the GIL; the
+ * numbers of this measurement show it (one CPU busy where the reference
+ * kept N busy).  Sets "feedback" in sp.
+ */
+static void
+py_gil_feedback(struct job *j, const struct round *rd, unsigned n,
+    double vs_self, double ref_par, double *tmp, json_t *sp)
+{
+	unsigned threads = j->ex->bench.threads;
+	double used = cpus_median(rd, n, RUN_LN, tmp);
+	double ref_used = cpus_median(rd, n, RUN_REFN, tmp);
+	char text[900];
+
+	snprintf(text, sizeof(text), "With %u workers your program took %.0f "
+	    "ms and with 1 worker %.0f ms: %.2fx, where the reference went "
+	    "from %.0f ms in one process to %.0f ms with %u (%.2fx).  Your "
+	    "%u-worker run kept %.1f CPUs busy, the reference's %.1f.%s",
+	    threads, kept_median(rd, n, RUN_LN, -1, tmp),
+	    kept_median(rd, n, RUN_L1, -1, tmp), vs_self,
+	    kept_median(rd, n, RUN_REF1, -1, tmp),
+	    kept_median(rd, n, RUN_REFN, -1, tmp), threads, ref_par, threads,
+	    used, ref_used, used < 1.3 ? "  In CPython, the global "
+	    "interpreter lock (GIL) lets one thread at a time run Python "
+	    "code, so threads (threading, ThreadPoolExecutor) cannot speed "
+	    "up CPU-bound work: use processes (ProcessPoolExecutor, "
+	    "multiprocessing.Pool), each with its own interpreter." : "  The "
+	    "CPUs were busy but the work did not finish sooner: look for "
+	    "work done twice, or for workers waiting on each other.");
+	json_object_set_new(sp, "feedback", json_string(text));
+}
+
 /*
  * Measure prog against the reference.  On 0, *speedup is the result
  * object, *s the learner's parallel speedup (0 when not measured or the
@@ -1501,6 +1789,10 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	    "cpu_wait_pct", round(worst * 10) / 10,
 	    "accounting", accounting_name(acct),
 	    "lane", j->lane != -1);
+	if (*speedup != NULL && ex->language == GRADE_LANG_PYTHON &&
+	    fail[0] == '\0' && !*provisional && vs_self < PY_NO_GAIN &&
+	    vs_self < ref_par * CREDIT_SHARE)
+		py_gil_feedback(j, rd, n, vs_self, ref_par, tmp, *speedup);
 	if (*speedup == NULL)
 		rc = CD_ERR_NOMEM;
 	else if (fail[0] != '\0')
@@ -1559,9 +1851,9 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 	struct sbx_result res;
 	json_t *r, *tests, *race, *speedup = NULL;
 	const char *verdict = NULL;
-	char why[512], msg[512], *log = NULL, *race_log = NULL;
+	char why[512], msg[2048], *log = NULL, *race_log = NULL;
 	char race_fail[512] = "";
-	const char *race_v = NULL;
+	const char *race_v = NULL, *skip_why = "reached the time limit";
 	double passed_w = 0, total_w = 0, s = 0, c_pts, s_pts = 0;
 	bool ok, skip = false, detected = false, prov = false;
 	int rc;
@@ -1587,8 +1879,9 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 		snprintf(why, sizeof(why), "the source is larger than %u KiB",
 		    MAX_SOURCE >> 10);
 		rc = 0;
-	} else if ((rc = screen(j, src, len, why, sizeof(why))) != 0)
-		goto out;
+	} else if (ex->language == GRADE_LANG_C &&
+	    (rc = screen(j, src, len, why, sizeof(why))) != 0)
+		goto out;	/* Python: compile() screens */
 	if (why[0] != '\0') {
 		json_object_set_new(r, "compile", json_pack("{s:b, s:s, s:b}",
 		    "ok", 0, "log", why, "rejected", 1));
@@ -1615,14 +1908,14 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 
 		total_w += t->weight;
 		memset(&res, 0, sizeof(res));
-		snprintf(msg, sizeof(msg), "not run: an earlier test reached "
-		    "the time limit");
+		snprintf(msg, sizeof(msg), "not run: an earlier test %s",
+		    skip_why);
 		if (!skip) {
 			limits_run(ex, t, false, &lim);
 			if ((rc = run_prog(j, &prog, t, t->threads, &lim,
 			    LANE_SHARED, NULL, false, &res)) != 0)
 				goto out;
-			v = run_verdict(&res, msg, sizeof(msg));
+			v = verdict_of(j, &res, msg, sizeof(msg));
 			if (res.verdict == SBX_OK &&
 			    !grade_outputs_agree(ex->checker, res.out,
 			    res.out_len, json_string_value(want),
@@ -1634,7 +1927,9 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 				    strlen(msg), "; it tried to run more "
 				    "threads than the test's %u", t->threads);
 			if (!pass && res.err_len > 0 &&
-			    res.verdict == SBX_RUNTIME_ERROR) {
+			    res.verdict == SBX_RUNTIME_ERROR &&
+			    strcmp(v, "runtime_error") == 0 &&
+			    ex->language == GRADE_LANG_C) {
 				char *e = grade_trim(res.err, res.err_len,
 				    STDERR_MAX);
 
@@ -1643,7 +1938,15 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 					    strlen(msg), "; stderr: %s", e);
 				free(e);
 			}
-			skip = res.verdict == SBX_TIME_LIMIT;
+			skip = res.verdict == SBX_TIME_LIMIT ||
+			    strcmp(v, "deadlock") == 0 ||
+			    strcmp(v, "time_limit") == 0;
+			/* Python: a loop blocked once is blocked in every
+			   test; each would cost its full blocked time. */
+			if (strcmp(v, "blocking_call") == 0) {
+				skip = true;
+				skip_why = "blocked the event loop";
+			}
 		}
 		if (pass)
 			passed_w += t->weight;
@@ -1659,7 +1962,10 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 
 	/* A deadlock or time limit would cost a wall limit per race test. */
 	if (mode == JUDGE_FULL && ex->nraces > 0 && !skip) {
-		if ((rc = race_stage(j, &prog, src, len, race, &detected,
+		if ((rc = ex->language == GRADE_LANG_PYTHON ?
+		    py_race_stage(j, &prog, race, &detected, &race_v,
+		    race_fail, sizeof(race_fail)) :
+		    race_stage(j, &prog, src, len, race, &detected,
 		    &race_v, race_fail, sizeof(race_fail), &race_log)) != 0)
 			goto out;
 		if (race_v != NULL) {
@@ -1685,7 +1991,8 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 	if (verdict == NULL)
 		verdict = "accepted";
 
-	if (mode == JUDGE_FULL && strcmp(verdict, "accepted") == 0) {
+	if (mode == JUDGE_FULL && strcmp(verdict, "accepted") == 0 &&
+	    ex->has_bench) {
 		progress(j, "benchmarking");
 		if ((rc = bench_stage(j, &prog, &speedup, &s, &prov)) != 0)
 			goto out;
@@ -1826,8 +2133,16 @@ grade_verify(const struct grade_exercise *ex, const struct grade_options *opt,
 		if ((rc = judge(&j, ex->file[GF_STARTER],
 		    ex->file_len[GF_STARTER], JUDGE_TESTS_ONLY, &starter)) != 0)
 			goto out;
-		if (strcmp(json_string_value(json_object_get(starter,
-		    "verdict")), "accepted") != 0) {
+		const char *sv = json_string_value(json_object_get(starter,
+		    "verdict"));
+
+		/* Python: tests check the concurrency itself, which a
+		   starter leaves to the learner; it must only pass the
+		   screen and run. */
+		if (ex->language == GRADE_LANG_PYTHON ?
+		    strcmp(sv, "compile_error") == 0 ||
+		    strcmp(sv, "security_violation") == 0 :
+		    strcmp(sv, "accepted") != 0) {
 			first_failure(starter, buf, sizeof(buf));
 			snprintf(reason, sizeof(reason), "the starter disagrees "
 			    "with the reference (%s)", buf);
@@ -1843,7 +2158,9 @@ grade_verify(const struct grade_exercise *ex, const struct grade_options *opt,
 			first_failure(report, buf, sizeof(buf));
 			snprintf(reason, sizeof(reason), "the reference graded "
 			    "as a submission is not accepted (%s)", buf);
-		} else if (json_object_get(sp, "message") != NULL)
+		} else if (!ex->has_bench)
+			;	/* Python I/O exercises: nothing to measure */
+		else if (json_object_get(sp, "message") != NULL)
 			snprintf(reason, sizeof(reason), "the reference's "
 			    "benchmark failed: %s", json_string_value(
 			    json_object_get(sp, "message")));

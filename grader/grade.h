@@ -17,7 +17,9 @@ struct grade_exercise;
 
 /*
  * Load exercise.json, exercise.h, harness.c and reference.c (starter.c if
- * present) from dir.  On 0, *out is the caller's, freed with
+ * present) from dir; for a Python exercise ("language": "python", or
+ * harness.py and no harness.c), harness.py and reference.py (starter.py
+ * if present), and the source graded is a solution.py.  On 0, *out is the caller's, freed with
  * grade_exercise_free(); otherwise *out is NULL and err (if non-NULL)
  * says why: CD_ERR_NOT_FOUND, CD_ERR_INVALID, CD_ERR_NOMEM.
  */

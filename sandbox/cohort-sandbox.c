@@ -196,6 +196,41 @@ print_json(json_t *o, size_t flags)
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
+/*
+ * Python exercises can run when the interpreter starts in a box as the
+ * grader starts it and imports what process pools and asyncio need
+ * (multiprocessing's semaphores live in the box's /dev/shm).  Reported
+ * under "python"; its absence does not make the sandbox unready, since C
+ * exercises need none of it.
+ */
+static void
+check_python(json_t *o)
+{
+	char *argv[] = { SBX_PYTHON, "-I", "-S", "-B", "-c",
+	    "import sys, asyncio, concurrent.futures, multiprocessing as m\n"
+	    "l = m.Lock(); l.acquire(); l.release()\n"
+	    "print(sys.version.split()[0])", NULL };
+	struct sbx_run_spec spec = { .argv = argv };
+	struct sbx_result res;
+	json_t *py = json_object_get(o, "python");
+	bool ok = false;
+
+	if (py == NULL || !json_is_true(json_object_get(py, "present")))
+		return;
+	sbx_limits_default(&spec.limits);
+	if (sbx_run(&spec, &res) != 0)
+		goto out;
+	ok = res.verdict == SBX_OK && res.out_len > 0;
+	if (ok)
+		json_object_set_new(py, "version", json_stringn(res.out,
+		    strcspn(res.out, "\n")));
+	else
+		json_object_set_new(py, "trial", sbx_result_json(&res));
+	sbx_result_free(&res);
+ out:
+	json_object_set_new(py, "runnable", json_boolean(ok));
+}
+
 static int
 cmd_check(void)
 {
@@ -216,6 +251,8 @@ cmd_check(void)
 			ready = false;
 		json_object_set_new(o, "ready", json_boolean(ready));
 	}
+	if (ready)
+		check_python(o);
 	if (print_json(o, JSON_INDENT(2)) != 0)
 		ready = false;
 	json_decref(o);

@@ -291,5 +291,9 @@ sbx_check_json(void)
 	    "cpu_wait", h->cg_version == 2 || h->psi_base[0] != '\0' ?
 	    "box cgroup cpu.pressure" : access("/proc/pressure/cpu", R_OK) ==
 	    0 ? "host /proc/pressure/cpu" : "none"));
+	/* Python exercises need the interpreter the boxes see in /usr;
+	   "cohort-sandbox check" also starts it in a box. */
+	json_object_set_new(o, "python", json_pack("{s:s, s:b}", "path",
+	    SBX_PYTHON, "present", access(SBX_PYTHON, X_OK) == 0));
 	return o;
 }

@@ -108,7 +108,11 @@ int	sbx_init(const char *rundir, const char *degraded);
 int	sbx_run(const struct sbx_run_spec *spec, struct sbx_result *out);
 void	sbx_result_free(struct sbx_result *res);
 
-/* New JSON renderings; the caller owns the reference.  NULL on ENOMEM. */
+/* The interpreter of Python exercises; boxes see the host's /usr. */
+#define SBX_PYTHON	"/usr/bin/python3"
+
+/* New JSON renderings; the caller owns the reference.  NULL on ENOMEM.
+   sbx_check_json() includes "python": {"path", "present"}. */
 json_t	*sbx_result_json(const struct sbx_result *res);
 json_t	*sbx_check_json(void);
 const char *sbx_verdict_name(enum sbx_verdict v);
