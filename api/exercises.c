@@ -55,9 +55,13 @@ static const struct db_stmt exercise_stmts[] = {
 	{ "exercise_bump", "UPDATE exercises SET current_version = $2::int, "
 	  "version = version + 1, updated_at = clock_timestamp() WHERE "
 	  "tenant_id = current_tenant() AND id = $1" },
+	/* A Python exercise is one whose harness is harness.py. */
 	{ "exercise_starter", "SELECT e.id, v.version, v.title, v.statement, "
+	  "coalesce(v.spec->>'language', CASE WHEN v.files ? 'harness.py' THEN "
+	  "'python' ELSE 'c' END) AS language, "
 	  "v.files->>'exercise.h' AS exercise_h, v.files->>'starter.c' AS "
-	  "starter_c, v.status FROM exercises e JOIN exercise_versions v ON "
+	  "starter_c, v.files->>'starter.py' AS starter_py, v.status FROM "
+	  "exercises e JOIN exercise_versions v ON "
 	  "v.tenant_id = e.tenant_id AND v.exercise_id = e.id AND v.version = "
 	  "e.current_version WHERE e.tenant_id = current_tenant() AND e.id = $1 "
 	  "AND ($2 <> 'learner' OR EXISTS (SELECT 1 FROM assessments a JOIN "
@@ -155,7 +159,8 @@ api_exercises_init(void)
 	    sizeof(*exercise_stmts));
 }
 
-static const char *const spec_keys[] = { "tests", "race_tests", "benchmark",
+static const char *const spec_keys[] = { "language", "imports", "tests",
+	"race_tests", "benchmark",
 	"limits", "checker", "scoring", NULL };
 
 /*
@@ -264,8 +269,8 @@ int
 api_exercise_create(struct http_req *r)
 {
 	static const char *const allowed[] = { "slug", "title", "statement",
-		"files", "tests", "race_tests", "benchmark", "limits", "checker",
-		"scoring", NULL };
+		"files", "language", "imports", "tests", "race_tests",
+		"benchmark", "limits", "checker", "scoring", NULL };
 	struct api_v v;
 	json_t *body, *spec = NULL, *files = NULL;
 	const char *slug = NULL, *title = NULL, *statement = NULL;
@@ -280,7 +285,8 @@ api_exercise_create(struct http_req *r)
 		files = json_object_get(body, "files");
 		if (!json_is_object(files))
 			v_error(&v, "/files", "is required: exercise.h, harness.c, "
-			    "reference.c, starter.c");
+			    "reference.c, starter.c (C) or harness.py, "
+			    "reference.py, starter.py (Python)");
 		spec = json_pack("{s:s?, s:s?}", "slug", slug, "title", title);
 		for (const char *const *k = spec_keys; *k != NULL; k++)
 			if (json_object_get(body, *k) != NULL)
@@ -312,8 +318,8 @@ int
 api_exercise_update(struct http_req *r)
 {
 	static const char *const allowed[] = { "title", "statement", "files",
-		"tests", "race_tests", "benchmark", "limits", "checker",
-		"scoring", NULL };
+		"language", "imports", "tests", "race_tests", "benchmark",
+		"limits", "checker", "scoring", NULL };
 	const char *p[1] = { r->params[0] };
 	struct api_v v;
 	json_t *body, *spec = NULL, *files = NULL, *f;
@@ -502,7 +508,8 @@ catalog_load(const char *slug, json_t **desc, json_t **files,
     char **statement)
 {
 	static const char *const names[] = { "exercise.h", "harness.c",
-		"reference.c", "starter.c", NULL };
+		"reference.c", "starter.c", "harness.py", "reference.py",
+		"starter.py", NULL };
 	const char *text;
 	json_t *full;
 	size_t len;

@@ -1851,7 +1851,7 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 	struct sbx_result res;
 	json_t *r, *tests, *race, *speedup = NULL;
 	const char *verdict = NULL;
-	char why[512], msg[2048], *log = NULL, *race_log = NULL;
+	char why[512] = "", msg[2048], *log = NULL, *race_log = NULL;
 	char race_fail[512] = "";
 	const char *race_v = NULL, *skip_why = "reached the time limit";
 	double passed_w = 0, total_w = 0, s = 0, c_pts, s_pts = 0;

@@ -1,0 +1,104 @@
+"""python.py - Python exercises through the API: the catalog's Python
+exercises import and verify; a learner sees a Python starter; solutions to
+async-fetch and bank-threads are graded with the verdicts the grader gives
+in tests/grader/python.sh (accepted, blocking_call, data_race), and every
+response is checked against the OpenAPI document by the harness."""
+import os
+import time
+
+from harness import SRCDIR, Cohortd, Postgres, main
+
+PW = "correct horse battery"
+FIX = os.path.join(SRCDIR, "tests", "fixtures", "solutions")
+
+
+def fixture(ex, name):
+    with open(os.path.join(FIX, ex, name + ".py")) as f:
+        return f.read()
+
+
+def login(d, slug, email):
+    r = d.client().post("/v1/auth/login", {"tenant": slug, "email": email,
+                                           "password": PW})
+    assert r.status == 200, r
+    return d.client(r.json["token"])
+
+
+def until(get, done, timeout):
+    deadline = time.time() + timeout
+    x = get()
+    while not done(x) and time.time() < deadline:
+        time.sleep(1)
+        x = get()
+    return x
+
+
+def test(t):
+    pg = Postgres()
+    db = pg.new_database()
+    d = Cohortd(pg.url(db), env={"COHORTD_WORKERS": "2"})
+    d.admin().post("/v1/tenants", {"slug": "acme", "name": "Acme",
+                                   "admin": {"email": "admin@acme.test",
+                                             "name": "Admin", "password": PW}})
+    adm = login(d, "acme", "admin@acme.test")
+
+    cat = adm.get("/v1/catalog/exercises").json["items"]
+    slugs = {x["slug"] for x in cat}
+    t.ok({"async-fetch", "prime-pool", "bank-threads"} <= slugs,
+         "the catalog lists the Python exercises", sorted(slugs))
+
+    ids = {}
+    for slug in ("async-fetch", "bank-threads"):
+        r = adm.post("/v1/exercises/import", {"catalog": slug})
+        t.ok(r.status == 201, "%s imports" % slug, r)
+        ids[slug] = r.json["id"] if r.status == 201 else None
+    ready = {s: until(lambda: adm.get("/v1/exercises/" + i).json,
+                      lambda x: x["status"] != "verifying", 300)
+             for s, i in ids.items() if i}
+    t.ok(all(x["status"] == "ready" for x in ready.values()),
+         "and verifies by grading its Python reference",
+         {s: (x["status"], x.get("reason")) for s, x in ready.items()})
+
+    prog = adm.post("/v1/programs", {"title": "Python", "status":
+                                     "published"}).json
+    mod = adm.post("/v1/programs/%s/modules" % prog["id"],
+                   {"title": "asyncio and threads"}).json
+    asm = {}
+    for slug, eid in ids.items():
+        asm[slug] = adm.post("/v1/modules/%s/assessments" % mod["id"],
+                             {"title": slug, "kind": "exercise",
+                              "exercise_id": eid, "max_attempts": 9}).json
+    coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "C",
+                                   "starts_at": "2026-01-01T00:00:00Z",
+                                   "ends_at": "2099-01-01T00:00:00Z"}).json
+    u = adm.post("/v1/users", {"email": "py@acme.test", "name": "P",
+                               "role": "learner", "password": PW}).json
+    adm.post("/v1/cohorts/%s/enrollments" % coh["id"], {"user_id": u["id"]})
+    lc = login(d, "acme", "py@acme.test")
+
+    st = lc.get("/v1/exercises/%s/starter" % ids["async-fetch"])
+    t.ok(st.status == 200 and st.json.get("language") == "python" and
+         "async def fetch_all" in (st.json.get("starter_py") or "") and
+         st.json.get("exercise_h") is None,
+         "a learner gets the Python starter", st)
+
+    cases = [("async-fetch", "correct", ("accepted",)),
+             ("async-fetch", "blocking", ("blocking_call",)),
+             ("bank-threads", "racy", ("data_race", "wrong_answer"))]
+    subs = {}
+    for slug, name, _ in cases:
+        r = lc.post("/v1/assessments/%s/submissions" % asm[slug]["id"],
+                    {"source": fixture(slug, name)})
+        t.ok(r.status == 202, "%s/%s.py is taken" % (slug, name), r)
+        subs[name] = r.json.get("id")
+    for slug, name, verdicts in cases:
+        g = until(lambda: lc.get("/v1/submissions/" + subs[name]).json,
+                  lambda x: x["status"] in ("graded", "failed"), 300)
+        t.ok(g.get("verdict") in verdicts, "%s/%s.py: %s" %
+             (slug, name, "|".join(verdicts)),
+             {k: g.get(k) for k in ("status", "verdict", "score", "compile",
+                                  "tests")})
+    d.stop()
+
+
+main(test)
