@@ -97,6 +97,13 @@
 
 enum lane_hold { LANE_NONE, LANE_SHARED };
 
+/*
+ * What a box is for: a build writes its output into the box directory; a
+ * run of a program writes nothing there (it is mounted read-only); a timed
+ * run is a run measured as a benchmark (sbx_run_spec.measure).
+ */
+enum box_kind { BOX_BUILD, BOX_RUN, BOX_TIMED };
+
 struct bin {
 	char	*data;
 	size_t	 len;
@@ -325,11 +332,12 @@ get_binary(const char *dir, struct bin *b)
 static int
 box_run(struct job *j, const char *dir, char *const *argv, char *const *env,
     const struct sbx_limits *lim, enum lane_hold hold, const char *cpus,
-    bool measure, struct sbx_result *res)
+    enum box_kind kind, struct sbx_result *res)
 {
 	struct sbx_run_spec spec = {
 		.box_dir = dir, .argv = argv, .env = env, .cpus = cpus,
-		.limits = *lim, .measure = measure,
+		.limits = *lim, .measure = kind == BOX_TIMED,
+		.read_only_dir = kind != BOX_BUILD,
 	};
 	struct timespec pause = { 0, 100 * 1000000 };
 	int rc, waited = 0;
@@ -477,7 +485,7 @@ preprocess(struct job *j, const char *src, size_t len, bool tsan,
 	limits_compile(&lim);
 	if ((rc = stage_sources(j, src, len, dir, sizeof(dir))) != 0 ||
 	    (rc = box_run(j, dir, tsan ? race : plain, env, &lim, LANE_SHARED,
-	    NULL, false, &res)) != 0)
+	    NULL, BOX_BUILD, &res)) != 0)
 		goto out;
 	if (res.verdict == SBX_OK) {
 		*pp = res.out;
@@ -490,6 +498,37 @@ preprocess(struct job *j, const char *src, size_t len, bool tsan,
 	if (dir[0] != '\0')
 		rm_tree(dir);
 	return rc;
+}
+
+/*
+ * An object's reference to name (bound bind) that is refused, with why:
+ * a weak reference resolves to NULL in one build and to the race
+ * runtime in the other, and the sanitizers' own interfaces (annotations
+ * that hide accesses, report hooks) and the dynamic loader (which finds
+ * them by a name built at run time) are no business of a solution.
+ */
+static void
+refused_reference(const char *name, const char *bind, char *why, size_t wl)
+{
+	static const char *const prefixes[] = {
+		"__tsan", "__asan", "__ubsan", "__msan", "__lsan", "__hwasan",
+		"__dfsan", "__sanitizer", "__interceptor", "Annotate",
+		"dlsym", "dlvsym", "dlopen", "dlmopen", "_dl_",
+	};
+
+	if (strcmp(bind, "WEAK") == 0) {
+		snprintf(why, wl, "weak references are not allowed (%s): the "
+		    "program would differ between the normal and the race "
+		    "build", name);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) {
+			snprintf(why, wl, "learner.c may not use %s: the "
+			    "sanitizers' and the dynamic loader's interfaces "
+			    "are not part of the exercise", name);
+			return;
+		}
 }
 
 /*
@@ -518,18 +557,18 @@ object_defs(struct job *j, const char *src, size_t len, json_t **defs,
 	struct sbx_limits lim;
 	struct sbx_result res = { 0 };
 	json_t *d = NULL;
-	int rc;
+	int rc, fields;
 
 	*defs = NULL;
 	limits_compile(&lim);
 	if ((rc = stage_sources(j, src, len, dir, sizeof(dir))) != 0 ||
-	    (rc = box_run(j, dir, cc, NULL, &lim, LANE_SHARED, NULL, false,
+	    (rc = box_run(j, dir, cc, NULL, &lim, LANE_SHARED, NULL, BOX_BUILD,
 	    &res)) != 0)
 		goto out;
 	if (res.verdict != SBX_OK)
 		goto out;
 	sbx_result_free(&res);
-	if ((rc = box_run(j, dir, re, NULL, &lim, LANE_SHARED, NULL, false,
+	if ((rc = box_run(j, dir, re, NULL, &lim, LANE_SHARED, NULL, BOX_BUILD,
 	    &res)) != 0)
 		goto out;
 	if (res.verdict != SBX_OK) {
@@ -561,14 +600,28 @@ object_defs(struct job *j, const char *src, size_t len, json_t **defs,
 				    (int)strcspn(hooks[i] + (hooks[i][0] ==
 				    ' '), " "), hooks[i] + (hooks[i][0] ==
 				    ' '));
-		if (sscanf(line, " %15[0-9]: %31s %31s %31s %31s %31s %15s "
-		    "%255s", num, val, size, type, bind, vis, ndx, name) != 8 ||
-		    strcmp(ndx, "UND") == 0 || (strcmp(bind, "GLOBAL") != 0 &&
-		    strcmp(bind, "WEAK") != 0 && strcmp(bind, "UNIQUE") != 0))
-			continue;
+		fields = sscanf(line, " %15[0-9]: %31s %31s %31s %31s %31s "
+		    "%15s %255s", num, val, size, type, bind, vis, ndx, name);
+		if (fields <= 0 || fields == 7)
+			continue;	/* not a symbol, or the nameless one */
+		if (fields != 8) {
+			/* What cannot be read is not let through. */
+			job_fail(j, "cannot read an object's symbol table");
+			rc = CD_ERR_INTERNAL;
+			goto out;
+		}
+		/* Whatever its binding: the loader runs it before main. */
 		if (strcmp(type, "IFUNC") == 0 && why[0] == '\0')
 			snprintf(why, wl, "ifunc resolvers are not allowed "
 			    "(%s): they run before main", name);
+		if (strcmp(ndx, "UND") == 0) {
+			if (why[0] == '\0')
+				refused_reference(name, bind, why, wl);
+			continue;
+		}
+		if (strcmp(bind, "GLOBAL") != 0 && strcmp(bind, "WEAK") != 0 &&
+		    strcmp(bind, "UNIQUE") != 0)
+			continue;
 		json_array_append_new(d, json_string(name));
 	}
 	*defs = d;
@@ -701,7 +754,7 @@ py_compile(struct job *j, const char *src, size_t len, struct bin *out,
 	    (rc = put_file(dir, "screen.py", screen, slen, 0644)) != 0 ||
 	    (rc = put_file(dir, "solution.py", src, len, 0644)) != 0)
 		goto out;
-	if ((rc = box_run(j, dir, argv, NULL, &lim, LANE_SHARED, NULL, false,
+	if ((rc = box_run(j, dir, argv, NULL, &lim, LANE_SHARED, NULL, BOX_BUILD,
 	    &res)) != 0)
 		goto out;
 	if (res.verdict != SBX_OK || (o = json_loadb(res.out, res.out_len, 0,
@@ -779,7 +832,7 @@ compile(struct job *j, const char *src, size_t len, bool tsan,
 	lim.output_kb = 256;
 	if ((rc = stage_sources(j, src, len, dir, sizeof(dir))) != 0 ||
 	    (rc = box_run(j, dir, (char *const *)argv, NULL, &lim, LANE_SHARED,
-	    NULL, false, &res)) != 0)
+	    NULL, BOX_BUILD, &res)) != 0)
 		goto out;
 	if (res.verdict == SBX_OK) {
 		if ((rc = get_binary(dir, out)) != 0) {
@@ -860,7 +913,8 @@ py_run(struct job *j, const struct bin *prog, char *const *args,
 	    (rc = put_file(dir, "solution.py", prog->data, prog->len,
 	    0444)) != 0)
 		goto out;
-	rc = box_run(j, dir, argv, NULL, lim, hold, cpus, measure, res);
+	rc = box_run(j, dir, argv, NULL, lim, hold, cpus, measure ?
+	    BOX_TIMED : BOX_RUN, res);
  out:
 	if (dir[0] != '\0')
 		rm_tree(dir);
@@ -900,7 +954,8 @@ run_prog(struct job *j, const struct bin *prog, const struct grade_test *t,
 	if ((rc = box_dir(j, "run", dir, sizeof(dir))) != 0 ||
 	    (rc = put_file(dir, "prog", prog->data, prog->len, 0755)) != 0)
 		goto out;
-	rc = box_run(j, dir, argv, NULL, lim, hold, cpus, measure, res);
+	rc = box_run(j, dir, argv, NULL, lim, hold, cpus, measure ?
+	    BOX_TIMED : BOX_RUN, res);
  out:
 	if (dir[0] != '\0')
 		rm_tree(dir);
@@ -999,12 +1054,35 @@ ensure_ref_bin(struct job *j)
 	return rc;
 }
 
+/*
+ * Whether reference outputs may be cached: always for fixed inputs; for
+ * hidden ones only when the caller fixed the seed (a regrade, a test), as
+ * a seed drawn per grading never comes again and would only fill the
+ * directory.  The cache is keyed by exercise version and seed.
+ */
+static bool
+cacheable(const struct job *j)
+{
+	const struct grade_exercise *ex = j->ex;
+
+	if (j->opt.ref_cache_dir == NULL)
+		return false;
+	if (j->opt.seed != 0)
+		return true;
+	for (size_t i = 0; i < ex->ntests; i++)
+		for (size_t k = 0; k < ex->tests[i].nargs; k++)
+			if (strcmp(ex->tests[i].args[k], GRADE_SEED_ARG) == 0)
+				return false;
+	return true;
+}
+
 static json_t *
 cache_load(struct job *j, char *path, size_t plen)
 {
 	json_t *c, *tests;
 
-	if (j->opt.ref_cache_dir == NULL)
+	path[0] = '\0';
+	if (!cacheable(j))
 		return NULL;
 	if ((size_t)snprintf(path, plen, "%s/%s-%016llx.json",
 	    j->opt.ref_cache_dir, j->ex->hash, (unsigned long long)j->seed) >=
@@ -1028,7 +1106,7 @@ cache_store(struct job *j, const char *path)
 	char tmp[PATH_MAX];
 	json_t *c;
 
-	if (j->opt.ref_cache_dir == NULL)
+	if (path[0] == '\0' || !cacheable(j))
 		return;
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
 	    (long)getpid()) >= sizeof(tmp))
@@ -1216,20 +1294,28 @@ race_stage(struct job *j, const struct bin *plain, const char *src,
 		    25) != NULL || (res.verdict == SBX_RUNTIME_ERROR &&
 		    res.exit_code == GRADE_RACE_EXIT);
 		v = run_verdict(&res, msg, sizeof(msg));
-		if (base.verdict != SBX_OK)
-			v = "ok";	/* the tests judge the normal build */
-		else if (!hit && res.verdict == SBX_OK && !grade_outputs_agree(
-		    ex->checker, res.out, res.out_len, base.out, base.out_len,
-		    msg, sizeof(msg)))
+		if (base.verdict != SBX_OK) {
+			/* Failing on the race tests' inputs in both builds
+			   would otherwise keep the race build from running. */
+			v = run_verdict(&base, msg, sizeof(msg));
+			if (*verdict == NULL) {
+				*verdict = v;
+				snprintf(failure, fl, "race test %s: the normal "
+				    "build ended in %s: %s", t->name, v, msg);
+			}
+		} else if (!hit && res.verdict == SBX_OK &&
+		    !grade_outputs_agree(ex->checker, res.out, res.out_len,
+		    base.out, base.out_len, msg, sizeof(msg)))
 			v = "wrong_answer";
-		sbx_result_free(&base);
-		if (!hit && strcmp(v, "ok") != 0 && *verdict == NULL) {
+		if (!hit && base.verdict == SBX_OK && strcmp(v, "ok") != 0 &&
+		    *verdict == NULL) {
 			*verdict = v;
 			snprintf(failure, fl, "race test %s: the "
 			    "ThreadSanitizer build %s where the normal build "
 			    "did not: %s", t->name, strcmp(v, "wrong_answer") ?
 			    "ended otherwise" : "answered otherwise", msg);
 		}
+		sbx_result_free(&base);
 		json_array_append_new(runs, json_pack("{s:s, s:s, s:b, s:i}",
 		    "name", t->name, "verdict", v, "race", hit, "wall_ms",
 		    (int)res.wall_ms));
@@ -2255,6 +2341,14 @@ grade_rebench(const struct grade_exercise *ex, const char *source, size_t len,
 	json_object_set_new(r, "speedup", speedup);
 	json_object_set_new(r, "provisional", json_boolean(prov));
 	speedup = NULL;
+	{
+		char seed[24];
+
+		/* The benchmark's inputs were drawn for this measurement. */
+		snprintf(seed, sizeof(seed), "%llu",
+		    (unsigned long long)j.seed);
+		json_object_set_new(r, "benchmark_seed", json_string(seed));
+	}
 	*result = r;
 	r = NULL;
  out:

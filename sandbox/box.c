@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -280,15 +281,21 @@ box_mounts(const struct box_args *a)
 	xsymlink("/proc/self/fd/2", "dev/stderr");
 	xmkdir("dev/shm", 01777);
 	/* Shared memory is charged to the box's memory cgroup. */
-	xmount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, a->tmpfs_opts);
+	/* No exec from either: a program may not run (or preload into a
+	   re-run of itself) code it wrote. */
+	xmount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    a->tmpfs_opts);
 	/* Private /tmp, charged to the box's memory cgroup as well. */
-	xmount("tmp", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, a->tmpfs_opts);
+	xmount("tmp", "tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    a->tmpfs_opts);
 
 	if (box_dirfd >= 0) {
 		/* The caller's box dir, writable; it must still be the
 		   directory the supervisor opened, not a swapped-in path. */
 		fd_path(src, box_dirfd);
-		xbind(src, "box", 0);
+		/* Read-only when asked: a program run (not a build) writes
+		   nothing there, nor a library to preload into itself. */
+		xbind(src, "box", a->dir_ro ? MS_RDONLY : 0);
 		close(box_dirfd);
 		if (stat("box", &st) == -1 || st.st_dev != a->box_dev ||
 		    st.st_ino != a->box_ino) {
@@ -387,6 +394,14 @@ box_program(const struct box_args *a)
 	box_limit(RLIMIT_CPU, cpu_s, cpu_s + 1);
 	/* Backstop to the cgroup pids limit, counted in the box's userns. */
 	box_limit(RLIMIT_NPROC, lim->pids, lim->pids);
+	/* No real-time priority of its own making... */
+	box_limit(RLIMIT_RTPRIO, 0, 0);
+	/* ...and a timed run's one step below init's, so that init's clock
+	   readings never wait behind the program's threads. */
+	if (a->measure && sched_getscheduler(0) == SCHED_FIFO &&
+	    sched_setscheduler(0, SCHED_FIFO, &(struct sched_param){
+	    .sched_priority = SBX_RT_PRIO_PROGRAM }) == -1)
+		box_fail("sched_setscheduler");
 
 	/* The cpuset cgroup confines; affinity only spares a migration. */
 	if (a->pin && sched_setaffinity(0, sizeof(a->cpus), &a->cpus) == -1)
@@ -473,11 +488,11 @@ box_main(void *arg)
 	int status = 0;
 	char go;
 
+	box_ctl = a->ctl;
 	/* A timed run's session: its autogroup is what the supervisor
 	   raises to the highest priority, before it lets us go on. */
 	if (a->measure && setsid() == -1)
-		_exit(127);
-	box_ctl = a->ctl;
+		box_fail("setsid");
 	/* Should the supervisor die, its box dies with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		box_fail("pdeathsig");

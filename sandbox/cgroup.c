@@ -313,15 +313,15 @@ cg_create(struct sbx_cg *cg, int slot, const struct sbx_limits *lim,
 		    "%s/cohort-box.%d.%d", h->psi_base, (int)getpid(), slot) >=
 		    sizeof(cg->psi))
 			cg->psi[0] = '\0';
-		else if (mkdir(cg->psi, 0755) == -1 && errno == EEXIST) {
-			cg_kill_dir(2, cg->psi);
-			(void)rmdir(cg->psi);
-			(void)mkdir(cg->psi, 0755);
-		}
+		else if (mkdir(cg->psi, 0755) == -1 && (errno != EEXIST ||
+		    (cg_kill_dir(2, cg->psi), rmdir(cg->psi) == -1) ||
+		    mkdir(cg->psi, 0755) == -1))
+			cg->psi[0] = '\0';	/* no stale counters */
 		cg->psi_own = access(cg->psi, W_OK) == 0;
 		if (!cg->psi_own)
 			cg->psi[0] = '\0';
 	}
+	cg->psi_on = cg->psi[0] != '\0';
 
 	if (cg->on[CG_MEMORY]) {
 		snprintf(val, sizeof(val), "%llu", (unsigned long long)mem);
@@ -382,7 +382,7 @@ cg_attach(struct sbx_cg *cg, pid_t pid)
 	if (cg->psi_own && cg_write(cg->psi, "cgroup.procs", val) != 0) {
 		log_warn("cannot attach the box to %s; its CPU waiting is "
 		    "not accounted", cg->psi);
-		cg->psi[0] = '\0';
+		cg->psi_on = false;
 	}
 	return 0;
 }
@@ -425,7 +425,7 @@ cg_stats(const struct sbx_cg *cg, struct cg_stats *st)
 	if (cg->on[CG_PIDS])
 		st->pids_hits = cg_keyed(cg->dir[CG_PIDS], "pids.events", "max");
 	st->wait_us = st->stall_us = -1;
-	if (cg->psi[0] != '\0') {
+	if (cg->psi_on) {
 		char buf[256], *p;
 
 		if (cg_read(cg->psi, "cpu.pressure", buf, sizeof(buf)) > 0 &&

@@ -70,6 +70,8 @@ static const struct rule {
 	{ "swapoff",		"host memory management" },
 	{ "reboot",		"host power state" },
 	{ "quotactl",		"host disk quotas" },
+	{ "memfd_create",	"an executable file in memory would let a program "
+				"re-run itself with a library of its own" },
 	{ "iopl",		"raw port I/O" },
 	{ "ioperm",		"raw port I/O" },
 };

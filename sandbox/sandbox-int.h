@@ -19,6 +19,9 @@
 #define SBX_UID_BASE	60000	/* host uid and gid of slot 0's box user */
 #define SBX_INSIDE_ID	1000	/* the box user's uid and gid inside */
 #define SBX_RUNDIR	"/run/cohort-sandbox"
+/* SCHED_FIFO priorities of a timed run: init above its program. */
+#define SBX_RT_PRIO_INIT	2
+#define SBX_RT_PRIO_PROGRAM	1
 
 /* Mechanisms the probe looks for; the order is that of probe.c's table. */
 enum sbx_mech {
@@ -74,6 +77,7 @@ struct sbx_cg {
 	char	 dir[CG_NCTL][PATH_MAX];
 	char	 psi[PATH_MAX];	/* holds cpu.pressure; "" none */
 	bool	 psi_own;	/* psi is a directory of its own (v1 hosts) */
+	bool	 psi_on;	/* the box is in psi: its figures are its own */
 };
 struct cg_stats {
 	uint64_t cpu_us;
@@ -128,6 +132,7 @@ struct box_args {
 	const struct sbx_limits *lim;
 	bool	 pin;		/* apply cpus */
 	bool	 measure;	/* spec->measure */
+	bool	 dir_ro;	/* spec->read_only_dir */
 	int	 mark_rd, mark_wr;	/* measure: the mark pipe */
 	cpu_set_t cpus;
 	char	 tmpfs_opts[64];	/* size limit of /tmp, /dev/shm, /box */

@@ -347,7 +347,9 @@ sbx_realtime_ok(void)
 		    "/proc/sys/kernel/sched_rt_runtime_us", -1);
 		period = sbx_file_long("/proc/sys/kernel/sched_rt_period_us",
 		    0);
-		known = runtime > 0 && runtime < period;
+		/* At most 95%: what the kernel leaves others by default. */
+		known = runtime > 0 && period > 0 && runtime * 100 <=
+		    period * 95;
 	}
 	return known;
 }
@@ -376,7 +378,7 @@ static void
 run_boost(struct run *r)
 {
 	static bool warned;
-	struct sched_param sp = { .sched_priority = 1 };
+	struct sched_param sp = { .sched_priority = SBX_RT_PRIO_INIT };
 	char path[64];
 	int tries;
 
@@ -813,6 +815,7 @@ sbx_run(const struct sbx_run_spec *spec, struct sbx_result *out)
 	r.args.ctl = r.args.out = r.args.err = -1;
 	r.args.mark_rd = r.args.mark_wr = -1;
 	r.args.measure = spec->measure;
+	r.args.dir_ro = spec->read_only_dir;
 	r.slot.lockfd = r.slot.netfd = -1;
 	r.s[0] = (struct stream){ .fd = -1, .name = "stdout" };
 	r.s[1] = (struct stream){ .fd = -1, .name = "stderr" };

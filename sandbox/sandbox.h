@@ -44,6 +44,9 @@ struct sbx_run_spec {
 	 * timed (the trusted harness writes it once its setup is done).
 	 */
 	bool	 measure;
+	/* box_dir mounted read-only: a run that must leave nothing there
+	   (and may not write a library or a program to run). */
+	bool	 read_only_dir;
 	struct sbx_limits limits;
 };
 

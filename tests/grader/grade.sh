@@ -184,6 +184,21 @@ grade ctor "$fx/cheat-constructor.c" --repetitions=1
 check ctor 'r["verdict"] == "compile_error" and r["compile"].get("rejected") and "constructors" in r["compile"]["log"]'
 tap $? "cheat-constructor.c: code before main is refused" "$work/ctor.diag"
 
+grade ifunc "$fx/cheat-ifunc.c" --repetitions=1
+check ifunc 'r["verdict"] == "compile_error" and r["compile"].get("rejected") and "ifunc" in r["compile"]["log"]'
+tap $? "cheat-ifunc.c: a static ifunc, code before main, is refused" \
+    "$work/ifunc.diag"
+
+grade annotate "$fx/cheat-annotate.c" --repetitions=1
+check annotate 'r["verdict"] == "compile_error" and r["compile"].get("rejected") and "weak" in r["compile"]["log"]'
+tap $? "cheat-annotate.c: a weak reference to the race runtime is refused" \
+    "$work/annotate.diag"
+
+grade skiprace "$fx/skips-race-inputs.c" --repetitions=1
+check skiprace 'r["verdict"] != "accepted" and r["score"] == 0 and "race test" in (r["race"].get("message") or "")'
+tap $? "skips-race-inputs.c: failing on the race tests' inputs fails" \
+    "$work/skiprace.diag"
+
 grade threads "$fx/too-many-threads.c" --repetitions=1
 check threads 'r["verdict"] in ("wrong_answer", "runtime_error") and any("more threads" in t["message"] for t in failed) and r["score_breakdown"]["correctness"] < 70'
 tap $? "too-many-threads.c: the thread limit holds, and says so" \
