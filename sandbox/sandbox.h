@@ -37,8 +37,9 @@ struct sbx_run_spec {
 				   box_dir, never through a symlink */
 	const char *cpus;	/* cpu list such as "0-1,3"; NULL: any */
 	/*
-	 * A timed run (a benchmark).  The box runs at the host's highest CPU
-	 * priority (nice -20, in a scheduler autogroup of its own), its
+	 * A timed run (a benchmark).  The box runs before the host's normal
+	 * work (SCHED_FIFO where the kernel throttles it, else nice -20 in
+	 * a scheduler autogroup of its own), its
 	 * tasks' waiting for a CPU is accounted, and the program gets fd 3,
 	 * a pipe on which its first byte marks the start of the work being
 	 * timed (the trusted harness writes it once its setup is done).
