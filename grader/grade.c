@@ -1475,44 +1475,6 @@ struct round {
 	bool	 clean;
 };
 
-/* Microseconds this host's tasks have waited for a CPU, or -1. */
-static long long
-host_stall_us(void)
-{
-	long long total = -1;
-	FILE *f = fopen("/proc/pressure/cpu", "re");
-
-	if (f == NULL)
-		return -1;
-	if (fscanf(f, "some avg10=%*f avg60=%*f avg300=%*f total=%lld",
-	    &total) != 1)
-		total = -1;
-	fclose(f);
-	return total;
-}
-
-/*
- * Microseconds the hypervisor ran something else on this host's CPUs
- * (steal, all CPUs summed), or -1.  Coarse: the kernel counts in ticks.
- */
-static long long
-host_steal_us(void)
-{
-	unsigned long long v[8];
-	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f = fopen("/proc/stat", "re");
-	int n;
-
-	if (f == NULL)
-		return -1;
-	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
-	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
-	fclose(f);
-	if (n != 8 || hz <= 0)
-		return -1;
-	return (long long)(v[7] * 1000000ULL / (unsigned long long)hz);
-}
-
 static const char *
 accounting_name(int acct)
 {
@@ -1535,7 +1497,6 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 	struct sbx_result res[RUN_COUNT];
 	const char *cpus = j->opt.bench_cpus;
 	char why[256], msg[256];
-	long long h0, h1, s0, s1;
 	int rc = 0, done = 0;
 
 	memset(res, 0, sizeof(res));
@@ -1557,13 +1518,9 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 		 */
 		if (j->bench_wall_ms != 0)
 			lim.wall_ms = j->bench_wall_ms;
-		h0 = host_stall_us();
-		s0 = host_steal_us();
 		if ((rc = run_prog(j, b, t, threads, &lim, LANE_NONE, cpus,
 		    true, &res[k])) != 0)
 			break;
-		h1 = host_stall_us();
-		s1 = host_steal_us();
 		if (k == RUN_REF1 && j->bench_wall_ms == 0 &&
 		    res[k].verdict == SBX_OK)
 			j->bench_wall_ms = (uint32_t)fmin(ex->wall_ms, fmax(
@@ -1593,14 +1550,14 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 			wait = (double)(res[k].realtime && res[k].stall_us >= 0 ?
 			    res[k].stall_us : res[k].wait_us);
 			*acct = 2;
-		} else if (h0 >= 0 && h1 >= h0) {
-			wait = (double)(h1 - h0);
+		} else if (res[k].host_wait_us >= 0) {
+			wait = (double)res[k].host_wait_us;
 			if (*acct < 2)
 				*acct = 1;
 		} else
 			continue;
-		if (s0 >= 0 && s1 - s0 > BENCH_STEAL_TICK_US)
-			wait += (double)(s1 - s0 - BENCH_STEAL_TICK_US);
+		if (res[k].steal_us > BENCH_STEAL_TICK_US)
+			wait += (double)(res[k].steal_us - BENCH_STEAL_TICK_US);
 		base = (double)(res[k].run_ms ? res[k].run_ms : 1) * 1000;
 		if (wait > base * BENCH_WAIT_PCT / 100 + BENCH_WAIT_SLACK_US)
 			out->clean = false;

@@ -76,6 +76,39 @@ sbx_file_long(const char *path, long dflt)
 	return n > 0 ? strtol(buf, NULL, 10) : dflt;
 }
 
+int64_t
+sbx_host_wait_us(void)
+{
+	long long total = -1;
+	FILE *f = fopen("/proc/pressure/cpu", "re");
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "some avg10=%*f avg60=%*f avg300=%*f total=%lld",
+	    &total) != 1)
+		total = -1;
+	fclose(f);
+	return total;
+}
+
+int64_t
+sbx_host_steal_us(void)
+{
+	unsigned long long v[8];
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "re");
+	int n;
+
+	if (f == NULL)
+		return -1;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n != 8 || hz <= 0)
+		return -1;
+	return (int64_t)(v[7] * 1000000ULL / (unsigned long long)hz);
+}
+
 static void
 probe_namespaces(struct sbx_host *h)
 {

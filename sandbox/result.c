@@ -145,6 +145,10 @@ sbx_result_json(const struct sbx_result *res)
 		json_object_set_new(o, "work_ms", json_integer(res->work_ms));
 		json_object_set_new(o, "run_ms", json_integer(res->run_ms));
 		json_object_set_new(o, "realtime", json_boolean(res->realtime));
+		json_object_set_new(o, "host_wait_us", res->host_wait_us >= 0 ?
+		    json_integer(res->host_wait_us) : json_null());
+		json_object_set_new(o, "steal_us", res->steal_us >= 0 ?
+		    json_integer(res->steal_us) : json_null());
 		json_object_set_new(o, "marked", json_boolean(res->marked));
 	}
 	if (res->limit != NULL)

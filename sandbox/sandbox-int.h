@@ -63,6 +63,8 @@ bool	sbx_realtime_ok(void);
 
 /* probe.c */
 long	sbx_file_long(const char *path, long dflt);	/* a one-number file */
+int64_t	sbx_host_wait_us(void);		/* PSI cpu "some" total, or -1 */
+int64_t	sbx_host_steal_us(void);	/* steal of all CPUs, or -1 */
 const struct sbx_host *sbx_host(void);	/* after sbx_init; never NULL */
 
 /* rules.c: build the seccomp program; notify picks the deny action. */

@@ -805,6 +805,7 @@ sbx_run(const struct sbx_run_spec *spec, struct sbx_result *out)
 {
 	const struct sbx_host *h;
 	struct run r;
+	int64_t hw0 = -1, st0 = -1;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -835,10 +836,23 @@ sbx_run(const struct sbx_run_spec *spec, struct sbx_result *out)
 	if ((rc = run_prepare(&r)) != 0)
 		goto out;
 
+	if (spec->measure) {
+		hw0 = sbx_host_wait_us();
+		st0 = sbx_host_steal_us();
+	}
 	run_start(&r);
 	if (r.pid > 0)
 		run_loop(&r);
 	run_judge(&r);
+	out->host_wait_us = out->steal_us = -1;
+	if (spec->measure) {
+		int64_t hw1 = sbx_host_wait_us(), st1 = sbx_host_steal_us();
+
+		if (hw0 >= 0 && hw1 >= hw0)
+			out->host_wait_us = hw1 - hw0;
+		if (st0 >= 0 && st1 >= st0)
+			out->steal_us = st1 - st0;
+	}
 	rc = 0;
  out:
 	if (r.pid > 0 && !r.init_done) {

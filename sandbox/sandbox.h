@@ -82,6 +82,11 @@ struct sbx_result {
 	/* Of which every runnable task of the box waited at once (the box
 	   had no CPU at all: "full"), or -1. */
 	int64_t	 stall_us;
+	/* measure: over the run, the host's tasks' CPU waiting (PSI "some",
+	   host-wide: every other process's waiting counts too) and the time
+	   the hypervisor gave this host's CPUs to others (steal, counted in
+	   ticks); -1 where the kernel does not say. */
+	int64_t	 host_wait_us, steal_us;
 	char	*out, *err;	/* captured output, NUL-terminated */
 	size_t	 out_len, err_len;
 	bool	 out_truncated, err_truncated;
