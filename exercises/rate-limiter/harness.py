@@ -53,9 +53,13 @@ except TimeoutError:
                 "allows" % (a.requests, a.rate, a.per_ms))
 took = clock() - t0
 stamps.sort()
-# 2 ms of grace for the clock of the event loop against ours.
+# Grace for when each task got to note its stamp after acquire() let it
+# through: on a busy host the loop runs late, by some ms, and unevenly.
+# A tenth of the window still catches a limiter that lets bursts through
+# (a fixed window passes twice the rate within a few ms).
+grace = max(0.002, per / 10)
 for i in range(a.rate, len(stamps)):
-    if stamps[i] - stamps[i - a.rate] < per - 0.002:
+    if stamps[i] - stamps[i - a.rate] < per - grace:
         cohort.fail("%d requests passed within %.0f ms, more than the "
                     "rate of %d per %d ms" % (a.rate + 1,
                                               (stamps[i] - stamps[i - a.rate])
