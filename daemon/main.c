@@ -117,11 +117,14 @@ sandbox_summary(void)
 		log_warnx("sandbox: a required mechanism is missing; grading "
 		    "is refused on this host");
 	full = sbx_check_json();
-	sum = json_pack("{s:O*, s:O*, s:O*, s:O*}", "ready",
+	/* Plus whether Python exercises can run and what benchmarks get. */
+	sum = json_pack("{s:O*, s:O*, s:O*, s:O*, s:O*, s:O*}", "ready",
 	    json_object_get(full, "ready"), "cgroup",
 	    json_object_get(full, "cgroup"), "missing",
 	    json_object_get(full, "missing"), "degraded",
-	    json_object_get(full, "degraded"));
+	    json_object_get(full, "degraded"), "python",
+	    json_object_get(full, "python"), "timed_runs",
+	    json_object_get(full, "timed_runs"));
 	json_decref(full);
 	return sum;
 }
