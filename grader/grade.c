@@ -1869,6 +1869,16 @@ speedup_points(const struct grade_exercise *ex, const json_t *sp)
 	return ex->w_speedup * fmax(0, fmin(1, (s - 1) / (goal - 1)));
 }
 
+/* A seed as a decimal string: JSON numbers lose 64-bit integers. */
+static void
+set_seed(json_t *r, const char *key, uint64_t seed)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%llu", (unsigned long long)seed);
+	json_object_set_new(r, key, json_string(s));
+}
+
 static json_t *
 internal_result(struct job *j)
 {
@@ -2048,14 +2058,8 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 	json_object_set_new(r, "verdict", json_string(verdict));
 	json_object_set_new(r, "provisional", json_boolean(prov));
 	json_object_set_new(r, "score", json_real(round2(c_pts + s_pts)));
-	{
-		char seed[24];
-
-		/* The inputs can be made again from it, for a regrade. */
-		snprintf(seed, sizeof(seed), "%llu",
-		    (unsigned long long)j->seed);
-		json_object_set_new(r, "seed", json_string(seed));
-	}
+	/* The inputs can be made again from it, for a regrade. */
+	set_seed(r, "seed", j->seed);
 	json_object_set_new(r, "score_breakdown", json_pack("{s:f, s:f}",
 	    "correctness", round2(c_pts), "speedup", round2(s_pts)));
 	json_object_set_new(r, "tests", tests);
@@ -2298,14 +2302,8 @@ grade_rebench(const struct grade_exercise *ex, const char *source, size_t len,
 	json_object_set_new(r, "speedup", speedup);
 	json_object_set_new(r, "provisional", json_boolean(prov));
 	speedup = NULL;
-	{
-		char seed[24];
-
-		/* The benchmark's inputs were drawn for this measurement. */
-		snprintf(seed, sizeof(seed), "%llu",
-		    (unsigned long long)j.seed);
-		json_object_set_new(r, "benchmark_seed", json_string(seed));
-	}
+	/* The benchmark's inputs were drawn for this measurement. */
+	set_seed(r, "benchmark_seed", j.seed);
 	*result = r;
 	r = NULL;
  out:

@@ -19,7 +19,7 @@ cohort_grade_LDADD = $(GRADER_LIBS)
 
 # The real pipeline on the learner fixtures; needs root, like the sandbox.
 TESTS += tests/grader/grade.sh
-EXTRA_DIST += tests/grader/grade.sh tests/fixtures/solutions exercises
+EXTRA_DIST += tests/grader/grade.sh tests/grader/lib.sh tests/fixtures/solutions exercises
 
 # The Python runner and screen, compiled into the grader (python.c).
 GRADER_PY_FILES = $(srcdir)/grader/python/runner.py $(srcdir)/grader/python/screen.py

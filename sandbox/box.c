@@ -71,15 +71,6 @@ box_send(int type, int value, const char *what, int fd)
 	box_send_msg(&m, fd);
 }
 
-static uint64_t
-box_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The sandbox's own failure: the supervisor reports internal_error. */
 static void __attribute__((noreturn))
 box_fail(const char *what)
@@ -469,7 +460,7 @@ box_wait_mark(pid_t prog, int mark_rd, uint64_t *t_mark)
 		}
 		if (pfd[0].revents != 0) {
 			if (read(mark_rd, &c, 1) == 1)
-				*t_mark = box_now_ns();
+				*t_mark = sbx_now_ns();
 			break;		/* the mark, or every writer gone */
 		}
 		if (pfd[1].revents != 0)
@@ -520,7 +511,7 @@ box_main(void *arg)
 		box_fail("sethostname");
 	box_mounts(a);
 
-	m.t_fork = box_now_ns();
+	m.t_fork = sbx_now_ns();
 	prog = fork();
 	if (prog == -1)
 		box_fail("fork");
@@ -543,7 +534,7 @@ box_main(void *arg)
 		if (p == -1 && errno != EINTR)
 			box_fail("waitpid");
 	}
-	m.t_exit = box_now_ns();
+	m.t_exit = sbx_now_ns();
 	m.value = status;
 	box_send_msg(&m, -1);
 	/* Our death makes the kernel kill whatever is left in the box. */

@@ -426,17 +426,10 @@ cg_stats(const struct sbx_cg *cg, struct cg_stats *st)
 		st->pids_hits = cg_keyed(cg->dir[CG_PIDS], "pids.events", "max");
 	st->wait_us = st->stall_us = -1;
 	if (cg->psi_on) {
-		char buf[256], *p;
+		char path[PATH_MAX + 16];
 
-		if (cg_read(cg->psi, "cpu.pressure", buf, sizeof(buf)) > 0 &&
-		    strncmp(buf, "some ", 5) == 0 &&
-		    (p = strstr(buf, "total=")) != NULL) {
-			st->wait_us = (int64_t)strtoull(p + 6, NULL, 10);
-			if ((p = strstr(p, "\nfull ")) != NULL &&
-			    (p = strstr(p, "total=")) != NULL)
-				st->stall_us = (int64_t)strtoull(p + 6, NULL,
-				    10);
-		}
+		snprintf(path, sizeof(path), "%s/cpu.pressure", cg->psi);
+		sbx_psi_read(path, &st->wait_us, &st->stall_us);
 	}
 	if (!cg->on[CG_MEMORY])
 		return;

@@ -76,19 +76,36 @@ sbx_file_long(const char *path, long dflt)
 	return n > 0 ? strtol(buf, NULL, 10) : dflt;
 }
 
+void
+sbx_psi_read(const char *path, int64_t *some_us, int64_t *full_us)
+{
+	char buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	*some_us = *full_us = -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (strncmp(buf, "some ", 5) != 0 || (p = strstr(buf, "total=")) == NULL)
+		return;
+	*some_us = (int64_t)strtoull(p + 6, NULL, 10);
+	if ((p = strstr(p, "\nfull ")) != NULL && (p = strstr(p, "total=")) !=
+	    NULL)
+		*full_us = (int64_t)strtoull(p + 6, NULL, 10);
+}
+
 int64_t
 sbx_host_wait_us(void)
 {
-	long long total = -1;
-	FILE *f = fopen("/proc/pressure/cpu", "re");
+	int64_t some, full;
 
-	if (f == NULL)
-		return -1;
-	if (fscanf(f, "some avg10=%*f avg60=%*f avg300=%*f total=%lld",
-	    &total) != 1)
-		total = -1;
-	fclose(f);
-	return total;
+	sbx_psi_read("/proc/pressure/cpu", &some, &full);
+	return some;
 }
 
 int64_t

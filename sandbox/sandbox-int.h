@@ -58,11 +58,16 @@ struct sbx_host {
 	struct sock_fprog filter;	/* compiled once, loaded by each box */
 };
 
+/* sandbox.c: CLOCK_MONOTONIC in ns, the one clock of supervisor and box. */
+uint64_t sbx_now_ns(void);
+
 /* sandbox.c: timed runs may run SCHED_FIFO (the kernel throttles it). */
 bool	sbx_realtime_ok(void);
 
 /* probe.c */
 long	sbx_file_long(const char *path, long dflt);	/* a one-number file */
+/* A cpu.pressure file's "some" and "full" totals (us), or -1 each. */
+void	sbx_psi_read(const char *path, int64_t *some_us, int64_t *full_us);
 int64_t	sbx_host_wait_us(void);		/* PSI cpu "some" total, or -1 */
 int64_t	sbx_host_steal_us(void);	/* steal of all CPUs, or -1 */
 const struct sbx_host *sbx_host(void);	/* after sbx_init; never NULL */

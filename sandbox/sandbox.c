@@ -96,8 +96,8 @@ struct run {
 	char	 internal[200];	/* non-empty: the sandbox failed */
 };
 
-static uint64_t
-now_ns(void)
+uint64_t
+sbx_now_ns(void)
 {
 	struct timespec ts;
 
@@ -444,7 +444,7 @@ run_start(struct run *r)
 		}
 	} else
 		flags |= CLONE_NEWNET;
-	r->t_start = now_ns();
+	r->t_start = sbx_now_ns();
 	r->pid = clone(box_main, stack + BOX_STACK, flags, &r->args, &r->pidfd);
 	if (self_net >= 0 && setns(self_net, CLONE_NEWNET) == -1)
 		fatal("cannot return to the supervisor's network namespace");
@@ -523,7 +523,7 @@ on_message(struct run *r)
 	switch (m.type) {
 	case MSG_READY:
 		r->ready = true;
-		r->t_ready = now_ns();
+		r->t_ready = sbx_now_ns();
 		break;
 	case MSG_EXIT:
 		r->exited = true;
@@ -617,7 +617,7 @@ static int
 check_clocks(struct run *r)
 {
 	const struct sbx_limits *lim = &r->spec->limits;
-	uint64_t t = now_ns(), cpu_us, wall_ms, left_ms;
+	uint64_t t = sbx_now_ns(), cpu_us, wall_ms, left_ms;
 	int ncpus;
 
 	if (!r->ready) {
@@ -676,7 +676,7 @@ run_loop(struct run *r)
 			if (pfd[3 + i].revents)
 				on_output(r, &r->s[i]);
 		if (pfd[0].revents) {
-			r->t_end = now_ns();
+			r->t_end = sbx_now_ns();
 			if (wait4(r->pid, &n, 0, &r->ru) == r->pid)
 				r->init_done = true;
 		}

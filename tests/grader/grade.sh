@@ -23,67 +23,14 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 mkdir "$work/scratch"
 
-n=0
-tap() {		# tap STATUS NAME DIAGFILE
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		sed 's/^/# /' "$3" | head -n 60
-	fi
-}
+. "$src/tests/grader/lib.sh"
 
-# grade NAME FILE [OPTION]...: the result JSON in $work/NAME.json
+# grade NAME FILE [OPTION]...: parallel-sum, the result in $work/NAME.json
 grade() {
 	name=$1
 	file=$2
 	shift 2
-	start=$(date +%s)
-	"$grade" run --exercise="$ex" --source="$file" \
-	    --workdir="$work/scratch" "$@" >"$work/$name.json" \
-	    2>"$work/$name.err" &
-	echo $! >>"$work/pids"
-	wait $!
-	echo "exit status $?" >>"$work/$name.err"
-	echo $(($(date +%s) - start)) >"$work/$name.secs"
-}
-
-# check NAME PYTHON-EXPR: assert on r (the result) and secs; says why not
-check() {
-	python3 - "$work/$1.json" "$(cat "$work/$1.secs" 2>/dev/null)" "$2" \
-	    >"$work/$1.diag" 2>&1 <<'EOF'
-import json, sys
-try:
-    r = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("no result JSON:", e)
-    sys.exit(1)
-secs = int(sys.argv[2] or 0)
-tests = r.get("tests") or []
-failed = [t for t in tests if not t["passed"]]
-ok = eval(sys.argv[3])
-if not ok:
-    print("assertion failed:", sys.argv[3])
-    print(json.dumps({k: r[k] for k in r if k != "tests"}, indent=1)[:3000])
-    print("first failing test:", failed[0] if failed else None)
-sys.exit(0 if ok else 1)
-EOF
-	rc=$?
-	cat "$work/$1.err" >>"$work/$1.diag"
-	return $rc
-}
-
-# Box cgroups of the graders this test ran (named cohort-box.PID.SLOT)
-# still on the host: a box's processes live in them, so none may be left.
-# Other graders on the host (another suite, a daemon) are not ours.
-box_leftovers() {
-	cg=
-	for p in $(cat "$work/pids" 2>/dev/null); do
-		cg="$cg$(find /sys/fs/cgroup -maxdepth 6 \
-		    -name "cohort-box.$p.*" 2>/dev/null)"
-	done
-	[ -z "$cg" ] || { echo "box cgroups left: $cg"; return 1; }
+	run_grade "$name" "$ex" "$file" "$@"
 }
 
 # ---- the real speedup measurement first, on a quiet machine ---------

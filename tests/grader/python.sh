@@ -27,69 +27,14 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 mkdir "$work/scratch"
 
-n=0
-tap() {		# tap STATUS NAME DIAGFILE
-	n=$((n + 1))
-	secs=$(cat "$work/$(basename "$3" .diag).secs" 2>/dev/null)
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2${secs:+ # ${secs}s}"
-	else
-		echo "not ok $n - $2"
-		sed 's/^/# /' "$3" | head -n 60
-	fi
-}
+. "$src/tests/grader/lib.sh"
 
-# grade NAME EXERCISE FILE [OPTION]...: the result JSON in $work/NAME.json
+# grade NAME EXERCISE FILE [OPTION]...: the result in $work/NAME.json
 grade() {
 	name=$1
-	ex=$2
-	file=$3
-	shift 3
-	start=$(date +%s)
-	"$grade" run --exercise="$src/exercises/$ex" --source="$file" \
-	    --workdir="$work/scratch" "$@" >"$work/$name.json" \
-	    2>"$work/$name.err" &
-	echo $! >>"$work/pids"
-	wait $!
-	echo "exit status $?" >>"$work/$name.err"
-	echo $(($(date +%s) - start)) >"$work/$name.secs"
-}
-
-# check NAME PYTHON-EXPR: assert on r (the result), failed, msg, secs
-check() {
-	python3 - "$work/$1.json" "$(cat "$work/$1.secs" 2>/dev/null)" "$2" \
-	    >"$work/$1.diag" 2>&1 <<'PY'
-import json, sys
-try:
-    r = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("no result JSON:", e)
-    sys.exit(1)
-secs = int(sys.argv[2] or 0)
-tests = r.get("tests") or []
-failed = [t for t in tests if not t["passed"]]
-msg = failed[0]["message"] if failed else ""
-log = (r.get("compile") or {}).get("log") or ""
-ok = eval(sys.argv[3])
-if not ok:
-    print("assertion failed:", sys.argv[3])
-    print(json.dumps({k: r[k] for k in r if k != "tests"}, indent=1)[:3000])
-    print("first failing test:", failed[0] if failed else None)
-sys.exit(0 if ok else 1)
-PY
-	rc=$?
-	cat "$work/$1.err" >>"$work/$1.diag"
-	return $rc
-}
-
-# Box cgroups of the graders this test ran still on the host.
-box_leftovers() {
-	cg=
-	for p in $(cat "$work/pids" 2>/dev/null); do
-		cg="$cg$(find /sys/fs/cgroup -maxdepth 6 \
-		    -name "cohort-box.$p.*" 2>/dev/null)"
-	done
-	[ -z "$cg" ] || { echo "box cgroups left: $cg"; return 1; }
+	exn=$2
+	shift 2
+	run_grade "$name" "$src/exercises/$exn" "$@"
 }
 
 # ---- prime-pool: the speedup measurement first ----------------------
