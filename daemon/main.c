@@ -140,6 +140,7 @@ main(int argc, char **argv)
 	const char *conninfo;
 	char err[1024] = "";
 	int argi, rc, port = 0, applied, latest, status = 0, serve_api;
+	int reclaimed;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -202,9 +203,12 @@ main(int argc, char **argv)
 	}
 	api_system_set_expected_schema(latest);
 	api_system_set_sandbox(sandbox_summary());
-	/* Graders are separate processes, started before any thread here. */
-	if (strcmp(cfg.role, "api") != 0)
+	/* Graders are separate processes, started before any thread here;
+	 * jobs held by graders of an earlier life go back to the queue. */
+	if (strcmp(cfg.role, "api") != 0) {
+		worker_reclaim(conninfo, &reclaimed);
 		worker_supervise(cfg_workers(), argv);
+	}
 
 	auth_init();
 	idem_init();
@@ -289,6 +293,8 @@ main(int argc, char **argv)
 	http_stop();
 	api_report_jobs_stop();
 	worker_stop_all(cfg.shutdown_grace_ms);
+	if (strcmp(cfg.role, "api") != 0)
+		worker_reclaim(conninfo, &reclaimed);
 	db_pool_free(pool);
 	pgembed_close(pg, 30000);
 	log_info("stopped");

@@ -296,10 +296,11 @@ pg_start(struct pgembed *pg, char *err, size_t errlen)
 	char prog[PATH_MAX + 16];
 	char maint[PATH_MAX + 64];
 	long deadline;
-	pid_t pid;
+	pid_t pid, parent;
 	int status;
 
 	snprintf(prog, sizeof(prog), "%s/postgres", pg->bindir);
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		return CD_ERR_SYSTEM;
@@ -312,9 +313,14 @@ pg_start(struct pgembed *pg, char *err, size_t errlen)
 		setpgid(0, 0);
 		pg_child_log(pg);
 		pg_child_drop(pg);
-		/* After the uid change, which clears it. */
-		prctl(PR_SET_PDEATHSIG, SIGQUIT);
-		if (getppid() == 1)
+		/*
+		 * After the uid change, which clears it; it survives the
+		 * exec.  If we died before it was set, the parent is already
+		 * another process (init, or a subreaper such as systemd or
+		 * a container's init), not necessarily pid 1: compare.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGQUIT) == -1 ||
+		    getppid() != parent)
 			_exit(1);
 		execl(prog, "postgres", "-D", pg->data, "-k", pg->run,
 		    "-c", "listen_addresses=",

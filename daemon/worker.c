@@ -39,8 +39,14 @@
  * this binary re-executed with --role=grader, so it starts clean of the
  * parent's threads and connections.  A grader that dies is restarted with
  * a back-off (1 s doubling to 30 s).  On shutdown the supervisor sends
- * SIGTERM; a grader finishes or abandons its job and exits; stragglers get
- * SIGKILL after the grace period.  Graders must be root: the sandbox is.
+ * SIGTERM: an idle grader exits at once, a busy one abandons its job and
+ * exits from the signal handler (nothing it waits on, a box or the lane
+ * lock, can hold it up; its boxes die by their parent-death signal);
+ * stragglers get SIGKILL after the grace period.  If the supervisor dies,
+ * by any signal, the kernel SIGKILLs its graders (PR_SET_PDEATHSIG).
+ * Either way a job a dead grader held is queued again by the supervisor
+ * (worker_reclaim(), after its graders stopped and before it starts new
+ * ones), not left to its lease.  Graders must be root: the sandbox is.
  */
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -96,7 +102,7 @@ worker_spawn(struct worker_slot *w)
 {
 	char *argv[64];
 	int i = 0;
-	pid_t pid;
+	pid_t pid, parent;
 
 	argv[i++] = "cohortd";
 	for (int k = 1; worker_argv[k] != NULL && i < 60; k++)
@@ -104,6 +110,7 @@ worker_spawn(struct worker_slot *w)
 			argv[i++] = worker_argv[k];
 	argv[i++] = "--role=grader";
 	argv[i] = NULL;
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		log_warn("fork grader");
 		return CD_ERR_SYSTEM;
@@ -113,10 +120,17 @@ worker_spawn(struct worker_slot *w)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* A grader never outlives its supervisor: after kill -9 of
-		 * cohortd it stops too, and its job's lease expires. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
+		/*
+		 * A grader never outlives its supervisor: after kill -9 of
+		 * cohortd it is killed too (SIGKILL: nothing it waits on,
+		 * not even the lane lock, can hold it up), its boxes follow
+		 * through their own parent-death signal, and the next
+		 * supervisor reclaims its job (worker_reclaim()).  If the
+		 * supervisor died before the prctl, our parent is already
+		 * someone else (init or a subreaper): stop here.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
 			_exit(1);
 		execv("/proc/self/exe", argv);
 		_exit(127);
@@ -211,6 +225,114 @@ worker_stop_all(int grace_ms)
 		}
 }
 
+/* How a grader names itself in grade_jobs.worker: "<host>:<pid>". */
+static void
+worker_id(pid_t pid, char *buf, size_t len)
+{
+	char host[64] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(buf, len, "%s:%d", host, (int)pid);
+}
+
+/* Is pid a live grader process on this host (not a zombie)? */
+static int
+worker_pid_is_grader(long pid)
+{
+	char path[64], buf[4096];
+	size_t n;
+	FILE *f;
+	int yes = 0;
+
+	if (pid <= 0 || kill((pid_t)pid, 0) == -1)
+		return errno == EPERM;	/* someone else's: not ours to judge */
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	/* A zombie's cmdline is empty; argv is NUL-separated. */
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		if (strcmp(buf + i, "--role=grader") == 0)
+			yes = 1;
+	return yes;
+}
+
+/* Jobs held by this host's graders; the worker names that are dead. */
+static const char reclaim_held[] =
+    "SELECT DISTINCT worker FROM grade_jobs WHERE state = 'running' AND "
+    "worker LIKE $1 || ':%'";
+/* Back in the queue, as an expired lease would be, but at once. */
+static const char reclaim_requeue[] =
+    "UPDATE grade_jobs SET state = 'queued', lease_token = NULL, "
+    "lease_until = NULL, last_error = coalesce(last_error, 'worker lost'), "
+    "updated_at = clock_timestamp() WHERE state = 'running' AND worker = "
+    "ANY($1::text[])";
+
+int
+worker_reclaim(const char *conninfo, int *reclaimed)
+{
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	char host[64] = "", *list = NULL;
+	const char *p[1];
+	size_t len = 3, off;
+	int rc = CD_ERR_DATABASE;
+
+	*reclaimed = 0;
+	gethostname(host, sizeof(host) - 1);
+	if ((c = PQconnectdb(conninfo)) == NULL ||
+	    PQstatus(c) != CONNECTION_OK)
+		goto out;
+	PQclear(PQexec(c, "BEGIN"));
+	PQclear(PQexec(c, "SELECT set_config('cohortd.scope', 'worker', true)"));
+	p[0] = host;
+	r = PQexecParams(c, reclaim_held, 1, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		goto out;
+	for (int i = 0; i < PQntuples(r); i++)
+		len += strlen(PQgetvalue(r, i, 0)) + 3;
+	if ((list = malloc(len)) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	off = 0;
+	list[off++] = '{';
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *w = PQgetvalue(r, i, 0), *colon = strrchr(w, ':');
+
+		if (colon == NULL || worker_pid_is_grader(atol(colon + 1)))
+			continue;
+		/* host:pid holds no quote, comma or brace; quote anyway. */
+		off += (size_t)sprintf(list + off, "%s\"%s\"", off > 1 ? "," :
+		    "", w);
+	}
+	list[off++] = '}';
+	list[off] = '\0';
+	PQclear(r);
+	p[0] = list;
+	r = PQexecParams(c, reclaim_requeue, 1, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		goto out;
+	*reclaimed = atoi(PQcmdTuples(r));
+	PQclear(r);
+	r = PQexec(c, "COMMIT");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		goto out;
+	if (*reclaimed > 0)
+		log_warnx("requeued %d grading job(s) held by graders that are "
+		    "gone", *reclaimed);
+	rc = 0;
+ out:
+	if (rc != 0)
+		log_warnx("reclaiming grading jobs of dead graders: %s",
+		    c != NULL ? PQerrorMessage(c) : "out of memory");
+	PQclear(r);
+	PQfinish(c);
+	free(list);
+	return rc;
+}
+
 /* ---- grader process --------------------------------------------------- */
 
 static const struct db_stmt grader_stmts[] = {
@@ -301,12 +423,16 @@ struct grader_job {
 };
 
 static volatile sig_atomic_t grader_stop;
+static volatile sig_atomic_t grader_busy;	/* a job is claimed */
 static struct db_pool *grader_pool;
 
+/* Idle: stop at the top of the loop.  Busy: abandon the job now. */
 static void
 grader_on_term(int sig)
 {
 	grader_stop = 1;
+	if (grader_busy)
+		_exit(0);
 }
 
 /* Open a transaction scoped to tenant (may be NULL) as a worker. */
@@ -874,7 +1000,7 @@ grader_main(const char *conninfo)
 	struct sigaction sa;
 	struct grader_job job;
 	PGconn *listen = NULL;
-	char err[512], worker[128], host[64] = "";
+	char err[512], worker[128];
 	int rc;
 
 	log_init("cohortd-grader", cfg.log_level);
@@ -895,15 +1021,17 @@ grader_main(const char *conninfo)
 	    PQstatus(listen) != CONNECTION_OK)
 		fatalx("grader: listen: %s", listen ? PQerrorMessage(listen) :
 		    "out of memory");
-	gethostname(host, sizeof(host) - 1);
-	snprintf(worker, sizeof(worker), "%s:%d", host, (int)getpid());
+	worker_id(getpid(), worker, sizeof(worker));
 	log_info("grader %s ready", worker);
 
 	while (!grader_stop) {
+		grader_busy = 1;
 		if ((rc = grader_claim(worker, &job)) > 0) {
 			grader_run(&job);
+			grader_busy = 0;
 			continue;
 		}
+		grader_busy = 0;
 		if (rc < 0) {
 			struct timespec ts = { 1, 0 };
 

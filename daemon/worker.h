@@ -16,6 +16,13 @@ void	worker_tick(void);
 /* SIGTERM every grader, wait up to grace_ms, then SIGKILL the rest. */
 void	worker_stop_all(int grace_ms);
 
+/*
+ * Queue again every running job held by a grader of this host that is no
+ * longer alive (*reclaimed: how many), over a connection of its own.  Run
+ * before starting graders and after stopping them.  0 or CD_ERR_*.
+ */
+int	worker_reclaim(const char *conninfo, int *reclaimed);
+
 /* The grader process: claim, grade, record, until SIGTERM.  Exit status. */
 int	grader_main(const char *conninfo);
 

@@ -1,0 +1,129 @@
+"""orphans.py - kill -9 of cohortd under grading load, three rounds: every
+grader (and its boxes) and the embedded PostgreSQL go with it, and after
+the restart no grading job is held by a process that is gone."""
+import os
+import subprocess
+import tempfile
+import time
+
+from harness import Cohortd, main
+
+PW = "correct horse battery"
+
+
+def proc_table():
+    """{pid: (ppid, starttime, state)} of every process."""
+    table = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        table[int(p)] = (int(rest[1]), rest[19], rest[0])
+    return table
+
+
+def descendants(root):
+    """(pid, starttime) of every live descendant of root."""
+    table = proc_table()
+    found, todo = [], [root]
+    while todo:
+        parent = todo.pop()
+        for pid, (ppid, start, state) in table.items():
+            if ppid == parent and state != "Z":
+                found.append((pid, start))
+                todo.append(pid)
+    return found
+
+
+def alive(procs):
+    table = proc_table()
+    return [pid for pid, start in procs
+            if pid in table and table[pid][1] == start and
+            table[pid][2] != "Z"]
+
+
+def is_grader(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return b"--role=grader" in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
+def psql(state, sql):
+    sock = os.path.join(state, "pg", "run")
+    return subprocess.run(["psql", "-X", "-At", "-h", sock, "-U", "cohortd",
+                           "-d", "cohortd", "-c", sql], capture_output=True,
+                          text=True, timeout=60).stdout.strip()
+
+
+def running_workers(state):
+    out = psql(state, "SELECT worker FROM grade_jobs WHERE state = 'running'")
+    return [w for w in out.splitlines() if w]
+
+
+def test(t):
+    state = tempfile.mkdtemp(prefix="cohortd-orph-")
+    os.chmod(state, 0o755)
+    # A long lease: only the restart's reclaim frees a dead grader's job.
+    env = {"COHORTD_WORKERS": "2", "COHORTD_GRADE_LEASE": "600"}
+    d = Cohortd(state_dir=state, env=env)
+    a = d.admin()
+    a.post("/v1/tenants", {"slug": "acme", "name": "Acme",
+                           "admin": {"email": "admin@acme.test",
+                                     "name": "Admin", "password": PW}})
+    r = d.client().post("/v1/auth/login", {"tenant": "acme", "email":
+                                           "admin@acme.test", "password": PW})
+    t.ok(r.status == 200, "tenant admin logs in", r)
+    token = r.json["token"]
+    slugs = [x["slug"] for x in
+             d.client(token).get("/v1/catalog/exercises").json["items"]]
+
+    for rnd in range(3):
+        adm = d.client(token)
+        # Load: two verifications per round (each a grading job).
+        for slug in slugs[2 * rnd:2 * rnd + 2]:
+            adm.post("/v1/exercises/import", {"catalog": slug})
+        deadline = time.time() + 120
+        while not running_workers(state) and time.time() < deadline:
+            time.sleep(0.2)
+        held = running_workers(state)
+        t.ok(held, "round %d: graders hold jobs" % rnd, held)
+        procs = descendants(d.proc.pid)
+        graders = [p for p, _ in procs if is_grader(p)]
+        t.ok(len(graders) >= 1 and len(procs) > len(graders),
+             "round %d: graders and postgres run under cohortd" % rnd,
+             (graders, len(procs)))
+
+        t0 = time.time()
+        d.proc.kill()
+        d.proc.wait()
+        deadline = time.time() + 15
+        while alive(procs) and time.time() < deadline:
+            time.sleep(0.02)
+        left = alive(procs)
+        t.ok(not left, "round %d: kill -9 leaves no grader, box or postgres "
+             "process (gone in %.2f s)" % (rnd, time.time() - t0), left)
+        t.diag("round %d: %d processes gone in %.2f s" %
+               (rnd, len(procs), time.time() - t0))
+
+        d = Cohortd(state_dir=state, env=env)
+        dead = set(graders)
+        stale = [w for w in running_workers(state)
+                 if int(w.rsplit(":", 1)[1]) in dead or
+                 not is_grader(int(w.rsplit(":", 1)[1]))]
+        t.ok(not stale, "round %d: after restart no job is held by a dead "
+             "grader" % rnd, stale)
+        t.ok(d.wait_for(lambda o: "requeued" in o.get("msg", ""), 5),
+             "round %d: the restart requeued the dead graders' jobs at once"
+             % rnd, d.log_text())
+        t.ok(d.client().get("/healthz").status == 200,
+             "round %d: restarted and serving" % rnd)
+    d.stop()
+
+
+main(test)
