@@ -18,6 +18,8 @@ extern const size_t api_nroutes;
 void	api_system_set_expected_schema(int version);
 /* What /readyz reports of the sandbox (a summary object; taken). */
 void	api_system_set_sandbox(json_t *caps);
+/* Whether this process supervises graders: /readyz then needs a sandbox. */
+void	api_system_set_needs_graders(int yes);
 
 /* system.c */
 int	api_healthz(struct http_req *r);

@@ -8,15 +8,22 @@
 #include "../daemon/db.h"
 #include "../daemon/embed.h"
 #include "../daemon/err.h"
+#include "../daemon/health.h"
 #include "../daemon/metrics.h"
 #include "api.h"
 
+/* /readyz answers within 2 s whatever the database does. */
+#define READY_DB_TIMEOUT_MS	1500
+
 static int api_expected_schema;
 static json_t *api_sandbox;	/* what the sandbox enforces on this host */
+static int api_needs_graders;	/* this process supervises graders */
+
+/* Run by health.c on a connection of its own, under a deadline. */
+static const char system_schema_version[] =
+    "SELECT coalesce(max(version), 0) FROM schema_migrations";
 
 static const struct db_stmt system_stmts[] = {
-	{ "system_schema_version",
-	  "SELECT coalesce(max(version), 0) FROM schema_migrations" },
 	/* Graders are processes of their own, maybe on other machines: what
 	 * they counted is in the database, and so is the queue. */
 	{ "system_grading_metrics", "SELECT name, label, value FROM "
@@ -34,6 +41,12 @@ api_system_set_sandbox(json_t *caps)
 {
 	json_decref(api_sandbox);
 	api_sandbox = caps;
+}
+
+void
+api_system_set_needs_graders(int yes)
+{
+	api_needs_graders = yes;
 }
 
 void
@@ -62,23 +75,29 @@ api_healthz(struct http_req *r)
 int
 api_readyz(struct http_req *r)
 {
-	PGresult *res;
-	int version, rc;
+	char value[32], cause[256];
+	int version;
 
-	if ((rc = http_tx(r)) != 0)
+	/* Not the pool: a check that cannot queue behind user requests
+	 * and ends by its deadline even if the server never answers. */
+	if (health_query(system_schema_version, READY_DB_TIMEOUT_MS, value,
+	    sizeof(value), cause, sizeof(cause)) != 0)
 		return http_problem(r, 503, "not-ready", "Not Ready",
-		    "database unavailable");
-	if ((res = db_exec(r->db, "system_schema_version", 0, NULL)) == NULL)
-		return http_problem(r, 503, "not-ready", "Not Ready",
-		    "database query failed");
-	version = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
+		    "database: %s", cause);
+	version = atoi(value);
 	if (version != api_expected_schema)
 		return http_problem(r, 503, "not-ready", "Not Ready",
 		    "schema version %d, expected %d", version,
 		    api_expected_schema);
-	/* The sandbox is reported, not required: this process serves the
-	 * API; grading workers refuse to start without confinement. */
+	/* A process that supervises graders is not ready if none can run;
+	 * an API-only process reports the sandbox and serves regardless. */
+	if (api_needs_graders && !json_is_true(json_object_get(api_sandbox,
+	    "ready")))
+		return http_problem(r, 503, "not-ready", "Not Ready",
+		    "sandbox: graders cannot run on this host: %s",
+		    json_string_value(json_object_get(api_sandbox, "reason")) ?
+		    json_string_value(json_object_get(api_sandbox, "reason")) :
+		    "a required mechanism is missing");
 	return http_json(r, 200, json_pack("{s:s, s:s, s:{s:i}, s:O*}",
 	    "status", "ready", "database", "ok", "schema", "version", version,
 	    "sandbox", api_sandbox));

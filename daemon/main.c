@@ -11,9 +11,12 @@
  * (auth.c) and starts libmicrohttpd's thread pool (http.c).  From then on
  * the main thread does nothing but wait for signals:
  *
- *   SIGTERM, SIGINT   stop accepting, let in-flight requests finish (up to
- *                     COHORTD_SHUTDOWN_GRACE), close the pool, stop the
- *                     embedded cluster, exit 0.  A second one exits at
+ *   SIGTERM, SIGINT   stop accepting, end event streams, tell graders to
+ *                     abandon their jobs, let in-flight requests finish
+ *                     (graders and requests share COHORTD_SHUTDOWN_GRACE),
+ *                     requeue the graders' jobs, close the pool, stop the
+ *                     embedded cluster (PGEMBED_STOP_MS, then 1 s of
+ *                     immediate shutdown, then SIGKILL), exit 0.  A second one exits at
  *                     once (the cluster then gets SIGQUIT from the kernel
  *                     through its parent-death signal).
  *   SIGCHLD           if the embedded postgres died, shut down with exit 1:
@@ -40,6 +43,7 @@
 #include "cfg.h"
 #include "db.h"
 #include "err.h"
+#include "health.h"
 #include "http.h"
 #include "idem.h"
 #include "log.h"
@@ -84,6 +88,15 @@ reap_children(struct pgembed *pg)
 		}
 	}
 	return pg_died;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 static void
@@ -140,7 +153,8 @@ main(int argc, char **argv)
 	const char *conninfo;
 	char err[1024] = "";
 	int argi, rc, port = 0, applied, latest, status = 0, serve_api;
-	int reclaimed;
+	int reclaimed, left;
+	long t0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -203,6 +217,10 @@ main(int argc, char **argv)
 	}
 	api_system_set_expected_schema(latest);
 	api_system_set_sandbox(sandbox_summary());
+	api_system_set_needs_graders(strcmp(cfg.role, "api") != 0 &&
+	    cfg_workers() > 0);
+	if (health_init(conninfo) != 0)
+		fatalx("out of memory");
 	/* Graders are separate processes, started before any thread here;
 	 * jobs held by graders of an earlier life go back to the queue. */
 	if (strcmp(cfg.role, "api") != 0) {
@@ -288,16 +306,22 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 
-	http_quiesce();
+	/* The shutdown budget (README): the grace for requests and graders
+	 * together, then PGEMBED_STOP_MS + 1 s for the embedded cluster. */
+	t0 = now_ms();
+	http_quiesce();		/* no new connections; streams end now */
+	worker_signal_all();	/* graders abandon their jobs meanwhile */
 	wait_inflight(cfg.shutdown_grace_ms);
 	http_stop();
 	api_report_jobs_stop();
-	worker_stop_all(cfg.shutdown_grace_ms);
+	left = cfg.shutdown_grace_ms - (int)(now_ms() - t0);
+	worker_stop_all(left > 500 ? left : 500);
 	if (strcmp(cfg.role, "api") != 0)
 		worker_reclaim(conninfo, &reclaimed);
 	db_pool_free(pool);
-	pgembed_close(pg, 30000);
-	log_info("stopped");
+	health_fini();
+	pgembed_close(pg, PGEMBED_STOP_MS);
+	log_info("stopped after %ld ms", now_ms() - t0);
 	cfg_clear();
 	return status;
 }

@@ -571,7 +571,7 @@ pgembed_close(struct pgembed *pg, int timeout_ms)
 				/* Immediate, then unconditional. */
 				sig = sig == SIGINT ? SIGQUIT : SIGKILL;
 				kill(pg->pid, sig);
-				deadline = pg_now_ms() + 5000;
+				deadline = pg_now_ms() + 1000;
 				rc = CD_ERR_TIMEOUT;
 			}
 			pg_sleep_ms(10);

@@ -38,10 +38,14 @@ pid_t		 pgembed_pid(const struct pgembed *pg);
 /* Note that the postmaster was reaped by someone else (SIGCHLD loop). */
 void		 pgembed_forget(struct pgembed *pg);
 
+/* How long cohortd's shutdown gives a fast shutdown of the cluster. */
+#define PGEMBED_STOP_MS	3000
+
 /*
  * Stop the postmaster if we started it (fast shutdown, escalating to
- * immediate after timeout_ms), release the lock and free pg.  NULL is
- * fine.  Returns 0, or CD_ERR_TIMEOUT when it had to be killed.
+ * immediate after timeout_ms, and to SIGKILL 1 s later), release the lock
+ * and free pg.  NULL is fine.  Returns 0, or CD_ERR_TIMEOUT when it had
+ * to be escalated.
  */
 int		 pgembed_close(struct pgembed *pg, int timeout_ms);
 

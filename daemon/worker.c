@@ -190,6 +190,14 @@ worker_tick(void)
 }
 
 void
+worker_signal_all(void)
+{
+	for (int i = 0; i < worker_n; i++)
+		if (worker_slots[i].pid > 0)
+			kill(worker_slots[i].pid, SIGTERM);
+}
+
+void
 worker_stop_all(int grace_ms)
 {
 	long deadline = worker_now_ms() + grace_ms;

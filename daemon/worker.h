@@ -13,6 +13,8 @@ int	worker_supervise(int n, char **argv);
 int	worker_reaped(pid_t pid, int status);
 /* Restart graders whose back-off has passed; call about once a second. */
 void	worker_tick(void);
+/* SIGTERM every grader (they abandon their jobs) and return. */
+void	worker_signal_all(void);
 /* SIGTERM every grader, wait up to grace_ms, then SIGKILL the rest. */
 void	worker_stop_all(int grace_ms);
 

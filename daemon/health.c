@@ -1,0 +1,250 @@
+/*
+ * health.c - the database as readiness sees it: one query on a connection
+ * of its own, under a deadline the caller sets.
+ *
+ * Why not the pool: a pool connection can be waited for behind user
+ * requests, and a query on it waits as long as the server does (a paused
+ * or wedged server never answers; statement_timeout is the server's and
+ * does not help).  Here the connection is made and the query run with
+ * libpq's non-blocking calls and poll(2), so a check ends by its deadline
+ * whatever the server does; after a failure the connection is dropped
+ * and the next check connects again.  Checks are single-flight: callers
+ * arriving while one runs wait for its answer (within their own
+ * deadline) instead of starting another.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "err.h"
+#include "health.h"
+
+static pthread_mutex_t health_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t health_cv = PTHREAD_COND_INITIALIZER;
+static char *health_conninfo;
+static PGconn *health_conn;		/* owned by the running check */
+static int health_running;
+static unsigned long health_gen;	/* checks finished */
+static int health_rc;			/* the last check's answer */
+static char health_value[64];
+static char health_cause[256];
+
+static long
+health_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Wait for fd to be ready for events until deadline: 1, 0 timeout, <0. */
+static int
+health_wait(int fd, short events, long deadline)
+{
+	struct pollfd pfd = { fd, events, 0 };
+	long left;
+	int n;
+
+	for (;;) {
+		if ((left = deadline - health_now_ms()) <= 0)
+			return 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n >= 0)
+			return n > 0;
+		if (errno != EINTR)
+			return CD_ERR_SYSTEM;
+	}
+}
+
+/* Connect by deadline; 0, or <0 with cause set. */
+static int
+health_connect(long deadline, char *cause, size_t len)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	int w;
+
+	if ((health_conn = PQconnectStart(health_conninfo)) == NULL) {
+		snprintf(cause, len, "out of memory");
+		return CD_ERR_NOMEM;
+	}
+	if (PQstatus(health_conn) == CONNECTION_BAD)
+		goto bad;
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED)
+			goto bad;
+		w = health_wait(PQsocket(health_conn), st ==
+		    PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+		if (w == 0) {
+			snprintf(cause, len, "the database did not accept a "
+			    "connection in time");
+			return CD_ERR_TIMEOUT;
+		}
+		if (w < 0)
+			goto bad;
+		st = PQconnectPoll(health_conn);
+	}
+	return 0;
+ bad:
+	snprintf(cause, len, "cannot connect to the database: %s",
+	    PQerrorMessage(health_conn));
+	cause[strcspn(cause, "\n")] = '\0';
+	return CD_ERR_UNAVAILABLE;
+}
+
+/* Run sql by deadline on health_conn; first value of the first row. */
+static int
+health_run(const char *sql, long deadline, char *value, size_t vlen,
+    char *cause, size_t clen)
+{
+	PGconn *c = health_conn;
+	PGresult *r;
+	int w, rc = 0, got = 0;
+
+	if (!PQsendQuery(c, sql))
+		goto bad;
+	for (;;) {
+		int f = PQflush(c);
+
+		if (f == 0)
+			break;
+		if (f < 0 || (w = health_wait(PQsocket(c), POLLOUT,
+		    deadline)) < 0)
+			goto bad;
+		if (w == 0)
+			goto late;
+	}
+	for (;;) {
+		while (PQisBusy(c)) {
+			if ((w = health_wait(PQsocket(c), POLLIN, deadline)) < 0)
+				goto bad;
+			if (w == 0)
+				goto late;
+			if (!PQconsumeInput(c))
+				goto bad;
+		}
+		if ((r = PQgetResult(c)) == NULL)
+			break;
+		if (PQresultStatus(r) != PGRES_TUPLES_OK && rc == 0) {
+			snprintf(cause, clen, "database check failed: %s",
+			    PQresultErrorMessage(r));
+			cause[strcspn(cause, "\n")] = '\0';
+			rc = CD_ERR_DATABASE;
+		} else if (!got && PQntuples(r) > 0 && PQnfields(r) > 0) {
+			snprintf(value, vlen, "%s", PQgetvalue(r, 0, 0));
+			got = 1;
+		}
+		PQclear(r);
+	}
+	return rc;
+ late:
+	snprintf(cause, clen, "the database did not answer in time");
+	return CD_ERR_TIMEOUT;
+ bad:
+	snprintf(cause, clen, "database connection failed: %s",
+	    PQerrorMessage(c));
+	cause[strcspn(cause, "\n")] = '\0';
+	return CD_ERR_UNAVAILABLE;
+}
+
+int
+health_init(const char *conninfo)
+{
+	free(health_conninfo);
+	if ((health_conninfo = strdup(conninfo)) == NULL)
+		return CD_ERR_NOMEM;
+	return 0;
+}
+
+int
+health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
+    char *cause, size_t clen)
+{
+	long deadline = health_now_ms() + timeout_ms;
+	char v[sizeof(health_value)] = "", why[sizeof(health_cause)] = "";
+	unsigned long gen;
+	int rc;
+
+	value[0] = '\0';
+	cause[0] = '\0';
+	pthread_mutex_lock(&health_mu);
+	if (health_running) {
+		/* One is on its way: its answer is as fresh as ours. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += timeout_ms / 1000;
+		ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		gen = health_gen;
+		while (health_running && health_gen == gen)
+			if (pthread_cond_timedwait(&health_cv, &health_mu,
+			    &ts) != 0)
+				break;
+		if (health_gen == gen) {
+			pthread_mutex_unlock(&health_mu);
+			snprintf(cause, clen, "the database did not answer in "
+			    "time");
+			return CD_ERR_TIMEOUT;
+		}
+		snprintf(value, vlen, "%s", health_value);
+		snprintf(cause, clen, "%s", health_cause);
+		rc = health_rc;
+		pthread_mutex_unlock(&health_mu);
+		return rc;
+	}
+	if (health_conninfo == NULL) {
+		pthread_mutex_unlock(&health_mu);
+		snprintf(cause, clen, "no database configured");
+		return CD_ERR_UNAVAILABLE;
+	}
+	health_running = 1;
+	pthread_mutex_unlock(&health_mu);
+
+	rc = 0;
+	if (health_conn != NULL && PQstatus(health_conn) != CONNECTION_OK) {
+		PQfinish(health_conn);
+		health_conn = NULL;
+	}
+	if (health_conn == NULL)
+		rc = health_connect(deadline, why, sizeof(why));
+	if (rc == 0)
+		rc = health_run(sql, deadline, v, sizeof(v), why, sizeof(why));
+	if (rc != 0) {
+		/* A late answer must not be taken for the next query's. */
+		PQfinish(health_conn);
+		health_conn = NULL;
+	}
+
+	pthread_mutex_lock(&health_mu);
+	health_rc = rc;
+	snprintf(health_value, sizeof(health_value), "%s", v);
+	snprintf(health_cause, sizeof(health_cause), "%s", why);
+	health_running = 0;
+	health_gen++;
+	pthread_cond_broadcast(&health_cv);
+	pthread_mutex_unlock(&health_mu);
+	snprintf(value, vlen, "%s", v);
+	snprintf(cause, clen, "%s", why);
+	return rc;
+}
+
+void
+health_fini(void)
+{
+	pthread_mutex_lock(&health_mu);
+	PQfinish(health_conn);
+	health_conn = NULL;
+	free(health_conninfo);
+	health_conninfo = NULL;
+	pthread_mutex_unlock(&health_mu);
+}
