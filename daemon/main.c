@@ -72,14 +72,16 @@ on_second_signal(int sig)
 
 /* Reap children; returns non-zero if the embedded postgres was one. */
 static int
-reap_children(struct pgembed *pg)
+reap_children(struct pgembed *pg, const char *conninfo)
 {
-	int status, pg_died = 0;
+	int status, pg_died = 0, graders = 0, n;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (worker_reaped(pid, status))
+		if (worker_reaped(pid, status)) {
+			graders++;
 			continue;
+		}
 		if (pg != NULL && pid == pgembed_pid(pg)) {
 			log_warnx("embedded postgres exited unexpectedly "
 			    "(status %d)", status);
@@ -87,6 +89,10 @@ reap_children(struct pgembed *pg)
 			pg_died = 1;
 		}
 	}
+	/* A dead grader's job goes back to the queue now, not at its
+	 * lease's end. */
+	if (graders > 0 && !pg_died)
+		worker_reclaim(conninfo, &n);
 	return pg_died;
 }
 
@@ -284,7 +290,7 @@ main(int argc, char **argv)
 		if (sig == -1)
 			continue;
 		if (sig == SIGCHLD) {
-			if (reap_children(pg)) {
+			if (reap_children(pg, conninfo)) {
 				status = 1;
 				break;
 			}

@@ -45,8 +45,8 @@
  * stragglers get SIGKILL after the grace period.  If the supervisor dies,
  * by any signal, the kernel SIGKILLs its graders (PR_SET_PDEATHSIG).
  * Either way a job a dead grader held is queued again by the supervisor
- * (worker_reclaim(), after its graders stopped and before it starts new
- * ones), not left to its lease.  Graders must be root: the sandbox is.
+ * (worker_reclaim(): when it reaps a grader, after its graders stopped,
+ * and before it starts new ones), not left to its lease.  Graders must be root: the sandbox is.
  */
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -284,12 +284,15 @@ worker_reclaim(const char *conninfo, int *reclaimed)
 	PGresult *r = NULL;
 	char host[64] = "", *list = NULL;
 	const char *p[1];
+	const char *kw[] = { "dbname", "connect_timeout", NULL };
+	const char *val[] = { conninfo, "2", NULL };
 	size_t len = 3, off;
 	int rc = CD_ERR_DATABASE;
 
 	*reclaimed = 0;
 	gethostname(host, sizeof(host) - 1);
-	if ((c = PQconnectdb(conninfo)) == NULL ||
+	/* Bounded: the supervisor's signal loop calls this too. */
+	if ((c = PQconnectdbParams(kw, val, 1)) == NULL ||
 	    PQstatus(c) != CONNECTION_OK)
 		goto out;
 	PQclear(PQexec(c, "BEGIN"));

@@ -1,6 +1,7 @@
 """orphans.py - kill -9 of cohortd under grading load, three rounds: every
 grader (and its boxes) and the embedded PostgreSQL go with it, and after
-the restart no grading job is held by a process that is gone."""
+the restart no grading job is held by a process that is gone.  SIGTERM to
+a busy grader: it exits at once and its job is requeued at once."""
 import os
 import subprocess
 import tempfile
@@ -123,6 +124,31 @@ def test(t):
              % rnd, d.log_text())
         t.ok(d.client().get("/healthz").status == 200,
              "round %d: restarted and serving" % rnd)
+
+    # SIGTERM to a busy grader: it abandons its job at once, whatever it
+    # waits on, and the supervisor requeues the job when it reaps it.
+    adm = d.client(token)
+    for slug in slugs[6:8]:
+        adm.post("/v1/exercises/import", {"catalog": slug})
+    deadline = time.time() + 120
+    while not running_workers(state) and time.time() < deadline:
+        time.sleep(0.2)
+    held = running_workers(state)
+    pid = int(held[0].rsplit(":", 1)[1]) if held else 0
+    t.ok(pid and is_grader(pid), "a grader holds a job", held)
+    if pid:
+        t0 = time.time()
+        os.kill(pid, 15)
+        while is_grader(pid) and time.time() - t0 < 10:
+            time.sleep(0.02)
+        took = time.time() - t0
+        t.ok(not is_grader(pid), "SIGTERM: the busy grader exits promptly "
+             "(%.2f s)" % took)
+        deadline = time.time() + 15
+        while held[0] in running_workers(state) and time.time() < deadline:
+            time.sleep(0.1)
+        t.ok(held[0] not in running_workers(state),
+             "its job is requeued at once, not at its lease's end (600 s)")
     d.stop()
 
 
