@@ -2,9 +2,16 @@
  * session.c - /v1/auth/login and /v1/auth/logout.
  *
  * Wrong tenant, wrong email and wrong password look the same from outside:
- * the same 401, after the same Argon2id work.  Failures are counted per
- * account and per client address in login_throttle; past the limit the
- * answer is 429 with Retry-After until the window ends.
+ * the same 401, after the same Argon2id work.  Failures (only failures)
+ * are counted per account and per client address in login_throttle.
+ * An account past its limit is refused (429 with Retry-After) until its
+ * window ends, whoever asks: that bounds guessing at any one password.
+ * An address past its limit is not refused: a correct password of an
+ * account that is not throttled still logs in (behind a NAT or a proxy
+ * one address is many people), and only its wrong guesses are answered
+ * 429 with Retry-After, telling a sprayer to back off.  The client
+ * address is the peer's, or X-Forwarded-For's when the peer is one of
+ * COHORTD_TRUSTED_PROXIES (http_client_addr()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,41 +85,54 @@ throttle_key(const char *kind, const char *a, const char *b, char *out)
 	sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
-/* 0 to go on; 1 when throttled (429 answered); <0 on error. */
 static int
-throttle_check(struct http_req *r, const char *acct, const char *addr)
+throttle_answer(struct http_req *r, int retry)
+{
+	char ra[16];
+
+	snprintf(ra, sizeof(ra), "%d", retry);
+	http_add_header(r, "Retry-After", ra);
+	return http_problem(r, 429, "too-many-attempts", "Too Many Requests",
+	    "too many failed logins; try again in %d seconds", retry);
+}
+
+/*
+ * 0 to go on; 1 when the account is throttled (429 answered); <0 on
+ * error.  *addr_retry: seconds left when the address is past its limit,
+ * else 0; that alone does not stop a login (see the top of the file).
+ */
+static int
+throttle_check(struct http_req *r, const char *acct, const char *addr,
+    int *addr_retry)
 {
 	const char *p[2] = { acct, addr };
 	PGresult *res;
 	int throttled = 0, retry = 0;
 
+	*addr_retry = 0;
 	if ((res = db_exec(r->db, "throttle_get", 2, p)) == NULL)
 		return CD_ERR_DATABASE;
 	for (int i = 0; i < PQntuples(res); i++) {
-		int limit = strcmp(PQgetvalue(res, i, 0), acct) == 0 ?
-		    THROTTLE_ACCOUNT : THROTTLE_ADDRESS;
+		int is_acct = strcmp(PQgetvalue(res, i, 0), acct) == 0;
 		int failures = atoi(PQgetvalue(res, i, 1));
+		int left = atoi(PQgetvalue(res, i, 2));
 
-		if (failures >= limit) {
+		if (is_acct && failures >= THROTTLE_ACCOUNT) {
 			throttled = 1;
-			if (atoi(PQgetvalue(res, i, 2)) > retry)
-				retry = atoi(PQgetvalue(res, i, 2));
-		}
+			retry = left;
+		} else if (!is_acct && failures >= THROTTLE_ADDRESS)
+			*addr_retry = left;
 	}
 	PQclear(res);
-	if (throttled) {
-		char ra[16];
-
-		snprintf(ra, sizeof(ra), "%d", retry);
-		http_add_header(r, "Retry-After", ra);
-		http_problem(r, 429, "too-many-attempts", "Too Many Requests",
-		    "too many failed logins; try again in %d seconds", retry);
-	}
+	if (throttled)
+		throttle_answer(r, retry);
 	return throttled;
 }
 
+/* A wrong password: counted; 401, or 429 from an address past its limit. */
 static int
-login_failed(struct http_req *r, const char *acct, const char *addr)
+login_failed(struct http_req *r, const char *acct, const char *addr,
+    int addr_retry)
 {
 	const char *keys[2] = { acct, addr };
 
@@ -125,6 +145,8 @@ login_failed(struct http_req *r, const char *acct, const char *addr)
 			return CD_ERR_DATABASE;
 		PQclear(res);
 	}
+	if (addr_retry > 0)
+		return throttle_answer(r, addr_retry);
 	return http_problem(r, 401, "unauthorized", "Unauthorized",
 	    "wrong tenant, email or password");
 }
@@ -140,7 +162,7 @@ api_login(struct http_req *r)
 	char acct[65], addr[65], ip[64], token[AUTH_TOKEN_LEN + 1];
 	char hex[AUTH_HASH_LEN * 2 + 1], ttl[16];
 	PGresult *u = NULL, *s = NULL;
-	int rc = 0;
+	int rc = 0, addr_retry;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -154,7 +176,7 @@ api_login(struct http_req *r)
 	http_client_addr(r, ip, sizeof(ip));
 	throttle_key("account", tenant, email, acct);
 	throttle_key("address", ip, NULL, addr);
-	if ((rc = throttle_check(r, acct, addr)) != 0) {
+	if ((rc = throttle_check(r, acct, addr, &addr_retry)) != 0) {
 		rc = rc > 0 ? 0 : rc;
 		goto out;
 	}
@@ -169,7 +191,7 @@ api_login(struct http_req *r)
 	rc = auth_password_verify(PQntuples(u) == 1 && !PQgetisnull(u, 0, 3) ?
 	    PQgetvalue(u, 0, 3) : NULL, pw);
 	if (rc == CD_ERR_DENIED) {
-		rc = login_failed(r, acct, addr);
+		rc = login_failed(r, acct, addr, addr_retry);
 		goto out;
 	} else if (rc != 0)
 		goto out;

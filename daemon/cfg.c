@@ -13,11 +13,12 @@
 #include "cfg.h"
 #include "err.h"
 #include "log.h"
+#include "netaddr.h"
 
 struct cfg cfg;
 
 enum cfg_type { CFG_STRING, CFG_SECRET, CFG_INT, CFG_SIZE, CFG_LEVEL,
-	CFG_CPUS };
+	CFG_CPUS, CFG_ADDRS };
 
 struct cfg_entry {
 	const char	*name;		/* also the flag: --name with '_' as '-' */
@@ -58,6 +59,10 @@ static const struct cfg_entry cfg_table[] = {
 	  OFF(db_acquire_timeout_ms), "milliseconds a request waits for a database connection before 503" },
 	{ "shutdown_grace", "COHORTD_SHUTDOWN_GRACE", CFG_INT, "5000", 0, 600000,
 	  OFF(shutdown_grace_ms), "milliseconds in-flight requests and graders get to finish on SIGTERM; the whole shutdown takes at most this plus 5 s" },
+	{ "trusted_proxies", "COHORTD_TRUSTED_PROXIES", CFG_ADDRS, "", 0, 0,
+	  OFF(trusted_proxies), "addresses or networks (like 10.0.0.5, "
+	  "10.1.0.0/16 or ::1, comma-separated) of reverse proxies whose "
+	  "X-Forwarded-For names the client; empty = the peer is the client" },
 	{ "session_ttl", "COHORTD_SESSION_TTL", CFG_INT, "43200", 60, 2592000,
 	  OFF(session_ttl_s), "seconds a login session lasts" },
 	{ "role", "COHORTD_ROLE", CFG_STRING, "all", 0, 0,
@@ -168,6 +173,14 @@ cfg_set(const struct cfg_entry *e, const char *val, const char *origin,
 		if (!cfg_cpus_ok(val)) {
 			snprintf(err, errlen, "%s (%s): \"%s\" is not a CPU list "
 			    "(like 1, 2-3 or 0,2-3)", e->env, origin, val);
+			return CD_ERR_CONFIG;
+		}
+		/* FALLTHROUGH */
+	case CFG_ADDRS:
+		if (e->type == CFG_ADDRS && !netaddr_list_ok(val)) {
+			snprintf(err, errlen, "%s (%s): \"%s\" is not a list of "
+			    "addresses or networks (like 10.0.0.5, 10.1.0.0/16)",
+			    e->env, origin, val);
 			return CD_ERR_CONFIG;
 		}
 		/* FALLTHROUGH */
@@ -377,7 +390,7 @@ cfg_clear(void)
 		char **slot;
 
 		if (e->type != CFG_STRING && e->type != CFG_SECRET &&
-		    e->type != CFG_CPUS)
+		    e->type != CFG_CPUS && e->type != CFG_ADDRS)
 			continue;
 		slot = (char **)(void *)((char *)&cfg + e->off);
 		if (*slot != NULL && e->type == CFG_SECRET)

@@ -28,6 +28,7 @@ struct cfg {
 	int	 shutdown_grace_ms;
 	int	 session_ttl_s;		/* login sessions last this long */
 	char	*role;			/* all, api, worker, grader */
+	char	*trusted_proxies;	/* whose X-Forwarded-For we believe */
 	int	 grade_lease_s;		/* a grader's hold on a job */
 	int	 report_runners;	/* report job threads per API process */
 	int	 report_timeout_s;	/* a report job's time limit */

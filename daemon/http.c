@@ -33,6 +33,7 @@
 #include "idem.h"
 #include "log.h"
 #include "metrics.h"
+#include "netaddr.h"
 
 #define HTTP_MAX_HEADERS	8
 #define PROBLEM_BASE		"https://cohortd.dev/problems/"
@@ -287,6 +288,14 @@ http_client_addr(struct http_req *r, char *out, size_t len)
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
 		    out, (socklen_t)len);
+	if (http_conf.trusted_proxies != NULL &&
+	    http_conf.trusted_proxies[0] != '\0') {
+		char peer[INET6_ADDRSTRLEN];
+
+		snprintf(peer, sizeof(peer), "%s", out);
+		netaddr_client(peer, http_header(r, "X-Forwarded-For"),
+		    http_conf.trusted_proxies, out, len);
+	}
 }
 
 struct db_pool *

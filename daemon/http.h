@@ -98,6 +98,8 @@ struct http_config {
 	int			 connection_timeout_s;
 	size_t			 body_limit;
 	int			 db_acquire_timeout_ms;
+	/* Peers whose X-Forwarded-For names the client (netaddr.h). */
+	const char		*trusted_proxies;
 	const struct route	*routes;
 	size_t			 nroutes;
 	struct db_pool		*pool;		/* may be NULL (no database) */

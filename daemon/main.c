@@ -259,6 +259,7 @@ main(int argc, char **argv)
 	hc.connection_timeout_s = cfg.connection_timeout_s;
 	hc.body_limit = (size_t)cfg.body_limit;
 	hc.db_acquire_timeout_ms = cfg.db_acquire_timeout_ms;
+	hc.trusted_proxies = cfg.trusted_proxies;
 	hc.routes = api_routes;
 	hc.nroutes = api_nroutes;
 	hc.pool = pool;
