@@ -1,6 +1,9 @@
 /*
  * apikeys.c - /v1/api-keys: credentials for integrations.  The key is
- * shown once, at creation; afterwards only its metadata.
+ * shown once, at creation; afterwards only its metadata.  A key made by a
+ * user acts with no more than that user may now (auth_resolve(),
+ * migrations/0011): demoting the user demotes the key, deleting or
+ * deactivating the user stops it (api/users.c revokes it on DELETE).
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +28,9 @@ static const struct db_stmt apikey_stmts[] = {
 	  "AND kind = 'api_key' AND revoked_at IS NULL "
 	  "AND (created_at, id) > ($1::timestamptz, $2::uuid) "
 	  "ORDER BY created_at, id LIMIT $3" },
+	/* Whose rights a key made by a key follows: its maker's maker. */
+	{ "apikey_owner", "SELECT created_by FROM credentials WHERE "
+	  "tenant_id = current_tenant() AND id = $1 AND kind = 'api_key'" },
 	{ "apikey_revoke", "UPDATE credentials SET revoked_at = now() "
 	  "WHERE tenant_id = current_tenant() AND id = $1 AND kind = 'api_key' "
 	  "AND revoked_at IS NULL RETURNING id" },
@@ -58,7 +64,7 @@ api_apikey_create(struct http_req *r)
 	static const char *const allowed[] = { "name", "role", NULL };
 	static const char *const roles[] = { "admin", "instructor", "learner",
 		NULL };
-	char token[AUTH_TOKEN_LEN + 1], loc[96];
+	char token[AUTH_TOKEN_LEN + 1], loc[96], owner[40] = "";
 	struct api_v v;
 	json_t *body, *out;
 	const char *name = NULL, *role = NULL;
@@ -73,8 +79,27 @@ api_apikey_create(struct http_req *r)
 	}
 	if (v_failed(&v, r))
 		goto out;
-	if ((res = api_apikey_insert(r->db, name, role, r->who.user_id[0] ?
-	    r->who.user_id : NULL, token)) == NULL) {
+	/*
+	 * A key follows its creator's rights (migrations/0011): made with a
+	 * key, it follows the user behind that key, so a key cannot mint
+	 * one that outlives its creator's demotion.
+	 */
+	if (r->who.is_key) {
+		const char *p[1] = { r->who.token_id };
+
+		if ((res = db_exec(r->db, "apikey_owner", 1, p)) == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+			snprintf(owner, sizeof(owner), "%s",
+			    PQgetvalue(res, 0, 0));
+		PQclear(res);
+		res = NULL;
+	} else if (r->who.user_id[0])
+		snprintf(owner, sizeof(owner), "%s", r->who.user_id);
+	if ((res = api_apikey_insert(r->db, name, role, owner[0] ? owner :
+	    NULL, token)) == NULL) {
 		rc = CD_ERR_DATABASE;
 		goto out;
 	}

@@ -35,6 +35,10 @@ static const struct db_stmt user_stmts[] = {
 	{ "user_revoke_sessions", "UPDATE credentials SET revoked_at = now() "
 	  "WHERE tenant_id = current_tenant() AND user_id = $1 AND "
 	  "revoked_at IS NULL" },
+	/* A deleted user's API keys go with them (apikeys.c). */
+	{ "user_revoke_keys", "UPDATE credentials SET revoked_at = now() "
+	  "WHERE tenant_id = current_tenant() AND kind = 'api_key' AND "
+	  "created_by = $1 AND revoked_at IS NULL" },
 	/* Filters are optional: NULL matches everything. */
 	{ "user_list", "SELECT " USER_COLS ", created_at::text AS _k_ts, "
 	  "id AS _k_id FROM users WHERE tenant_id = current_tenant() "
@@ -266,6 +270,9 @@ api_user_delete(struct http_req *r)
 		return CD_ERR_DATABASE;
 	PQclear(res);
 	if ((res = db_exec(r->db, "user_revoke_sessions", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(res);
+	if ((res = db_exec(r->db, "user_revoke_keys", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(res);
 	r->audit_type = "user";
