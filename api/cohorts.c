@@ -690,20 +690,18 @@ static json_t *
 csv_rows(const char *text, size_t len, json_t **errs)
 {
 	struct csv_doc *doc = NULL;
+	struct csv_err err;
 	json_t *rows = NULL;
-	char why[256];
 	int col[NCOLS], rc;
 
 	if ((*errs = json_array()) == NULL)
 		goto out;
-	if ((rc = csv_read(text, len, &doc, why, sizeof(why))) != 0) {
-		long line = strncmp(why, "line ", 5) == 0 ?
-		    strtol(why + 5, NULL, 10) : 1;
-
-		csv_problem(*errs, line, "%s", rc == CD_ERR_INVALID ? why :
-		    cd_strerror(rc));
+	if ((rc = csv_read(text, len, &doc, &err)) == CD_ERR_INVALID) {
+		csv_problem(*errs, err.line, "line %ld: %s", err.line, err.why);
 		goto out;
 	}
+	if (rc != 0)
+		goto out;
 	if (doc->nrecords == 0) {
 		csv_problem(*errs, 1, "line 1: the first line must be a header "
 		    "naming the columns email and name (and optionally role)");

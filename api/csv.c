@@ -20,8 +20,7 @@ struct csv_in {
 	const char	*p, *end;
 	long		 line;
 	char		 delim;
-	char		*err;
-	size_t		 errlen;
+	struct csv_err	*err;
 	/* the field being read */
 	char		*fbuf;
 	size_t		 flen, fcap;
@@ -30,7 +29,8 @@ struct csv_in {
 static int
 csv_fail(struct csv_in *in, long line, const char *why)
 {
-	snprintf(in->err, in->errlen, "line %ld: %s", line, why);
+	in->err->line = line;
+	snprintf(in->err->why, sizeof(in->err->why), "%s", why);
 	return CD_ERR_INVALID;
 }
 
@@ -255,8 +255,8 @@ csv_record_empty(const struct csv_record *rec)
 }
 
 int
-csv_read(const char *text, size_t len, struct csv_doc **out, char *err,
-    size_t errlen)
+csv_read(const char *text, size_t len, struct csv_doc **out,
+    struct csv_err *err)
 {
 	struct csv_in in;
 	struct csv_doc *doc = NULL;
@@ -271,9 +271,7 @@ csv_read(const char *text, size_t len, struct csv_doc **out, char *err,
 	in.end = text + len;
 	in.line = 1;
 	in.err = err;
-	in.errlen = errlen;
-	if (errlen > 0)
-		err[0] = '\0';
+	memset(err, 0, sizeof(*err));
 	/* Excel's "CSV UTF-8" starts with a byte order mark. */
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		in.p += 3;

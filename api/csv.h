@@ -28,17 +28,23 @@ struct csv_doc {
 	struct csv_record *records;
 };
 
+/* Why a text is not CSV, and where. */
+struct csv_err {
+	long	line;		/* from 1 */
+	char	why[160];	/* lowercase, no line number */
+};
+
 /*
  * Read the len bytes of text as CSV.  Empty records (blank lines, or
  * only delimiters) are left out.  On success *out is the document, the
  * caller's to csv_doc_free.  Malformed input (a quote not closed, text
  * after a closing quote, a quote inside an unquoted field, bytes that are
  * not UTF-8 or NUL, more than CSV_MAX_FIELDS fields) gives CD_ERR_INVALID
- * and "line N: why" in err; CD_ERR_NOMEM when memory runs out.  *out is
- * NULL on any failure.
+ * with err set; CD_ERR_NOMEM when memory runs out.  *out is NULL on any
+ * failure.
  */
 int	 csv_read(const char *text, size_t len, struct csv_doc **out,
-	    char *err, size_t errlen);
+	    struct csv_err *err);
 void	 csv_doc_free(struct csv_doc *doc);
 
 /*

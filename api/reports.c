@@ -62,7 +62,8 @@ static const struct db_stmt report_stmts[] = {
 	  "c.program_id = m.program_id WHERE a.tenant_id = current_tenant() AND "
 	  "c.id = $1 ORDER BY m.position, a.position, a.id" },
 	/* One row per learner not withdrawn (nor waitlisted, unless $5), a
-	 * page of them in enrollment order: every assessment's best and latest graded score, attempts,
+	 * page of them in enrollment order: every assessment's best and
+	 * latest graded score, attempts,
 	 * lateness, whether the best is provisional (its speedup still to be
 	 * measured); the weighted final grade counts what is missing as 0,
 	 * and is provisional when a best it counts is.
@@ -523,17 +524,16 @@ csv_header(struct db_conn *db, const char *stmt)
 	PGresult *d = PQdescribePrepared(db_pg(db), stmt);
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int first = 1;
+	int first = 1, rc = 0;
 
-	for (int c = 0; d != NULL && c < PQnfields(d); c++) {
+	for (int c = 0; d != NULL && c < PQnfields(d) && rc == 0; c++) {
 		if (PQfname(d, c)[0] == '_')
 			continue;
-		if (csv_put_text(&buf, &len, &cap, PQfname(d, c), first) != 0)
-			break;
+		rc = csv_put_text(&buf, &len, &cap, PQfname(d, c), first);
 		first = 0;
 	}
 	PQclear(d);
-	if (buf != NULL && csv_put_eol(&buf, &len, &cap) != 0) {
+	if (buf != NULL && (rc != 0 || csv_put_eol(&buf, &len, &cap) != 0)) {
 		free(buf);
 		buf = NULL;
 	}
@@ -812,9 +812,8 @@ report_render(struct db_conn *db, const struct report_req *q, int csv,
 /* ---- over HTTP ------------------------------------------------------------ */
 
 /*
- * Name the download: the report and today's date (UTC), for example
- * gradebook-2026-03-01.csv, so a second export does not overwrite the
- * first in the same folder only because its name is the same.
+ * Name the download: the report and the day (UTC) it was taken, for
+ * example gradebook-2026-03-01.csv, so the saved file says what it holds.
  */
 static void
 report_disposition(struct http_req *r, const struct report_req *q)
