@@ -498,7 +498,7 @@ def jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all):
     r = adm.post("/v1/reports/jobs", {"report": "gradebook",
                                       "cohort_id": wc["id"], "format": "csv",
                                       "include": "waitlisted"})
-    j = job_done(adm, r.json)
+    j = job_done(adm, r.json) if r.status == 202 else {}
     res = adm.get(j.get("result_url") or "/none")
     direct = adm.get("/v1/reports/cohorts/%s/gradebook?format=csv&"
                      "include=waitlisted" % wc["id"])
