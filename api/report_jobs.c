@@ -155,6 +155,9 @@ rjob_req(struct report_req *q, const struct report_def *def, json_t *args,
 		snprintf(buf, len, "%lld", (long long)json_integer_value(days));
 		q->days = buf;
 	}
+	if (def->flags & RF_WAITLIST)
+		q->include = json_string_value(json_object_get(args,
+		    "include"));
 	q->role = role;
 	q->user = user;
 }
@@ -164,7 +167,8 @@ api_report_job_create(struct http_req *r)
 {
 	static const char *const allowed[] = { "report", "format",
 	    "cohort_id", "exercise_id", "assessment_id", "inactive_days",
-	    NULL };
+	    "include", NULL };
+	static const char *const includes[] = { "waitlisted", NULL };
 	static const char *const names[] = { "roster", "seats", "gradebook",
 	    "completion", "engagement", "missing", "exercise", "items",
 	    "grade_changes", NULL };
@@ -196,7 +200,9 @@ api_report_job_create(struct http_req *r)
 		    (strcmp(*m, "cohort_id") == 0 &&
 		    (def->flags & RF_FILTER)) ||
 		    (strcmp(*m, "inactive_days") == 0 &&
-		    (def->flags & RF_DAYS));
+		    (def->flags & RF_DAYS)) ||
+		    (strcmp(*m, "include") == 0 &&
+		    (def->flags & RF_WAITLIST));
 
 		if (!wanted && json_object_get(body, *m) != NULL) {
 			char ptr[32];
@@ -215,6 +221,10 @@ api_report_job_create(struct http_req *r)
 	if ((def->flags & RF_DAYS) &&
 	    v_int(&v, body, "", "inactive_days", 0, 1, 365, &n))
 		json_object_set_new(args, "inactive_days", json_integer(n));
+	if ((def->flags & RF_WAITLIST) &&
+	    v_enum(&v, body, "", "include", 0, includes) != NULL)
+		json_object_set(args, "include", json_object_get(body,
+		    "include"));
 	if (v_failed(&v, r))
 		goto out;
 	rjob_req(&q, def, args, api_role(r), api_user(r), days, sizeof(days));

@@ -280,6 +280,27 @@ v_failed(struct api_v *v, struct http_req *r)
 #define OID_NUMERIC	1700
 #define OID_JSONB	3802
 
+enum api_kind
+api_col_kind(PGresult *res, int c)
+{
+	switch (PQftype(res, c)) {
+	case OID_BOOL:
+		return API_KIND_BOOL;
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+	case OID_NUMERIC:
+		return API_KIND_NUMBER;
+	case OID_JSON:
+	case OID_JSONB:
+		return API_KIND_JSON;
+	default:
+		return API_KIND_TEXT;
+	}
+}
+
 json_t *
 api_row(PGresult *res, int i)
 {

@@ -74,6 +74,9 @@ json_t	*api_rows(PGresult *res);
 /* Every row of res as a whole list: {"items": [...], "next_cursor": null}
  * with status 200 (for lists bounded by nature, not paged). */
 int	 api_render_list(struct http_req *r, PGresult *res);
+/* What column c of res holds, by its type, as api_row renders it. */
+enum api_kind { API_KIND_TEXT, API_KIND_BOOL, API_KIND_NUMBER, API_KIND_JSON };
+enum api_kind api_col_kind(PGresult *res, int c);
 /* The value of a named column of row i, or NULL. */
 const char *api_col(PGresult *res, int i, const char *name);
 
