@@ -489,6 +489,171 @@ http_route(struct http_req *r, int method)
 	return -1;
 }
 
+/* ---- query parameters --------------------------------------------- */
+
+/* Is s (n bytes) well-formed UTF-8 without control characters? */
+static int
+http_text_ok(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		unsigned c = *p++, need, min;
+		unsigned long cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return 0;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, min = 0x80, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, min = 0x800, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return 0;
+		if ((size_t)(end - p) < need)
+			return 0;
+		for (; need > 0; need--, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (*p & 0x3f);
+		}
+		/* overlong forms, UTF-16 surrogates, past U+10FFFF */
+		if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+	}
+	return 1;
+}
+
+struct http_qcheck {
+	const struct http_qparam *list;
+	json_t		*errors;	/* [{"parameter","detail"}] */
+	const char	*seen[16];	/* names met so far, for duplicates */
+	int		 nseen;
+};
+
+static void
+http_qerror(struct http_qcheck *q, const char *name, const char *fmt, ...)
+{
+	char detail[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	/* A name that is not text is named as the client can read it. */
+	json_array_append_new(q->errors, json_pack("{s:s, s:s}", "parameter",
+	    http_text_ok(name, strlen(name)) ? name : "?", "detail", detail));
+}
+
+/* Why value does not suit pp, or NULL when it does. */
+static const char *
+http_qvalue_bad(const struct http_qparam *pp, const char *value, char *why,
+    size_t len)
+{
+	size_t n = strlen(value);
+	char *end;
+	long l;
+
+	switch (pp->type) {
+	case HTTP_Q_INT:
+		l = strtol(value, &end, 10);
+		if (n == 0 || *end != '\0' || l < pp->min || l > pp->max ||
+		    strspn(value, "-0123456789") != n) {
+			snprintf(why, len, "must be a whole number from %ld to %ld",
+			    pp->min, pp->max);
+			return why;
+		}
+		return NULL;
+	case HTTP_Q_ENUM:
+		for (const char *const *c = pp->choices; *c != NULL; c++)
+			if (strcmp(*c, value) == 0)
+				return NULL;
+		snprintf(why, len, "must be one of:");
+		for (const char *const *c = pp->choices; *c != NULL; c++)
+			snprintf(why + strlen(why), len - strlen(why), "%s %s",
+			    c == pp->choices ? "" : ",", *c);
+		return why;
+	case HTTP_Q_TEXT:
+		if (n < (size_t)pp->min || n > (size_t)pp->max) {
+			snprintf(why, len, "must be %ld to %ld bytes", pp->min,
+			    pp->max);
+			return why;
+		}
+		if (pp->ok != NULL && !pp->ok(value)) {
+			snprintf(why, len, "must be %s", pp->what);
+			return why;
+		}
+		return NULL;
+	}
+	return "is not valid";
+}
+
+static enum MHD_Result
+http_qcheck_one(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct http_qcheck *q = cls;
+	const struct http_qparam *pp = NULL;
+	char why[256];
+	const char *bad;
+
+	(void)kind;
+	for (const struct http_qparam *l = q->list; l && l->name; l++)
+		if (strcmp(l->name, key) == 0)
+			pp = l;
+	if (pp == NULL) {
+		http_qerror(q, key, "is not a parameter of this operation");
+		return MHD_YES;
+	}
+	for (int i = 0; i < q->nseen; i++)
+		if (q->seen[i] == pp->name) {
+			http_qerror(q, key, "is given more than once");
+			return MHD_YES;
+		}
+	if (q->nseen < (int)(sizeof(q->seen) / sizeof(q->seen[0])))
+		q->seen[q->nseen++] = pp->name;
+	if (value == NULL)
+		value = "";
+	if (!http_text_ok(value, strlen(value)))
+		http_qerror(q, key, "must be UTF-8 text without control "
+		    "characters");
+	else if ((bad = http_qvalue_bad(pp, value, why, sizeof(why))) != NULL)
+		http_qerror(q, key, "%s", bad);
+	return MHD_YES;
+}
+
+/*
+ * Check the query against the route's parameters: 422 naming each bad
+ * one (and -1), or 0.  Handlers then read only what the route declares,
+ * as well-formed text.
+ */
+static int
+http_check_query(struct http_req *r)
+{
+	struct http_qcheck q;
+
+	memset(&q, 0, sizeof(q));
+	q.list = r->route->query;
+	if ((q.errors = json_array()) == NULL) {
+		http_fail(r, CD_ERR_NOMEM);
+		return -1;
+	}
+	MHD_get_connection_values(r->priv->conn, MHD_GET_ARGUMENT_KIND,
+	    http_qcheck_one, &q);
+	if (json_array_size(q.errors) == 0) {
+		json_decref(q.errors);
+		return 0;
+	}
+	http_problem_ext(r, 422, "validation", "Unprocessable Content",
+	    "the request has invalid query parameters; see errors",
+	    json_pack("{s:o}", "errors", q.errors));
+	return -1;
+}
+
 /* Is ctype (with any parameters) the media type want? */
 static int
 http_ctype_is(const char *ctype, const char *want)
@@ -546,7 +711,7 @@ static int
 http_idem_begin(struct http_req *r, const char *key)
 {
 	enum idem_state st;
-	char hash[65], *loc = NULL, *body = NULL;
+	char hash[65], *loc = NULL, *etag = NULL, *body = NULL;
 	int status = 0, rc;
 
 	if (!idem_key_ok(key)) {
@@ -560,7 +725,10 @@ http_idem_begin(struct http_req *r, const char *key)
 	    r->who.token_id, key);
 	idem_request_hash(r->priv->method, r->path, r->body, r->body_len, hash);
 	if ((rc = idem_claim(r->db, r->who.tenant_id, r->priv->idem_key, hash,
-	    &st, &status, &loc, &body)) != 0) {
+	    &st, &status, &loc, &etag, &body)) != 0) {
+		free(loc);
+		free(etag);
+		free(body);
 		http_fail(r, rc);
 		return -1;
 	}
@@ -582,11 +750,15 @@ http_idem_begin(struct http_req *r, const char *key)
 			    "shown only once%s%s", loc ? ": see " : "",
 			    loc ? loc : "");
 		else {
+			/* The original's headers, as a retry expects them. */
+			if (etag != NULL)
+				http_add_header(r, "ETag", etag);
 			http_add_header(r, "Idempotent-Replayed", "true");
 			http_body(r, status, "application/json", body,
 			    strlen(body));
 		}
 		free(loc);
+		free(etag);
 		return -1;
 	case IDEM_IN_PROGRESS:
 		http_problem(r, 409, "idempotency-in-progress", "Conflict",
@@ -642,7 +814,7 @@ http_dispatch(struct http_req *r, int method)
 			goto out;
 		}
 	}
-	if (http_parse_body(r, method) != 0)
+	if (http_check_query(r) != 0 || http_parse_body(r, method) != 0)
 		goto out;
 	if (!(rt->flags & ROUTE_NO_TX) && (rc = http_tx(r)) != 0) {
 		http_fail(r, rc);
@@ -666,6 +838,7 @@ http_dispatch(struct http_req *r, int method)
 		else if (claimed && (rc = idem_store(r->db, r->who.tenant_id,
 		    r->priv->idem_key, r->priv->status,
 		    http_response_header(r, "Location"),
+		    http_response_header(r, "ETag"),
 		    (rt->flags & ROUTE_SECRET) ? NULL :
 		    r->priv->out ? r->priv->out : "")) != 0)
 			http_fail(r, rc);
