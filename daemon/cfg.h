@@ -22,6 +22,7 @@ struct cfg {
 	int	 log_level;		/* enum log_level */
 	int	 max_connections;
 	int	 connection_timeout_s;
+	int	 header_timeout_s;
 	long	 body_limit;		/* bytes */
 	int	 db_pool_size;		/* 0 = derived from threads */
 	int	 db_acquire_timeout_ms;

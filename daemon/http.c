@@ -35,6 +35,15 @@
 #include "metrics.h"
 
 #define HTTP_MAX_HEADERS	8
+/*
+ * Limits on the request head, checked before anything else so that the
+ * answer is a problem document: libmicrohttpd's own limit (the connection
+ * memory pool, HTTP_MHD_MEMORY) is set well above them, and only a head
+ * larger than that meets libmicrohttpd's bare HTML answer.
+ */
+#define HTTP_MAX_URI		8192		/* path and query: 414 */
+#define HTTP_MAX_HEAD		32768		/* header fields: 431 */
+#define HTTP_MHD_MEMORY		(256 * 1024)
 #define PROBLEM_BASE		"https://cohortd.dev/problems/"
 
 struct http_req_priv {
@@ -1347,6 +1356,63 @@ http_req_free(struct http_req *r)
 	atomic_fetch_sub(&http_inflight_n, 1);
 }
 
+struct http_size {
+	size_t	 n;
+};
+
+static enum MHD_Result
+http_size_add(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct http_size *sz = cls;
+
+	(void)kind;
+	/* "name: value\r\n" for a header, "name=value&" for a parameter */
+	sz->n += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+/*
+ * The request head's limits and form, before routing: 505 for a version
+ * other than HTTP/1.0 or 1.1, 414 for a URI over HTTP_MAX_URI, 431 for
+ * header fields over HTTP_MAX_HEAD, 400 for HTTP/1.1 without Host
+ * (RFC 9112, section 3.2).  Answers and returns -1, or returns 0.
+ */
+static int
+http_head_check(struct http_req *r, const char *version)
+{
+	struct MHD_Connection *conn = r->priv->conn;
+	struct http_size uri = { strlen(r->path) }, head = { 0 };
+
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) != 0 &&
+	    strcmp(version, MHD_HTTP_VERSION_1_0) != 0) {
+		http_problem(r, 505, "http-version-not-supported",
+		    "HTTP Version Not Supported", "send HTTP/1.1 or HTTP/1.0");
+		return -1;
+	}
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, http_size_add,
+	    &uri);
+	if (uri.n > HTTP_MAX_URI) {
+		http_problem(r, 414, "uri-too-long", "URI Too Long",
+		    "the path and query are limited to %d bytes", HTTP_MAX_URI);
+		return -1;
+	}
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, http_size_add, &head);
+	if (head.n > HTTP_MAX_HEAD) {
+		http_problem(r, 431, "header-fields-too-large",
+		    "Request Header Fields Too Large",
+		    "header fields are limited to %d bytes", HTTP_MAX_HEAD);
+		return -1;
+	}
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	    http_header(r, MHD_HTTP_HEADER_HOST) == NULL) {
+		http_problem(r, 400, "bad-request", "Bad Request",
+		    "an HTTP/1.1 request must have a Host header");
+		return -1;
+	}
+	return 0;
+}
+
 static enum MHD_Result
 http_too_large(struct http_req *r)
 {
@@ -1372,6 +1438,14 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		if ((r = http_req_new(conn, method, url)) == NULL)
 			return MHD_NO;
 		*con_cls = r;
+		/* The head is in: from now on the idle timeout applies. */
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+		    (unsigned)http_conf.connection_timeout_s);
+		if (http_head_check(r, version) != 0) {
+			/* The rest of this request will not be read. */
+			http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+			return http_queue(r);
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > http_conf.body_limit) {
@@ -1541,7 +1615,13 @@ http_start(const struct http_config *conf, int *port, char *err,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->connection_timeout_s,
+	    /* A new connection has header_timeout_s to send its head (a
+	     * client that sends nothing, or bytes with no line end, is
+	     * closed then); http_access sets connection_timeout_s. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(conf->header_timeout_s <
+	    conf->connection_timeout_s ? conf->header_timeout_s :
+	    conf->connection_timeout_s),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MHD_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024U,
 	    MHD_OPTION_END);

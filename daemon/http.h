@@ -119,6 +119,7 @@ struct http_config {
 	int			 threads;
 	int			 max_connections;
 	int			 connection_timeout_s;
+	int			 header_timeout_s;	/* until the head is in */
 	size_t			 body_limit;
 	int			 db_acquire_timeout_ms;
 	const struct route	*routes;
