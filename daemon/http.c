@@ -29,6 +29,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "gate.h"
 #include "http.h"
 #include "idem.h"
 #include "log.h"
@@ -1374,7 +1375,7 @@ http_size_add(void *cls, enum MHD_ValueKind kind, const char *key,
 
 /*
  * The request head's limits and form, before routing: 505 for a version
- * other than HTTP/1.0 or 1.1, 414 for a URI over HTTP_MAX_URI, 431 for
+ * other than HTTP/1.x, 414 for a URI over HTTP_MAX_URI, 431 for
  * header fields over HTTP_MAX_HEAD, 400 for HTTP/1.1 without Host
  * (RFC 9112, section 3.2).  Answers and returns -1, or returns 0.
  */
@@ -1384,8 +1385,8 @@ http_head_check(struct http_req *r, const char *version)
 	struct MHD_Connection *conn = r->priv->conn;
 	struct http_size uri = { strlen(r->path) }, head = { 0 };
 
-	if (strcmp(version, MHD_HTTP_VERSION_1_1) != 0 &&
-	    strcmp(version, MHD_HTTP_VERSION_1_0) != 0) {
+	/* HTTP/1.2 and later minor versions are answered as 1.1. */
+	if (strncmp(version, "HTTP/1.", 7) != 0) {
 		http_problem(r, 505, "http-version-not-supported",
 		    "HTTP Version Not Supported", "send HTTP/1.1 or HTTP/1.0");
 		return -1;
@@ -1404,7 +1405,7 @@ http_head_check(struct http_req *r, const char *version)
 		    "header fields are limited to %d bytes", HTTP_MAX_HEAD);
 		return -1;
 	}
-	if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	if (strcmp(version, MHD_HTTP_VERSION_1_0) != 0 &&
 	    http_header(r, MHD_HTTP_HEADER_HOST) == NULL) {
 		http_problem(r, 400, "bad-request", "Bad Request",
 		    "an HTTP/1.1 request must have a Host header");
@@ -1590,9 +1591,8 @@ http_start(const struct http_config *conf, int *port, char *err,
 	struct sockaddr_storage ss;
 	struct sockaddr_storage bound;
 	socklen_t blen = sizeof(bound);
-	const union MHD_DaemonInfo *info;
 	unsigned int flags;
-	int rc;
+	int rc, lfd = -1, one = 1;
 
 	http_conf = *conf;
 	{
@@ -1606,37 +1606,52 @@ http_start(const struct http_config *conf, int *port, char *err,
 		return rc;
 	if ((rc = metrics_init(conf->nroutes)) != 0)
 		return rc;
+	/* The listening socket is the gate's (gate.c): it reads each new
+	 * connection's first head before libmicrohttpd gets it. */
+	if ((lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR,
+	    &one, sizeof(one)) != 0 || bind(lfd, (struct sockaddr *)&ss,
+	    ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in)) != 0 || listen(lfd, 1024) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&bound, &blen) != 0) {
+		snprintf(err, errlen, "COHORTD_LISTEN: cannot listen on %s "
+		    "(address in use or not available?)", conf->listen);
+		if (lfd >= 0)
+			close(lfd);
+		return CD_ERR_CONFIG;
+	}
+	*port = ntohs(bound.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&bound)->sin6_port :
+	    ((struct sockaddr_in *)&bound)->sin_port);
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_NO_LISTEN_SOCKET;
 	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
-	    /* A new connection has header_timeout_s to send its head (a
-	     * client that sends nothing, or bytes with no line end, is
-	     * closed then); http_access sets connection_timeout_s. */
+	    /* A new connection has header_timeout_s for its first head
+	     * (the gate closes it then, too); http_access sets the idle
+	     * timeout, connection_timeout_s, once the head is in. */
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(conf->header_timeout_s <
 	    conf->connection_timeout_s ? conf->header_timeout_s :
 	    conf->connection_timeout_s),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MHD_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024U,
 	    MHD_OPTION_END);
 	if (http_daemon == NULL) {
-		snprintf(err, errlen, "COHORTD_LISTEN: cannot listen on %s "
-		    "(address in use or not available?)", conf->listen);
+		snprintf(err, errlen, "cannot start the HTTP server");
+		close(lfd);
 		return CD_ERR_CONFIG;
 	}
-	info = MHD_get_daemon_info(http_daemon, MHD_DAEMON_INFO_LISTEN_FD);
-	*port = 0;
-	if (info != NULL && getsockname(info->listen_fd,
-	    (struct sockaddr *)&bound, &blen) == 0)
-		*port = ntohs(bound.ss_family == AF_INET6 ?
-		    ((struct sockaddr_in6 *)&bound)->sin6_port :
-		    ((struct sockaddr_in *)&bound)->sin_port);
+	if ((rc = gate_start(lfd, http_daemon, conf->header_timeout_s,
+	    HTTP_MAX_URI, HTTP_MAX_HEAD, conf->max_connections)) != 0) {
+		snprintf(err, errlen, "cannot start the HTTP listener: %s",
+		    cd_strerror(rc));
+		MHD_stop_daemon(http_daemon);
+		http_daemon = NULL;
+		return rc;
+	}
 	return 0;
 }
 
@@ -1660,13 +1675,9 @@ http_sse_end_all(void)
 void
 http_quiesce(void)
 {
-	MHD_socket fd;
-
 	if (http_daemon == NULL)
 		return;
-	fd = MHD_quiesce_daemon(http_daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	gate_stop();		/* no new connections */
 	/* Streams would hold shutdown for their whole life: end them. */
 	http_sse_end_all();
 }
@@ -1681,6 +1692,7 @@ void
 http_stop(void)
 {
 	http_sse_end_all();
+	gate_stop();
 	if (http_daemon != NULL)
 		MHD_stop_daemon(http_daemon);
 	http_daemon = NULL;

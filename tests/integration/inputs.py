@@ -158,10 +158,46 @@ def protocol_cases(t, d):
          b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 1000) for i in range(40)) +
          b"\r\n", 431, "40 KB of headers"),
     ]
+    cases += [
+        (b"GET /healthz?" + b"a" * 300000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+         414, "a 300 KB URI (past libmicrohttpd's own limit)"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 300000 +
+         b"\r\n\r\n", 431, "a 300 KB header (past libmicrohttpd's own limit)"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400,
+         "an obsolete folded header line"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n", 400,
+         "a control character in a header value"),
+        (b"GET /healthz HTTP/1.1\r\nHo st: x\r\n\r\n", 400,
+         "a space in a header name"),
+        (b"GET  /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+         "two spaces in the request line"),
+        (b"GET /healthz HTTP/1.1\nHost: x\n\n", 400, "bare LF line ends"),
+        (b"GET /healthz HTTP/3.0\r\nHost: x\r\n\r\n", 505, "HTTP/3.0"),
+        (b"GET /healthz FTP/1.1\r\nHost: x\r\n\r\n", 400, "not HTTP"),
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40,
+         400, "a TLS ClientHello"),
+    ]
     for data, status, name in cases:
         raw = raw_http(port, data, timeout=5)
         t.ok(raw_problem(raw, status), "%s: %d problem+json" % (name, status),
              raw[:400])
+    # A head in pieces is waited for; two pipelined requests both answered.
+    s = raw_http(port, b"GET /healthz HT", read=False)
+    time.sleep(0.3)
+    s.sendall(b"TP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\n"
+              b"Host: x\r\nConnection: close\r\n\r\n")
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except socket.timeout:
+        pass
+    s.close()
+    t.eq(out.count(b'{"status":"ok"}'), 2,
+         "a head sent in pieces, then a pipelined one: both answered")
     # NUL bytes: an answer or a closed connection, well before the timeout.
     s = socket.create_connection(("127.0.0.1", port), timeout=8)
     start = time.time()
