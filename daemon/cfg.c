@@ -52,6 +52,8 @@ static const struct cfg_entry cfg_table[] = {
 	  OFF(connection_timeout_s), "seconds an idle HTTP connection is kept" },
 	{ "header_timeout", "COHORTD_HEADER_TIMEOUT", CFG_INT, "5", 1, 3600,
 	  OFF(header_timeout_s), "seconds a new HTTP connection gets to send a whole request head; then it is closed" },
+	{ "cors_origins", "COHORTD_CORS_ORIGINS", CFG_STRING, "", 0, 0,
+	  OFF(cors_origins), "comma-separated origins (https://app.example.com) whose browser pages may call the API; * for any; empty for none" },
 	{ "body_limit", "COHORTD_BODY_LIMIT", CFG_SIZE, "1M", 1024, 64L << 20,
 	  OFF(body_limit), "largest request body accepted (suffix K or M); larger gets 413" },
 	{ "db_pool_size", "COHORTD_DB_POOL_SIZE", CFG_INT, "0", 0, 512,

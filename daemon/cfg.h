@@ -14,6 +14,7 @@
 
 struct cfg {
 	char	*listen;		/* host:port of the HTTP listener */
+	char	*cors_origins;		/* "a,b", "*" or "" */
 	char	*database_url;		/* libpq URL; "" = embedded cluster */
 	char	*state_dir;		/* everything cohortd writes */
 	char	*admin_token;		/* platform admin token on first start */

@@ -26,6 +26,7 @@
 
 #include <microhttpd.h>
 #include <sodium.h>
+#include <zlib.h>
 
 #include "db.h"
 #include "err.h"
@@ -53,6 +54,7 @@ struct http_req_priv {
 	size_t			 body_cap;
 	int			 too_large;
 	int			 queued;
+	int			 preflight;	/* a CORS preflight */
 	char			 method[16];
 	char			 idem_key[320];	/* caller-scoped Idempotency-Key */
 	char			*url;
@@ -548,15 +550,26 @@ struct http_qcheck {
 static void
 http_qerror(struct http_qcheck *q, const char *name, const char *fmt, ...)
 {
-	char detail[256];
+	char detail[256], shown[72];
+	size_t n = strlen(name);
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	/* A name that is not text is named as the client can read it. */
+	/* A name is echoed if it is text, cut short (at a character's
+	 * start) if long; else "?". */
+	if (!http_text_ok(name, n))
+		name = "?";
+	else if (n > 64) {
+		n = 64;
+		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--;
+		snprintf(shown, sizeof(shown), "%.*s...", (int)n, name);
+		name = shown;
+	}
 	json_array_append_new(q->errors, json_pack("{s:s, s:s}", "parameter",
-	    http_text_ok(name, strlen(name)) ? name : "?", "detail", detail));
+	    name, "detail", detail));
 }
 
 /* Why value does not suit pp, or NULL when it does. */
@@ -1242,6 +1255,184 @@ http_sse(struct http_req *r, const char *topic, http_sse_poll poll,
 	return 0;
 }
 
+/* ---- compression ---------------------------------------------------- */
+
+/* Smaller bodies gain less than the work and the header cost. */
+#define HTTP_GZIP_MIN	2048
+
+/* Does Accept-Encoding (RFC 9110, section 12.5.3) take gzip? */
+static int
+http_accepts_gzip(const char *ae)
+{
+	const char *t;
+
+	for (t = ae; t != NULL && (t = strcasestr(t, "gzip")) != NULL; t += 4) {
+		const char *q;
+
+		if ((t != ae && strchr(", ", t[-1]) == NULL) ||
+		    strchr(",; ", t[4]) == NULL)
+			continue;
+		q = t + 4 + strspn(t + 4, " ");
+		if (*q == ';') {
+			q = strcasestr(q, "q=");
+			/* q=0, q=0.0, q=0.000: refused */
+			if (q != NULL && q[2] == '0' &&
+			    strspn(q + 3, ".0") == strcspn(q + 3, ", "))
+				return 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * gzip a large JSON body for a client that asks for it.  Bodies with an
+ * ETag are left alone: a validator names one representation, and the
+ * ones that carry them (single resources) are small.
+ */
+static void
+http_maybe_gzip(struct http_req *r)
+{
+	struct http_req_priv *p = r->priv;
+	z_stream z;
+	unsigned char *out;
+	size_t cap;
+
+	if (p->out_len < HTTP_GZIP_MIN || p->ctype == NULL ||
+	    (strcmp(p->ctype, "application/json") != 0 &&
+	    strcmp(p->ctype, "application/problem+json") != 0) ||
+	    http_response_header(r, "ETag") != NULL)
+		return;
+	http_add_header(r, "Vary", "Accept-Encoding");
+	if (!http_accepts_gzip(http_header(r, "Accept-Encoding")))
+		return;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return;
+	cap = deflateBound(&z, p->out_len);
+	if ((out = malloc(cap)) == NULL) {
+		deflateEnd(&z);
+		return;
+	}
+	z.next_in = (unsigned char *)p->out;
+	z.avail_in = (uInt)p->out_len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return;
+	}
+	free(p->out);
+	p->out = (char *)out;
+	p->out_len = z.total_out;
+	deflateEnd(&z);
+	http_add_header(r, "Content-Encoding", "gzip");
+}
+
+/* ---- CORS ----------------------------------------------------------- */
+
+#define CORS_METHODS	"GET, HEAD, POST, PUT, PATCH, DELETE"
+#define CORS_HEADERS	"Authorization, Content-Type, If-Match, " \
+	"If-None-Match, Idempotency-Key, X-Request-Id"
+#define CORS_EXPOSE	"ETag, Location, Link, Retry-After, X-Request-Id, " \
+	"Idempotent-Replayed, RateLimit, RateLimit-Policy, Content-Disposition"
+
+/* Is origin one of the configured ones?  "*" in the list allows any. */
+static int
+http_cors_allowed(const char *origin)
+{
+	const char *l = http_conf.cors_origins;
+	size_t n = origin ? strlen(origin) : 0;
+
+	if (l == NULL || n == 0)
+		return 0;
+	while (*l != '\0') {
+		size_t len;
+
+		l += strspn(l, " ,");
+		len = strcspn(l, ",");
+		while (len > 0 && l[len - 1] == ' ')
+			len--;
+		if ((len == 1 && l[0] == '*') ||
+		    (len == n && strncasecmp(l, origin, n) == 0))
+			return 1;
+		l += len;
+		l += strspn(l, " ");
+	}
+	return 0;
+}
+
+/* Check COHORTD_CORS_ORIGINS: each "*" or scheme://host[:port]. */
+static int
+http_cors_check(const char *l, char *err, size_t errlen)
+{
+	while (l != NULL && *l != '\0') {
+		size_t len;
+		const char *host;
+
+		l += strspn(l, " ,");
+		if (*l == '\0')
+			break;
+		len = strcspn(l, ", ");
+		host = strstr(l, "://");
+		if (!(len == 1 && *l == '*') && (host == NULL ||
+		    host >= l + len || host + 3 == l + len ||
+		    memchr(host + 3, '/', (size_t)(l + len - host - 3)) != NULL ||
+		    (strncmp(l, "http://", 7) != 0 &&
+		    strncmp(l, "https://", 8) != 0))) {
+			snprintf(err, errlen, "COHORTD_CORS_ORIGINS: \"%.*s\" is "
+			    "not an origin like https://app.example.com", (int)len,
+			    l);
+			return CD_ERR_CONFIG;
+		}
+		l += len;
+	}
+	return 0;
+}
+
+/* The CORS headers of a response to an allowed origin. */
+static void
+http_cors_headers(struct http_req *r, struct MHD_Response *resp)
+{
+	const char *origin = http_header(r, "Origin");
+
+	if (http_conf.cors_origins == NULL || http_conf.cors_origins[0] == '\0')
+		return;
+	/* The answer depends on Origin, allowed or not: caches must know. */
+	MHD_add_response_header(resp, "Vary", "Origin");
+	if (!http_cors_allowed(origin))
+		return;
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+	MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+	    CORS_EXPOSE);
+	if (r->priv->preflight) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+		    CORS_METHODS);
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+		    CORS_HEADERS);
+		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+	}
+}
+
+/*
+ * OPTIONS: 204 with Allow naming the path's methods (404 for no route);
+ * with Origin and Access-Control-Request-Method it is a CORS preflight,
+ * answered by http_cors_headers.
+ */
+static void
+http_options(struct http_req *r)
+{
+	struct http_req_priv *p = r->priv;
+
+	p->preflight = http_header(r, "Access-Control-Request-Method") != NULL;
+	/* Routing with no method: 405 and Allow when the path exists. */
+	if (http_route(r, 0) == 0 || p->status != 405)
+		return;
+	http_body(r, 204, "text/plain", NULL, 0);
+}
+
 static enum MHD_Result
 http_queue(struct http_req *r)
 {
@@ -1249,6 +1440,7 @@ http_queue(struct http_req *r)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	http_maybe_gzip(r);		/* a buffered body only */
 	if (p->rows != NULL && p->status == 200) {
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32768,
 		    http_rows_read, p->rows, http_rows_free);
@@ -1269,6 +1461,7 @@ http_queue(struct http_req *r)
 		p->out = NULL;		/* the response owns it now */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, p->ctype);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	http_cors_headers(r, resp);
 	for (int i = 0; i < p->nhdr; i++)
 		MHD_add_response_header(resp, p->hname[i], p->hval[i]);
 	ret = MHD_queue_response(p->conn, (unsigned)p->status, resp);
@@ -1495,7 +1688,9 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	if (p->too_large)
 		return http_too_large(r);
 	log_set_request_id(r->request_id);
-	if ((m = http_method_of(method)) == 0) {
+	if (strcmp(method, "OPTIONS") == 0)
+		http_options(r);
+	else if ((m = http_method_of(method)) == 0) {
 		http_problem(r, 501, "not-implemented", "Not Implemented",
 		    "method %s is not supported", method);
 	} else
@@ -1602,7 +1797,8 @@ http_start(const struct http_config *conf, int *port, char *err,
 		sodium_bin2hex(http_id_prefix, sizeof(http_id_prefix), rnd,
 		    sizeof(rnd));
 	}
-	if ((rc = http_parse_listen(conf->listen, &ss, err, errlen)) != 0)
+	if ((rc = http_parse_listen(conf->listen, &ss, err, errlen)) != 0 ||
+	    (rc = http_cors_check(conf->cors_origins, err, errlen)) != 0)
 		return rc;
 	if ((rc = metrics_init(conf->nroutes)) != 0)
 		return rc;

@@ -116,6 +116,9 @@ typedef int (*http_auth_fn)(struct http_req *r);
 
 struct http_config {
 	const char		*listen;	/* "host:port" */
+	/* Origins allowed cross-origin calls: "https://a,https://b", "*"
+	 * for any, "" or NULL for none. */
+	const char		*cors_origins;
 	int			 threads;
 	int			 max_connections;
 	int			 connection_timeout_s;

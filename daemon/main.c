@@ -226,6 +226,7 @@ main(int argc, char **argv)
 
 	memset(&hc, 0, sizeof(hc));
 	hc.listen = cfg.listen;
+	hc.cors_origins = cfg.cors_origins;
 	hc.threads = cfg_http_threads();
 	hc.max_connections = cfg.max_connections;
 	hc.connection_timeout_s = cfg.connection_timeout_s;

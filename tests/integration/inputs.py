@@ -2,11 +2,15 @@
 is a problem document: query parameters checked by the route table, dates
 parsed one way, RFC 6901 pointers, idempotent replays, and the protocol
 errors libmicrohttpd meets before a request reaches a handler."""
+import gzip
+import re
 import socket
+import subprocess
 import time
 import uuid
 
-from harness import Cohortd, Postgres, main, raw_http, status_of
+from harness import (COHORTD, Cohortd, Postgres, daemon_env, main, raw_http,
+                     status_of)
 
 PW = "correct horse battery"
 
@@ -220,16 +224,77 @@ def protocol_cases(t, d):
     t.ok(r.status == 200, "the daemon still answers", r)
 
 
+def header_cases(t, d):
+    """RateLimit on the throttled route; CORS for configured origins."""
+    c = d.client()
+    r = c.post("/v1/auth/login", {"tenant": "acme", "email":
+                                  "admin@acme.test", "password": "wrong"})
+    t.ok(r.is_problem(401) and r.header("ratelimit-policy") ==
+         '"account";q=5;w=900, "address";q=50;w=900' and
+         re.match(r'^"account";r=4;t=\d+$', r.header("ratelimit") or ""),
+         "a failed login says how many tries are left", r.headers)
+    r = c.post("/v1/auth/login", {"tenant": "acme", "email":
+                                  "admin@acme.test", "password": PW})
+    t.ok(r.status == 200 and re.match(r'^"account";r=5;t=900$',
+                                      r.header("ratelimit") or ""),
+         "a good login starts the account afresh", r.headers)
+    app = "https://app.example.com"
+    r = c.get("/healthz", headers={"Origin": app})
+    t.ok(r.header("access-control-allow-origin") == app and
+         "Origin" in (r.header("vary") or "") and
+         "ETag" in (r.header("access-control-expose-headers") or ""),
+         "a configured origin is allowed", r.headers)
+    r = c.get("/healthz", headers={"Origin": "https://evil.example"})
+    t.ok(r.header("access-control-allow-origin") is None and
+         "Origin" in (r.header("vary") or ""),
+         "another origin is not", r.headers)
+    r = c.request("OPTIONS", "/v1/programs", headers={
+        "Origin": app, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    t.ok(r.status == 204 and r.header("access-control-allow-origin") == app
+         and "PATCH" in (r.header("access-control-allow-methods") or "") and
+         "Idempotency-Key" in (r.header("access-control-allow-headers") or "")
+         and r.header("allow") == "GET, HEAD, POST",
+         "a preflight is answered 204 with the methods and headers", r.headers)
+    r = c.request("OPTIONS", "/v1/no-such-thing", headers={"Origin": app})
+    t.ok(r.is_problem(404), "OPTIONS on no route: 404", r)
+    plain = c.get("/v1/openapi.json")
+    r = c.get("/v1/openapi.json", headers={"Accept-Encoding": "br, gzip"})
+    t.ok(r.status == 200 and r.header("content-encoding") == "gzip" and
+         "Accept-Encoding" in (r.header("vary") or "") and
+         gzip.decompress(r.body) == plain.body and
+         len(r.body) < len(plain.body) / 3,
+         "large JSON is gzipped when asked for", r.headers)
+    r = c.get("/v1/openapi.json", headers={"Accept-Encoding": "gzip;q=0"})
+    t.ok(r.header("content-encoding") is None and r.body == plain.body,
+         "gzip;q=0 is respected", r.headers)
+    r = c.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    t.ok(r.header("content-encoding") is None, "small bodies are left alone",
+         r.headers)
+    e = daemon_env({"COHORTD_CORS_ORIGINS": "app.example.com/x",
+                    "COHORTD_LISTEN": "127.0.0.1:0",
+                    "COHORTD_STATE_DIR": d.state_dir,
+                    "COHORTD_DATABASE_URL": d.database_url})
+    p = subprocess.run([COHORTD], env=e, capture_output=True, text=True,
+                       timeout=60)
+    t.ok(p.returncode != 0 and "COHORTD_CORS_ORIGINS" in p.stderr,
+         "an origin that is not one stops startup", p.stderr[-300:])
+
+
 def test(t):
     pg = Postgres()
     dbname = pg.new_database()
-    d = Cohortd(pg.url(dbname), env={"COHORTD_CONNECTION_TIMEOUT": "30",
-                                     "COHORTD_HEADER_TIMEOUT": "2"})
+    d = Cohortd(pg.url(dbname), env={
+        "COHORTD_CONNECTION_TIMEOUT": "30", "COHORTD_HEADER_TIMEOUT": "2",
+        "COHORTD_CORS_ORIGINS": "https://app.example.com, "
+                                "http://localhost:3000"})
+    d.database_url = pg.url(dbname)
     adm = setup_tenant(d, "acme")
     query_cases(t, adm, d.admin())
     date_cases(t, adm)
     body_cases(t, adm)
     protocol_cases(t, d)
+    header_cases(t, d)
     t.ok(not any(o.get("status", 0) >= 500 for o in d.lines
                  if o.get("msg") == "request"), "no request answered 5xx",
          [o for o in d.lines if o.get("status", 0) >= 500][:5])
