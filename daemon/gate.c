@@ -189,11 +189,12 @@ gate_refuse(struct gate_conn *gc, int status, const char *why)
 }
 
 /*
- * Look at what gc has sent.  Returns 1 when gc is finished with (given
- * to libmicrohttpd, refused or closed), 0 to wait for more.
+ * Look at what gc has sent (hup: and it will send no more).  Returns 1
+ * when gc is finished with (given to libmicrohttpd, refused or closed),
+ * 0 to wait for more.
  */
 static int
-gate_look(struct gate_conn *gc)
+gate_look(struct gate_conn *gc, int hup)
 {
 	const char *why = "";
 	ssize_t n;
@@ -214,7 +215,10 @@ gate_look(struct gate_conn *gc)
 	if (end == NULL) {
 		if (memchr(gate.buf, '\0', (size_t)n) != NULL)
 			status = gate_check(gate.buf, (size_t)n, &why);
-		else if ((size_t)n < gate.bufsz)
+		else if (hup) {
+			status = 400;
+			why = "the connection ended inside the request head";
+		} else if ((size_t)n < gate.bufsz)
 			return 0;	/* more to come */
 		else if (memchr(gate.buf, '\n', (size_t)n) == NULL) {
 			status = 414;
@@ -279,7 +283,7 @@ gate_accept(void)
 		gate.pending = gc;
 		gate.npending++;
 		/* The head often came with the connection. */
-		gate_look(gc);
+		gate_look(gc, 0);
 	}
 }
 
@@ -321,7 +325,8 @@ gate_main(void *unused)
 				struct gate_conn *gc = evs[i].data.ptr;
 
 				if (gc->fd >= 0)
-					gate_look(gc);
+					gate_look(gc, (evs[i].events &
+					    (EPOLLRDHUP | EPOLLHUP)) != 0);
 			}
 		}
 		gate_sweep(gate_now_ms());

@@ -2,12 +2,16 @@
  * http.c - the HTTP front end: libmicrohttpd with an internal epoll
  * thread pool, the route table dispatcher and RFC 9457 problem documents.
  *
- * A request's life: the first access callback allocates its http_req and
- * rejects an announced body over the limit; body chunks accumulate (past
- * the limit they are dropped and 413 is answered); the last call
- * dispatches: route, auth, content type, JSON, handler, commit, queue.
- * The completion callback logs the line, counts the metrics and frees the
- * request.  Handlers run on the MHD thread that owns the connection and
+ * A connection's first request head is checked by the gate (gate.c)
+ * before libmicrohttpd reads it.  A request's life: the first access
+ * callback allocates its http_req, checks the head (version, URI and
+ * header sizes, Host) and rejects an announced body over the limit; body
+ * chunks accumulate (past the limit they are dropped and 413 is
+ * answered); the last call dispatches: route, auth, query parameters,
+ * content type, JSON, handler, commit, queue (with CORS headers, and
+ * gzip for a large JSON body when asked for).  Every error, protocol
+ * errors included, is a problem document.  The completion callback logs
+ * the line, counts the metrics and frees the request.  Handlers run on the MHD thread that owns the connection and
  * may block on the database; the pool size bounds how many do at once.
  */
 #include <sys/socket.h>

@@ -202,6 +202,22 @@ def protocol_cases(t, d):
     s.close()
     t.eq(out.count(b'{"status":"ok"}'), 2,
          "a head sent in pieces, then a pipelined one: both answered")
+    # A head cut short by the client's half-close: answered at once.
+    s = raw_http(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n", read=False)
+    s.shutdown(socket.SHUT_WR)
+    start = time.time()
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    s.close()
+    t.ok(raw_problem(out, 400) and time.time() - start < 1.5,
+         "a head cut short by a half-close: 400 at once", out[:300])
     # NUL bytes: an answer or a closed connection, well before the timeout.
     s = socket.create_connection(("127.0.0.1", port), timeout=8)
     start = time.time()
