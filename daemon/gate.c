@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <microhttpd.h>
 
 #include "err.h"
@@ -177,6 +178,10 @@ gate_refuse(struct gate_conn *gc, int status, const char *why)
 	n = snprintf(out, sizeof(out), "HTTP/1.1 %d %s\r\nContent-Type: "
 	    "application/problem+json\r\nContent-Length: %d\r\nConnection: "
 	    "close\r\n\r\n%s", status, title, blen, body);
+	/* Not a request libmicrohttpd saw, so not in the request lines: a
+	 * line of its own says what was refused. */
+	log_fields(LOG_LVL_INFO, "head refused", json_pack("{s:i, s:s}",
+	    "status", status, "detail", why));
 	/* Take what was sent, so that closing does not reset the
 	 * connection before the client reads the answer. */
 	while (recv(gc->fd, gate.buf, gate.bufsz, MSG_DONTWAIT) > 0)
