@@ -1,7 +1,9 @@
 /*
- * routes.c - the route table: method, path pattern, roles, flags, handler.
+ * routes.c - the route table: method, path pattern, roles, flags, handler
+ * and the query parameters each route takes (NULL: none).
  *
- * The OpenAPI document (api/openapi.json) describes exactly these routes;
+ * The OpenAPI document (api/openapi.json) describes exactly these routes
+ * and parameters;
  * tests/unit/test_openapi.c fails when the two disagree.
  */
 #include "api.h"
