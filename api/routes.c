@@ -3,8 +3,7 @@
  * and the query parameters each route takes (NULL: none).
  *
  * The OpenAPI document (api/openapi.json) describes exactly these routes
- * and parameters;
- * tests/unit/test_openapi.c fails when the two disagree.
+ * and parameters; tests/unit/test_openapi.c fails when they disagree.
  */
 #include "api.h"
 #include "util.h"
