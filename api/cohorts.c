@@ -287,12 +287,9 @@ api_cohort_create(struct http_req *r)
 int
 api_cohort_list(struct http_req *r)
 {
-	const char *program = http_query(r, "program_id");
+	const char *program = http_query(r, "program_id"); /* an id, or NULL */
 	const char *p[3] = { api_role(r), api_user(r), program };
 
-	if (program != NULL && !api_uuid_ok(program))
-		return http_problem(r, 422, "validation", "Unprocessable Content",
-		    "program_id is not an id");
 	return api_page_exec(r, "cohort_list", 3, p);
 }
 
@@ -848,16 +845,11 @@ api_enroll_batch(struct http_req *r)
 int
 api_enrollment_list(struct http_req *r)
 {
-	const char *state = http_query(r, "state");
+	const char *state = http_query(r, "state");	/* checked by the route */
 	int rc;
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0)
 		return rc > 0 ? 0 : rc;
-	if (state != NULL && strcmp(state, "active") && strcmp(state,
-	    "waitlisted") && strcmp(state, "withdrawn") && strcmp(state,
-	    "completed"))
-		return http_problem(r, 422, "validation", "Unprocessable Content",
-		    "state must be active, waitlisted, withdrawn or completed");
 	{
 		const char *p[2] = { r->params[0], state };
 
