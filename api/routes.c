@@ -53,6 +53,10 @@ static const struct http_qparam q_enrollments[] = {
 	Q_PAGE, Q_END };
 static const struct http_qparam q_report[] = { Q_FORMAT, Q_END };
 static const struct http_qparam q_report_page[] = { Q_FORMAT, Q_PAGE, Q_END };
+static const char *const gradebook_extra[] = { "waitlisted", NULL };
+static const struct http_qparam q_report_gradebook[] = {
+	{ "include", HTTP_Q_ENUM, 0, 0, gradebook_extra, NULL, NULL },
+	Q_FORMAT, Q_PAGE, Q_END };
 static const struct http_qparam q_report_engagement[] = {
 	{ "inactive_days", HTTP_Q_INT, 1, 365, NULL, NULL, NULL },
 	Q_FORMAT, Q_PAGE, Q_END };
@@ -158,7 +162,7 @@ const struct route api_routes[] = {
 	{ HTTP_GET,    "/v1/reports/seats",	A | I, 0, api_report_seats,
 	  q_report_page },
 	{ HTTP_GET,    "/v1/reports/cohorts/{id}/gradebook", A | I, 0,
-	  api_report_gradebook, q_report_page },
+	  api_report_gradebook, q_report_gradebook },
 	{ HTTP_GET,    "/v1/reports/cohorts/{id}/completion", A | I, 0,
 	  api_report_completion, q_report },
 	{ HTTP_GET,    "/v1/reports/tenants",	P, 0, api_report_tenants,
