@@ -18,6 +18,9 @@
 #include "csv.h"
 #include "util.h"
 
+/* Rows one batch enrollment takes (JSON or CSV, the header aside). */
+#define BATCH_MAX_ROWS	10000
+
 #define COHORT_COLS "c.id, c.program_id, c.name, rfc3339(c.starts_at) AS " \
 	"starts_at, rfc3339(c.ends_at) AS ends_at, c.timezone, c.capacity, " \
 	"c.waitlist, (SELECT coalesce(json_agg(ci.user_id ORDER BY ci.user_id), " \
@@ -693,7 +696,7 @@ csv_rows(const char *text, size_t len, json_t **errs)
 
 	if ((*errs = json_array()) == NULL)
 		goto out;
-	if ((rc = csv_read(text, len, &doc, &err)) == CD_ERR_INVALID) {
+	if ((rc = csv_read(text, len, BATCH_MAX_ROWS + 1, &doc, &err)) == CD_ERR_INVALID) {
 		csv_problem(*errs, err.line, "line %ld: %s", err.line, err.why);
 		goto out;
 	}
@@ -760,7 +763,8 @@ api_enroll_batch(struct http_req *r)
 		    csv_refuse(r, errs) : CD_ERR_NOMEM;
 		goto out;
 	}
-	if (json_array_size(rows) == 0 || json_array_size(rows) > 10000) {
+	if (json_array_size(rows) == 0 || json_array_size(rows) >
+	    BATCH_MAX_ROWS) {
 		rc = http_problem(r, 422, "validation", "Unprocessable Content",
 		    "send 1 to 10000 rows");
 		goto out;

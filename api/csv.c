@@ -255,8 +255,8 @@ csv_record_empty(const struct csv_record *rec)
 }
 
 int
-csv_read(const char *text, size_t len, struct csv_doc **out,
-    struct csv_err *err)
+csv_read(const char *text, size_t len, size_t max_records,
+    struct csv_doc **out, struct csv_err *err)
 {
 	struct csv_in in;
 	struct csv_doc *doc = NULL;
@@ -289,6 +289,14 @@ csv_read(const char *text, size_t len, struct csv_doc **out,
 		if (csv_record_empty(&rec)) {
 			csv_record_clear(&rec);
 			continue;
+		}
+		if (max_records != 0 && doc->nrecords == max_records) {
+			/* Stop before the memory grows with the upload. */
+			err->line = in.line;
+			snprintf(err->why, sizeof(err->why), "more than %zu "
+			    "records", max_records);
+			rc = CD_ERR_INVALID;
+			goto out;
 		}
 		if (doc->nrecords == cap) {
 			size_t ncap = cap ? 2 * cap : 16;

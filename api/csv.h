@@ -40,11 +40,12 @@ struct csv_err {
  * caller's to csv_doc_free.  Malformed input (a quote not closed, text
  * after a closing quote, a quote inside an unquoted field, bytes that are
  * not UTF-8 or NUL, more than CSV_MAX_FIELDS fields) gives CD_ERR_INVALID
- * with err set; CD_ERR_NOMEM when memory runs out.  *out is NULL on any
- * failure.
+ * with err set, and so do more than max_records records (0: no limit),
+ * found before the rest is read; CD_ERR_NOMEM when memory runs out.  *out
+ * is NULL on any failure.
  */
-int	 csv_read(const char *text, size_t len, struct csv_doc **out,
-	    struct csv_err *err);
+int	 csv_read(const char *text, size_t len, size_t max_records,
+	    struct csv_doc **out, struct csv_err *err);
 void	 csv_doc_free(struct csv_doc *doc);
 
 /*

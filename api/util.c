@@ -307,7 +307,8 @@ api_time_ok(const char *s)
 		return 0;
 	h = v_digits(s + i + 1, 2);
 	mi = v_digits(s + i + 4, 2);
-	return h >= 0 && h <= 23 && mi >= 0 && mi <= 59;
+	/* PostgreSQL takes offsets up to 15:59 (MAX_TZDISP_HOUR). */
+	return h >= 0 && h <= 15 && mi >= 0 && mi <= 59;
 }
 
 const char *

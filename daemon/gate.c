@@ -15,11 +15,23 @@
  * problem document written here, then the connection is closed.  A
  * connection that sends no whole head within the header timeout is
  * closed.  Later requests on a kept-alive connection are libmicrohttpd's
- * alone; the access handler checks their size and version
- * (http_head_check in http.c).  gate_stop() closes the listening socket
+ * alone; the access handler checks their size (http_head_check in
+ * http.c), and libmicrohttpd answers a bad version on them itself.
+ *
+ * Bounds.  At most max_pending connections wait for a head, and a head
+ * is not handed on while libmicrohttpd has as many connections as it may
+ * (it would close the socket unanswered): a full gate stops accepting, so
+ * new clients wait in the listen queue as they did before the gate; a
+ * head that arrives while libmicrohttpd is full gets 503 with
+ * Retry-After.  Out of descriptors, accepting pauses GATE_PAUSE_MS
+ * instead of spinning on the ready listening socket.  A connection is
+ * peeked again only when GATE_PEEK_STEP more bytes came or
+ * GATE_PEEK_EVERY_MS passed (at a sweep), so a client sending a byte at a
+ * time costs a few peeks a second, not one per byte.  gate_stop() closes the listening socket
  * and every waiting connection, and joins the thread.
  */
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,12 +49,20 @@
 #include "gate.h"
 #include "log.h"
 
+#define GATE_PAUSE_MS	100	/* accept again after running out of fds */
+#define GATE_PEEK_STEP	512	/* bytes that make a new peek worth it */
+#define GATE_PEEK_EVERY_MS 50	/* else peek again after this */
+#define GATE_DRAIN_MAX	65536	/* read at most this before refusing */
+
 struct gate_conn {
 	struct gate_conn	*next;
 	int			 fd;
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
 	long			 deadline_ms;
+	size_t			 seen;	/* bytes there at the last peek */
+	long			 peeked_ms;	/* when */
+	int			 unseen;	/* more came since: peek at sweep */
 };
 
 static struct {
@@ -53,6 +73,9 @@ static struct {
 	int			 timeout_ms;
 	size_t			 max_uri, max_head;
 	int			 max_pending, npending;
+	unsigned		 max_conns;	/* libmicrohttpd's limit */
+	int			 accepting;	/* the listening socket watched */
+	long			 resume_ms;	/* paused: accept again then */
 	struct gate_conn	*pending;
 	pthread_t		 thread;
 	int			 running;
@@ -156,10 +179,39 @@ gate_check(const char *b, size_t n, const char **why)
 	return 0;
 }
 
+/* gc is finished with: no longer waiting (freed at the sweep). */
+static void
+gate_done(struct gate_conn *gc, int close_it)
+{
+	if (close_it)
+		close(gc->fd);
+	gc->fd = -1;
+	gate.npending--;
+}
+
+/* Watch the listening socket, or stop (until resume_ms, if not 0). */
+static void
+gate_listen(int on, long resume_ms)
+{
+	struct epoll_event ev;
+
+	if (on == gate.accepting)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = on ? EPOLLIN : 0;
+	ev.data.ptr = &gate.listen_fd;
+	if (epoll_ctl(gate.ep, EPOLL_CTL_MOD, gate.listen_fd, &ev) == 0) {
+		gate.accepting = on;
+		gate.resume_ms = resume_ms;
+	}
+}
+
 /* Answer status as a problem document and close the connection. */
 static void
 gate_refuse(struct gate_conn *gc, int status, const char *why)
 {
+	size_t drained = 0;
+	ssize_t got;
 	char body[512], out[1024];
 	const char *title, *type;
 	int blen, n;
@@ -170,27 +222,39 @@ gate_refuse(struct gate_conn *gc, int status, const char *why)
 		type = "header-fields-too-large"; break;
 	case 505: title = "HTTP Version Not Supported";
 		type = "http-version-not-supported"; break;
+	case 503: title = "Service Unavailable"; type = "unavailable"; break;
 	default: title = "Bad Request"; type = "bad-request"; break;
 	}
 	blen = snprintf(body, sizeof(body), "{\"type\":\"https://cohortd.dev/"
 	    "problems/%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}",
 	    type, title, status, why);
 	n = snprintf(out, sizeof(out), "HTTP/1.1 %d %s\r\nContent-Type: "
-	    "application/problem+json\r\nContent-Length: %d\r\nConnection: "
-	    "close\r\n\r\n%s", status, title, blen, body);
+	    "application/problem+json\r\nContent-Length: %d\r\n%s"
+	    "Connection: close\r\n\r\n%s", status, title, blen,
+	    status == 503 ? "Retry-After: 1\r\n" : "", body);
 	/* Not a request libmicrohttpd saw, so not in the request lines: a
 	 * line of its own says what was refused. */
 	log_fields(LOG_LVL_INFO, "head refused", json_pack("{s:i, s:s}",
 	    "status", status, "detail", why));
 	/* Take what was sent, so that closing does not reset the
 	 * connection before the client reads the answer. */
-	while (recv(gc->fd, gate.buf, gate.bufsz, MSG_DONTWAIT) > 0)
-		;
+	while (drained < GATE_DRAIN_MAX && (got = recv(gc->fd, gate.buf,
+	    gate.bufsz, MSG_DONTWAIT)) > 0)
+		drained += (size_t)got;
 	if (send(gc->fd, out, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("gate: answer not sent: %s", strerror(errno));
 	shutdown(gc->fd, SHUT_WR);
-	close(gc->fd);
-	gc->fd = -1;
+	gate_done(gc, 1);
+}
+
+/* Connections libmicrohttpd has now. */
+static unsigned
+gate_mhd_conns(void)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(gate.mhd,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return i != NULL ? i->num_connections : 0;
 }
 
 /*
@@ -199,21 +263,30 @@ gate_refuse(struct gate_conn *gc, int status, const char *why)
  * 0 to wait for more.
  */
 static int
-gate_look(struct gate_conn *gc, int hup)
+gate_look(struct gate_conn *gc, int hup, int force)
 {
 	const char *why = "";
 	ssize_t n;
 	char *end;
-	int status;
+	int status, avail;
 
+	/* A few more bytes: not worth a peek now (the sweep looks). */
+	if (!hup && !force && ioctl(gc->fd, FIONREAD, &avail) == 0 &&
+	    avail > 0 && (size_t)avail < gc->seen + GATE_PEEK_STEP &&
+	    (size_t)avail < gate.bufsz) {
+		gc->unseen = (size_t)avail != gc->seen;
+		return 0;
+	}
+	gc->unseen = 0;
+	gc->peeked_ms = gate_now_ms();
 	n = recv(gc->fd, gate.buf, gate.bufsz, MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return 0;
 	if (n <= 0) {
-		close(gc->fd);		/* gone before a whole head */
-		gc->fd = -1;
+		gate_done(gc, 1);	/* gone before a whole head */
 		return 1;
 	}
+	gc->seen = (size_t)n;
 	end = memmem(gate.buf, (size_t)n, "\n\r\n", 3);
 	if (end == NULL)
 		end = memmem(gate.buf, (size_t)n, "\n\n", 2);
@@ -235,6 +308,10 @@ gate_look(struct gate_conn *gc, int hup)
 	} else
 		status = gate_check(gate.buf, (size_t)(end - gate.buf) +
 		    (end[1] == '\n' ? 2 : 3), &why);
+	if (status == 0 && gate_mhd_conns() >= gate.max_conns) {
+		status = 503;
+		why = "the server has as many connections as it may; try again";
+	}
 	if (status != 0) {
 		gate_refuse(gc, status, why);
 		return 1;
@@ -243,35 +320,50 @@ gate_look(struct gate_conn *gc, int hup)
 	epoll_ctl(gate.ep, EPOLL_CTL_DEL, gc->fd, NULL);
 	if (MHD_add_connection(gate.mhd, gc->fd, (struct sockaddr *)&gc->addr,
 	    gc->addrlen) != MHD_YES)
-		log_warnx("gate: connection refused by the HTTP server");
-	gc->fd = -1;
+		log_debug("gate: connection refused by the HTTP server: %s",
+		    strerror(errno));
+	gate_done(gc, 0);	/* closed by libmicrohttpd if refused */
 	return 1;
 }
 
 static void
 gate_accept(void)
 {
+	static long warned;
+
 	for (;;) {
 		struct gate_conn *gc;
 		struct epoll_event ev;
 		int fd;
 
-		if ((gc = calloc(1, sizeof(*gc))) == NULL)
+		if (gate.npending >= gate.max_pending) {
+			/* Full: the rest wait in the listen queue. */
+			gate_listen(0, 0);
 			return;
+		}
+		if ((gc = calloc(1, sizeof(*gc))) == NULL) {
+			gate_listen(0, gate_now_ms() + GATE_PAUSE_MS);
+			return;
+		}
 		gc->addrlen = sizeof(gc->addr);
 		fd = accept4(gate.listen_fd, (struct sockaddr *)&gc->addr,
 		    &gc->addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_warn("gate: accept");
+			int e = errno;
+
 			free(gc);
+			if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR ||
+			    e == ECONNABORTED)
+				return;
+			/* Out of descriptors or memory: pause, do not spin
+			   on a listening socket that stays ready. */
+			if (gate_now_ms() - warned > 10000) {
+				log_warnx("gate: accept: %s; pausing",
+				    strerror(e));
+				warned = gate_now_ms();
+			}
+			gate_listen(0, gate_now_ms() + GATE_PAUSE_MS);
 			return;
-		}
-		if (gate.npending >= gate.max_pending) {
-			close(fd);	/* as a full listen queue would */
-			free(gc);
-			continue;
 		}
 		gc->fd = fd;
 		gc->deadline_ms = gate_now_ms() + gate.timeout_ms;
@@ -288,28 +380,32 @@ gate_accept(void)
 		gate.pending = gc;
 		gate.npending++;
 		/* The head often came with the connection. */
-		gate_look(gc, 0);
+		gate_look(gc, 0, 1);
 	}
 }
 
-/* Free the finished (fd -1) and close the timed out. */
+/* Close the timed out, look at the unseen, free the finished (fd -1);
+ * accept again when there is room. */
 static void
 gate_sweep(long now)
 {
 	struct gate_conn **pp = &gate.pending, *gc;
 
 	while ((gc = *pp) != NULL) {
-		if (gc->fd >= 0 && now > gc->deadline_ms) {
-			close(gc->fd);	/* no whole head in time */
-			gc->fd = -1;
-		}
+		if (gc->fd >= 0 && now > gc->deadline_ms)
+			gate_done(gc, 1);	/* no whole head in time */
+		else if (gc->fd >= 0 && gc->unseen &&
+		    now - gc->peeked_ms >= GATE_PEEK_EVERY_MS)
+			gate_look(gc, 0, 1);
 		if (gc->fd < 0) {
 			*pp = gc->next;
-			gate.npending--;
 			free(gc);
 		} else
 			pp = &gc->next;
 	}
+	if (!gate.accepting && gate.npending < gate.max_pending &&
+	    now >= gate.resume_ms)
+		gate_listen(1, 0);
 }
 
 static void *
@@ -319,7 +415,7 @@ gate_main(void *unused)
 
 	(void)unused;
 	for (;;) {
-		int n = epoll_wait(gate.ep, evs, 64, 200);
+		int n = epoll_wait(gate.ep, evs, 64, GATE_PEEK_EVERY_MS);
 
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &gate.stop_fd)
@@ -331,7 +427,7 @@ gate_main(void *unused)
 
 				if (gc->fd >= 0)
 					gate_look(gc, (evs[i].events &
-					    (EPOLLRDHUP | EPOLLHUP)) != 0);
+					    (EPOLLRDHUP | EPOLLHUP)) != 0, 0);
 			}
 		}
 		gate_sweep(gate_now_ms());
@@ -352,10 +448,13 @@ gate_start(int listen_fd, struct MHD_Daemon *mhd, int timeout_s,
 	gate.max_uri = max_uri;
 	gate.max_head = max_head;
 	gate.max_pending = max_pending;
+	gate.max_conns = (unsigned)max_pending;
 	/* Room for the longest head that passes, and a byte to see more. */
 	gate.bufsz = max_uri + max_head + 1024;
-	if ((gate.buf = malloc(gate.bufsz)) == NULL)
-		return CD_ERR_NOMEM;
+	if ((gate.buf = malloc(gate.bufsz)) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
 	if ((gate.ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    pipe2(gate.stop_fd, O_CLOEXEC | O_NONBLOCK) != 0)
 		goto out;
@@ -364,6 +463,7 @@ gate_start(int listen_fd, struct MHD_Daemon *mhd, int timeout_s,
 	ev.data.ptr = &gate.listen_fd;
 	if (epoll_ctl(gate.ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
 		goto out;
+	gate.accepting = 1;
 	ev.data.ptr = &gate.stop_fd;
 	if (epoll_ctl(gate.ep, EPOLL_CTL_ADD, gate.stop_fd[0], &ev) != 0)
 		goto out;

@@ -16,7 +16,7 @@ rd(const char *text, int *rc)
 {
 	struct csv_doc *doc = (struct csv_doc *)1;
 
-	*rc = csv_read(text, strlen(text), &doc, &err);
+	*rc = csv_read(text, strlen(text), 0, &doc, &err);
 	snprintf(msg, sizeof(msg), "line %ld: %s", err.line, err.why);
 	if (*rc != 0)
 		ck_assert_ptr_null(doc);
@@ -188,6 +188,23 @@ START_TEST(malformed)
 }
 END_TEST
 
+START_TEST(record_limit)
+{
+	struct csv_doc *d = NULL;
+	const char *t = "email,name\na@x,A\nb@x,B\n\nc@x,C\n";
+
+	/* blank records do not count; the limit is met, then passed */
+	ck_assert_int_eq(csv_read(t, strlen(t), 4, &d, &err), 0);
+	ck_assert_uint_eq(d->nrecords, 4);
+	csv_doc_free(d);
+	d = (struct csv_doc *)1;
+	ck_assert_int_eq(csv_read(t, strlen(t), 3, &d, &err), CD_ERR_INVALID);
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(err.why, "more than 3 records");
+	ck_assert_int_eq(err.line, 5);
+}
+END_TEST
+
 START_TEST(nul_and_width)
 {
 	struct csv_doc *d = (struct csv_doc *)1;
@@ -195,7 +212,7 @@ START_TEST(nul_and_width)
 	size_t n = 0;
 	int rc;
 
-	ck_assert_int_eq(csv_read("a,b\nx,\0y\n", 9, &d, &err),
+	ck_assert_int_eq(csv_read("a,b\nx,\0y\n", 9, 0, &d, &err),
 	    CD_ERR_INVALID);
 	ck_assert_ptr_null(d);
 	ck_assert_int_eq(err.line, 2);
@@ -297,6 +314,7 @@ main(void)
 	tcase_add_test(tc, empty_fields_and_blank_lines);
 	tcase_add_test(tc, lone_cr_lines);
 	tcase_add_test(tc, malformed);
+	tcase_add_test(tc, record_limit);
 	tcase_add_test(tc, nul_and_width);
 	tcase_add_test(tc, writer_quotes);
 	tcase_add_test(tc, writer_neutralises);
