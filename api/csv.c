@@ -284,6 +284,8 @@ csv_read(const char *text, size_t len, size_t max_records,
 	}
 	doc->delim = in.delim;
 	while (in.p < in.end) {
+		long first = in.line;
+
 		if ((rc = csv_record(&in, &rec)) != 0)
 			goto out;
 		if (csv_record_empty(&rec)) {
@@ -292,7 +294,7 @@ csv_read(const char *text, size_t len, size_t max_records,
 		}
 		if (max_records != 0 && doc->nrecords == max_records) {
 			/* Stop before the memory grows with the upload. */
-			err->line = in.line;
+			err->line = first;
 			snprintf(err->why, sizeof(err->why), "more than %zu "
 			    "records", max_records);
 			rc = CD_ERR_INVALID;
