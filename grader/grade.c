@@ -1198,15 +1198,17 @@ stacks_parse(const char *err, size_t len, struct stack *st, size_t max)
 /*
  * addr2line's answer for one address ("FUNC\nFILE:LINE\n" at *p) as
  * "learner.c:36 in run" in buf, when the file is the learner's or the
- * harness's; else buf is empty.  Advances *p past the answer.
+ * harness's; else buf is empty.  *line is the learner's line, else 0.
+ * Advances *p past the answer.
  */
 static void
-frame_name(char **p, const char *end, char *buf, size_t bl)
+frame_name(char **p, const char *end, char *buf, size_t bl, long *line)
 {
 	char *fn = *p, *loc, *nl, *file;
 	size_t fl;
 
 	buf[0] = '\0';
+	*line = 0;
 	if ((nl = memchr(fn, '\n', (size_t)(end - fn))) == NULL) {
 		*p = (char *)end;
 		return;
@@ -1226,6 +1228,34 @@ frame_name(char **p, const char *end, char *buf, size_t bl)
 	    fl) != 0) && (fl != 9 || strncmp(file, "harness.c", 9) != 0)))
 		return;
 	snprintf(buf, bl, "%.40s in %.40s", file, fn);
+	if (fl == sizeof(LEARNER_FILE) - 1 && strncmp(file, LEARNER_FILE,
+	    fl) == 0)
+		*line = strtol(file + fl + 1, NULL, 10);
+}
+
+/* Line no of src, trimmed, as ": \"text\"" in buf; empty if unfit. */
+static void
+source_line(const char *src, size_t len, long no, char *buf, size_t bl)
+{
+	const char *p = src, *end = src + len, *nl;
+
+	buf[0] = '\0';
+	for (long k = 1; k < no && p < end; k++)
+		p = (nl = memchr(p, '\n', (size_t)(end - p))) ? nl + 1 : end;
+	if (p >= end)
+		return;
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		nl = end;
+	while (p < nl && (*p == ' ' || *p == '\t'))
+		p++;
+	while (nl > p && (nl[-1] == ' ' || nl[-1] == '\t' || nl[-1] == '\r'))
+		nl--;
+	if (nl == p || nl - p > 72)
+		return;
+	for (const char *c = p; c < nl; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			return;
+	snprintf(buf, bl, ": \"%.*s\"", (int)(nl - p), p);
 }
 
 /*
@@ -1234,12 +1264,13 @@ frame_name(char **p, const char *end, char *buf, size_t bl)
  * guard's lines in res's stderr, resolved by addr2line in a box (the
  * binary is the learner's: its debug information is read only there),
  * appended to msg as one line per thread, innermost call first, the
- * learner's and the harness's frames only.  On any failure msg is left
- * as it was: the verdict stands without the stacks.
+ * learner's and the harness's frames only, the innermost one's line of
+ * src quoted when it is the learner's.  On any failure msg is left as it
+ * was: the verdict stands without the stacks.
  */
 static int
-deadlock_stacks(struct job *j, const struct bin *prog,
-    const struct sbx_result *res, char *msg, size_t ml)
+deadlock_stacks(struct job *j, const struct bin *prog, const char *src,
+    size_t len, const struct sbx_result *res, char *msg, size_t ml)
 {
 	struct stack st[STACK_THREADS];
 	char addr[STACK_THREADS * STACK_DEPTH][24];
@@ -1279,18 +1310,22 @@ deadlock_stacks(struct job *j, const struct bin *prog,
 	p = out.out;
 	end = out.out + out.out_len;
 	for (size_t t = 0; t < nst; t++) {
-		char line[512];
+		char line[512], quote[96];
 		size_t shown = 0, ll;
+		long no;
 
 		ll = (size_t)snprintf(line, sizeof(line), "  thread %zu%s: ",
 		    t + 1, st[t].tid == st[t].pid ? " (main)" : "");
 		for (size_t k = 0; k < st[t].n; k++) {
-			frame_name(&p, end, frame, sizeof(frame));
+			frame_name(&p, end, frame, sizeof(frame), &no);
 			if (frame[0] == '\0' || shown == STACK_SHOWN ||
 			    ll + strlen(frame) + 5 >= sizeof(line))
 				continue;
+			quote[0] = '\0';
+			if (shown == 0 && no > 0)
+				source_line(src, len, no, quote, sizeof(quote));
 			ll += (size_t)snprintf(line + ll, sizeof(line) - ll,
-			    "%s%s", shown ? " <- " : "", frame);
+			    "%s%s%s", shown ? " <- " : "", frame, quote);
 			shown++;
 		}
 		if (shown > 0 && used + ll + 2 < sizeof(text))
@@ -2315,8 +2350,8 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 			v = verdict_of(j, &res, msg, sizeof(msg));
 			/* Stacks help; their absence never fails a grading. */
 			if (res.verdict == SBX_TIME_LIMIT)
-				(void)deadlock_stacks(j, &prog, &res, msg,
-				    sizeof(msg));
+				(void)deadlock_stacks(j, &prog, src, len, &res,
+				    msg, sizeof(msg));
 			if (res.verdict == SBX_OK &&
 			    !grade_outputs_agree(ex->checker, res.out,
 			    res.out_len, json_string_value(want),
