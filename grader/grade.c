@@ -32,6 +32,9 @@
  *      hash; a learner's program never supplies an expected output.  After
  *      a test reaches the time limit the rest are skipped: a deadlocked
  *      solution would otherwise hold the grader for a wall limit per test.
+ *      At the wall limit the guard writes every thread's stack (the
+ *      sandbox's notice), which addr2line, in a box, turns into learner.c
+ *      lines for the feedback (deadlock_stacks()).
  *   4. Races.  A -fsanitize=thread build runs the race tests; any
  *      "WARNING: ThreadSanitizer:" report, or the race exit code the guard
  *      sets, is a data race.  Each race test also runs on the normal build,

@@ -33,7 +33,8 @@
  *
  * Shutdown: the program exits, init reports and exits, the kernel empties
  * the pid namespace.  On a limit the supervisor kills init, with the same
- * effect.  Then the supervisor reaps init, drains the pipes to EOF, reads
+ * effect; at the wall limit a spec's notice signal first goes to every
+ * process of the box, and the kill follows a short grace later.  Then the supervisor reaps init, drains the pipes to EOF, reads
  * the cgroup's counters, checks that the cgroup is empty (reaped) and
  * removes it.  If the supervisor dies first, init gets SIGKILL from
  * PR_SET_PDEATHSIG and the box goes with it.
