@@ -1163,19 +1163,27 @@ struct stack {
 	unsigned long long off[STACK_DEPTH];
 };
 
-/* The guard's "cohort-stack PID TID OFFSET..." lines in err, at most max. */
+/*
+ * The guard's "cohort-stack PID TID OFFSET..." lines in err, at most max;
+ * *seen counts them all.
+ */
 static size_t
-stacks_parse(const char *err, size_t len, struct stack *st, size_t max)
+stacks_parse(const char *err, size_t len, struct stack *st, size_t max,
+    size_t *seen)
 {
 	const char *p = err, *end = err + len, *nl;
 	char line[STACK_DEPTH * 20 + 64], *q, *e;
 	size_t n = 0, ll;
 
-	for (; p < end && n < max; p = nl + 1) {
+	*seen = 0;
+	for (; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		ll = (size_t)(nl - p);
 		if (ll < 13 || memcmp(p, "cohort-stack ", 13) != 0)
+			continue;
+		(*seen)++;
+		if (n == max)
 			continue;
 		snprintf(line, sizeof(line), "%.*s", (int)ll, p);
 		memset(&st[n], 0, sizeof(st[n]));
@@ -1281,11 +1289,11 @@ deadlock_stacks(struct job *j, const struct bin *prog, const char *src,
 	char dir[PATH_MAX] = "", text[STACKS_MAX], frame[96], *p, *end;
 	struct sbx_limits lim;
 	struct sbx_result out = { 0 };
-	size_t nst, na = 0, used = 0, argc = 0;
+	size_t nst, seen, na = 0, used = 0, argc = 0;
 	int rc = 0;
 
 	if (!prog->stacks || res->err == NULL || (nst = stacks_parse(res->err,
-	    res->err_len, st, STACK_THREADS)) == 0)
+	    res->err_len, st, STACK_THREADS, &seen)) == 0)
 		return 0;
 	argv[argc++] = "/usr/bin/addr2line";
 	argv[argc++] = "-f";
@@ -1335,6 +1343,10 @@ deadlock_stacks(struct job *j, const struct bin *prog, const char *src,
 			used += (size_t)snprintf(text + used, sizeof(text) - used,
 			    "%s\n", line);
 	}
+	if (used > 0 && seen > nst && used + 40 < sizeof(text))
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+		    "  (%zu more thread%s not shown)\n", seen - nst,
+		    seen - nst > 1 ? "s" : "");
 	if (used > 0 && strlen(msg) + used + 64 < ml)
 		snprintf(msg + strlen(msg), ml - strlen(msg), ".  Each thread "
 		    "at that moment, innermost call first:\n%.*s", (int)used - 1,
@@ -1581,7 +1593,7 @@ race_stage(struct job *j, const struct bin *plain, const char *src,
 	struct sbx_limits lim;
 	struct sbx_result res, base;
 	json_t *runs = json_array();
-	char *report = NULL, msg[256];
+	char *report = NULL, msg[2048];
 	const char *v;
 	bool ok;
 	int rc;
@@ -1618,6 +1630,9 @@ race_stage(struct job *j, const struct bin *plain, const char *src,
 			v = run_verdict(&base, msg, sizeof(msg));
 			if (*verdict == NULL) {
 				*verdict = v;
+				if (base.verdict == SBX_TIME_LIMIT)
+					(void)deadlock_stacks(j, plain, src, len,
+					    &base, msg, sizeof(msg));
 				snprintf(failure, fl, "race test %s: the normal "
 				    "build ended in %s: %s", t->name, v, msg);
 			}
@@ -2287,7 +2302,7 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 	json_t *r, *tests, *race, *speedup = NULL;
 	const char *verdict = NULL;
 	char why[512] = "", msg[2048], *log = NULL, *race_log = NULL;
-	char race_fail[512] = "";
+	char race_fail[2560] = "";
 	const char *race_v = NULL, *skip_why = "reached the time limit";
 	double passed_w = 0, total_w = 0, s = 0, c_pts, s_pts = 0;
 	bool ok, skip = false, detected = false, prov = false;
