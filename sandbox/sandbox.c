@@ -34,10 +34,11 @@
  * Shutdown: the program exits, init reports and exits, the kernel empties
  * the pid namespace.  On a limit the supervisor kills init, with the same
  * effect; at the wall limit a spec's notice signal first goes to every
- * process of the box, and the kill follows a short grace later.  Then the supervisor reaps init, drains the pipes to EOF, reads
- * the cgroup's counters, checks that the cgroup is empty (reaped) and
- * removes it.  If the supervisor dies first, init gets SIGKILL from
- * PR_SET_PDEATHSIG and the box goes with it.
+ * process of the box, and the kill follows a short grace later.  Then the
+ * supervisor reaps init, drains the pipes to EOF, reads the cgroup's
+ * counters, checks that the cgroup is empty (reaped) and removes it.  If
+ * the supervisor dies first, init gets SIGKILL from PR_SET_PDEATHSIG and
+ * the box goes with it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -667,7 +668,7 @@ static int
 check_clocks(struct run *r)
 {
 	const struct sbx_limits *lim = &r->spec->limits;
-	uint64_t t = sbx_now_ns(), cpu_us, wall_ms, left_ms;
+	uint64_t t = sbx_now_ns(), cpu_us, wall_ms, grace_ms, left_ms;
 	int ncpus;
 
 	if (!r->ready) {
@@ -681,12 +682,12 @@ check_clocks(struct run *r)
 		run_notice(r, t);
 	if (r->t_notice != 0) {
 		/* Noticed: only the grace is left. */
-		wall_ms = (t - r->t_notice) / 1000000;
-		if (wall_ms >= NOTICE_GRACE_MS) {
+		grace_ms = (t - r->t_notice) / 1000000;
+		if (grace_ms >= NOTICE_GRACE_MS) {
 			run_fault(r, SBX_TIME_LIMIT, "wall");
 			return 100;
 		}
-		left_ms = NOTICE_GRACE_MS - wall_ms;
+		left_ms = NOTICE_GRACE_MS - grace_ms;
 	} else if (wall_ms >= lim->wall_ms) {
 		run_fault(r, SBX_TIME_LIMIT, "wall");
 		return 100;
