@@ -32,6 +32,9 @@
  *      hash; a learner's program never supplies an expected output.  After
  *      a test reaches the time limit the rest are skipped: a deadlocked
  *      solution would otherwise hold the grader for a wall limit per test.
+ *      At the wall limit the guard writes every thread's stack (the
+ *      sandbox's notice), which addr2line, in a box, turns into learner.c
+ *      lines for the feedback (deadlock_stacks()).
  *   4. Races.  A -fsanitize=thread build runs the race tests; any
  *      "WARNING: ThreadSanitizer:" report, or the race exit code the guard
  *      sets, is a data race.  Each race test also runs on the normal build,
@@ -67,6 +70,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +97,13 @@
 #define DEADLOCK_CPU_PCT 10	/* CPU under this share of wall: blocked */
 #define BENCH_MAX_FACTOR 4	/* rounds: at most this times the repetitions */
 #define SLOT_WAIT_MS	60000	/* how long to wait for a free box slot */
+/* The guard's stack signal (guard_c says the same): one of the real-time
+   signals, which no exercise uses and which queue rather than merge. */
+#define GRADE_STACK_SIG	(SIGRTMAX - 1)
+#define STACK_THREADS	8	/* threads shown with a deadlock */
+#define STACK_DEPTH	12	/* of each, frames resolved */
+#define STACK_SHOWN	6	/* of each, frames shown */
+#define STACKS_MAX	1200	/* the stacks' share of a test's message */
 #define MAX_SOURCE	(256u << 10)	/* as the exercise files' bound */
 
 enum lane_hold { LANE_NONE, LANE_SHARED };
@@ -100,13 +111,16 @@ enum lane_hold { LANE_NONE, LANE_SHARED };
 /*
  * What a box is for: a build writes its output into the box directory; a
  * run of a program writes nothing there (it is mounted read-only); a timed
- * run is a run measured as a benchmark (sbx_run_spec.measure).
+ * run is a run measured as a benchmark (sbx_run_spec.measure); a run with
+ * stacks is a run whose program's guard writes its threads' stacks when
+ * the sandbox gives notice of the wall limit (sbx_run_spec.notice_signal).
  */
-enum box_kind { BOX_BUILD, BOX_RUN, BOX_TIMED };
+enum box_kind { BOX_BUILD, BOX_RUN, BOX_TIMED, BOX_RUN_STACKS };
 
 struct bin {
 	char	*data;
 	size_t	 len;
+	bool	 stacks;	/* a C normal build: its guard writes stacks */
 };
 
 /* One grading (or verification): its scratch root, lane and reference. */
@@ -182,6 +196,7 @@ bin_free(struct bin *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = 0;
+	b->stacks = false;
 }
 
 static int
@@ -339,6 +354,7 @@ box_run(struct job *j, const char *dir, char *const *argv, char *const *env,
 		.box_dir = dir, .argv = argv, .env = env, .cpus = cpus,
 		.limits = *lim, .measure = kind == BOX_TIMED,
 		.read_only_dir = kind != BOX_BUILD,
+		.notice_signal = kind == BOX_RUN_STACKS ? GRADE_STACK_SIG : 0,
 	};
 	struct timespec pause = { 0, 100 * 1000000 };
 	int rc, waited = 0;
@@ -418,26 +434,132 @@ limits_run(const struct grade_exercise *ex, const struct grade_test *t,
  * when the report cannot be read.  And a program re-executed with
  * options or preloads of its own ends at once: that is no way around the
  * race checker or the harness.
+ *
+ * In the normal build it also answers the sandbox's notice of the wall
+ * limit (GRADE_STACK_SIG, sbx_run_spec.notice_signal): the thread that
+ * gets it writes its stack and tgkill()s every other thread of
+ * /proc/self/task with the same signal (told apart by si_code), and each
+ * writes its own, as "cohort-stack PID TID OFFSET..." on stderr: return
+ * addresses inside the program, as link-time addresses (the load bias
+ * taken off) for addr2line (deadlock_stacks()).  Only async-signal-safe
+ * calls in the handler: backtrace() is called once beforehand so that the
+ * unwinder is loaded, and each line is one write() below PIPE_BUF, which
+ * a pipe never interleaves with another.  Everything is static, so no
+ * name of the learner's can collide with it.  Not in the race build:
+ * ThreadSanitizer would report the handler's calls as signal-unsafe.
  */
 static const char guard_c[] =
+    "#define _GNU_SOURCE\n"
+    "#include <dirent.h>\n"
+    "#include <errno.h>\n"
+    "#include <execinfo.h>\n"
+    "#include <fcntl.h>\n"
+    "#include <link.h>\n"
+    "#include <signal.h>\n"
+    "#include <stdint.h>\n"
     "#include <stdlib.h>\n"
     "#include <string.h>\n"
     "#include <unistd.h>\n"
+    "#include <sys/syscall.h>\n"
     "extern char **environ;\n"
     "#ifdef __SANITIZE_THREAD__\n"
     "const char *__tsan_default_options(void)\n"
     "{ return \"halt_on_error=1:exitcode=66:abort_on_error=0\"; }\n"
+    "#else\n"
+    "#define COHORT_STACK_SIG (SIGRTMAX - 1)\n"
+    "#define COHORT_FRAMES 32\n"
+    "extern char __executable_start[], __etext[];\n"
+    "static uintptr_t cohort_bias;\n"
+    "static int cohort_phdr(struct dl_phdr_info *i, size_t n, void *arg)\n"
+    "{\n"
+    "\t(void)n;\n"
+    "\t(void)arg;\n"
+    "\tcohort_bias = i->dlpi_addr;\n"
+    "\treturn 1;\n"
+    "}\n"
+    "static char *cohort_num(char *p, uintptr_t v, unsigned base)\n"
+    "{\n"
+    "\tchar t[24];\n"
+    "\tint k = 0;\n"
+    "\n"
+    "\tdo\n"
+    "\t\tt[k++] = \"0123456789abcdef\"[v % base];\n"
+    "\twhile ((v /= base) != 0);\n"
+    "\t*p++ = ' ';\n"
+    "\twhile (k > 0)\n"
+    "\t\t*p++ = t[--k];\n"
+    "\treturn p;\n"
+    "}\n"
+    "static void cohort_stack(void)\n"
+    "{\n"
+    "\tvoid *pc[COHORT_FRAMES];\n"
+    "\tchar line[COHORT_FRAMES * 18 + 64], *p = line;\n"
+    "\tint n = backtrace(pc, COHORT_FRAMES);\n"
+    "\n"
+    "\tmemcpy(p, \"cohort-stack\", 12);\n"
+    "\tp += 12;\n"
+    "\tp = cohort_num(p, (uintptr_t)getpid(), 10);\n"
+    "\tp = cohort_num(p, (uintptr_t)syscall(SYS_gettid), 10);\n"
+    "\tfor (int i = 0; i < n; i++)\n"
+    "\t\tif ((char *)pc[i] >= __executable_start &&\n"
+    "\t\t    (char *)pc[i] < __etext)\n"
+    "\t\t\tp = cohort_num(p, (uintptr_t)pc[i] - cohort_bias, 16);\n"
+    "\t*p++ = '\\n';\n"
+    "\t(void)!write(2, line, (size_t)(p - line));\n"
+    "}\n"
+    "static void cohort_on_notice(int sig, siginfo_t *si, void *uc)\n"
+    "{\n"
+    "\tchar buf[2048];\n"
+    "\tstruct dirent64 *d;\n"
+    "\tlong self = syscall(SYS_gettid), n, tid;\n"
+    "\tint saved = errno, fd;\n"
+    "\n"
+    "\t(void)uc;\n"
+    "\tcohort_stack();\n"
+    "\tif (si->si_code == SI_TKILL || (fd = open(\"/proc/self/task\",\n"
+    "\t    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {\n"
+    "\t\terrno = saved;\n"
+    "\t\treturn;\n"
+    "\t}\n"
+    "\twhile ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0)\n"
+    "\t\tfor (long off = 0; off < n; off += d->d_reclen) {\n"
+    "\t\t\tconst char *s;\n"
+    "\n"
+    "\t\t\td = (struct dirent64 *)(buf + off);\n"
+    "\t\t\ts = d->d_name;\n"
+    "\n"
+    "\t\t\tfor (tid = 0; *s >= '0' && *s <= '9'; s++)\n"
+    "\t\t\t\ttid = tid * 10 + (*s - '0');\n"
+    "\t\t\tif (tid > 0 && *s == '\\0' && tid != self)\n"
+    "\t\t\t\t(void)syscall(SYS_tgkill, getpid(), tid, sig);\n"
+    "\t\t}\n"
+    "\tclose(fd);\n"
+    "\terrno = saved;\n"
+    "}\n"
     "#endif\n"
     "__attribute__((constructor(101))) static void cohort_guard(void)\n"
     "{\n"
     "\tfor (char **e = environ; e != NULL && *e != NULL; e++)\n"
     "\t\tif (!strncmp(*e, \"LD_\", 3) || !strncmp(*e, \"TSAN_\", 5) ||\n"
     "\t\t    !strncmp(*e, \"GLIBC_\", 6)) {\n"
-    "\t\t\tstatic const char m[] = \"the program was started again "
-    "with its environment changed\\n\";\n"
+    "\t\t\tstatic const char m[] = \"the program was started \"\n"
+    "\t\t\t    \"again with its environment changed\\n\";\n"
     "\t\t\t(void)!write(2, m, sizeof(m) - 1);\n"
     "\t\t\t_exit(67);\n"
     "\t\t}\n"
+    "#ifndef __SANITIZE_THREAD__\n"
+    "\t{\n"
+    "\t\tstruct sigaction sa;\n"
+    "\t\tvoid *pc[1];\n"
+    "\n"
+    "\t\t(void)dl_iterate_phdr(cohort_phdr, NULL);\n"
+    "\t\t(void)backtrace(pc, 1);\n"
+    "\t\tmemset(&sa, 0, sizeof(sa));\n"
+    "\t\tsa.sa_sigaction = cohort_on_notice;\n"
+    "\t\tsa.sa_flags = SA_SIGINFO | SA_RESTART;\n"
+    "\t\t(void)sigaction(COHORT_STACK_SIG, &sa, NULL);\n"
+    "\t}\n"
+    "#endif\n"
     "}\n";
 
 /* The files of one build in a fresh box directory. */
@@ -813,8 +935,12 @@ compile(struct job *j, const char *src, size_t len, bool tsan,
 		argv[n++] = "-fsanitize=thread";
 		argv[n++] = "-g";
 		argv[n++] = "-O1";
-	} else
+	} else {
 		argv[n++] = "-O2";
+		/* Line tables for the stacks of a deadlock; the code is the
+		   same with or without them. */
+		argv[n++] = "-g";
+	}
 	argv[n++] = "-pthread";
 	argv[n++] = "-std=gnu11";
 	argv[n++] = "-Wall";
@@ -843,6 +969,7 @@ compile(struct job *j, const char *src, size_t len, bool tsan,
 			goto out;
 		}
 		*ok = true;
+		out->stacks = !tsan;
 		*log = grade_trim(res.err, res.err_len, COMPILE_LOG_MAX);
 	} else if (res.verdict == SBX_RUNTIME_ERROR)
 		*log = grade_trim(res.err, res.err_len, COMPILE_LOG_MAX);
@@ -956,7 +1083,7 @@ run_prog(struct job *j, const struct bin *prog, const struct grade_test *t,
 	    (rc = put_file(dir, "prog", prog->data, prog->len, 0755)) != 0)
 		goto out;
 	rc = box_run(j, dir, argv, NULL, lim, hold, cpus, measure ?
-	    BOX_TIMED : BOX_RUN, res);
+	    BOX_TIMED : prog->stacks ? BOX_RUN_STACKS : BOX_RUN, res);
  out:
 	if (dir[0] != '\0')
 		rm_tree(dir);
@@ -1027,6 +1154,208 @@ verdict_of(const struct job *j, const struct sbx_result *r, char *msg,
 	    (v = grade_py_verdict(r, msg, ml)) != NULL)
 		return v;
 	return run_verdict(r, msg, ml);
+}
+
+/* One thread's stack as the guard wrote it. */
+struct stack {
+	long	 pid, tid;
+	size_t	 n;
+	unsigned long long off[STACK_DEPTH];
+};
+
+/*
+ * The guard's "cohort-stack PID TID OFFSET..." lines in err, at most max;
+ * *seen counts them all.
+ */
+static size_t
+stacks_parse(const char *err, size_t len, struct stack *st, size_t max,
+    size_t *seen)
+{
+	const char *p = err, *end = err + len, *nl;
+	char line[STACK_DEPTH * 20 + 64], *q, *e;
+	size_t n = 0, ll;
+
+	*seen = 0;
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		ll = (size_t)(nl - p);
+		if (ll < 13 || memcmp(p, "cohort-stack ", 13) != 0)
+			continue;
+		(*seen)++;
+		if (n == max)
+			continue;
+		snprintf(line, sizeof(line), "%.*s", (int)ll, p);
+		memset(&st[n], 0, sizeof(st[n]));
+		st[n].pid = strtol(line + 13, &q, 10);
+		st[n].tid = strtol(q, &e, 10);
+		if (e == q || st[n].pid <= 0 || st[n].tid <= 0)
+			continue;
+		for (q = e; st[n].n < STACK_DEPTH; q = e) {
+			unsigned long long v = strtoull(q, &e, 16);
+
+			if (e == q)
+				break;
+			/* A return address: the call is the byte before. */
+			if (v > 0)
+				st[n].off[st[n].n++] = v - 1;
+		}
+		if (st[n].n > 0)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * addr2line's answer for one address ("FUNC\nFILE:LINE\n" at *p) as
+ * "learner.c:36 in run" in buf, when the file is the learner's or the
+ * harness's; else buf is empty.  *line is the learner's line, else 0.
+ * Advances *p past the answer.
+ */
+static void
+frame_name(char **p, const char *end, char *buf, size_t bl, long *line)
+{
+	char *fn = *p, *loc, *nl, *file;
+	size_t fl;
+
+	buf[0] = '\0';
+	*line = 0;
+	if ((nl = memchr(fn, '\n', (size_t)(end - fn))) == NULL) {
+		*p = (char *)end;
+		return;
+	}
+	*nl = '\0';
+	loc = nl + 1;
+	if ((nl = memchr(loc, '\n', (size_t)(end - loc))) == NULL)
+		nl = (char *)end;
+	*nl = '\0';
+	*p = nl < end ? nl + 1 : (char *)end;
+	/* "/box/learner.c:36 (discriminator 2)": the file's own name. */
+	loc[strcspn(loc, " ")] = '\0';
+	file = strrchr(loc, '/') ? strrchr(loc, '/') + 1 : loc;
+	fl = strcspn(file, ":");
+	if (file[fl] != ':' || file[fl + 1] < '1' || file[fl + 1] > '9' ||
+	    ((fl != sizeof(LEARNER_FILE) - 1 || strncmp(file, LEARNER_FILE,
+	    fl) != 0) && (fl != 9 || strncmp(file, "harness.c", 9) != 0)))
+		return;
+	snprintf(buf, bl, "%.40s in %.40s", file, fn);
+	if (fl == sizeof(LEARNER_FILE) - 1 && strncmp(file, LEARNER_FILE,
+	    fl) == 0)
+		*line = strtol(file + fl + 1, NULL, 10);
+}
+
+/* Line no of src, trimmed, as ": \"text\"" in buf; empty if unfit. */
+static void
+source_line(const char *src, size_t len, long no, char *buf, size_t bl)
+{
+	const char *p = src, *end = src + len, *nl;
+
+	buf[0] = '\0';
+	for (long k = 1; k < no && p < end; k++)
+		p = (nl = memchr(p, '\n', (size_t)(end - p))) ? nl + 1 : end;
+	if (p >= end)
+		return;
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		nl = end;
+	while (p < nl && (*p == ' ' || *p == '\t'))
+		p++;
+	while (nl > p && (nl[-1] == ' ' || nl[-1] == '\t' || nl[-1] == '\r'))
+		nl--;
+	if (nl == p || nl - p > 72)
+		return;
+	for (const char *c = p; c < nl; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			return;
+	snprintf(buf, bl, ": \"%.*s\"", (int)(nl - p), p);
+}
+
+/*
+ * Where each thread of a C program stood when the sandbox gave notice of
+ * the wall limit (a deadlock, or a time limit with the CPUs busy): the
+ * guard's lines in res's stderr, resolved by addr2line in a box (the
+ * binary is the learner's: its debug information is read only there),
+ * appended to msg as one line per thread, innermost call first, the
+ * learner's and the harness's frames only, the innermost one's line of
+ * src quoted when it is the learner's.  On any failure msg is left as it
+ * was: the verdict stands without the stacks.
+ */
+static int
+deadlock_stacks(struct job *j, const struct bin *prog, const char *src,
+    size_t len, const struct sbx_result *res, char *msg, size_t ml)
+{
+	struct stack st[STACK_THREADS];
+	char addr[STACK_THREADS * STACK_DEPTH][24];
+	char *argv[STACK_THREADS * STACK_DEPTH + 5];
+	char dir[PATH_MAX] = "", text[STACKS_MAX], frame[96], *p, *end;
+	struct sbx_limits lim;
+	struct sbx_result out = { 0 };
+	size_t nst, seen, na = 0, used = 0, argc = 0;
+	int rc = 0;
+
+	if (!prog->stacks || res->err == NULL || (nst = stacks_parse(res->err,
+	    res->err_len, st, STACK_THREADS, &seen)) == 0)
+		return 0;
+	argv[argc++] = "/usr/bin/addr2line";
+	argv[argc++] = "-f";
+	argv[argc++] = "-e";
+	argv[argc++] = "prog";
+	for (size_t t = 0; t < nst; t++)
+		for (size_t k = 0; k < st[t].n; k++) {
+			snprintf(addr[na], sizeof(addr[na]), "0x%llx",
+			    st[t].off[k]);
+			argv[argc++] = addr[na++];
+		}
+	argv[argc] = NULL;
+	limits_compile(&lim);
+	lim.output_kb = 256;
+	if ((rc = box_dir(j, "stacks", dir, sizeof(dir))) != 0 ||
+	    (rc = put_file(dir, "prog", prog->data, prog->len, 0444)) != 0 ||
+	    (rc = box_run(j, dir, argv, NULL, &lim, LANE_SHARED, NULL, BOX_RUN,
+	    &out)) != 0)
+		goto out;
+	if (out.verdict != SBX_OK) {
+		rc = CD_ERR_INTERNAL;
+		goto out;
+	}
+	text[0] = '\0';
+	p = out.out;
+	end = out.out + out.out_len;
+	for (size_t t = 0; t < nst; t++) {
+		char line[512], quote[96];
+		size_t shown = 0, ll;
+		long no;
+
+		ll = (size_t)snprintf(line, sizeof(line), "  thread %zu%s: ",
+		    t + 1, st[t].tid == st[t].pid ? " (main)" : "");
+		for (size_t k = 0; k < st[t].n; k++) {
+			frame_name(&p, end, frame, sizeof(frame), &no);
+			if (frame[0] == '\0' || shown == STACK_SHOWN ||
+			    ll + strlen(frame) + 5 >= sizeof(line))
+				continue;
+			quote[0] = '\0';
+			if (shown == 0 && no > 0)
+				source_line(src, len, no, quote, sizeof(quote));
+			ll += (size_t)snprintf(line + ll, sizeof(line) - ll,
+			    "%s%s%s", shown ? " <- " : "", frame, quote);
+			shown++;
+		}
+		if (shown > 0 && used + ll + 2 < sizeof(text))
+			used += (size_t)snprintf(text + used, sizeof(text) - used,
+			    "%s\n", line);
+	}
+	if (used > 0 && seen > nst && used + 40 < sizeof(text))
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+		    "  (%zu more thread%s not shown)\n", seen - nst,
+		    seen - nst > 1 ? "s" : "");
+	if (used > 0 && strlen(msg) + used + 64 < ml)
+		snprintf(msg + strlen(msg), ml - strlen(msg), ".  Each thread "
+		    "at that moment, innermost call first:\n%.*s", (int)used - 1,
+		    text);
+ out:
+	sbx_result_free(&out);
+	if (dir[0] != '\0')
+		rm_tree(dir);
+	return rc;
 }
 
 /* ---- the reference ------------------------------------------------- */
@@ -1264,7 +1593,7 @@ race_stage(struct job *j, const struct bin *plain, const char *src,
 	struct sbx_limits lim;
 	struct sbx_result res, base;
 	json_t *runs = json_array();
-	char *report = NULL, msg[256];
+	char *report = NULL, msg[2048];
 	const char *v;
 	bool ok;
 	int rc;
@@ -1301,6 +1630,9 @@ race_stage(struct job *j, const struct bin *plain, const char *src,
 			v = run_verdict(&base, msg, sizeof(msg));
 			if (*verdict == NULL) {
 				*verdict = v;
+				if (base.verdict == SBX_TIME_LIMIT)
+					(void)deadlock_stacks(j, plain, src, len,
+					    &base, msg, sizeof(msg));
 				snprintf(failure, fl, "race test %s: the normal "
 				    "build ended in %s: %s", t->name, v, msg);
 			}
@@ -1970,7 +2302,7 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 	json_t *r, *tests, *race, *speedup = NULL;
 	const char *verdict = NULL;
 	char why[512] = "", msg[2048], *log = NULL, *race_log = NULL;
-	char race_fail[512] = "";
+	char race_fail[2560] = "";
 	const char *race_v = NULL, *skip_why = "reached the time limit";
 	double passed_w = 0, total_w = 0, s = 0, c_pts, s_pts = 0;
 	bool ok, skip = false, detected = false, prov = false;
@@ -2034,6 +2366,10 @@ judge(struct job *j, const char *src, size_t len, enum judge_mode mode,
 			    LANE_SHARED, NULL, false, &res)) != 0)
 				goto out;
 			v = verdict_of(j, &res, msg, sizeof(msg));
+			/* Stacks help; their absence never fails a grading. */
+			if (res.verdict == SBX_TIME_LIMIT)
+				(void)deadlock_stacks(j, &prog, src, len, &res,
+				    msg, sizeof(msg));
 			if (res.verdict == SBX_OK &&
 			    !grade_outputs_agree(ex->checker, res.out,
 			    res.out_len, json_string_value(want),

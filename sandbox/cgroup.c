@@ -466,6 +466,26 @@ cg_empty(const struct sbx_cg *cg)
 	return dir == NULL || cg_read(dir, "cgroup.procs", buf, sizeof(buf)) == 0;
 }
 
+int
+cg_procs(const struct sbx_cg *cg, pid_t *pids, int max)
+{
+	const char *dir = cg_procs_dir(cg);
+	char buf[4096], *p, *end;
+	int n = 0;
+
+	if (dir == NULL || cg_read(dir, "cgroup.procs", buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; n < max; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (pid > 0)
+			pids[n++] = (pid_t)pid;
+	}
+	return n;
+}
+
 /*
  * Kill everything in the box's cgroup.  Only a fallback: the death of the
  * box's init already takes its pid namespace down with it.

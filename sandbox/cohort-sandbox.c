@@ -25,6 +25,7 @@ struct cli {
 	char	*env[MAX_ENV + 1];
 	int	 nenv;
 	uint32_t measure;
+	uint32_t notice;
 };
 
 enum opt_type { T_UINT, T_STR, T_ENV };
@@ -59,6 +60,9 @@ static const struct opt {
 	  "pin to this cpu list, e.g. 0 or 0-1 (default: any)" },
 	{ "measure", NULL, T_UINT, &cli.measure, 0, 1,
 	  "1: a timed run (top priority, fd 3 marks the work, CPU wait)" },
+	{ "notice-signal", NULL, T_UINT, &cli.notice, 0, 64,
+	  "signal every process gets at the wall limit, 300 ms before the "
+	  "kill (default: 0, none)" },
 	{ "stdin", NULL, T_STR, &cli.spec.stdin_file, 0, 0,
 	  "file for stdin; relative: inside --dir (default: /dev/null)" },
 	{ "env", NULL, T_ENV, NULL, 0, 0,
@@ -269,6 +273,7 @@ cmd_run(char **prog)
 	cli.spec.argv = prog;
 	cli.spec.env = cli.env;
 	cli.spec.measure = cli.measure != 0;
+	cli.spec.notice_signal = (int)cli.notice;
 	if ((rc = sbx_run(&cli.spec, &res)) != 0) {
 		fprintf(stderr, "cohort-sandbox: nothing ran: %s\n",
 		    cd_strerror(rc));

@@ -102,6 +102,9 @@ int	cg_attach(struct sbx_cg *cg, pid_t pid);
 int	cg_cpu_us(const struct sbx_cg *cg, uint64_t *us);
 void	cg_stats(const struct sbx_cg *cg, struct cg_stats *st);
 bool	cg_empty(const struct sbx_cg *cg);
+/* Up to max of the box's processes (host pids, init among them); -1 when
+   no cgroup lists them. */
+int	cg_procs(const struct sbx_cg *cg, pid_t *pids, int max);
 void	cg_kill(const struct sbx_cg *cg);
 void	cg_destroy(struct sbx_cg *cg);
 

@@ -33,10 +33,12 @@
  *
  * Shutdown: the program exits, init reports and exits, the kernel empties
  * the pid namespace.  On a limit the supervisor kills init, with the same
- * effect.  Then the supervisor reaps init, drains the pipes to EOF, reads
- * the cgroup's counters, checks that the cgroup is empty (reaped) and
- * removes it.  If the supervisor dies first, init gets SIGKILL from
- * PR_SET_PDEATHSIG and the box goes with it.
+ * effect; at the wall limit a spec's notice signal first goes to every
+ * process of the box, and the kill follows a short grace later.  Then the
+ * supervisor reaps init, drains the pipes to EOF, reads the cgroup's
+ * counters, checks that the cgroup is empty (reaped) and removes it.  If
+ * the supervisor dies first, init gets SIGKILL from PR_SET_PDEATHSIG and
+ * the box goes with it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +65,10 @@
 #define BOX_STACK	(256 * 1024)
 #define SETUP_MS	10000	/* building a box never takes this long */
 #define CPU_POLL_MS	5	/* finest CPU check; bounds the overshoot */
+/* After the wall limit's notice: time enough for a program to write a
+   few lines (its threads' stacks), short enough not to hold up grading. */
+#define NOTICE_GRACE_MS	300
+#define NOTICE_PROCS	64	/* processes of one box told of the limit */
 
 struct stream {
 	int	 fd;
@@ -85,6 +91,7 @@ struct run {
 	bool	 dir_chowned;
 	struct stream s[2];
 	uint64_t t_start, t_ready, t_end;	/* monotonic, ns */
+	uint64_t t_notice;	/* the wall limit's notice went out; 0: not */
 	bool	 ready, init_done, exited, noexec, killed, realtime;
 	uint64_t t_fork, t_mark, t_exit;	/* a timed run's, from init */
 	int	 status, noexec_errno;
@@ -232,6 +239,10 @@ check_spec(const struct sbx_run_spec *spec, cpu_set_t *cpus)
 	    l->output_kb > (1u << 20) || l->file_kb == 0 || l->open_files < 4)
 		return CD_ERR_INVALID;
 	if (spec->cpus != NULL && parse_cpus(spec->cpus, cpus) != 0)
+		return CD_ERR_INVALID;
+	/* A notice that cannot be caught would end the run before its grace. */
+	if (spec->notice_signal < 0 || spec->notice_signal >= NSIG ||
+	    spec->notice_signal == SIGKILL || spec->notice_signal == SIGSTOP)
 		return CD_ERR_INVALID;
 	/* Each cpu must exist here, or the cpuset would refuse the list. */
 	for (int c = sbx_host()->ncpus; spec->cpus != NULL && c < CPU_SETSIZE; c++)
@@ -612,12 +623,52 @@ on_output(struct run *r, struct stream *s)
 	return 1;
 }
 
+/*
+ * The wall limit is reached and the spec asks for a notice: the verdict is
+ * decided (wall time limit) but the kill waits for NOTICE_GRACE_MS, while
+ * every process of the box but init (which would ignore it) gets the
+ * signal.  Each is signalled through a pidfd once it is known to be in the
+ * box's pid namespace, so a pid reused meanwhile on the host is never
+ * signalled.  Nothing signalled: no grace, the kill comes at once.
+ */
+static void
+run_notice(struct run *r, uint64_t t)
+{
+	pid_t pids[NOTICE_PROCS];
+	struct stat box_ns, ns;
+	char path[64];
+	int n, fd, sent = 0;
+
+	if (r->kill_verdict == SBX_OK) {
+		r->kill_verdict = SBX_TIME_LIMIT;
+		r->kill_limit = "wall";
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)r->pid);
+	if (stat(path, &box_ns) == -1 ||
+	    (n = cg_procs(&r->cg, pids, NOTICE_PROCS)) <= 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		if (pids[i] == r->pid ||
+		    (fd = (int)syscall(SYS_pidfd_open, pids[i], 0)) == -1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pids[i]);
+		if (stat(path, &ns) == 0 && ns.st_ino == box_ns.st_ino &&
+		    ns.st_dev == box_ns.st_dev &&
+		    syscall(SYS_pidfd_send_signal, fd, r->spec->notice_signal,
+		    NULL, 0) == 0)
+			sent++;
+		close(fd);
+	}
+	if (sent > 0)
+		r->t_notice = t;
+}
+
 /* Poll timeout in ms, after checking the clocks. */
 static int
 check_clocks(struct run *r)
 {
 	const struct sbx_limits *lim = &r->spec->limits;
-	uint64_t t = sbx_now_ns(), cpu_us, wall_ms, left_ms;
+	uint64_t t = sbx_now_ns(), cpu_us, wall_ms, grace_ms, left_ms;
 	int ncpus;
 
 	if (!r->ready) {
@@ -626,11 +677,22 @@ check_clocks(struct run *r)
 		return 100;
 	}
 	wall_ms = (t - r->t_ready) / 1000000;
-	if (wall_ms >= lim->wall_ms) {
+	if (wall_ms >= lim->wall_ms && r->spec->notice_signal != 0 &&
+	    r->t_notice == 0)
+		run_notice(r, t);
+	if (r->t_notice != 0) {
+		/* Noticed: only the grace is left. */
+		grace_ms = (t - r->t_notice) / 1000000;
+		if (grace_ms >= NOTICE_GRACE_MS) {
+			run_fault(r, SBX_TIME_LIMIT, "wall");
+			return 100;
+		}
+		left_ms = NOTICE_GRACE_MS - grace_ms;
+	} else if (wall_ms >= lim->wall_ms) {
 		run_fault(r, SBX_TIME_LIMIT, "wall");
 		return 100;
-	}
-	left_ms = lim->wall_ms - wall_ms;
+	} else
+		left_ms = lim->wall_ms - wall_ms;
 	if (cg_cpu_us(&r->cg, &cpu_us) == 0) {
 		if (cpu_us / 1000 >= lim->cpu_ms) {
 			run_fault(r, SBX_TIME_LIMIT, "cpu");

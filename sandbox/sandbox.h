@@ -48,6 +48,14 @@ struct sbx_run_spec {
 	/* box_dir mounted read-only: a run that must leave nothing there
 	   (and may not write a library or a program to run). */
 	bool	 read_only_dir;
+	/*
+	 * Non-zero: at the wall limit, before the kill, this signal goes once
+	 * to every process of the box, which then has a short grace (300 ms)
+	 * to write to stderr, e.g. where its threads are stuck.  The verdict
+	 * is the wall time limit all the same, whatever the program does in
+	 * the grace; the CPU and output limits still hold.
+	 */
+	int	 notice_signal;
 	struct sbx_limits limits;
 };
 

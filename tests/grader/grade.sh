@@ -51,8 +51,10 @@ check wrong 'r["verdict"] == "wrong_answer" and 0 < r["score_breakdown"]["correc
 tap $? "wrong.c: wrong_answer with partial correctness" "$work/wrong.diag"
 
 grade deadlock "$fx/deadlock.c"
-check deadlock 'r["verdict"] == "deadlock" and "lock" in failed[0]["message"] and secs < 40'
-tap $? "deadlock.c: deadlock with a hint, skipping the other tests" \
+# The stacks: every thread's, as lines of the fixture (34 and 36 take the
+# mutexes, 60 joins the threads).
+check deadlock 'r["verdict"] == "deadlock" and "lock" in msg and "Each thread at that moment" in msg and ("learner.c:34 in run: \"pthread_mutex_lock(" in msg or "learner.c:36 in run: \"pthread_mutex_lock(" in msg) and "thread 1 (main): learner.c:60 in sum_array" in msg and msg.count("\n  thread ") >= 3 and secs < 40'
+tap $? "deadlock.c: deadlock with a hint and every thread's stack in learner.c, skipping the other tests" \
     "$work/deadlock.diag"
 
 grade nocompile "$fx/nocompile.c"
