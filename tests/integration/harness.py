@@ -20,6 +20,8 @@ import tempfile
 import threading
 import time
 
+from oavalidate import Document
+
 SRCDIR = os.environ.get("COHORTD_SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILDDIR = os.environ.get("COHORTD_BUILDDIR") or SRCDIR
@@ -56,12 +58,16 @@ class TAP:
             print("# " + line)
 
     def done(self):
+        if Contract.checked:
+            self.diag("%d responses checked against api/openapi.json"
+                      % Contract.checked)
         print("1..%d" % self.n)
 
 
 def main(fn):
     """Run fn(tap); an exception fails the file visibly, not silently."""
     tap = TAP()
+    Contract.tap = tap
     try:
         fn(tap)
     except Exception as e:  # noqa: BLE001 - report and bail out
@@ -301,6 +307,42 @@ def run_ctl(args, env=None, timeout=120):
 
 # ---- HTTP -----------------------------------------------------------------
 
+class Contract:
+    """Every response a test sees is checked against the OpenAPI document
+    (status documented for the operation, Content-Type declared, body
+    valid against the response schema).  A mismatch is a failed TAP case
+    at the request that got it, so the test that made it fails."""
+    doc = None
+    tap = None
+    checked = 0
+    record = os.environ.get("COHORTD_RECORD_RESPONSES")
+
+    @classmethod
+    def check(cls, method, path, status, headers, body):
+        if cls.doc is None:
+            cls.doc = Document.load(os.path.join(SRCDIR, "api",
+                                                 "openapi.json"))
+        ctype = None
+        for k, v in headers:
+            if k.lower() == "content-type":
+                ctype = v
+        if cls.record:
+            name = os.path.basename(sys.argv[0]) + ".jsonl"
+            with open(os.path.join(cls.record, name), "a") as f:
+                f.write(json.dumps({"method": method,
+                    "path": path, "status": status, "ctype": ctype,
+                    "body": body.decode("utf-8", "replace")}) + "\n")
+        errs = cls.doc.check_response(method, path, status, ctype, body)
+        if cls.doc.operation(method, path)[1] is not None:
+            cls.checked += 1
+        if errs and cls.tap is not None:
+            cls.tap.ok(False, "%s %s: response %d matches the document"
+                       % (method, path.split("?")[0], status),
+                       "\n".join(errs[:20]) + "\nbody: %s"
+                       % body[:400].decode("utf-8", "replace"))
+        return errs
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -361,6 +403,8 @@ class Client:
                 self.conn.request(method, path, body=data, headers=h)
                 r = self.conn.getresponse()
                 out = Response(r.status, r.getheaders(), r.read())
+                Contract.check(method, path, out.status, r.getheaders(),
+                               out.body)
                 if out.header("connection") == "close":
                     self.close()
                 return out
