@@ -303,7 +303,7 @@ def test(t):
             "final_score = c * (100 - penalty) / 100, result = jsonb_set("
             "jsonb_set(jsonb_set(jsonb_set(jsonb_set(result, '{provisional}',"
             " 'true'), '{speedup,measured}', 'false'), '{speedup,reason}', "
-            "'\"the host was busy: in 12 rounds the reference's serial run was clean 1 time, 3 needed\"'), "
+            "'\"the host was busy: in 12 rounds the reference''s serial run was clean 1 time, 3 needed\"'), "
             "'{score_breakdown,speedup}', '0'), '{score}', to_jsonb(c)) FROM "
             "(SELECT (result->'score_breakdown'->>'correctness')::numeric AS c "
             "FROM submissions WHERE id = '%s') x WHERE id = '%s'"

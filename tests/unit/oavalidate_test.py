@@ -172,8 +172,18 @@ ok(not real.check_response("GET", "/v1/tenants/x", 404,
                            "application/problem+json",
                            json.dumps({"type": "about:blank",
                                        "title": "Not Found", "status": 404,
-                                       "detail": "no such tenant"}).encode()),
+                                       "detail": "no such tenant",
+                                       "instance": "/v1/tenants/x"}).encode()),
    "the real document accepts a 404 problem")
+
+quiz = {"id": "q1", "kind": "true_false", "prompt": "Is it?", "points": 1}
+accepts(real, quiz, {"$ref": "#/components/schemas/Question"},
+        "a learner's question: an id, no answer key")
+rejects(real, dict(quiz, secret=1), {"$ref": "#/components/schemas/Question"},
+        "a question with an undocumented field", "secret")
+rejects(real, {"kind": "true_false", "prompt": "Is it?"},
+        {"$ref": "#/components/schemas/QuestionWrite"},
+        "a question to write without its answer", "answer")
 
 print("1..%d" % n)
 sys.exit(1 if failed else 0)
