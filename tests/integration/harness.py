@@ -311,14 +311,22 @@ class Contract:
     """Every response a test sees is checked against the OpenAPI document
     (status documented for the operation, Content-Type declared, body
     valid against the response schema).  A mismatch is a failed TAP case
-    at the request that got it, so the test that made it fails."""
+    at the request that got it, so the test that made it fails.
+    COHORTD_RECORD_RESPONSES names a directory to which every response is
+    appended (a JSON line each, per test file), for work on the document."""
     doc = None
     tap = None
     checked = 0
     record = os.environ.get("COHORTD_RECORD_RESPONSES")
+    lock = threading.Lock()  # tests send requests from many threads
 
     @classmethod
     def check(cls, method, path, status, headers, body):
+        with cls.lock:
+            return cls._check(method, path, status, headers, body)
+
+    @classmethod
+    def _check(cls, method, path, status, headers, body):
         if cls.doc is None:
             cls.doc = Document.load(os.path.join(SRCDIR, "api",
                                                  "openapi.json"))
