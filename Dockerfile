@@ -9,7 +9,7 @@ FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
         --no-install-recommends build-essential autoconf automake pkg-config \
         libmicrohttpd-dev libpq-dev libsodium-dev libseccomp-dev \
-        libjansson-dev check ca-certificates \
+        libjansson-dev zlib1g-dev check ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -19,7 +19,7 @@ RUN autoreconf -fi && ./configure --prefix=/usr --enable-werror \
 FROM debian:bookworm
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
         --no-install-recommends libmicrohttpd12 libpq5 libsodium23 \
-        libseccomp2 libjansson4 gcc libc6-dev postgresql-15 curl \
+        libseccomp2 libjansson4 zlib1g gcc libc6-dev postgresql-15 curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home-dir /var/lib/cohortd --create-home \
         --shell /usr/sbin/nologin cohortd

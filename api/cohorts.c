@@ -6,6 +6,7 @@
  * under the cohort's row lock.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,11 @@
 #include "../daemon/db.h"
 #include "../daemon/err.h"
 #include "api.h"
+#include "csv.h"
 #include "util.h"
+
+/* Rows one batch enrollment takes (JSON or CSV, the header aside). */
+#define BATCH_MAX_ROWS	10000
 
 #define COHORT_COLS "c.id, c.program_id, c.name, rfc3339(c.starts_at) AS " \
 	"starts_at, rfc3339(c.ends_at) AS ends_at, c.timezone, c.capacity, " \
@@ -285,12 +290,9 @@ api_cohort_create(struct http_req *r)
 int
 api_cohort_list(struct http_req *r)
 {
-	const char *program = http_query(r, "program_id");
+	const char *program = http_query(r, "program_id"); /* an id, or NULL */
 	const char *p[3] = { api_role(r), api_user(r), program };
 
-	if (program != NULL && !api_uuid_ok(program))
-		return http_problem(r, 422, "validation", "Unprocessable Content",
-		    "program_id is not an id");
 	return api_page_exec(r, "cohort_list", 3, p);
 }
 
@@ -551,113 +553,194 @@ api_enroll(struct http_req *r)
 	return rc;
 }
 
-/* Parse a CSV body with header "email,name[,role]" into JSON rows; bad
- * lines become rows that fail validation with their line's number. */
-static json_t *
-csv_rows(const char *text, size_t len, char *err, size_t errlen)
+/* ---- CSV upload ------------------------------------------------------- */
+
+/* The columns a batch CSV may have; email and name are required. */
+enum { COL_EMAIL, COL_NAME, COL_ROLE, NCOLS };
+static const char *const csv_cols[NCOLS] = { "email", "name", "role" };
+
+/* Record a problem with the file as a whole, on its line. */
+static void
+csv_problem(json_t *errs, long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+csv_problem(json_t *errs, long line, const char *fmt, ...)
 {
-	json_t *rows = json_array();
-	int col_email = -1, col_name = -1, col_role = -1, line = 0;
-	const char *p = text, *end = text + len;
+	char detail[320];
+	va_list ap;
 
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
-		char buf[1024], *fields[8], *s;
-		int nf = 0;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	json_array_append_new(errs, json_pack("{s:s, s:s, s:I}", "pointer", "",
+	    "detail", detail, "line", (json_int_t)line));
+}
 
-		line++;
-		if (n > 0 && p[n - 1] == '\r')
+/* s without the spaces and tabs around it (s is cut in place). */
+static const char *
+csv_trim(char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* At most max bytes of the UTF-8 text s, cut between characters, in buf
+ * (of more than max bytes): a column's name in a message. */
+static const char *
+csv_quote_name(const char *s, char *buf, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
-		if (n >= sizeof(buf)) {
-			json_array_append_new(rows, json_pack("{s:s}",
-			    "_error", "line too long"));
-			p = eol ? eol + 1 : end;
-			continue;
-		}
-		memcpy(buf, p, n);
-		buf[n] = '\0';
-		p = eol ? eol + 1 : end;
-		if (n == 0 && line > 1)
-			continue;	/* blank lines separate nothing */
-		/* Plain CSV: fields split at commas, surrounding quotes and
-		 * spaces dropped (names with commas must be quoted). */
-		for (s = buf; nf < 8;) {
-			char *f = s;
-
-			while (*s == ' ')
-				s++;
-			if (*s == '"') {
-				f = ++s;
-				while (*s && *s != '"')
-					s++;
-				if (*s == '"')
-					*s++ = '\0';
-				while (*s && *s != ',')
-					s++;
-			} else {
-				f = s;
-				while (*s && *s != ',')
-					s++;
-			}
-			fields[nf++] = f;
-			if (*s != ',') {
-				*s = '\0';
-				break;
-			}
-			*s++ = '\0';
-		}
-		for (int i = 0; i < nf; i++) {
-			size_t l = strlen(fields[i]);
-
-			while (l > 0 && fields[i][l - 1] == ' ')
-				fields[i][--l] = '\0';
-		}
-		if (line == 1) {
-			for (int i = 0; i < nf; i++) {
-				if (strcasecmp(fields[i], "email") == 0)
-					col_email = i;
-				else if (strcasecmp(fields[i], "name") == 0)
-					col_name = i;
-				else if (strcasecmp(fields[i], "role") == 0)
-					col_role = i;
-			}
-			if (col_email < 0 || col_name < 0) {
-				snprintf(err, errlen, "the first line must be a "
-				    "header naming the columns email and name "
-				    "(and optionally role)");
-				json_decref(rows);
-				return NULL;
-			}
-			continue;
-		}
-		if (col_email >= nf || col_name >= nf) {
-			json_array_append_new(rows, json_pack("{s:s, s:i}",
-			    "_error", "too few fields", "_line", line));
-			continue;
-		}
-		{
-			json_t *o = json_pack("{s:s, s:s, s:i}", "email",
-			    fields[col_email], "name", fields[col_name], "_line",
-			    line);
-
-			if (col_role >= 0 && col_role < nf && fields[col_role][0])
-				json_object_set_new(o, "role",
-				    json_string(fields[col_role]));
-			json_array_append_new(rows, o);
-		}
 	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * Map the header onto the known columns (col[k]: the field index, or -1).
+ * Unknown, repeated and missing columns are recorded in errs.  A column
+ * without a name is allowed (spreadsheets save empty ones) as long as it
+ * stays empty.
+ */
+static void
+csv_header_map(struct csv_record *h, int *col, json_t *errs)
+{
+	char name[48];
+
+	for (int k = 0; k < NCOLS; k++)
+		col[k] = -1;
+	for (size_t i = 0; i < h->nfields; i++) {
+		const char *f = csv_trim(h->fields[i]);
+		int k;
+
+		if (f[0] == '\0')
+			continue;
+		for (k = 0; k < NCOLS && strcasecmp(f, csv_cols[k]) != 0; k++)
+			;
+		if (k == NCOLS)
+			csv_problem(errs, h->line, "line %ld: unknown column "
+			    "\"%s\" (the columns are email, name and role)",
+			    h->line, csv_quote_name(f, name, 40));
+		else if (col[k] >= 0)
+			csv_problem(errs, h->line, "line %ld: the column %s "
+			    "is named twice", h->line, csv_cols[k]);
+		else
+			col[k] = (int)i;
+	}
+	if (col[COL_EMAIL] < 0 || col[COL_NAME] < 0)
+		csv_problem(errs, h->line, "line %ld: the first line must be "
+		    "a header naming the columns email and name (and "
+		    "optionally role)", h->line);
+}
+
+/* One record as a batch row, or a row carrying its error (_error). */
+static json_t *
+csv_learner(struct csv_record *rec, const struct csv_record *h,
+    const int *col)
+{
+	char buf[64];
+	json_t *o;
+
+	if (rec->nfields != h->nfields) {
+		snprintf(buf, sizeof(buf), "%zu fields where the header has "
+		    "%zu", rec->nfields, h->nfields);
+		return json_pack("{s:s, s:I}", "_error", buf, "_line",
+		    (json_int_t)rec->line);
+	}
+	for (size_t i = 0; i < h->nfields; i++)
+		if (h->fields[i][0] == '\0' && rec->fields[i][0] != '\0')
+			return json_pack("{s:s, s:I}", "_error", "a value in "
+			    "a column without a name", "_line",
+			    (json_int_t)rec->line);
+	o = json_pack("{s:I}", "_line", (json_int_t)rec->line);
+	for (int k = 0; o != NULL && k < NCOLS; k++) {
+		const char *v;
+
+		if (col[k] < 0)
+			continue;
+		v = csv_trim(rec->fields[col[k]]);
+		/* An empty role is the default one. */
+		if (k == COL_ROLE && v[0] == '\0')
+			continue;
+		json_object_set_new(o, csv_cols[k], json_string(v));
+	}
+	return o;
+}
+
+/*
+ * A text/csv batch body as rows for the batch: a header naming email and
+ * name (and optionally role), then a learner per record.  A record's own
+ * problem becomes a row that fails validation with its line.  *errs gets
+ * what is wrong with the file as a whole (malformed, header), for a 422;
+ * the rows are NULL then.  The caller owns both.
+ */
+static json_t *
+csv_rows(const char *text, size_t len, json_t **errs)
+{
+	struct csv_doc *doc = NULL;
+	struct csv_err err;
+	json_t *rows = NULL;
+	int col[NCOLS], rc;
+
+	if ((*errs = json_array()) == NULL)
+		goto out;
+	if ((rc = csv_read(text, len, BATCH_MAX_ROWS + 1, &doc, &err)) == CD_ERR_INVALID) {
+		csv_problem(*errs, err.line, "line %ld: %s", err.line, err.why);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	if (doc->nrecords == 0) {
+		csv_problem(*errs, 1, "line 1: the first line must be a header "
+		    "naming the columns email and name (and optionally role)");
+		goto out;
+	}
+	csv_header_map(&doc->records[0], col, *errs);
+	if (json_array_size(*errs) > 0 || (rows = json_array()) == NULL)
+		goto out;
+	for (size_t i = 1; i < doc->nrecords; i++)
+		json_array_append_new(rows, csv_learner(&doc->records[i],
+		    &doc->records[0], col));
+ out:
+	csv_doc_free(doc);
 	return rows;
+}
+
+/* The 422 for a batch CSV file that cannot be read as one. */
+static int
+csv_refuse(struct http_req *r, json_t *errs)
+{
+	char detail[320];
+
+	if (json_array_size(errs) == 1)
+		snprintf(detail, sizeof(detail), "%s", json_string_value(
+		    json_object_get(json_array_get(errs, 0), "detail")));
+	else
+		snprintf(detail, sizeof(detail), "the CSV file has %zu "
+		    "problems; see errors", json_array_size(errs));
+	return http_problem_ext(r, 422, "validation", "Unprocessable Content",
+	    detail, json_pack("{s:O}", "errors", errs));
 }
 
 int
 api_enroll_batch(struct http_req *r)
 {
 	json_t *rows = NULL, *valid = json_array(), *results = json_array();
-	json_t *row, *summary;
+	json_t *row, *summary, *errs = NULL;
 	size_t i, *index = NULL;
 	PGresult *res = NULL;
-	char err[256] = "";
 	int rc;
 	long counts[4] = { 0, 0, 0, 0 };	/* created existing waitlisted error */
 
@@ -674,13 +757,14 @@ api_enroll_batch(struct http_req *r)
 			    "text/csv");
 			goto out;
 		}
-	} else if ((rows = csv_rows(r->body ? r->body : "", r->body_len, err,
-	    sizeof(err))) == NULL) {
-		rc = http_problem(r, 422, "validation", "Unprocessable Content",
-		    "%s", err);
+	} else if ((rows = csv_rows(r->body ? r->body : "", r->body_len,
+	    &errs)) == NULL) {
+		rc = errs != NULL && json_array_size(errs) > 0 ?
+		    csv_refuse(r, errs) : CD_ERR_NOMEM;
 		goto out;
 	}
-	if (json_array_size(rows) == 0 || json_array_size(rows) > 10000) {
+	if (json_array_size(rows) == 0 || json_array_size(rows) >
+	    BATCH_MAX_ROWS) {
 		rc = http_problem(r, 422, "validation", "Unprocessable Content",
 		    "send 1 to 10000 rows");
 		goto out;
@@ -756,6 +840,7 @@ api_enroll_batch(struct http_req *r)
 	PQclear(res);
 	free(index);
 	json_decref(rows);
+	json_decref(errs);
 	json_decref(valid);
 	json_decref(results);
 	return rc;
@@ -764,16 +849,11 @@ api_enroll_batch(struct http_req *r)
 int
 api_enrollment_list(struct http_req *r)
 {
-	const char *state = http_query(r, "state");
+	const char *state = http_query(r, "state");	/* checked by the route */
 	int rc;
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0)
 		return rc > 0 ? 0 : rc;
-	if (state != NULL && strcmp(state, "active") && strcmp(state,
-	    "waitlisted") && strcmp(state, "withdrawn") && strcmp(state,
-	    "completed"))
-		return http_problem(r, 422, "validation", "Unprocessable Content",
-		    "state must be active, waitlisted, withdrawn or completed");
 	{
 		const char *p[2] = { r->params[0], state };
 

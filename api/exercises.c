@@ -22,6 +22,7 @@
 #include "../daemon/db.h"
 #include "../daemon/embed.h"
 #include "../daemon/err.h"
+#include "../daemon/jobq.h"
 #include "../grader/grade.h"
 #include "api.h"
 #include "util.h"
@@ -36,9 +37,6 @@ static const struct db_stmt exercise_stmts[] = {
 	{ "exercise_version_insert", "INSERT INTO exercise_versions (tenant_id, "
 	  "exercise_id, version, title, statement, files, spec) VALUES "
 	  "(current_tenant(), $1, $2::int, $3, $4, $5::jsonb, $6::jsonb)" },
-	{ "exercise_job_verify", "INSERT INTO grade_jobs (tenant_id, kind, "
-	  "exercise_id, exercise_version) VALUES (current_tenant(), 'verify', "
-	  "$1, $2::int)" },
 	{ "exercise_get", "SELECT " EXERCISE_COLS ", v.files AS files, v.spec AS "
 	  "spec, v.verification AS verification FROM exercises e JOIN "
 	  "exercise_versions v ON v.tenant_id = e.tenant_id AND v.exercise_id = "
@@ -74,11 +72,6 @@ static const struct db_stmt exercise_stmts[] = {
 	  "a.exercise_id JOIN exercise_versions v ON v.tenant_id = e.tenant_id "
 	  "AND v.exercise_id = e.id AND v.version = e.current_version WHERE "
 	  "a.tenant_id = current_tenant() AND a.id = $1" },
-	/* Re-measurements of provisional grades wait for a quiet host: they
-	 * are not work learners wait for, and do not fill the queue. */
-	{ "exercise_queue_depth", "SELECT count(*) FROM grade_jobs WHERE "
-	  "tenant_id = current_tenant() AND state IN ('queued', 'running') AND "
-	  "kind <> 'rebench'" },
 	{ "exercise_submission_insert", "INSERT INTO submissions (tenant_id, "
 	  "assessment_id, enrollment_id, user_id, attempt, status, source, "
 	  "exercise_id, exercise_version, late, days_late, penalty) SELECT "
@@ -86,8 +79,6 @@ static const struct db_stmt exercise_stmts[] = {
 	  "$6::int, $7::bool, $8::int, $9::numeric FROM assessments a WHERE "
 	  "a.tenant_id = current_tenant() AND a.id = $1 RETURNING id, "
 	  "rfc3339(submitted_at)" },
-	{ "exercise_job_submission", "INSERT INTO grade_jobs (tenant_id, kind, "
-	  "submission_id) VALUES (current_tenant(), 'submission', $1)" },
 	/* Learners see their own; staff those of cohorts they may see. */
 	{ "submission_get", "SELECT s.id, s.assessment_id, s.enrollment_id, "
 	  "s.user_id, s.attempt, s.status, s.verdict, round(s.score, 2)::float8 "
@@ -101,26 +92,18 @@ static const struct db_stmt exercise_stmts[] = {
 	  "s.tenant_id = current_tenant() AND s.id = $1 AND CASE WHEN $2 = "
 	  "'learner' THEN s.user_id = $3::uuid ELSE cohort_visible(en.cohort_id, "
 	  "$2, $3::uuid) END" },
-	/* A regrade takes over from a pending re-measurement: the rebench
-	 * job ends (a running one's result is fenced off by its lease). */
-	{ "regrade_queue", "WITH latest AS (SELECT DISTINCT ON (s.enrollment_id) "
-	  "s.id FROM submissions s JOIN enrollments en ON en.tenant_id = "
-	  "s.tenant_id AND en.id = s.enrollment_id WHERE s.tenant_id = "
-	  "current_tenant() AND s.assessment_id = $1 AND s.source IS NOT NULL "
-	  "AND cohort_visible(en.cohort_id, $2, $3::uuid) AND NOT EXISTS (SELECT "
-	  "1 FROM grade_jobs g WHERE g.tenant_id = s.tenant_id AND "
-	  "g.submission_id = s.id AND g.state IN ('queued', 'running') AND "
-	  "g.kind <> 'rebench') ORDER BY "
-	  "s.enrollment_id, s.attempt DESC), r AS (UPDATE grade_jobs g SET state "
-	  "= 'done', lease_token = NULL, lease_until = NULL, last_error = "
-	  "'superseded by a regrade', updated_at = clock_timestamp() FROM latest "
-	  "WHERE g.tenant_id = current_tenant() AND g.submission_id = latest.id "
-	  "AND g.kind = 'rebench' AND g.state IN ('queued', 'running')), q AS "
-	  "(UPDATE submissions s SET "
-	  "status = 'queued', updated_at = clock_timestamp() FROM latest WHERE "
-	  "s.tenant_id = current_tenant() AND s.id = latest.id RETURNING s.id) "
-	  "INSERT INTO grade_jobs (tenant_id, kind, submission_id) SELECT "
-	  "current_tenant(), 'submission', id FROM q RETURNING submission_id" },
+	/* A regrade: each enrollment's latest attempt (jobq_regrade
+	 * queues those not queued already). */
+	{ "regrade_latest", "SELECT coalesce(array_agg(id), '{}')::text FROM "
+	  "(SELECT DISTINCT ON (s.enrollment_id) s.id FROM submissions s JOIN "
+	  "enrollments en ON en.tenant_id = s.tenant_id AND en.id = "
+	  "s.enrollment_id WHERE s.tenant_id = current_tenant() AND "
+	  "s.assessment_id = $1 AND s.source IS NOT NULL AND "
+	  "cohort_visible(en.cohort_id, $2, $3::uuid) ORDER BY "
+	  "s.enrollment_id, s.attempt DESC) l" },
+	{ "regrade_mark", "UPDATE submissions SET status = 'queued', "
+	  "updated_at = clock_timestamp() WHERE tenant_id = current_tenant() "
+	  "AND id = ANY($1::uuid[])" },
 	{ "submission_status", "SELECT json_build_object('id', id, 'status', "
 	  "status, 'verdict', verdict, 'score', round(score, 2)::float8, "
 	  "'final_score', round(final_score, 2)::float8, 'provisional', "
@@ -130,24 +113,9 @@ static const struct db_stmt exercise_stmts[] = {
 	{ "submission_events_since", "SELECT id, kind, data::text FROM "
 	  "submission_events WHERE tenant_id = current_tenant() AND "
 	  "submission_id = $1 AND id > $2::bigint ORDER BY id LIMIT 200" },
-	/* POST .../verify: the current version and its verification job. */
-	{ "exercise_verify_job", "SELECT g.id, g.state, g.lease_until > now() "
-	  "AS held FROM exercises e JOIN grade_jobs g ON g.tenant_id = "
-	  "e.tenant_id AND g.exercise_id = e.id AND g.exercise_version = "
-	  "e.current_version WHERE e.tenant_id = current_tenant() AND e.id = $1 "
-	  "AND g.kind = 'verify' AND g.state IN ('queued', 'running') FOR UPDATE "
-	  "OF g" },
-	{ "exercise_verify_restart", "UPDATE grade_jobs SET not_before = NULL, "
-	  "waiting_since = NULL, tries = 0, attempts = 0, last_error = NULL, "
-	  "updated_at = clock_timestamp() WHERE tenant_id = current_tenant() AND "
-	  "id = $1" },
-	{ "exercise_verify_again", "WITH v AS (UPDATE exercise_versions v SET "
-	  "status = 'verifying', reason = NULL FROM exercises e WHERE "
-	  "e.tenant_id = v.tenant_id AND e.id = v.exercise_id AND v.version = "
-	  "e.current_version AND v.tenant_id = current_tenant() AND e.id = $1 "
-	  "RETURNING v.exercise_id, v.version) INSERT INTO grade_jobs "
-	  "(tenant_id, kind, exercise_id, exercise_version) SELECT "
-	  "current_tenant(), 'verify', exercise_id, version FROM v" },
+	{ "exercise_verify_again", "UPDATE exercise_versions SET status = "
+	  "'verifying', reason = NULL WHERE tenant_id = current_tenant() AND "
+	  "exercise_id = $1 AND version = $2::int" },
 	{ "regrade_assessment", "SELECT kind FROM assessments WHERE tenant_id = "
 	  "current_tenant() AND id = $1" },
 };
@@ -157,6 +125,7 @@ api_exercises_init(void)
 {
 	db_register(exercise_stmts, sizeof(exercise_stmts) /
 	    sizeof(*exercise_stmts));
+	jobq_init();
 }
 
 static const char *const spec_keys[] = { "language", "imports", "tests",
@@ -202,10 +171,10 @@ exercise_store_version(struct db_conn *c, const char *id, int n,
 		rc = CD_ERR_NOMEM;
 		goto out;
 	}
-	if ((res = db_exec(c, "exercise_version_insert", 6, p)) == NULL ||
-	    (PQclear(res), res = db_exec(c, "exercise_job_verify", 2, p))
-	    == NULL)
+	if ((res = db_exec(c, "exercise_version_insert", 6, p)) == NULL)
 		rc = CD_ERR_DATABASE;
+	else
+		rc = jobq_add_verify(c, id, ver);
 	PQclear(res);
  out:
 	free(f);
@@ -403,16 +372,16 @@ api_exercise_update(struct http_req *r)
 int
 api_exercise_verify(struct http_req *r)
 {
-	const char *p[1] = { r->params[0] };
-	PGresult *lk = NULL, *j = NULL, *x = NULL;
-	int rc = 0;
+	const char *p[2] = { r->params[0], NULL };
+	PGresult *lk = NULL, *x = NULL;
+	char job[40];
+	bool held = false;
+	int rc = 0, pending;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
 	/* The exercise's lock orders this against PATCH and itself. */
-	if ((lk = db_exec(r->db, "exercise_lock", 1, p)) == NULL ||
-	    (PQntuples(lk) == 1 &&
-	    (j = db_exec(r->db, "exercise_verify_job", 1, p)) == NULL)) {
+	if ((lk = db_exec(r->db, "exercise_lock", 1, p)) == NULL) {
 		rc = CD_ERR_DATABASE;
 		goto out;
 	}
@@ -420,27 +389,29 @@ api_exercise_verify(struct http_req *r)
 		rc = CD_ERR_NOT_FOUND;
 		goto out;
 	}
-	if (PQntuples(j) > 0 && strcmp(PQgetvalue(j, 0, 1), "running") == 0 &&
-	    strcmp(PQgetvalue(j, 0, 2), "t") == 0) {
+	p[1] = PQgetvalue(lk, 0, 1);	/* the current version */
+	if ((pending = jobq_verify_pending(r->db, p[0], p[1], job,
+	    sizeof(job), &held)) < 0) {
+		rc = pending;
+		goto out;
+	}
+	if (held) {
 		rc = http_problem(r, 409, "verification-running", "Conflict",
 		    "a grader is verifying this version now");
 		goto out;
 	}
-	if (PQntuples(j) > 0) {
-		const char *q[1] = { PQgetvalue(j, 0, 0) };
-
-		x = db_exec(r->db, "exercise_verify_restart", 1, q);
-	} else
-		x = db_exec(r->db, "exercise_verify_again", 1, p);
-	if (x == NULL) {
+	if (pending)
+		rc = jobq_restart(r->db, job);
+	else if ((x = db_exec(r->db, "exercise_verify_again", 2, p)) == NULL)
 		rc = CD_ERR_DATABASE;
+	else
+		rc = jobq_add_verify(r->db, p[0], p[1]);
+	if (rc != 0)
 		goto out;
-	}
 	api_audited(r, "exercise", r->params[0]);
 	rc = exercise_render(r, r->params[0], 202);
  out:
 	PQclear(lk);
-	PQclear(j);
 	PQclear(x);
 	return rc;
 }
@@ -623,19 +594,15 @@ api_exercise_submit(struct http_req *r, const char *enrollment, int attempt,
 	}
 	{
 		char ver[16];
-		PGresult *d;
+		long depth;
 
 		snprintf(ver, sizeof(ver), "%s", PQgetvalue(res, 0, 0));
 		PQclear(res);
 		res = NULL;
 		/* A bounded queue: past it, ask the learner to come back. */
-		if ((d = db_exec(r->db, "exercise_queue_depth", 0, NULL)) == NULL) {
-			rc = CD_ERR_DATABASE;
+		if ((rc = jobq_depth(r->db, &depth)) != 0)
 			goto out;
-		}
-		rc = atoi(PQgetvalue(d, 0, 0)) >= cfg.grade_queue_limit;
-		PQclear(d);
-		if (rc) {
+		if (depth >= cfg.grade_queue_limit) {
 			http_add_header(r, "Retry-After", "30");
 			rc = http_problem(r, 503, "queue-full",
 			    "Service Unavailable", "the grading queue is full; "
@@ -662,16 +629,8 @@ api_exercise_submit(struct http_req *r, const char *enrollment, int attempt,
 		}
 	}
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	{
-		const char *p[1] = { id };
-		PGresult *j = db_exec(r->db, "exercise_job_submission", 1, p);
-
-		if (j == NULL) {
-			rc = CD_ERR_DATABASE;
-			goto out;
-		}
-		PQclear(j);
-	}
+	if ((rc = jobq_add_grading(r->db, id)) != 0)
+		goto out;
 	snprintf(loc, sizeof(loc), "/v1/submissions/%s", id);
 	http_add_header(r, "Location", loc);
 	api_audited(r, "submission", id);
@@ -853,8 +812,11 @@ int
 api_regrade(struct http_req *r)
 {
 	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
-	PGresult *res;
-	json_t *ids;
+	PGresult *res, *q = NULL, *m = NULL;
+	json_t *ids = NULL;
+	char *list = NULL;
+	size_t len = 3;
+	int rc;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -870,13 +832,41 @@ api_regrade(struct http_req *r)
 		    "only exercise assessments are regraded");
 	}
 	PQclear(res);
-	if ((res = db_exec(r->db, "regrade_queue", 3, p)) == NULL)
+	if ((res = db_exec(r->db, "regrade_latest", 3, p)) == NULL)
 		return CD_ERR_DATABASE;
-	ids = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(ids, json_string(PQgetvalue(res, i, 0)));
-	PQclear(res);
+	if ((rc = jobq_regrade(r->db, PQgetvalue(res, 0, 0), &q)) != 0)
+		goto out;
+	/* The ids queued, as a uuid[] literal and as the answer. */
+	for (int i = 0; i < PQntuples(q); i++)
+		len += strlen(PQgetvalue(q, i, 0)) + 1;
+	if ((ids = json_array()) == NULL || (list = malloc(len)) == NULL) {
+		rc = CD_ERR_NOMEM;
+		goto out;
+	}
+	strcpy(list, "{");
+	for (int i = 0; i < PQntuples(q); i++) {
+		if (i > 0)
+			strcat(list, ",");
+		strcat(list, PQgetvalue(q, i, 0));
+		json_array_append_new(ids, json_string(PQgetvalue(q, i, 0)));
+	}
+	strcat(list, "}");
+	{
+		const char *mp[1] = { list };
+
+		if ((m = db_exec(r->db, "regrade_mark", 1, mp)) == NULL) {
+			rc = CD_ERR_DATABASE;
+			goto out;
+		}
+	}
 	api_audited(r, "assessment", r->params[0]);
-	return http_json(r, 202, json_pack("{s:I, s:o}", "queued",
+	rc = http_json(r, 202, json_pack("{s:I, s:O}", "queued",
 	    (json_int_t)json_array_size(ids), "submissions", ids));
+ out:
+	json_decref(ids);
+	free(list);
+	PQclear(m);
+	PQclear(q);
+	PQclear(res);
+	return rc;
 }

@@ -40,6 +40,7 @@
 #include "../daemon/cfg.h"
 #include "../daemon/db.h"
 #include "../daemon/err.h"
+#include "../daemon/jobq.h"
 #include "../daemon/log.h"
 #include "api.h"
 #include "reports.h"
@@ -154,6 +155,9 @@ rjob_req(struct report_req *q, const struct report_def *def, json_t *args,
 		snprintf(buf, len, "%lld", (long long)json_integer_value(days));
 		q->days = buf;
 	}
+	if (def->flags & RF_WAITLIST)
+		q->include = json_string_value(json_object_get(args,
+		    "include"));
 	q->role = role;
 	q->user = user;
 }
@@ -163,7 +167,8 @@ api_report_job_create(struct http_req *r)
 {
 	static const char *const allowed[] = { "report", "format",
 	    "cohort_id", "exercise_id", "assessment_id", "inactive_days",
-	    NULL };
+	    "include", NULL };
+	static const char *const includes[] = { "waitlisted", NULL };
 	static const char *const names[] = { "roster", "seats", "gradebook",
 	    "completion", "engagement", "missing", "exercise", "items",
 	    "grade_changes", NULL };
@@ -195,7 +200,9 @@ api_report_job_create(struct http_req *r)
 		    (strcmp(*m, "cohort_id") == 0 &&
 		    (def->flags & RF_FILTER)) ||
 		    (strcmp(*m, "inactive_days") == 0 &&
-		    (def->flags & RF_DAYS));
+		    (def->flags & RF_DAYS)) ||
+		    (strcmp(*m, "include") == 0 &&
+		    (def->flags & RF_WAITLIST));
 
 		if (!wanted && json_object_get(body, *m) != NULL) {
 			char ptr[32];
@@ -214,6 +221,10 @@ api_report_job_create(struct http_req *r)
 	if ((def->flags & RF_DAYS) &&
 	    v_int(&v, body, "", "inactive_days", 0, 1, 365, &n))
 		json_object_set_new(args, "inactive_days", json_integer(n));
+	if ((def->flags & RF_WAITLIST) &&
+	    v_enum(&v, body, "", "include", 0, includes) != NULL)
+		json_object_set(args, "include", json_object_get(body,
+		    "include"));
 	if (v_failed(&v, r))
 		goto out;
 	rjob_req(&q, def, args, api_role(r), api_user(r), days, sizeof(days));
@@ -612,35 +623,55 @@ rjob_sweep(void)
 	PQclear(rjob_across("rjob_sweep", 0, NULL));
 }
 
-static void *
-rjob_main(void *arg)
+/* Claim a job and run it: 1 ran, 0 none, <0 error (jobq_serve). */
+static int
+rjob_next(void *arg)
 {
 	struct rjob_runner *me = arg;
-	PGconn *listen = db_listen(rjob_conninfo, "cohortd_report_jobs");
-	time_t swept = 0;
 	struct rjob job;
 	int rc;
 
-	if (listen == NULL) {
+	memset(&job, 0, sizeof(job));
+	if ((rc = rjob_claim(&job)) > 0) {
+		rjob_run(me, &job);
+		json_decref(job.args);
+	}
+	return rc;
+}
+
+/* Idle: delete expired jobs, once a minute. */
+static void
+rjob_idle(void *arg)
+{
+	static _Atomic time_t swept;
+	time_t now = time(NULL);
+
+	if (now - swept >= 60) {
+		swept = now;
+		rjob_sweep();
+	}
+}
+
+static bool
+rjob_is_stopping(void *arg)
+{
+	return rjob_stopping;
+}
+
+static void *
+rjob_main(void *arg)
+{
+	struct jobq_serve serve;
+
+	memset(&serve, 0, sizeof(serve));
+	serve.conninfo = rjob_conninfo;
+	serve.channel = "cohortd_report_jobs";
+	serve.run_one = rjob_next;
+	serve.idle = rjob_idle;
+	serve.stopping = rjob_is_stopping;
+	serve.arg = arg;
+	if (jobq_serve(&serve) != 0)
 		log_warnx("report runner: out of memory; not running");
-		return NULL;
-	}
-	while (!rjob_stopping) {
-		memset(&job, 0, sizeof(job));
-		if ((rc = rjob_claim(&job)) > 0) {
-			rjob_run(me, &job);
-			json_decref(job.args);
-			continue;
-		}
-		if (rc == 0 && time(NULL) - swept >= 60) {
-			rjob_sweep();
-			swept = time(NULL);
-		}
-		/* Idle: until NOTIFY, or a second (expired leases and
-		 * shutdown do not notify). */
-		db_listen_wait(listen, "cohortd_report_jobs", 1000);
-	}
-	PQfinish(listen);
 	return NULL;
 }
 

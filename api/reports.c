@@ -22,10 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "../daemon/db.h"
 #include "../daemon/err.h"
 #include "api.h"
+#include "csv.h"
 #include "reports.h"
 #include "util.h"
 
@@ -59,8 +61,9 @@ static const struct db_stmt report_stmts[] = {
 	  "a.module_id JOIN cohorts c ON c.tenant_id = m.tenant_id AND "
 	  "c.program_id = m.program_id WHERE a.tenant_id = current_tenant() AND "
 	  "c.id = $1 ORDER BY m.position, a.position, a.id" },
-	/* One row per learner not withdrawn, a page of them in enrollment
-	 * order: every assessment's best and latest graded score, attempts,
+	/* One row per learner not withdrawn (nor waitlisted, unless $5), a
+	 * page of them in enrollment order: every assessment's best and
+	 * latest graded score, attempts,
 	 * lateness, whether the best is provisional (its speedup still to be
 	 * measured); the weighted final grade counts what is missing as 0,
 	 * and is provisional when a best it counts is.
@@ -75,6 +78,7 @@ static const struct db_stmt report_stmts[] = {
 	  "u.email, u.name, e.state FROM enrollments e JOIN users u ON "
 	  "u.tenant_id = e.tenant_id AND u.id = e.user_id WHERE e.tenant_id = "
 	  "current_tenant() AND e.cohort_id = $4 AND e.state <> 'withdrawn' AND "
+	  "(e.state <> 'waitlisted' OR $5::bool) AND "
 	  "(e.enrolled_at, e.id) > ($1::timestamptz, $2::uuid) ORDER BY "
 	  "e.enrolled_at, e.id LIMIT $3) SELECT e.user_id, e.email, e.name, "
 	  "e.state, g.assessments, g.final_grade, g.provisional, "
@@ -339,12 +343,14 @@ api_reports_init(void)
 
 /* ---- the reports, by name ---------------------------------------------- */
 
-/* The parameters: [bounds] [subject] [days] [cohort filter] [role user]. */
+/* The parameters: [bounds] [subject] [waitlisted] [days] [cohort filter]
+ * [role user]. */
 static const struct report_def report_defs[] = {
 	{ "roster",	   "report_roster",	   REPORT_ON_COHORT, RF_PAGED },
 	{ "seats",	   "report_seats",	   REPORT_ON_TENANT,
 	  RF_PAGED | RF_WHO },
-	{ "gradebook",	   "report_gradebook",	   REPORT_ON_COHORT, RF_PAGED },
+	{ "gradebook",	   "report_gradebook",	   REPORT_ON_COHORT,
+	  RF_PAGED | RF_WAITLIST },
 	{ "completion",	   "report_completion",	   REPORT_ON_COHORT, 0 },
 	{ "engagement",	   "report_engagement",	   REPORT_ON_COHORT,
 	  RF_PAGED | RF_DAYS },
@@ -377,6 +383,8 @@ report_check(const struct report_req *q)
 		return "inactive_days must be a whole number from 1 to 365";
 	if (q->cohort != NULL && !api_uuid_ok(q->cohort))
 		return "cohort_id is not an id";
+	if (q->include != NULL && strcmp(q->include, "waitlisted") != 0)
+		return "include must be waitlisted";
 	return NULL;
 }
 
@@ -404,6 +412,8 @@ report_argv(const struct report_req *q, const char *const *bounds,
 			p[n++] = bounds[i];
 	if (q->def->on != REPORT_ON_TENANT && q->def->on != REPORT_ON_PLATFORM)
 		p[n++] = q->id;
+	if (q->def->flags & RF_WAITLIST)
+		p[n++] = q->include != NULL ? "true" : "false";
 	if (q->def->flags & RF_DAYS)
 		p[n++] = q->days ? q->days : "7";
 	if (q->def->flags & RF_FILTER)
@@ -471,52 +481,40 @@ want_csv(struct http_req *r)
 	return a != NULL && strncasecmp(a, "text/csv", 8) == 0;
 }
 
-/* Append s to the growing buffer as one CSV field (RFC 4180 quoting). */
-static int
-csv_put(char **buf, size_t *len, size_t *cap, const char *s, int first)
-{
-	int quote = strpbrk(s, ",\"\r\n") != NULL;
-	char *b;
-
-	if (api_buf_reserve(buf, len, cap, 2 * strlen(s) + 3) != 0)
-		return CD_ERR_NOMEM;
-	b = *buf;
-	if (!first)
-		b[(*len)++] = ',';
-	if (quote)
-		b[(*len)++] = '"';
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			b[(*len)++] = '"';
-		b[(*len)++] = *s;
-	}
-	if (quote)
-		b[(*len)++] = '"';
-	b[*len] = '\0';
-	return 0;
-}
-
-static int
-csv_eol(char **buf, size_t *len, size_t *cap)
-{
-	return api_buf_put(buf, len, cap, "\r\n", 2);
-}
-
-/* http_row_fn: every column not starting with '_', as text. */
+/*
+ * http_row_fn: every column not starting with '_'.  Numbers as the
+ * database formats them; booleans as true and false, as in JSON; the rest
+ * is text, neutralised (csv_put_text).
+ */
 static int
 csv_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
 {
-	int first = 1;
+	int first = 1, rc;
 
+	(void)arg;
 	for (int c = 0; c < PQnfields(row); c++) {
+		const char *v = PQgetisnull(row, 0, c) ? "" :
+		    PQgetvalue(row, 0, c);
+
 		if (PQfname(row, c)[0] == '_')
 			continue;
-		if (csv_put(buf, len, cap, PQgetisnull(row, 0, c) ? "" :
-		    PQgetvalue(row, 0, c), first) != 0)
-			return CD_ERR_NOMEM;
+		switch (PQgetisnull(row, 0, c) ? API_KIND_TEXT :
+		    api_col_kind(row, c)) {
+		case API_KIND_BOOL:
+			rc = csv_put_text(buf, len, cap, v[0] == 't' ?
+			    "true" : "false", first);
+			break;
+		case API_KIND_NUMBER:
+			rc = csv_put_number(buf, len, cap, v, first);
+			break;
+		default:
+			rc = csv_put_text(buf, len, cap, v, first);
+		}
+		if (rc != 0)
+			return rc;
 		first = 0;
 	}
-	return csv_eol(buf, len, cap);
+	return csv_put_eol(buf, len, cap);
 }
 
 /* The CSV header: the statement's visible column names. */
@@ -526,16 +524,16 @@ csv_header(struct db_conn *db, const char *stmt)
 	PGresult *d = PQdescribePrepared(db_pg(db), stmt);
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int first = 1;
+	int first = 1, rc = 0;
 
-	for (int c = 0; d != NULL && c < PQnfields(d); c++) {
+	for (int c = 0; d != NULL && c < PQnfields(d) && rc == 0; c++) {
 		if (PQfname(d, c)[0] == '_')
 			continue;
-		csv_put(&buf, &len, &cap, PQfname(d, c), first);
+		rc = csv_put_text(&buf, &len, &cap, PQfname(d, c), first);
 		first = 0;
 	}
 	PQclear(d);
-	if (buf != NULL && csv_eol(&buf, &len, &cap) != 0) {
+	if (buf != NULL && (rc != 0 || csv_put_eol(&buf, &len, &cap) != 0)) {
 		free(buf);
 		buf = NULL;
 	}
@@ -561,6 +559,18 @@ gradebook_free(void *arg)
 	free(g);
 }
 
+/* A score as the gradebook's CSV writes every one: two decimals (empty
+ * when there is none). */
+static int
+gradebook_score(char **buf, size_t *len, size_t *cap, int have, double v)
+{
+	char num[32] = "";
+
+	if (have)
+		snprintf(num, sizeof(num), "%.2f", v);
+	return csv_put_number(buf, len, cap, num, 0);
+}
+
 static int
 gradebook_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
 {
@@ -569,23 +579,22 @@ gradebook_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
 	int rc = 0;
 
 	for (int c = 1; c <= 3 && rc == 0; c++)
-		rc = csv_put(buf, len, cap, PQgetvalue(row, 0, c), c == 1);
+		rc = csv_put_text(buf, len, cap, PQgetvalue(row, 0, c), c == 1);
 	for (int i = 0; i < g->n && rc == 0; i++) {
 		json_t *best = json_object_get(json_object_get(a, g->ids[i]),
 		    "best");
-		char num[32] = "";
 
-		if (json_is_number(best))
-			snprintf(num, sizeof(num), "%.2f", json_number_value(best));
-		rc = csv_put(buf, len, cap, num, 0);
+		rc = gradebook_score(buf, len, cap, json_is_number(best),
+		    json_number_value(best));
 	}
 	if (rc == 0)
-		rc = csv_put(buf, len, cap, PQgetvalue(row, 0, 5), 0);
+		rc = gradebook_score(buf, len, cap, !PQgetisnull(row, 0, 5),
+		    strtod(PQgetvalue(row, 0, 5), NULL));
 	if (rc == 0)
-		rc = csv_put(buf, len, cap, strcmp(PQgetvalue(row, 0, 6), "t") ?
-		    "false" : "true", 0);
+		rc = csv_put_text(buf, len, cap, strcmp(PQgetvalue(row, 0, 6),
+		    "t") ? "false" : "true", 0);
 	if (rc == 0)
-		rc = csv_eol(buf, len, cap);
+		rc = csv_put_eol(buf, len, cap);
 	json_decref(a);
 	return rc;
 }
@@ -617,19 +626,20 @@ gradebook_columns(struct db_conn *db, const char *cohort,
 		rc = CD_ERR_NOMEM;
 		goto out;
 	}
-	rc = csv_put(head, &len, &cap, "email", 1);
-	rc |= csv_put(head, &len, &cap, "name", 0);
-	rc |= csv_put(head, &len, &cap, "state", 0);
+	rc = csv_put_text(head, &len, &cap, "email", 1);
+	rc |= csv_put_text(head, &len, &cap, "name", 0);
+	rc |= csv_put_text(head, &len, &cap, "state", 0);
 	for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
 		if (((*g)->ids[(*g)->n] = strdup(PQgetvalue(res, i, 0))) == NULL)
 			rc = CD_ERR_NOMEM;
 		else
 			(*g)->n++;
-		rc |= csv_put(head, &len, &cap, PQgetvalue(res, i, 1), 0);
+		/* A title is the instructor's text: neutralised too. */
+		rc |= csv_put_text(head, &len, &cap, PQgetvalue(res, i, 1), 0);
 	}
-	rc |= csv_put(head, &len, &cap, "final_grade", 0);
-	rc |= csv_put(head, &len, &cap, "provisional", 0);
-	rc |= csv_eol(head, &len, &cap);
+	rc |= csv_put_text(head, &len, &cap, "final_grade", 0);
+	rc |= csv_put_text(head, &len, &cap, "provisional", 0);
+	rc |= csv_put_eol(head, &len, &cap);
  out:
 	PQclear(res);
 	if (rc != 0) {
@@ -801,6 +811,25 @@ report_render(struct db_conn *db, const struct report_req *q, int csv,
 
 /* ---- over HTTP ------------------------------------------------------------ */
 
+/*
+ * Name the download: the report and the day (UTC) it was taken, for
+ * example gradebook-2026-03-01.csv, so the saved file says what it holds.
+ */
+static void
+report_disposition(struct http_req *r, const struct report_req *q)
+{
+	char disp[96], day[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+		snprintf(day, sizeof(day), "export");
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s-%s.csv\"",
+	    q->def->name, day);
+	http_add_header(r, "Content-Disposition", disp);
+}
+
 /* Stream every row of q as CSV. */
 static int
 report_csv(struct http_req *r, const struct report_req *q)
@@ -818,7 +847,7 @@ report_csv(struct http_req *r, const struct report_req *q)
 			free_arg(arg);
 		return rc;
 	}
-	http_add_header(r, "Content-Disposition", "attachment");
+	report_disposition(r, q);
 	return http_stream_rows(r, "text/csv; charset=utf-8", head, fn, arg,
 	    free_arg);
 }
@@ -831,7 +860,7 @@ report_gradebook_page(struct http_req *r, const struct report_req *q)
 	const char *p[8];
 	json_t *cols, *body;
 	PGresult *res;
-	int rc;
+	int n, rc;
 
 	if (api_page_parse(r, &pg) != 0)
 		return 0;
@@ -839,11 +868,11 @@ report_gradebook_page(struct http_req *r, const struct report_req *q)
 		const char *b[3] = { pg.after_ts, pg.after_id,
 		    pg.limit_plus_one };
 
-		report_argv(q, b, p);
+		n = report_argv(q, b, p);
 	}
 	if ((rc = gradebook_columns(r->db, q->id, NULL, NULL, &cols)) != 0)
 		return rc;
-	if ((res = db_exec(r->db, q->def->stmt, 4, p)) == NULL) {
+	if ((res = db_exec(r->db, q->def->stmt, n, p)) == NULL) {
 		json_decref(cols);
 		return api_page_failed(r);
 	}
@@ -881,6 +910,7 @@ report_serve(struct http_req *r, const char *name)
 	q.id = q.def->on == REPORT_ON_TENANT || q.def->on == REPORT_ON_PLATFORM ?
 	    NULL : r->params[0];
 	q.days = q.def->flags & RF_DAYS ? http_query(r, "inactive_days") : NULL;
+	q.include = q.def->flags & RF_WAITLIST ? http_query(r, "include") : NULL;
 	q.cohort = q.def->flags & RF_FILTER ? http_query(r, "cohort_id") : NULL;
 	q.role = api_role(r);
 	q.user = api_user(r);

@@ -24,6 +24,7 @@ enum report_on {
 #define RF_DAYS		0x08	/* inactive_days follows the subject */
 #define RF_FILTER	0x10	/* an optional cohort filter follows */
 #define RF_SINGLE	0x20	/* one object, not a list */
+#define RF_WAITLIST	0x40	/* whether to include the waitlisted follows */
 
 struct report_def {
 	const char	*name;		/* "gradebook", as a job names it */
@@ -38,6 +39,7 @@ struct report_req {
 	const char		*id;	 /* cohort, exercise or assessment */
 	const char		*cohort; /* exercise analytics' cohort filter */
 	const char		*days;	 /* engagement's inactive_days */
+	const char		*include; /* gradebook: "waitlisted" or NULL */
 	const char		*role;	 /* the caller's role and user (or NULL) */
 	const char		*user;
 };

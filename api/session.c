@@ -4,7 +4,9 @@
  * Wrong tenant, wrong email and wrong password look the same from outside:
  * the same 401, after the same Argon2id work.  Failures are counted per
  * account and per client address in login_throttle; past the limit the
- * answer is 429 with Retry-After until the window ends.
+ * answer is 429 with Retry-After until the window ends.  Every answer
+ * says where the caller stands, in the IETF draft's RateLimit-Policy and
+ * RateLimit headers (draft-ietf-httpapi-ratelimit-headers).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,14 @@
 #define THROTTLE_ACCOUNT	5
 #define THROTTLE_ADDRESS	50
 #define THROTTLE_WINDOW		"15 minutes"
+#define THROTTLE_WINDOW_S	900
+
+/* Where the caller stands against each limit: [0] account, [1] address. */
+struct throttle {
+	int	 known;			/* looked up */
+	int	 failures[2];
+	int	 reset_s[2];		/* until the window ends */
+};
 
 static const struct db_stmt session_stmts[] = {
 	{ "throttle_get", "SELECT encode(key_hash, 'hex'), failures, "
@@ -78,21 +88,57 @@ throttle_key(const char *kind, const char *a, const char *b, char *out)
 	sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
-/* 0 to go on; 1 when throttled (429 answered); <0 on error. */
+/*
+ * RateLimit-Policy and RateLimit for th, with spent more failures (this
+ * request's) counted: the limit closest to running out is the one named.
+ */
+static void
+throttle_headers(struct http_req *r, const struct throttle *th, int spent)
+{
+	static const char *const name[2] = { "account", "address" };
+	static const int limit[2] = { THROTTLE_ACCOUNT, THROTTLE_ADDRESS };
+	char pol[96], rl[96];
+	int left[2], k;
+
+	for (k = 0; k < 2; k++) {
+		left[k] = limit[k] - th->failures[k] - spent;
+		if (left[k] < 0)
+			left[k] = 0;
+	}
+	k = left[0] <= left[1] ? 0 : 1;
+	snprintf(pol, sizeof(pol), "\"account\";q=%d;w=%d, \"address\";q=%d;"
+	    "w=%d", THROTTLE_ACCOUNT, THROTTLE_WINDOW_S, THROTTLE_ADDRESS,
+	    THROTTLE_WINDOW_S);
+	snprintf(rl, sizeof(rl), "\"%s\";r=%d;t=%d", name[k], left[k],
+	    th->reset_s[k]);
+	http_add_header(r, "RateLimit-Policy", pol);
+	http_add_header(r, "RateLimit", rl);
+}
+
+/* 0 to go on; 1 when throttled (429 answered); <0 on error.  th is
+ * filled either way. */
 static int
-throttle_check(struct http_req *r, const char *acct, const char *addr)
+throttle_check(struct http_req *r, const char *acct, const char *addr,
+    struct throttle *th)
 {
 	const char *p[2] = { acct, addr };
 	PGresult *res;
 	int throttled = 0, retry = 0;
 
+	th->known = 0;
+	for (int k = 0; k < 2; k++) {
+		th->failures[k] = 0;
+		th->reset_s[k] = THROTTLE_WINDOW_S;
+	}
 	if ((res = db_exec(r->db, "throttle_get", 2, p)) == NULL)
 		return CD_ERR_DATABASE;
 	for (int i = 0; i < PQntuples(res); i++) {
-		int limit = strcmp(PQgetvalue(res, i, 0), acct) == 0 ?
-		    THROTTLE_ACCOUNT : THROTTLE_ADDRESS;
+		int k = strcmp(PQgetvalue(res, i, 0), acct) == 0 ? 0 : 1;
+		int limit = k == 0 ? THROTTLE_ACCOUNT : THROTTLE_ADDRESS;
 		int failures = atoi(PQgetvalue(res, i, 1));
 
+		th->failures[k] = failures;
+		th->reset_s[k] = atoi(PQgetvalue(res, i, 2));
 		if (failures >= limit) {
 			throttled = 1;
 			if (atoi(PQgetvalue(res, i, 2)) > retry)
@@ -100,6 +146,7 @@ throttle_check(struct http_req *r, const char *acct, const char *addr)
 		}
 	}
 	PQclear(res);
+	th->known = 1;
 	if (throttled) {
 		char ra[16];
 
@@ -140,7 +187,8 @@ api_login(struct http_req *r)
 	char acct[65], addr[65], ip[64], token[AUTH_TOKEN_LEN + 1];
 	char hex[AUTH_HASH_LEN * 2 + 1], ttl[16];
 	PGresult *u = NULL, *s = NULL;
-	int rc = 0;
+	struct throttle th = { 0 };
+	int rc = 0, spent = 0;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -154,7 +202,7 @@ api_login(struct http_req *r)
 	http_client_addr(r, ip, sizeof(ip));
 	throttle_key("account", tenant, email, acct);
 	throttle_key("address", ip, NULL, addr);
-	if ((rc = throttle_check(r, acct, addr)) != 0) {
+	if ((rc = throttle_check(r, acct, addr, &th)) != 0) {
 		rc = rc > 0 ? 0 : rc;
 		goto out;
 	}
@@ -170,6 +218,7 @@ api_login(struct http_req *r)
 	    PQgetvalue(u, 0, 3) : NULL, pw);
 	if (rc == CD_ERR_DENIED) {
 		rc = login_failed(r, acct, addr);
+		spent = 1;
 		goto out;
 	} else if (rc != 0)
 		goto out;
@@ -183,6 +232,8 @@ api_login(struct http_req *r)
 			goto out;
 		}
 		PQclear(x);
+		th.failures[0] = 0;	/* the account starts afresh */
+		th.reset_s[0] = THROTTLE_WINDOW_S;
 	}
 	auth_token_new(token);
 	auth_token_hash_hex(token, hex);
@@ -207,6 +258,8 @@ api_login(struct http_req *r)
 	    token, "expires_at", PQgetvalue(s, 0, 1), "user", "id",
 	    PQgetvalue(u, 0, 1), "role", PQgetvalue(u, 0, 2)));
  out:
+	if (th.known)
+		throttle_headers(r, &th, spent);
 	sodium_memzero(token, sizeof(token));
 	PQclear(u);
 	PQclear(s);

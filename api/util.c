@@ -30,6 +30,23 @@ v_free(struct api_v *v)
 }
 
 void
+v_pointer(char *out, size_t len, const char *base, const char *key)
+{
+	size_t n = (size_t)snprintf(out, len, "%s/", base);
+
+	/* RFC 6901: '~' is written "~0" and '/' "~1" inside a token. */
+	for (; *key != '\0' && n + 3 < len; key++) {
+		if (*key == '~' || *key == '/') {
+			out[n++] = '~';
+			out[n++] = *key == '~' ? '0' : '1';
+		} else
+			out[n++] = *key;
+	}
+	if (n < len)
+		out[n] = '\0';
+}
+
+void
 v_error(struct api_v *v, const char *pointer, const char *fmt, ...)
 {
 	char detail[256];
@@ -56,7 +73,7 @@ v_only(struct api_v *v, json_t *obj, const char *base,
 		for (a = allowed; *a != NULL && strcmp(*a, key) != 0; a++)
 			;
 		if (*a == NULL) {
-			snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+			v_pointer(ptr, sizeof(ptr), base, key);
 			v_error(v, ptr, "unknown field");
 		}
 	}
@@ -81,7 +98,7 @@ v_str(struct api_v *v, json_t *obj, const char *base, const char *key,
 	const char *s;
 	size_t n;
 
-	snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+	v_pointer(ptr, sizeof(ptr), base, key);
 	if (val == NULL) {
 		if (required)
 			v_error(v, ptr, "is required");
@@ -124,7 +141,7 @@ v_enum(struct api_v *v, json_t *obj, const char *base, const char *key,
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 		strncat(list, *c, sizeof(list) - strlen(list) - 1);
 	}
-	snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+	v_pointer(ptr, sizeof(ptr), base, key);
 	v_error(v, ptr, "must be one of: %s", list);
 	return NULL;
 }
@@ -151,7 +168,7 @@ v_int(struct api_v *v, json_t *obj, const char *base, const char *key,
 	json_t *val = obj ? json_object_get(obj, key) : NULL;
 	char ptr[256];
 
-	snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+	v_pointer(ptr, sizeof(ptr), base, key);
 	if (val == NULL) {
 		if (required)
 			v_error(v, ptr, "is required");
@@ -188,7 +205,7 @@ v_num(struct api_v *v, json_t *obj, const char *base, const char *key,
 	json_t *val = obj ? json_object_get(obj, key) : NULL;
 	char ptr[256];
 
-	snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+	v_pointer(ptr, sizeof(ptr), base, key);
 	if (val == NULL) {
 		if (required)
 			v_error(v, ptr, "is required");
@@ -209,7 +226,7 @@ v_bool(struct api_v *v, json_t *obj, const char *key, int required, int *out)
 	json_t *val = obj ? json_object_get(obj, key) : NULL;
 	char ptr[256];
 
-	snprintf(ptr, sizeof(ptr), "/%s", key);
+	v_pointer(ptr, sizeof(ptr), "", key);
 	if (val == NULL) {
 		if (required)
 			v_error(v, ptr, "is required");
@@ -231,25 +248,79 @@ v_uuid(struct api_v *v, json_t *obj, const char *base, const char *key,
 	char ptr[256];
 
 	if (s != NULL && !api_uuid_ok(s)) {
-		snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+		v_pointer(ptr, sizeof(ptr), base, key);
 		v_error(v, ptr, "is not an id");
 		return NULL;
 	}
 	return s;
 }
 
+/* Digits s[0..n-1] as a number, or -1. */
+static int
+v_digits(const char *s, int n)
+{
+	int x = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		x = x * 10 + (s[i] - '0');
+	}
+	return x;
+}
+
+int
+api_time_ok(const char *s)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
+	int y, mo, d, h, mi, sec, leap;
+	size_t i = 19;
+
+	/* YYYY-MM-DD(T| )HH:MM:SS[.frac](Z|+HH:MM|-HH:MM), RFC 3339 §5.6 */
+	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+		return 0;
+	y = v_digits(s, 4);
+	mo = v_digits(s + 5, 2);
+	d = v_digits(s + 8, 2);
+	h = v_digits(s + 11, 2);
+	mi = v_digits(s + 14, 2);
+	sec = v_digits(s + 17, 2);
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || sec < 0 || sec > 60)
+		return 0;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > mdays[mo - 1] + (mo == 2 && leap))
+		return 0;
+	if (s[i] == '.') {
+		size_t f = strspn(s + i + 1, "0123456789");
+
+		if (f == 0 || f > 9)
+			return 0;
+		i += 1 + f;
+	}
+	if (s[i] == 'Z')
+		return s[i + 1] == '\0';
+	if ((s[i] != '+' && s[i] != '-') || strlen(s + i) != 6 ||
+	    s[i + 3] != ':')
+		return 0;
+	h = v_digits(s + i + 1, 2);
+	mi = v_digits(s + i + 4, 2);
+	/* PostgreSQL takes offsets up to 15:59 (MAX_TZDISP_HOUR). */
+	return h >= 0 && h <= 15 && mi >= 0 && mi <= 59;
+}
+
 const char *
 v_time(struct api_v *v, json_t *obj, const char *key, int required)
 {
-	const char *s = v_str(v, obj, "", key, required, 10, 40);
+	const char *s = v_str(v, obj, "", key, required, 20, 40);
 	char ptr[256];
 
-	/* 2026-01-31T09:00:00Z or with an offset; the database parses it. */
-	if (s != NULL && (s[4] != '-' || s[7] != '-' || strlen(s) < 20 ||
-	    (s[10] != 'T' && s[10] != ' ') || strspn(s, "0123456789-:T .Z+")
-	    != strlen(s))) {
-		snprintf(ptr, sizeof(ptr), "/%s", key);
-		v_error(v, ptr, "must be an RFC 3339 timestamp");
+	if (s != NULL && !api_time_ok(s)) {
+		v_pointer(ptr, sizeof(ptr), "", key);
+		v_error(v, ptr, "must be an RFC 3339 timestamp "
+		    "(2026-01-31T09:00:00Z) that exists");
 		return NULL;
 	}
 	return s;
@@ -279,6 +350,27 @@ v_failed(struct api_v *v, struct http_req *r)
 #define OID_FLOAT8	701
 #define OID_NUMERIC	1700
 #define OID_JSONB	3802
+
+enum api_kind
+api_col_kind(PGresult *res, int c)
+{
+	switch (PQftype(res, c)) {
+	case OID_BOOL:
+		return API_KIND_BOOL;
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+	case OID_NUMERIC:
+		return API_KIND_NUMBER;
+	case OID_JSON:
+	case OID_JSONB:
+		return API_KIND_JSON;
+	default:
+		return API_KIND_TEXT;
+	}
+}
 
 json_t *
 api_row(PGresult *res, int i)

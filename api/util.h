@@ -18,6 +18,8 @@ struct api_v {
 };
 
 void	 v_init(struct api_v *v);
+/* The JSON pointer base + "/" + key, key escaped as RFC 6901 says. */
+void	 v_pointer(char *out, size_t len, const char *base, const char *key);
 void	 v_error(struct api_v *v, const char *pointer, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Reject members of obj not in allowed (NULL-terminated); base is the
@@ -54,7 +56,14 @@ int	 v_bool(struct api_v *v, json_t *obj, const char *key, int required,
 /* A string member holding a UUID; as v_str. */
 const char *v_uuid(struct api_v *v, json_t *obj, const char *base,
 	    const char *key, int required);
-/* An RFC 3339 timestamp member (validated by shape; the database parses). */
+/*
+ * Is s an RFC 3339 date-time that exists (month 1-12, the day in its
+ * month, leap years, an explicit offset)?  The one check every timestamp
+ * a client sends goes through, so the database never meets one it
+ * cannot take.
+ */
+int	 api_time_ok(const char *s);
+/* An RFC 3339 timestamp member, checked by api_time_ok. */
 const char *v_time(struct api_v *v, json_t *obj, const char *key,
 	    int required);
 /* If errors were recorded: answer 422 and return 1; else 0. */
@@ -74,6 +83,9 @@ json_t	*api_rows(PGresult *res);
 /* Every row of res as a whole list: {"items": [...], "next_cursor": null}
  * with status 200 (for lists bounded by nature, not paged). */
 int	 api_render_list(struct http_req *r, PGresult *res);
+/* What column c of res holds, by its type, as api_row renders it. */
+enum api_kind { API_KIND_TEXT, API_KIND_BOOL, API_KIND_NUMBER, API_KIND_JSON };
+enum api_kind api_col_kind(PGresult *res, int c);
 /* The value of a named column of row i, or NULL. */
 const char *api_col(PGresult *res, int i, const char *name);
 

@@ -14,6 +14,7 @@
 
 struct cfg {
 	char	*listen;		/* host:port of the HTTP listener */
+	char	*cors_origins;		/* "a,b", "*" or "" */
 	char	*database_url;		/* libpq URL; "" = embedded cluster */
 	char	*state_dir;		/* everything cohortd writes */
 	char	*admin_token;		/* platform admin token on first start */
@@ -22,6 +23,7 @@ struct cfg {
 	int	 log_level;		/* enum log_level */
 	int	 max_connections;
 	int	 connection_timeout_s;
+	int	 header_timeout_s;
 	long	 body_limit;		/* bytes */
 	int	 db_pool_size;		/* 0 = derived from threads */
 	int	 db_acquire_timeout_ms;

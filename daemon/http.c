@@ -2,12 +2,16 @@
  * http.c - the HTTP front end: libmicrohttpd with an internal epoll
  * thread pool, the route table dispatcher and RFC 9457 problem documents.
  *
- * A request's life: the first access callback allocates its http_req and
- * rejects an announced body over the limit; body chunks accumulate (past
- * the limit they are dropped and 413 is answered); the last call
- * dispatches: route, auth, content type, JSON, handler, commit, queue.
- * The completion callback logs the line, counts the metrics and frees the
- * request.  Handlers run on the MHD thread that owns the connection and
+ * A connection's first request head is checked by the gate (gate.c)
+ * before libmicrohttpd reads it.  A request's life: the first access
+ * callback allocates its http_req, checks the head (version, URI and
+ * header sizes, Host) and rejects an announced body over the limit; body
+ * chunks accumulate (past the limit they are dropped and 413 is
+ * answered); the last call dispatches: route, auth, query parameters,
+ * content type, JSON, handler, commit, queue (with CORS headers, and
+ * gzip for a large JSON body when asked for).  Every error, protocol
+ * errors included, is a problem document.  The completion callback logs
+ * the line, counts the metrics and frees the request.  Handlers run on the MHD thread that owns the connection and
  * may block on the database; the pool size bounds how many do at once.
  */
 #include <sys/socket.h>
@@ -26,15 +30,26 @@
 
 #include <microhttpd.h>
 #include <sodium.h>
+#include <zlib.h>
 
 #include "db.h"
 #include "err.h"
+#include "gate.h"
 #include "http.h"
 #include "idem.h"
 #include "log.h"
 #include "metrics.h"
 
 #define HTTP_MAX_HEADERS	8
+/*
+ * Limits on the request head, checked before anything else so that the
+ * answer is a problem document: libmicrohttpd's own limit (the connection
+ * memory pool, HTTP_MHD_MEMORY) is set well above them, and only a head
+ * larger than that meets libmicrohttpd's bare HTML answer.
+ */
+#define HTTP_MAX_URI		8192		/* path and query: 414 */
+#define HTTP_MAX_HEAD		32768		/* header fields: 431 */
+#define HTTP_MHD_MEMORY		(256 * 1024)
 #define PROBLEM_BASE		"https://cohortd.dev/problems/"
 
 struct http_req_priv {
@@ -43,6 +58,7 @@ struct http_req_priv {
 	size_t			 body_cap;
 	int			 too_large;
 	int			 queued;
+	int			 preflight;	/* a CORS preflight */
 	char			 method[16];
 	char			 idem_key[320];	/* caller-scoped Idempotency-Key */
 	char			*url;
@@ -489,6 +505,182 @@ http_route(struct http_req *r, int method)
 	return -1;
 }
 
+/* ---- query parameters --------------------------------------------- */
+
+/* Is s (n bytes) well-formed UTF-8 without control characters? */
+static int
+http_text_ok(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		unsigned c = *p++, need, min;
+		unsigned long cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return 0;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, min = 0x80, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, min = 0x800, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return 0;
+		if ((size_t)(end - p) < need)
+			return 0;
+		for (; need > 0; need--, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (*p & 0x3f);
+		}
+		/* overlong forms, UTF-16 surrogates, past U+10FFFF */
+		if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+	}
+	return 1;
+}
+
+struct http_qcheck {
+	const struct http_qparam *list;
+	json_t		*errors;	/* [{"parameter","detail"}] */
+	const char	*seen[16];	/* names met so far, for duplicates */
+	int		 nseen;
+};
+
+static void
+http_qerror(struct http_qcheck *q, const char *name, const char *fmt, ...)
+{
+	char detail[256], shown[72];
+	size_t n = strlen(name);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	/* A name is echoed if it is text, cut short (at a character's
+	 * start) if long; else "?". */
+	if (!http_text_ok(name, n))
+		name = "?";
+	else if (n > 64) {
+		n = 64;
+		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--;
+		snprintf(shown, sizeof(shown), "%.*s...", (int)n, name);
+		name = shown;
+	}
+	json_array_append_new(q->errors, json_pack("{s:s, s:s}", "parameter",
+	    name, "detail", detail));
+}
+
+/* Why value does not suit pp, or NULL when it does. */
+static const char *
+http_qvalue_bad(const struct http_qparam *pp, const char *value, char *why,
+    size_t len)
+{
+	size_t n = strlen(value);
+	char *end;
+	long l;
+
+	switch (pp->type) {
+	case HTTP_Q_INT:
+		l = strtol(value, &end, 10);
+		if (n == 0 || *end != '\0' || l < pp->min || l > pp->max ||
+		    strspn(value, "-0123456789") != n) {
+			snprintf(why, len, "must be a whole number from %ld to %ld",
+			    pp->min, pp->max);
+			return why;
+		}
+		return NULL;
+	case HTTP_Q_ENUM:
+		for (const char *const *c = pp->choices; *c != NULL; c++)
+			if (strcmp(*c, value) == 0)
+				return NULL;
+		snprintf(why, len, "must be one of:");
+		for (const char *const *c = pp->choices; *c != NULL; c++)
+			snprintf(why + strlen(why), len - strlen(why), "%s %s",
+			    c == pp->choices ? "" : ",", *c);
+		return why;
+	case HTTP_Q_TEXT:
+		if (n < (size_t)pp->min || n > (size_t)pp->max) {
+			snprintf(why, len, "must be %ld to %ld bytes", pp->min,
+			    pp->max);
+			return why;
+		}
+		if (pp->ok != NULL && !pp->ok(value)) {
+			snprintf(why, len, "must be %s", pp->what);
+			return why;
+		}
+		return NULL;
+	}
+	return "is not valid";
+}
+
+static enum MHD_Result
+http_qcheck_one(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct http_qcheck *q = cls;
+	const struct http_qparam *pp = NULL;
+	char why[256];
+	const char *bad;
+
+	(void)kind;
+	for (const struct http_qparam *l = q->list; l && l->name; l++)
+		if (strcmp(l->name, key) == 0)
+			pp = l;
+	if (pp == NULL) {
+		http_qerror(q, key, "is not a parameter of this operation");
+		return MHD_YES;
+	}
+	for (int i = 0; i < q->nseen; i++)
+		if (q->seen[i] == pp->name) {
+			http_qerror(q, key, "is given more than once");
+			return MHD_YES;
+		}
+	if (q->nseen < (int)(sizeof(q->seen) / sizeof(q->seen[0])))
+		q->seen[q->nseen++] = pp->name;
+	if (value == NULL)
+		value = "";
+	if (!http_text_ok(value, strlen(value)))
+		http_qerror(q, key, "must be UTF-8 text without control "
+		    "characters");
+	else if ((bad = http_qvalue_bad(pp, value, why, sizeof(why))) != NULL)
+		http_qerror(q, key, "%s", bad);
+	return MHD_YES;
+}
+
+/*
+ * Check the query against the route's parameters: 422 naming each bad
+ * one (and -1), or 0.  Handlers then read only what the route declares,
+ * as well-formed text.
+ */
+static int
+http_check_query(struct http_req *r)
+{
+	struct http_qcheck q;
+
+	memset(&q, 0, sizeof(q));
+	q.list = r->route->query;
+	if ((q.errors = json_array()) == NULL) {
+		http_fail(r, CD_ERR_NOMEM);
+		return -1;
+	}
+	MHD_get_connection_values(r->priv->conn, MHD_GET_ARGUMENT_KIND,
+	    http_qcheck_one, &q);
+	if (json_array_size(q.errors) == 0) {
+		json_decref(q.errors);
+		return 0;
+	}
+	http_problem_ext(r, 422, "validation", "Unprocessable Content",
+	    "the request has invalid query parameters; see errors",
+	    json_pack("{s:o}", "errors", q.errors));
+	return -1;
+}
+
 /* Is ctype (with any parameters) the media type want? */
 static int
 http_ctype_is(const char *ctype, const char *want)
@@ -546,7 +738,7 @@ static int
 http_idem_begin(struct http_req *r, const char *key)
 {
 	enum idem_state st;
-	char hash[65], *loc = NULL, *body = NULL;
+	char hash[65], *loc = NULL, *etag = NULL, *body = NULL;
 	int status = 0, rc;
 
 	if (!idem_key_ok(key)) {
@@ -560,7 +752,10 @@ http_idem_begin(struct http_req *r, const char *key)
 	    r->who.token_id, key);
 	idem_request_hash(r->priv->method, r->path, r->body, r->body_len, hash);
 	if ((rc = idem_claim(r->db, r->who.tenant_id, r->priv->idem_key, hash,
-	    &st, &status, &loc, &body)) != 0) {
+	    &st, &status, &loc, &etag, &body)) != 0) {
+		free(loc);
+		free(etag);
+		free(body);
 		http_fail(r, rc);
 		return -1;
 	}
@@ -582,11 +777,15 @@ http_idem_begin(struct http_req *r, const char *key)
 			    "shown only once%s%s", loc ? ": see " : "",
 			    loc ? loc : "");
 		else {
+			/* The original's headers, as a retry expects them. */
+			if (etag != NULL)
+				http_add_header(r, "ETag", etag);
 			http_add_header(r, "Idempotent-Replayed", "true");
 			http_body(r, status, "application/json", body,
 			    strlen(body));
 		}
 		free(loc);
+		free(etag);
 		return -1;
 	case IDEM_IN_PROGRESS:
 		http_problem(r, 409, "idempotency-in-progress", "Conflict",
@@ -642,7 +841,7 @@ http_dispatch(struct http_req *r, int method)
 			goto out;
 		}
 	}
-	if (http_parse_body(r, method) != 0)
+	if (http_check_query(r) != 0 || http_parse_body(r, method) != 0)
 		goto out;
 	if (!(rt->flags & ROUTE_NO_TX) && (rc = http_tx(r)) != 0) {
 		http_fail(r, rc);
@@ -666,6 +865,7 @@ http_dispatch(struct http_req *r, int method)
 		else if (claimed && (rc = idem_store(r->db, r->who.tenant_id,
 		    r->priv->idem_key, r->priv->status,
 		    http_response_header(r, "Location"),
+		    http_response_header(r, "ETag"),
 		    (rt->flags & ROUTE_SECRET) ? NULL :
 		    r->priv->out ? r->priv->out : "")) != 0)
 			http_fail(r, rc);
@@ -1059,6 +1259,184 @@ http_sse(struct http_req *r, const char *topic, http_sse_poll poll,
 	return 0;
 }
 
+/* ---- compression ---------------------------------------------------- */
+
+/* Smaller bodies gain less than the work and the header cost. */
+#define HTTP_GZIP_MIN	2048
+
+/* Does Accept-Encoding (RFC 9110, section 12.5.3) take gzip? */
+static int
+http_accepts_gzip(const char *ae)
+{
+	const char *t;
+
+	for (t = ae; t != NULL && (t = strcasestr(t, "gzip")) != NULL; t += 4) {
+		const char *q;
+
+		if ((t != ae && strchr(", ", t[-1]) == NULL) ||
+		    strchr(",; ", t[4]) == NULL)
+			continue;
+		q = t + 4 + strspn(t + 4, " ");
+		if (*q == ';') {
+			q = strcasestr(q, "q=");
+			/* q=0, q=0.0, q=0.000: refused */
+			if (q != NULL && q[2] == '0' &&
+			    strspn(q + 3, ".0") == strcspn(q + 3, ", "))
+				return 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * gzip a large JSON body for a client that asks for it.  Bodies with an
+ * ETag are left alone: a validator names one representation, and the
+ * ones that carry them (single resources) are small.
+ */
+static void
+http_maybe_gzip(struct http_req *r)
+{
+	struct http_req_priv *p = r->priv;
+	z_stream z;
+	unsigned char *out;
+	size_t cap;
+
+	if (p->out_len < HTTP_GZIP_MIN || p->ctype == NULL ||
+	    (strcmp(p->ctype, "application/json") != 0 &&
+	    strcmp(p->ctype, "application/problem+json") != 0) ||
+	    http_response_header(r, "ETag") != NULL)
+		return;
+	http_add_header(r, "Vary", "Accept-Encoding");
+	if (!http_accepts_gzip(http_header(r, "Accept-Encoding")))
+		return;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return;
+	cap = deflateBound(&z, p->out_len);
+	if ((out = malloc(cap)) == NULL) {
+		deflateEnd(&z);
+		return;
+	}
+	z.next_in = (unsigned char *)p->out;
+	z.avail_in = (uInt)p->out_len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return;
+	}
+	free(p->out);
+	p->out = (char *)out;
+	p->out_len = z.total_out;
+	deflateEnd(&z);
+	http_add_header(r, "Content-Encoding", "gzip");
+}
+
+/* ---- CORS ----------------------------------------------------------- */
+
+#define CORS_METHODS	"GET, HEAD, POST, PUT, PATCH, DELETE"
+#define CORS_HEADERS	"Authorization, Content-Type, If-Match, " \
+	"If-None-Match, Idempotency-Key, X-Request-Id"
+#define CORS_EXPOSE	"ETag, Location, Link, Retry-After, X-Request-Id, " \
+	"Idempotent-Replayed, RateLimit, RateLimit-Policy, Content-Disposition"
+
+/* Is origin one of the configured ones?  "*" in the list allows any. */
+static int
+http_cors_allowed(const char *origin)
+{
+	const char *l = http_conf.cors_origins;
+	size_t n = origin ? strlen(origin) : 0;
+
+	if (l == NULL || n == 0)
+		return 0;
+	while (*l != '\0') {
+		size_t len;
+
+		l += strspn(l, " ,");
+		len = strcspn(l, ",");
+		while (len > 0 && l[len - 1] == ' ')
+			len--;
+		if ((len == 1 && l[0] == '*') ||
+		    (len == n && strncasecmp(l, origin, n) == 0))
+			return 1;
+		l += len;
+		l += strspn(l, " ");
+	}
+	return 0;
+}
+
+/* Check COHORTD_CORS_ORIGINS: each "*" or scheme://host[:port]. */
+static int
+http_cors_check(const char *l, char *err, size_t errlen)
+{
+	while (l != NULL && *l != '\0') {
+		size_t len;
+		const char *host;
+
+		l += strspn(l, " ,");
+		if (*l == '\0')
+			break;
+		len = strcspn(l, ", ");
+		host = strstr(l, "://");
+		if (!(len == 1 && *l == '*') && (host == NULL ||
+		    host >= l + len || host + 3 == l + len ||
+		    memchr(host + 3, '/', (size_t)(l + len - host - 3)) != NULL ||
+		    (strncmp(l, "http://", 7) != 0 &&
+		    strncmp(l, "https://", 8) != 0))) {
+			snprintf(err, errlen, "COHORTD_CORS_ORIGINS: \"%.*s\" is "
+			    "not an origin like https://app.example.com", (int)len,
+			    l);
+			return CD_ERR_CONFIG;
+		}
+		l += len;
+	}
+	return 0;
+}
+
+/* The CORS headers of a response to an allowed origin. */
+static void
+http_cors_headers(struct http_req *r, struct MHD_Response *resp)
+{
+	const char *origin = http_header(r, "Origin");
+
+	if (http_conf.cors_origins == NULL || http_conf.cors_origins[0] == '\0')
+		return;
+	/* The answer depends on Origin, allowed or not: caches must know. */
+	MHD_add_response_header(resp, "Vary", "Origin");
+	if (!http_cors_allowed(origin))
+		return;
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+	MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+	    CORS_EXPOSE);
+	if (r->priv->preflight) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+		    CORS_METHODS);
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+		    CORS_HEADERS);
+		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+	}
+}
+
+/*
+ * OPTIONS: 204 with Allow naming the path's methods (404 for no route);
+ * with Origin and Access-Control-Request-Method it is a CORS preflight,
+ * answered by http_cors_headers.
+ */
+static void
+http_options(struct http_req *r)
+{
+	struct http_req_priv *p = r->priv;
+
+	p->preflight = http_header(r, "Access-Control-Request-Method") != NULL;
+	/* Routing with no method: 405 and Allow when the path exists. */
+	if (http_route(r, 0) == 0 || p->status != 405)
+		return;
+	http_body(r, 204, "text/plain", NULL, 0);
+}
+
 static enum MHD_Result
 http_queue(struct http_req *r)
 {
@@ -1066,6 +1444,7 @@ http_queue(struct http_req *r)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	http_maybe_gzip(r);		/* a buffered body only */
 	if (p->rows != NULL && p->status == 200) {
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32768,
 		    http_rows_read, p->rows, http_rows_free);
@@ -1086,6 +1465,7 @@ http_queue(struct http_req *r)
 		p->out = NULL;		/* the response owns it now */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, p->ctype);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	http_cors_headers(r, resp);
 	for (int i = 0; i < p->nhdr; i++)
 		MHD_add_response_header(resp, p->hname[i], p->hval[i]);
 	ret = MHD_queue_response(p->conn, (unsigned)p->status, resp);
@@ -1174,6 +1554,63 @@ http_req_free(struct http_req *r)
 	atomic_fetch_sub(&http_inflight_n, 1);
 }
 
+struct http_size {
+	size_t	 n;
+};
+
+static enum MHD_Result
+http_size_add(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct http_size *sz = cls;
+
+	(void)kind;
+	/* "name: value\r\n" for a header, "name=value&" for a parameter */
+	sz->n += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+/*
+ * The request head's limits and form, before routing: 505 for a version
+ * other than HTTP/1.x, 414 for a URI over HTTP_MAX_URI, 431 for
+ * header fields over HTTP_MAX_HEAD, 400 for HTTP/1.1 without Host
+ * (RFC 9112, section 3.2).  Answers and returns -1, or returns 0.
+ */
+static int
+http_head_check(struct http_req *r, const char *version)
+{
+	struct MHD_Connection *conn = r->priv->conn;
+	struct http_size uri = { strlen(r->path) }, head = { 0 };
+
+	/* HTTP/1.2 and later minor versions are answered as 1.1. */
+	if (strncmp(version, "HTTP/1.", 7) != 0) {
+		http_problem(r, 505, "http-version-not-supported",
+		    "HTTP Version Not Supported", "send HTTP/1.1 or HTTP/1.0");
+		return -1;
+	}
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, http_size_add,
+	    &uri);
+	if (uri.n > HTTP_MAX_URI) {
+		http_problem(r, 414, "uri-too-long", "URI Too Long",
+		    "the path and query are limited to %d bytes", HTTP_MAX_URI);
+		return -1;
+	}
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, http_size_add, &head);
+	if (head.n > HTTP_MAX_HEAD) {
+		http_problem(r, 431, "header-fields-too-large",
+		    "Request Header Fields Too Large",
+		    "header fields are limited to %d bytes", HTTP_MAX_HEAD);
+		return -1;
+	}
+	if (strcmp(version, MHD_HTTP_VERSION_1_0) != 0 &&
+	    http_header(r, MHD_HTTP_HEADER_HOST) == NULL) {
+		http_problem(r, 400, "bad-request", "Bad Request",
+		    "an HTTP/1.1 request must have a Host header");
+		return -1;
+	}
+	return 0;
+}
+
 static enum MHD_Result
 http_too_large(struct http_req *r)
 {
@@ -1199,6 +1636,14 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		if ((r = http_req_new(conn, method, url)) == NULL)
 			return MHD_NO;
 		*con_cls = r;
+		/* The head is in: from now on the idle timeout applies. */
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+		    (unsigned)http_conf.connection_timeout_s);
+		if (http_head_check(r, version) != 0) {
+			/* The rest of this request will not be read. */
+			http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+			return http_queue(r);
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > http_conf.body_limit) {
@@ -1247,7 +1692,9 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	if (p->too_large)
 		return http_too_large(r);
 	log_set_request_id(r->request_id);
-	if ((m = http_method_of(method)) == 0) {
+	if (strcmp(method, "OPTIONS") == 0)
+		http_options(r);
+	else if ((m = http_method_of(method)) == 0) {
 		http_problem(r, 501, "not-implemented", "Not Implemented",
 		    "method %s is not supported", method);
 	} else
@@ -1343,9 +1790,8 @@ http_start(const struct http_config *conf, int *port, char *err,
 	struct sockaddr_storage ss;
 	struct sockaddr_storage bound;
 	socklen_t blen = sizeof(bound);
-	const union MHD_DaemonInfo *info;
 	unsigned int flags;
-	int rc;
+	int rc, lfd = -1, one = 1;
 
 	http_conf = *conf;
 	{
@@ -1355,35 +1801,57 @@ http_start(const struct http_config *conf, int *port, char *err,
 		sodium_bin2hex(http_id_prefix, sizeof(http_id_prefix), rnd,
 		    sizeof(rnd));
 	}
-	if ((rc = http_parse_listen(conf->listen, &ss, err, errlen)) != 0)
+	if ((rc = http_parse_listen(conf->listen, &ss, err, errlen)) != 0 ||
+	    (rc = http_cors_check(conf->cors_origins, err, errlen)) != 0)
 		return rc;
 	if ((rc = metrics_init(conf->nroutes)) != 0)
 		return rc;
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->connection_timeout_s,
-	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024U,
-	    MHD_OPTION_END);
-	if (http_daemon == NULL) {
+	/* The listening socket is the gate's (gate.c): it reads each new
+	 * connection's first head before libmicrohttpd gets it. */
+	if ((lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR,
+	    &one, sizeof(one)) != 0 || bind(lfd, (struct sockaddr *)&ss,
+	    ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in)) != 0 || listen(lfd, 1024) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&bound, &blen) != 0) {
 		snprintf(err, errlen, "COHORTD_LISTEN: cannot listen on %s "
 		    "(address in use or not available?)", conf->listen);
+		if (lfd >= 0)
+			close(lfd);
 		return CD_ERR_CONFIG;
 	}
-	info = MHD_get_daemon_info(http_daemon, MHD_DAEMON_INFO_LISTEN_FD);
-	*port = 0;
-	if (info != NULL && getsockname(info->listen_fd,
-	    (struct sockaddr *)&bound, &blen) == 0)
-		*port = ntohs(bound.ss_family == AF_INET6 ?
-		    ((struct sockaddr_in6 *)&bound)->sin6_port :
-		    ((struct sockaddr_in *)&bound)->sin_port);
+	*port = ntohs(bound.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&bound)->sin6_port :
+	    ((struct sockaddr_in *)&bound)->sin_port);
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_NO_LISTEN_SOCKET;
+	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
+	    /* A new connection has header_timeout_s for its first head
+	     * (the gate closes it then, too); http_access sets the idle
+	     * timeout, connection_timeout_s, once the head is in. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(conf->header_timeout_s <
+	    conf->connection_timeout_s ? conf->header_timeout_s :
+	    conf->connection_timeout_s),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MHD_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+	    MHD_OPTION_END);
+	if (http_daemon == NULL) {
+		snprintf(err, errlen, "cannot start the HTTP server");
+		close(lfd);
+		return CD_ERR_CONFIG;
+	}
+	if ((rc = gate_start(lfd, http_daemon, conf->header_timeout_s,
+	    HTTP_MAX_URI, HTTP_MAX_HEAD, conf->max_connections)) != 0) {
+		snprintf(err, errlen, "cannot start the HTTP listener: %s",
+		    cd_strerror(rc));
+		MHD_stop_daemon(http_daemon);
+		http_daemon = NULL;
+		return rc;
+	}
 	return 0;
 }
 
@@ -1407,13 +1875,9 @@ http_sse_end_all(void)
 void
 http_quiesce(void)
 {
-	MHD_socket fd;
-
 	if (http_daemon == NULL)
 		return;
-	fd = MHD_quiesce_daemon(http_daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	gate_stop();		/* no new connections */
 	/* Streams would hold shutdown for their whole life: end them. */
 	http_sse_end_all();
 }
@@ -1428,6 +1892,7 @@ void
 http_stop(void)
 {
 	http_sse_end_all();
+	gate_stop();
 	if (http_daemon != NULL)
 		MHD_stop_daemon(http_daemon);
 	http_daemon = NULL;

@@ -6,8 +6,9 @@
  * layer does everything around them: routing (404/405), authentication
  * and role checks (401/403), content type (415), body limit (413), JSON
  * parsing (400), one database transaction per request (committed when the
- * handler answered below 400, rolled back otherwise), the request id, the
- * log line and the metrics.
+ * handler answered below 400, rolled back otherwise), query parameters
+ * (422, see struct http_qparam), protocol limits (400, 414, 431, 505, all
+ * as problem documents), the request id, the log line and the metrics.
  */
 #ifndef COHORTD_HTTP_H
 #define COHORTD_HTTP_H
@@ -48,12 +49,34 @@ enum http_method {
 struct http_req;
 typedef int (*http_handler)(struct http_req *r);
 
+/*
+ * A query parameter a route takes.  The layer refuses, before the
+ * handler runs, a request whose query has a name the route does not list,
+ * a name given twice, a value that is not UTF-8 text, or a value the type
+ * rejects: 422 with "errors": [{"parameter": name, "detail": why}].
+ */
+enum http_qtype {
+	HTTP_Q_TEXT,		/* min..max bytes of text; ok() if given */
+	HTTP_Q_INT,		/* a whole number in min..max */
+	HTTP_Q_ENUM,		/* one of choices */
+};
+
+struct http_qparam {
+	const char		*name;		/* NULL ends a list */
+	enum http_qtype		 type;
+	long			 min, max;
+	const char *const	*choices;	/* HTTP_Q_ENUM, NULL-terminated */
+	int			(*ok)(const char *value); /* HTTP_Q_TEXT */
+	const char		*what;		/* what ok() wants, for detail */
+};
+
 struct route {
 	int		 method;
 	const char	*pattern;	/* "/v1/users/{id}" */
 	unsigned	 roles;
 	unsigned	 flags;
 	http_handler	 handler;
+	const struct http_qparam *query; /* NULL: takes no parameters */
 };
 
 /* Who is calling, once authenticated. */
@@ -93,9 +116,13 @@ typedef int (*http_auth_fn)(struct http_req *r);
 
 struct http_config {
 	const char		*listen;	/* "host:port" */
+	/* Origins allowed cross-origin calls: "https://a,https://b", "*"
+	 * for any, "" or NULL for none. */
+	const char		*cors_origins;
 	int			 threads;
 	int			 max_connections;
 	int			 connection_timeout_s;
+	int			 header_timeout_s;	/* until the head is in */
 	size_t			 body_limit;
 	int			 db_acquire_timeout_ms;
 	const struct route	*routes;

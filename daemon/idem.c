@@ -22,14 +22,14 @@ static const struct db_stmt idem_stmts[] = {
 	  "request_hash) VALUES (" IDEM_TENANT ", $2, decode($3, 'hex')) "
 	  "ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1" },
 	{ "idem_get", "SELECT encode(request_hash, 'hex'), state, status, "
-	  "location, body, created_at < now() - interval '24 hours', "
+	  "location, body, etag, created_at < now() - interval '24 hours', "
 	  "state = 'in_progress' AND created_at < now() - interval '60 seconds' "
 	  "FROM idempotency_keys WHERE tenant_id = " IDEM_TENANT
 	  " AND key = $2 FOR UPDATE" },
 	{ "idem_delete", "DELETE FROM idempotency_keys WHERE tenant_id = "
 	  IDEM_TENANT " AND key = $2" },
 	{ "idem_store", "UPDATE idempotency_keys SET state = 'done', "
-	  "status = $3, location = $4, body = $5 WHERE tenant_id = "
+	  "status = $3, location = $4, body = $5, etag = $6 WHERE tenant_id = "
 	  IDEM_TENANT " AND key = $2" },
 };
 
@@ -81,13 +81,14 @@ idem_scope(const char *tenant)
 int
 idem_claim(struct db_conn *c, const char *tenant, const char *key,
     const char *hash, enum idem_state *state, int *status, char **location,
-    char **body)
+    char **etag, char **body)
 {
 	const char *p[3] = { idem_scope(tenant), key, hash };
 	PGresult *r = NULL;
 	int rc = 0;
 
 	*location = NULL;
+	*etag = NULL;
 	*body = NULL;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if ((r = db_exec(c, "idem_claim", 3, p)) == NULL)
@@ -105,8 +106,8 @@ idem_claim(struct db_conn *c, const char *tenant, const char *key,
 			continue;
 		}
 		/* Expired, or abandoned by a process that died: take it over. */
-		if (PQgetvalue(r, 0, 5)[0] == 't' ||
-		    PQgetvalue(r, 0, 6)[0] == 't') {
+		if (PQgetvalue(r, 0, 6)[0] == 't' ||
+		    PQgetvalue(r, 0, 7)[0] == 't') {
 			PQclear(r);
 			if ((r = db_exec(c, "idem_delete", 2, p)) == NULL)
 				return CD_ERR_DATABASE;
@@ -122,6 +123,8 @@ idem_claim(struct db_conn *c, const char *tenant, const char *key,
 			*status = atoi(PQgetvalue(r, 0, 2));
 			if (!PQgetisnull(r, 0, 3))
 				*location = strdup(PQgetvalue(r, 0, 3));
+			if (!PQgetisnull(r, 0, 5))
+				*etag = strdup(PQgetvalue(r, 0, 5));
 			/* NULL: the response held a secret and was not kept. */
 			if (!PQgetisnull(r, 0, 4) &&
 			    (*body = strdup(PQgetvalue(r, 0, 4))) == NULL)
@@ -135,14 +138,14 @@ idem_claim(struct db_conn *c, const char *tenant, const char *key,
 
 int
 idem_store(struct db_conn *c, const char *tenant, const char *key,
-    int status, const char *location, const char *body)
+    int status, const char *location, const char *etag, const char *body)
 {
 	char st[16];
-	const char *p[5] = { idem_scope(tenant), key, st, location, body };
+	const char *p[6] = { idem_scope(tenant), key, st, location, body, etag };
 	PGresult *r;
 
 	snprintf(st, sizeof(st), "%d", status);
-	if ((r = db_exec(c, "idem_store", 5, p)) == NULL)
+	if ((r = db_exec(c, "idem_store", 6, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(r);
 	return 0;

@@ -19,7 +19,8 @@ struct db_conn;
 
 enum idem_state {
 	IDEM_NEW,		/* claimed: run the request, then idem_store */
-	IDEM_REPLAY,		/* done before: *status, *location, *body set */
+	IDEM_REPLAY,		/* done before: *status, *location, *etag,
+				   *body set */
 	IDEM_IN_PROGRESS,	/* 409 */
 	IDEM_MISMATCH,		/* 422: the key was used for another request */
 };
@@ -36,16 +37,19 @@ void	 idem_request_hash(const char *method, const char *path,
  *
  * Claim key inside c's open transaction (tenant already set).  On
  * IDEM_NEW the claim is committed and c has NO open transaction.  On
- * IDEM_REPLAY the caller frees *location and *body; *body is NULL when
- * the response was not kept (it held a secret).
+ * IDEM_REPLAY the caller frees *location, *etag and *body (each NULL when
+ * the original had none); *body is NULL when the response was not kept
+ * (it held a secret).
  */
 int	 idem_claim(struct db_conn *c, const char *tenant, const char *key,
 	    const char *hash, enum idem_state *state, int *status,
-	    char **location, char **body);
-/* Record the response of a claimed key (in the request's transaction);
+	    char **location, char **etag, char **body);
+/* Record the response of a claimed key (in the request's transaction)
+ * with the headers a replay repeats (location, etag: NULL when absent);
  * body NULL keeps the status only. */
 int	 idem_store(struct db_conn *c, const char *tenant, const char *key,
-	    int status, const char *location, const char *body);
+	    int status, const char *location, const char *etag,
+	    const char *body);
 /* Drop a claim whose request failed, so the key can be retried. */
 int	 idem_forget(struct db_conn *c, const char *tenant, const char *key);
 

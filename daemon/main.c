@@ -226,9 +226,11 @@ main(int argc, char **argv)
 
 	memset(&hc, 0, sizeof(hc));
 	hc.listen = cfg.listen;
+	hc.cors_origins = cfg.cors_origins;
 	hc.threads = cfg_http_threads();
 	hc.max_connections = cfg.max_connections;
 	hc.connection_timeout_s = cfg.connection_timeout_s;
+	hc.header_timeout_s = cfg.header_timeout_s;
 	hc.body_limit = (size_t)cfg.body_limit;
 	hc.db_acquire_timeout_ms = cfg.db_acquire_timeout_ms;
 	hc.routes = api_routes;

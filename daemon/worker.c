@@ -1,36 +1,26 @@
 /*
  * worker.c - the grading roles: the supervisor, and the grader process.
  *
- * Theory of operation.  The grading queue is the grade_jobs table.  An
- * API process writes a job in the same transaction as the submission (or
- * exercise version) it grades, and a trigger NOTIFYs cohortd_grade_jobs.
- * Grader processes, on this machine or any other that reaches the same
- * database, LISTEN on that channel and claim the oldest runnable job with
- * FOR UPDATE SKIP LOCKED (grade_claim()), which sets a lease: a random
- * token and an expiry.  A heartbeat thread renews the lease while the
- * pipeline (grader/grade.h) compiles, tests and benchmarks in the sandbox.
- * The result is written only if the lease is still the grader's own, in
- * one transaction with the job's completion: so a grader killed at any
- * moment loses nothing (its lease expires and the job is claimed again)
- * and no submission is ever recorded twice (a stale grader's commit finds
- * the token changed and writes nothing).  After max_attempts lost leases
- * the job ends 'failed' with the reason, visibly.
+ * Theory of operation.  The grading queue is the grade_jobs table
+ * (jobq.c has its rules: leases, retries, waits for a quiet host).  A
+ * grader process claims a job, and a heartbeat thread renews its lease
+ * while the pipeline (grader/grade.h) compiles, tests and benchmarks in
+ * the sandbox.  The result is written only if the lease is still the
+ * grader's own, in one transaction with the job's completion: so a
+ * grader killed at any moment loses nothing and no submission is ever
+ * recorded twice.
  *
  * Waiting for a quiet host.  The benchmark keeps only clean samples
  * (grader/grade.c); when a busy host gives too few, an accepted
  * submission is graded "provisional" (correctness only) and, in the same
  * transaction, a 'rebench' job is queued to measure its speedup again
  * later; a verification that could not measure the reference
- * ("unmeasured") leaves the version 'verifying' and queues itself again.
- * Either waits WAIT_FIRST_S (30 s), doubling to WAIT_MAX_S (30 min), and
- * gives up WAIT_FOR_S (24 h) after it first waited, about 55 tries: a
- * rebench job then ends 'failed' and its grade stays provisional (a
- * regrade starts again), a verification stays 'verifying' with a reason
- * that says so (POST /v1/exercises/{id}/verify starts again).
- * grade_claim() takes first gradings and verifications before rebench
- * jobs, and no job before its not_before.  A rebench writes the new
- * score (the late penalty as for any grade) and a grade_history row only
- * when the measurement is final.
+ * ("unmeasured") leaves the version 'verifying' and its job waits
+ * (jobq_defer).  When the waiting ends, a rebench job's grade stays
+ * provisional (a regrade starts again), a verification stays 'verifying'
+ * with a reason that says so (POST /v1/exercises/{id}/verify starts
+ * again).  A rebench writes the new score (the late penalty as for any
+ * grade) and a grade_history row only when the measurement is final.
  *
  * Progress.  Each benchmark round is written to submission_events, whose
  * insert trigger NOTIFYs the API's event streams (api/exercises.c).
@@ -60,15 +50,11 @@
 #include "cfg.h"
 #include "db.h"
 #include "err.h"
+#include "jobq.h"
 #include "log.h"
 #include "worker.h"
 
 #define WORKER_MAX		64
-#define WORKER_MAX_ATTEMPTS	"3"
-/* Back-off of a job waiting for a quiet host; see the top of the file. */
-#define WAIT_FIRST_S		"30"
-#define WAIT_MAX_S		"1800"
-#define WAIT_FOR_S		"86400"
 
 /* ---- supervisor ------------------------------------------------------- */
 
@@ -215,21 +201,6 @@ worker_stop_all(int grace_ms)
 
 static const struct db_stmt grader_stmts[] = {
 	{ "grader_scope", "SELECT set_config('cohortd.scope', 'worker', true)" },
-	{ "grader_claim", "SELECT tenant_id, id, kind, submission_id, "
-	  "exercise_id, exercise_version, lease_token, attempts FROM "
-	  "grade_claim($1, $2::int, " WORKER_MAX_ATTEMPTS ")" },
-	{ "grader_renew", "UPDATE grade_jobs SET lease_until = now() + $4::int "
-	  "* interval '1 second', updated_at = clock_timestamp() WHERE "
-	  "tenant_id = $1 AND id = $2 AND lease_token = $3 AND state = "
-	  "'running' RETURNING 1" },
-	/* Completion and result are one transaction, fenced by the lease. */
-	{ "grader_done", "UPDATE grade_jobs SET state = 'done', lease_token = "
-	  "NULL, lease_until = NULL, updated_at = clock_timestamp() WHERE "
-	  "tenant_id = $1 AND id = $2 AND lease_token = $3 AND state = "
-	  "'running' RETURNING 1" },
-	{ "grader_retry", "UPDATE grade_jobs SET state = 'queued', lease_token "
-	  "= NULL, last_error = $4, updated_at = clock_timestamp() WHERE "
-	  "tenant_id = $1 AND id = $2 AND lease_token = $3" },
 	{ "grader_load_submission", "SELECT s.source, v.files, v.spec, "
 	  "s.exercise_id, s.exercise_version, s.result, s.provisional, "
 	  "s.status FROM submissions s JOIN "
@@ -259,27 +230,6 @@ static const struct db_stmt grader_stmts[] = {
 	{ "grader_verified", "UPDATE exercise_versions SET status = $3, reason "
 	  "= $4, verification = $5::jsonb WHERE tenant_id = current_tenant() "
 	  "AND exercise_id = $1 AND version = $2::int" },
-	/* A provisional grade's re-measurement, after the first wait. */
-	{ "grader_rebench", "INSERT INTO grade_jobs (tenant_id, kind, "
-	  "submission_id, not_before, waiting_since, tries) VALUES "
-	  "(current_tenant(), 'rebench', $1, clock_timestamp() + " WAIT_FIRST_S
-	  " * interval '1 second', clock_timestamp(), 1)" },
-	/*
-	 * The job (just fenced by grader_done) queued again after a wait
-	 * that doubles with each try, unless it has waited long enough:
-	 * then no row.
-	 */
-	{ "grader_defer", "UPDATE grade_jobs SET state = 'queued', attempts = "
-	  "0, tries = tries + 1, waiting_since = coalesce(waiting_since, "
-	  "clock_timestamp()), not_before = clock_timestamp() + least("
-	  WAIT_FIRST_S " * power(2, tries), " WAIT_MAX_S ") * interval "
-	  "'1 second', last_error = $3, updated_at = clock_timestamp() WHERE "
-	  "tenant_id = $1 AND id = $2 AND coalesce(waiting_since, "
-	  "clock_timestamp()) > clock_timestamp() - " WAIT_FOR_S " * interval "
-	  "'1 second' RETURNING tries" },
-	{ "grader_gave_up", "UPDATE grade_jobs SET state = 'failed', "
-	  "last_error = $3, updated_at = clock_timestamp() WHERE tenant_id = $1 "
-	  "AND id = $2" },
 	{ "grader_round", "INSERT INTO submission_events (tenant_id, "
 	  "submission_id, kind, data) VALUES (current_tenant(), $1, 'round', "
 	  "$2::jsonb)" },
@@ -293,11 +243,6 @@ static const struct db_stmt grader_stmts[] = {
 	  "SELECT * FROM unnest($1::text[], $2::text[], $3::float8[]) ON "
 	  "CONFLICT (name, label) DO UPDATE SET value = grade_counters.value + "
 	  "excluded.value" },
-};
-
-struct grader_job {
-	char	 tenant[40], id[40], kind[16], submission[40];
-	char	 exercise[40], version[16], token[40];
 };
 
 static volatile sig_atomic_t grader_stop;
@@ -322,6 +267,31 @@ grader_tx(struct db_conn *c, const char *tenant)
 	return 0;
 }
 
+/* A pooled connection in a transaction of tenant (may be NULL). */
+static int
+grader_begin(const char *tenant, struct db_conn **c)
+{
+	int rc;
+
+	if ((rc = db_acquire(grader_pool, 10000, c)) != 0)
+		return rc;
+	if ((rc = grader_tx(*c, tenant)) != 0) {
+		db_release(*c);
+		*c = NULL;
+	}
+	return rc;
+}
+
+/* Commit if rc says so (>= 0), release; rc, or the commit's failure. */
+static int
+grader_end(struct db_conn *c, int rc)
+{
+	if (rc >= 0 && db_commit(c) != 0)
+		rc = CD_ERR_DATABASE;
+	db_release(c);
+	return rc;
+}
+
 /* Run one statement in its own transaction; rows returned, or <0. */
 static int
 grader_once(const char *tenant, const char *stmt, int n,
@@ -331,20 +301,15 @@ grader_once(const char *tenant, const char *stmt, int n,
 	PGresult *r;
 	int rc;
 
-	if ((rc = db_acquire(grader_pool, 10000, &c)) != 0)
+	if ((rc = grader_begin(tenant, &c)) != 0)
 		return rc;
-	if ((rc = grader_tx(c, tenant)) == 0) {
-		if ((r = db_exec(c, stmt, n, p)) == NULL)
-			rc = CD_ERR_DATABASE;
-		else {
-			rc = PQntuples(r);
-			PQclear(r);
-		}
-		if (rc >= 0 && db_commit(c) != 0)
-			rc = CD_ERR_DATABASE;
+	if ((r = db_exec(c, stmt, n, p)) == NULL)
+		rc = CD_ERR_DATABASE;
+	else {
+		rc = PQntuples(r);
+		PQclear(r);
 	}
-	db_release(c);
-	return rc;
+	return grader_end(c, rc);
 }
 
 struct grader_beat {
@@ -353,7 +318,7 @@ struct grader_beat {
 	pthread_cond_t		 cv;
 	int			 done;
 	int			 lost;
-	const struct grader_job	*job;
+	const struct jobq_job	*job;
 };
 
 /* Renew the lease every third of its length until told to stop. */
@@ -361,10 +326,9 @@ static void *
 grader_heartbeat(void *arg)
 {
 	struct grader_beat *b = arg;
-	char lease[16];
-	const char *p[4] = { b->job->tenant, b->job->id, b->job->token, lease };
+	struct db_conn *c;
+	int rc;
 
-	snprintf(lease, sizeof(lease), "%d", cfg.grade_lease_s);
 	pthread_mutex_lock(&b->mu);
 	while (!b->done) {
 		struct timespec ts;
@@ -375,7 +339,10 @@ grader_heartbeat(void *arg)
 		if (b->done)
 			break;
 		pthread_mutex_unlock(&b->mu);
-		if (grader_once(b->job->tenant, "grader_renew", 4, p) == 0) {
+		if ((rc = grader_begin(b->job->tenant, &c)) == 0)
+			rc = grader_end(c, jobq_renew(c, b->job,
+			    cfg.grade_lease_s));
+		if (rc == 0) {
 			log_warnx("job %s: lease lost", b->job->id);
 			b->lost = 1;
 		}
@@ -386,12 +353,12 @@ grader_heartbeat(void *arg)
 }
 
 struct grader_progress {
-	const struct grader_job	*job;
+	const struct jobq_job	*job;
 	int			 discarded;	/* benchmark rounds thrown away */
 };
 
 static int
-grader_is(const struct grader_job *job, const char *kind)
+grader_is(const struct jobq_job *job, const char *kind)
 {
 	return strcmp(job->kind, kind) == 0;
 }
@@ -434,7 +401,7 @@ grader_on_round(void *arg, const json_t *round)
  * (the grade is final already, or a regrade took the submission over).
  */
 static int
-grader_load(const struct grader_job *job, struct grade_exercise **ex,
+grader_load(const struct jobq_job *job, struct grade_exercise **ex,
     char **source, json_t **previous)
 {
 	struct db_conn *c = NULL;
@@ -497,28 +464,9 @@ grader_exec(struct db_conn *c, const char *stmt, int n, const char *const *p)
 	return rows;
 }
 
-/*
- * The job, just fenced by grader_done, queued again to wait for a quiet
- * host (why says what it waits for).  1 queued, 0 it has waited long
- * enough and is now 'failed' with gave_up as its error, or <0.
- */
-static int
-grader_wait(struct db_conn *c, const struct grader_job *job,
-    const char *why, const char *gave_up)
-{
-	const char *p[3] = { job->tenant, job->id, why };
-	const char *g[3] = { job->tenant, job->id, gave_up };
-	int rc;
-
-	if ((rc = grader_exec(c, "grader_defer", 3, p)) != 0)
-		return rc < 0 ? rc : 1;
-	log_warnx("job %s: %s", job->id, gave_up);
-	return (rc = grader_exec(c, "grader_gave_up", 3, g)) < 0 ? rc : 0;
-}
-
 /* A submission's or a rebench's result, in c's transaction. */
 static int
-grader_record_grade(struct db_conn *c, const struct grader_job *job,
+grader_record_grade(struct db_conn *c, const struct jobq_job *job,
     json_t *result, const char *text)
 {
 	int prov = json_is_true(json_object_get(result, "provisional"));
@@ -536,7 +484,7 @@ grader_record_grade(struct db_conn *c, const struct grader_job *job,
 	    "the speedup was not measured on clean samples");
 	/* Still provisional: keep the grade there is, wait and try again. */
 	if (prov && grader_is(job, "rebench"))
-		return (rc = grader_wait(c, job, why, "gave up measuring the "
+		return (rc = jobq_defer(c, job, why, "gave up measuring the "
 		    "speedup after 24 h; the grade stays provisional (a "
 		    "regrade tries again)")) < 0 ? rc : 0;
 	snprintf(score, sizeof(score), "%.2f", json_number_value(
@@ -555,13 +503,13 @@ grader_record_grade(struct db_conn *c, const struct grader_job *job,
 		PQclear(r);
 	}
 	if (rc >= 0 && prov)
-		rc = grader_exec(c, "grader_rebench", 1, h);
+		rc = jobq_add_rebench(c, job->submission);
 	return rc < 0 ? rc : 0;
 }
 
 /* A verification's result, in c's transaction. */
 static int
-grader_record_verify(struct db_conn *c, const struct grader_job *job,
+grader_record_verify(struct db_conn *c, const struct jobq_job *job,
     json_t *result)
 {
 	const char *status = json_string_value(json_object_get(result,
@@ -578,7 +526,7 @@ grader_record_verify(struct db_conn *c, const struct grader_job *job,
 	if (strcmp(status, "unmeasured") == 0) {
 		/* Nothing is wrong with the exercise: it stays verifying. */
 		p[2] = "verifying";
-		if ((rc = grader_wait(c, job, reason ? reason : "unmeasured",
+		if ((rc = jobq_defer(c, job, reason ? reason : "unmeasured",
 		    "gave up measuring the reference's speedup after 24 h")) == 0) {
 			snprintf(why, sizeof(why), "no quiet window to measure "
 			    "the reference's speedup in 24 h of tries (%s); POST "
@@ -634,7 +582,7 @@ counters_elem(char *buf, size_t len, const char *s, int first)
  * buckets, as Prometheus has them) and the benchmark rounds discarded.
  */
 static int
-grader_count(struct db_conn *c, const struct grader_job *job,
+grader_count(struct db_conn *c, const struct jobq_job *job,
     json_t *result, long ms, int discarded)
 {
 	static const char *const le[] = { "1", "2", "5", "10", "20", "30",
@@ -675,21 +623,18 @@ grader_count(struct db_conn *c, const struct grader_job *job,
 
 /* Write the outcome, if the lease is still ours.  0, or <0. */
 static int
-grader_record(const struct grader_job *job, json_t *result, long ms,
+grader_record(const struct jobq_job *job, json_t *result, long ms,
     int discarded)
 {
-	const char *done[3] = { job->tenant, job->id, job->token };
 	struct db_conn *c = NULL;
 	char *text = json_dumps(result, JSON_COMPACT);
 	int rc;
 
 	if (text == NULL)
 		return CD_ERR_NOMEM;
-	if ((rc = db_acquire(grader_pool, 10000, &c)) != 0)
+	if ((rc = grader_begin(job->tenant, &c)) != 0)
 		goto out;
-	if ((rc = grader_tx(c, job->tenant)) != 0)
-		goto out;
-	if ((rc = grader_exec(c, "grader_done", 3, done)) < 0)
+	if ((rc = jobq_finish(c, job)) < 0)
 		goto out;
 	if (rc != 1) {
 		/* Someone else holds the job now: their result will count. */
@@ -715,7 +660,7 @@ grader_record(const struct grader_job *job, json_t *result, long ms,
  * both go back to the queue (bounded by grade_claim's attempts).
  */
 static int
-grader_decided(const struct grader_job *job, json_t *result, char *why,
+grader_decided(const struct jobq_job *job, json_t *result, char *why,
     size_t len)
 {
 	const char *v;
@@ -742,13 +687,14 @@ grader_decided(const struct grader_job *job, json_t *result, char *why,
 }
 
 static void
-grader_run(const struct grader_job *job)
+grader_run(const struct jobq_job *job)
 {
 	struct grade_exercise *ex = NULL;
 	struct grade_options opt;
 	struct grader_progress gp = { job, 0 };
 	struct grader_beat beat;
 	json_t *result = NULL, *previous = NULL;
+	struct db_conn *c;
 	char *source = NULL, why[512] = "";
 	long t0 = worker_now_ms();
 	int rc, nothing = 0;
@@ -787,18 +733,16 @@ grader_run(const struct grader_job *job)
 	pthread_mutex_unlock(&beat.mu);
 	pthread_join(beat.thread, NULL);
 	if (rc == 0 && nothing && !beat.lost) {
-		const char *done[3] = { job->tenant, job->id, job->token };
-
-		rc = grader_once(job->tenant, "grader_done", 3, done) < 0 ?
-		    CD_ERR_DATABASE : 0;
+		if ((rc = grader_begin(job->tenant, &c)) == 0)
+			rc = grader_end(c, jobq_finish(c, job));
+		rc = rc < 0 ? rc : 0;
 	} else if (rc == 0 && result != NULL && !beat.lost)
 		rc = grader_record(job, result, worker_now_ms() - t0, gp.discarded);
 	if (rc != 0 && rc != CD_ERR_CONFLICT && !beat.lost) {
 		/* Back in the queue; grade_claim gives up after a few tries. */
-		const char *p[4] = { job->tenant, job->id, job->token,
-		    why[0] ? why : cd_strerror(rc) };
-
-		grader_once(job->tenant, "grader_retry", 4, p);
+		if (grader_begin(job->tenant, &c) == 0)
+			grader_end(c, jobq_retry(c, job, why[0] ? why :
+			    cd_strerror(rc)));
 	}
 	log_info("job %s (%s) %s", job->id, job->kind, rc == 0 ? "graded" :
 	    cd_strerror(rc));
@@ -824,58 +768,41 @@ grader_prune(void)
 		log_warnx("pruning old submission events failed");
 }
 
-/* Claim a job; 1 claimed, 0 none, <0 error. */
+/* Claim a job and grade it: 1 done, 0 none, <0 error (jobq_serve). */
 static int
-grader_claim(const char *worker, struct grader_job *job)
+grader_next(void *arg)
 {
+	const char *worker = arg;
+	struct jobq_job job;
 	struct db_conn *c;
-	PGresult *r;
-	char lease[16];
-	const char *p[2] = { worker, lease };
 	int rc;
 
-	snprintf(lease, sizeof(lease), "%d", cfg.grade_lease_s);
-	if ((rc = db_acquire(grader_pool, 10000, &c)) != 0)
+	if ((rc = grader_begin(NULL, &c)) != 0)
 		return rc;
-	if ((rc = grader_tx(c, NULL)) == 0) {
-		if ((r = db_exec(c, "grader_claim", 2, p)) == NULL)
-			rc = CD_ERR_DATABASE;
-		else {
-			rc = PQntuples(r) == 1;
-			if (rc) {
-				memset(job, 0, sizeof(*job));
-				snprintf(job->tenant, sizeof(job->tenant), "%s",
-				    PQgetvalue(r, 0, 0));
-				snprintf(job->id, sizeof(job->id), "%s",
-				    PQgetvalue(r, 0, 1));
-				snprintf(job->kind, sizeof(job->kind), "%s",
-				    PQgetvalue(r, 0, 2));
-				snprintf(job->submission, sizeof(job->submission),
-				    "%s", PQgetvalue(r, 0, 3));
-				snprintf(job->exercise, sizeof(job->exercise),
-				    "%s", PQgetvalue(r, 0, 4));
-				snprintf(job->version, sizeof(job->version), "%s",
-				    PQgetvalue(r, 0, 5));
-				snprintf(job->token, sizeof(job->token), "%s",
-				    PQgetvalue(r, 0, 6));
-			}
-			PQclear(r);
-		}
-		if (rc >= 0 && db_commit(c) != 0)
-			rc = CD_ERR_DATABASE;
-	}
-	db_release(c);
+	if ((rc = grader_end(c, jobq_claim(c, worker, cfg.grade_lease_s,
+	    &job))) > 0)
+		grader_run(&job);
 	return rc;
+}
+
+static bool
+grader_stopping(void *arg)
+{
+	return grader_stop;
+}
+
+static void
+grader_idle(void *arg)
+{
+	grader_prune();
 }
 
 int
 grader_main(const char *conninfo)
 {
 	struct sigaction sa;
-	struct grader_job job;
-	PGconn *listen = NULL;
+	struct jobq_serve serve;
 	char err[512], worker[128], host[64] = "";
-	int rc;
 
 	log_init("cohortd-grader", cfg.log_level);
 	memset(&sa, 0, sizeof(sa));
@@ -888,35 +815,24 @@ grader_main(const char *conninfo)
 		fatalx("grader: the sandbox is not fully in force on this host; "
 		    "not grading");
 	db_register(grader_stmts, sizeof(grader_stmts) / sizeof(*grader_stmts));
+	jobq_init();
 	/* Two connections: the pipeline's, and the heartbeat's. */
 	if (db_pool_new(conninfo, 2, &grader_pool, err, sizeof(err)) != 0)
 		fatalx("grader: database: %s", err);
-	if ((listen = db_listen(conninfo, "cohortd_grade_jobs")) == NULL ||
-	    PQstatus(listen) != CONNECTION_OK)
-		fatalx("grader: listen: %s", listen ? PQerrorMessage(listen) :
-		    "out of memory");
 	gethostname(host, sizeof(host) - 1);
 	snprintf(worker, sizeof(worker), "%s:%d", host, (int)getpid());
 	log_info("grader %s ready", worker);
 
-	while (!grader_stop) {
-		if ((rc = grader_claim(worker, &job)) > 0) {
-			grader_run(&job);
-			continue;
-		}
-		if (rc < 0) {
-			struct timespec ts = { 1, 0 };
-
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		grader_prune();
-		/* Idle: sleep until NOTIFY, or a second passes (expired
-		 * leases and jobs whose wait ends do not notify). */
-		db_listen_wait(listen, "cohortd_grade_jobs", 1000);
-	}
+	memset(&serve, 0, sizeof(serve));
+	serve.conninfo = conninfo;
+	serve.channel = "cohortd_grade_jobs";
+	serve.run_one = grader_next;
+	serve.idle = grader_idle;
+	serve.stopping = grader_stopping;
+	serve.arg = worker;
+	if (jobq_serve(&serve) != 0)
+		fatalx("grader: listen: out of memory");
 	log_info("grader %s stopping", worker);
-	PQfinish(listen);
 	db_pool_free(grader_pool);
 	return 0;
 }

