@@ -6,6 +6,7 @@ started against it, an HTTP client, and TAP output for automake's driver.
 Nothing is mocked: tests talk to the daemon over HTTP and to PostgreSQL
 over libpq (psql).
 """
+import gzip
 import http.client
 import json
 import os
@@ -330,10 +331,14 @@ class Contract:
         if cls.doc is None:
             cls.doc = Document.load(os.path.join(SRCDIR, "api",
                                                  "openapi.json"))
-        ctype = None
+        ctype = encoding = None
         for k, v in headers:
             if k.lower() == "content-type":
                 ctype = v
+            elif k.lower() == "content-encoding":
+                encoding = v.strip().lower()
+        if encoding == "gzip" and body:
+            body = gzip.decompress(body)
         if cls.record:
             name = os.path.basename(sys.argv[0]) + ".jsonl"
             with open(os.path.join(cls.record, name), "a") as f:
