@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 
+import harness
 from harness import SRCDIR, Cohortd, Postgres, main
 
 PW = "correct horse battery"
@@ -72,8 +73,11 @@ def sse(d, token, sid, last=None, timeout=180):
         h["Last-Event-ID"] = str(last)
     conn.request("GET", "/v1/submissions/%s/events" % sid, headers=h)
     resp = conn.getresponse()
-    text = resp.read().decode()
+    raw = resp.read()
+    text = raw.decode()
     conn.close()
+    harness.Contract.check("GET", "/v1/submissions/%s/events" % sid,
+                           resp.status, resp.getheaders(), raw)
     events = []
     for block in text.split("\n\n"):
         ev = {"id": None, "event": "message", "data": None}

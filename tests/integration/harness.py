@@ -6,6 +6,7 @@ started against it, an HTTP client, and TAP output for automake's driver.
 Nothing is mocked: tests talk to the daemon over HTTP and to PostgreSQL
 over libpq (psql).
 """
+import gzip
 import http.client
 import json
 import os
@@ -19,6 +20,8 @@ import sys
 import tempfile
 import threading
 import time
+
+from oavalidate import Document
 
 SRCDIR = os.environ.get("COHORTD_SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -56,12 +59,16 @@ class TAP:
             print("# " + line)
 
     def done(self):
+        if Contract.checked:
+            self.diag("%d responses checked against api/openapi.json"
+                      % Contract.checked)
         print("1..%d" % self.n)
 
 
 def main(fn):
     """Run fn(tap); an exception fails the file visibly, not silently."""
     tap = TAP()
+    Contract.tap = tap
     try:
         fn(tap)
     except Exception as e:  # noqa: BLE001 - report and bail out
@@ -301,6 +308,54 @@ def run_ctl(args, env=None, timeout=120):
 
 # ---- HTTP -----------------------------------------------------------------
 
+class Contract:
+    """Every response a test sees is checked against the OpenAPI document
+    (status documented for the operation, Content-Type declared, body
+    valid against the response schema).  A mismatch is a failed TAP case
+    at the request that got it, so the test that made it fails.
+    COHORTD_RECORD_RESPONSES names a directory to which every response is
+    appended (a JSON line each, per test file), for work on the document."""
+    doc = None
+    tap = None
+    checked = 0
+    record = os.environ.get("COHORTD_RECORD_RESPONSES")
+    lock = threading.Lock()  # tests send requests from many threads
+
+    @classmethod
+    def check(cls, method, path, status, headers, body):
+        with cls.lock:
+            return cls._check(method, path, status, headers, body)
+
+    @classmethod
+    def _check(cls, method, path, status, headers, body):
+        if cls.doc is None:
+            cls.doc = Document.load(os.path.join(SRCDIR, "api",
+                                                 "openapi.json"))
+        ctype = encoding = None
+        for k, v in headers:
+            if k.lower() == "content-type":
+                ctype = v
+            elif k.lower() == "content-encoding":
+                encoding = v.strip().lower()
+        if encoding == "gzip" and body:
+            body = gzip.decompress(body)
+        if cls.record:
+            name = os.path.basename(sys.argv[0]) + ".jsonl"
+            with open(os.path.join(cls.record, name), "a") as f:
+                f.write(json.dumps({"method": method,
+                    "path": path, "status": status, "ctype": ctype,
+                    "body": body.decode("utf-8", "replace")}) + "\n")
+        errs = cls.doc.check_response(method, path, status, ctype, body)
+        if cls.doc.operation(method, path)[1] is not None:
+            cls.checked += 1
+        if errs and cls.tap is not None:
+            cls.tap.ok(False, "%s %s: response %d matches the document"
+                       % (method, path.split("?")[0], status),
+                       "\n".join(errs[:20]) + "\nbody: %s"
+                       % body[:400].decode("utf-8", "replace"))
+        return errs
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -361,6 +416,8 @@ class Client:
                 self.conn.request(method, path, body=data, headers=h)
                 r = self.conn.getresponse()
                 out = Response(r.status, r.getheaders(), r.read())
+                Contract.check(method, path, out.status, r.getheaders(),
+                               out.body)
                 if out.header("connection") == "close":
                     self.close()
                 return out

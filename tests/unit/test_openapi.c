@@ -3,6 +3,9 @@
  * same API: every route is documented with its method, and every
  * documented operation is routed.  Roles are documented as x-roles; the
  * query parameters the route table lets through are the documented ones.
+ * Generated clients need what the rest checks: a unique operationId on
+ * every operation, servers, and every error answer as problem+json.
+ * (The integration harness checks the responses themselves.)
  */
 #include <stdio.h>
 #include <string.h>
@@ -100,6 +103,62 @@ START_TEST(every_operation_routed)
 }
 END_TEST
 
+/* The response object, through one $ref into components/responses. */
+static json_t *
+response_of(json_t *resp)
+{
+	const char *ref = json_string_value(json_object_get(resp, "$ref"));
+	const char *pre = "#/components/responses/";
+
+	if (ref == NULL)
+		return resp;
+	if (strncmp(ref, pre, strlen(pre)) != 0)
+		return NULL;
+	return json_object_get(json_object_get(json_object_get(doc,
+	    "components"), "responses"), ref + strlen(pre));
+}
+
+START_TEST(operations_named_and_errors_are_problems)
+{
+	json_t *paths = json_object_get(doc, "paths"), *item, *op, *ids;
+	const char *path, *method;
+
+	ck_assert_msg(json_array_size(json_object_get(doc, "servers")) > 0,
+	    "the document names no servers");
+	ids = json_object();
+	json_object_foreach(paths, path, item) {
+		json_object_foreach(item, method, op) {
+			json_t *resps = json_object_get(op, "responses"), *r;
+			const char *id = json_string_value(json_object_get(op,
+			    "operationId")), *st;
+
+			if (strcmp(method, "parameters") == 0)
+				continue;
+			ck_assert_msg(id != NULL, "%s %s has no operationId",
+			    method, path);
+			ck_assert_msg(json_object_get(ids, id) == NULL,
+			    "operationId %s is used twice", id);
+			json_object_set_new(ids, id, json_true());
+			json_object_foreach(resps, st, r) {
+				json_t *res = response_of(r), *content;
+
+				if (st[0] != '4' && st[0] != '5')
+					continue;
+				ck_assert_msg(res != NULL, "%s %s %s: a $ref "
+				    "that does not resolve", method, path, st);
+				content = json_object_get(res, "content");
+				ck_assert_msg(json_object_size(content) == 1 &&
+				    json_object_get(content,
+				    "application/problem+json") != NULL,
+				    "%s %s %s is not only problem+json", method,
+				    path, st);
+			}
+		}
+	}
+	json_decref(ids);
+}
+END_TEST
+
 /* A parameter object, with a "$ref" into components followed. */
 static json_t *
 param_of(json_t *p)
@@ -191,6 +250,7 @@ main(void)
 	tcase_add_test(tc, document_parses);
 	tcase_add_test(tc, every_route_documented);
 	tcase_add_test(tc, every_operation_routed);
+	tcase_add_test(tc, operations_named_and_errors_are_problems);
 	tcase_add_test(tc, query_parameters_documented);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
