@@ -2068,8 +2068,12 @@ static const char *const run_name[RUN_COUNT] = {
 	"your parallel", "your serial",
 };
 
-/* Own speedup below this, and short of full credit: explain why. */
+/* Own speedup below this, or its parallel run keeping fewer CPUs busy
+   than PY_ONE_CPU (the GIL), and short of full credit: explain why.  The
+   CPUs are the steadier sign: two runs' times can differ by a third on a
+   busy host, the CPUs a run kept busy hardly. */
 #define PY_NO_GAIN	1.25
+#define PY_ONE_CPU	1.3
 
 /*
  * Python: a parallel program that ran no faster than its own serial run.
@@ -2093,7 +2097,7 @@ py_gil_feedback(struct job *j, const struct round *rd, unsigned n,
 	    threads, fastest(rd, n, RUN_LN, tmp), fastest(rd, n, RUN_L1,
 	    tmp), vs_self, fastest(rd, n, RUN_REF1, tmp), fastest(rd, n,
 	    RUN_REFN, tmp), threads, ref_par, threads,
-	    used, ref_used, used < 1.3 ? "  In CPython, the global "
+	    used, ref_used, used < PY_ONE_CPU ? "  In CPython, the global "
 	    "interpreter lock (GIL) lets one thread at a time run Python "
 	    "code, so threads (threading, ThreadPoolExecutor) cannot speed "
 	    "up CPU-bound work: use processes (ProcessPoolExecutor, "
@@ -2230,8 +2234,8 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	    "accounting", accounting_name(acct),
 	    "lane", j->lane != -1);
 	if (*speedup != NULL && ex->language == GRADE_LANG_PYTHON &&
-	    fail[0] == '\0' && !*provisional && vs_self < PY_NO_GAIN &&
-	    vs_self < ref_par * CREDIT_SHARE)
+	    fail[0] == '\0' && !*provisional && (vs_self < PY_NO_GAIN ||
+	    cpus_ln < PY_ONE_CPU) && med < ref_par * CREDIT_SHARE)
 		py_gil_feedback(j, rd, n, vs_self, ref_par, tmp, *speedup);
 	if (*speedup == NULL)
 		rc = CD_ERR_NOMEM;

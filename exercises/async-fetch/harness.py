@@ -45,13 +45,14 @@ total = sum(delay.values())
 bound = 1.5 * (total / max(1, a.limit) + max(delay.values(), default=0)) + 0.15
 
 sol = cohort.load()
-t0 = clock()
+t0, w0 = clock(), cohort.waited()
 try:
     res = cohort.run_async(lambda: sol.fetch_all(list(urls), fetch, a.limit),
                            deadline=2 * bound + 0.5)
 except TimeoutError:
     res = None
-took = clock() - t0
+# What a busy host took from the loop is not the solution's doing.
+took = clock() - t0 - (cohort.waited() - w0)
 
 if state["peak"] > a.limit:
     cohort.fail("%d fetches were in flight at once, more than the limit of "

@@ -44,14 +44,15 @@ async def main():
 
     await asyncio.gather(*(task(k) for k in range(a.tasks)))
 
-t0 = clock()
+t0, w0 = clock(), cohort.waited()
 try:
     cohort.run_async(main, deadline=3 * (a.requests / a.rate + 1) * per + 1)
 except TimeoutError:
     cohort.fail("%d requests at %d per %d ms did not finish in time: "
                 "acquire() must let a caller through as soon as the window "
                 "allows" % (a.requests, a.rate, a.per_ms))
-took = clock() - t0
+# What a busy host took from the loop is not the solution's doing.
+took = clock() - t0 - (cohort.waited() - w0)
 stamps.sort()
 # Grace for when each task got to note its stamp after acquire() let it
 # through: on a busy host the loop runs late, by some ms, and unevenly.

@@ -216,6 +216,12 @@ class _Cohort(types.ModuleType):
     def clock(self):
         return _perf()
 
+    def waited(self):
+        """Seconds the calling thread has waited for a CPU so far (0 where
+        the kernel does not say): a harness bounding wall time subtracts
+        what a busy host, not the solution, cost."""
+        return _cpu_wait(threading.get_native_id()) or 0.0
+
     def run_async(self, factory, slow=0.1, deadline=None):
         """Run the coroutine factory() on a new event loop in debug mode.
         A callback that holds the loop longer than slow seconds ends the
