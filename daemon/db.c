@@ -420,6 +420,20 @@ db_exec(struct db_conn *c, const char *stmt, int nparams,
 	return NULL;
 }
 
+int
+db_rows(struct db_conn *c, const char *stmt, int nparams,
+    const char *const *params)
+{
+	PGresult *r = db_exec(c, stmt, nparams, params);
+	int rows;
+
+	if (r == NULL)
+		return CD_ERR_DATABASE;
+	rows = PQntuples(r);
+	PQclear(r);
+	return rows;
+}
+
 static int
 db_simple(struct db_conn *c, const char *stmt)
 {

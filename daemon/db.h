@@ -53,6 +53,10 @@ PGconn		*db_pg(struct db_conn *c);
  */
 PGresult	*db_exec(struct db_conn *c, const char *stmt, int nparams,
 		    const char *const *params);
+/* db_exec for the rows a statement returned, the result freed: their
+ * count, or CD_ERR_DATABASE. */
+int		 db_rows(struct db_conn *c, const char *stmt, int nparams,
+		    const char *const *params);
 
 /*
  * Start a transaction scoped to tenant (NULL: none, as for platform-wide

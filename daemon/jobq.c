@@ -121,20 +121,6 @@ jobq_init(void)
 	db_register(jobq_stmts, sizeof(jobq_stmts) / sizeof(*jobq_stmts));
 }
 
-/* Run a statement: the rows it returned, or CD_ERR_DATABASE. */
-static int
-jobq_exec(struct db_conn *c, const char *stmt, int n, const char *const *p)
-{
-	PGresult *r = db_exec(c, stmt, n, p);
-	int rows;
-
-	if (r == NULL)
-		return CD_ERR_DATABASE;
-	rows = PQntuples(r);
-	PQclear(r);
-	return rows;
-}
-
 static int
 jobq_ok(int rc)
 {
@@ -148,7 +134,7 @@ jobq_add_grading(struct db_conn *c, const char *submission)
 {
 	const char *p[1] = { submission };
 
-	return jobq_ok(jobq_exec(c, "jobq_add_grading", 1, p));
+	return jobq_ok(db_rows(c, "jobq_add_grading", 1, p));
 }
 
 int
@@ -156,7 +142,7 @@ jobq_add_verify(struct db_conn *c, const char *exercise, const char *version)
 {
 	const char *p[2] = { exercise, version };
 
-	return jobq_ok(jobq_exec(c, "jobq_add_verify", 2, p));
+	return jobq_ok(db_rows(c, "jobq_add_verify", 2, p));
 }
 
 int
@@ -164,7 +150,7 @@ jobq_add_rebench(struct db_conn *c, const char *submission)
 {
 	const char *p[1] = { submission };
 
-	return jobq_ok(jobq_exec(c, "jobq_add_rebench", 1, p));
+	return jobq_ok(db_rows(c, "jobq_add_rebench", 1, p));
 }
 
 int
@@ -202,7 +188,7 @@ jobq_restart(struct db_conn *c, const char *id)
 {
 	const char *p[1] = { id };
 
-	return jobq_ok(jobq_exec(c, "jobq_restart", 1, p));
+	return jobq_ok(db_rows(c, "jobq_restart", 1, p));
 }
 
 int
@@ -256,7 +242,7 @@ jobq_renew(struct db_conn *c, const struct jobq_job *job, int lease_s)
 	const char *p[4] = { job->tenant, job->id, job->token, lease };
 
 	snprintf(lease, sizeof(lease), "%d", lease_s);
-	return jobq_exec(c, "jobq_renew", 4, p);
+	return db_rows(c, "jobq_renew", 4, p);
 }
 
 int
@@ -264,7 +250,7 @@ jobq_finish(struct db_conn *c, const struct jobq_job *job)
 {
 	const char *p[3] = { job->tenant, job->id, job->token };
 
-	return jobq_exec(c, "jobq_finish", 3, p);
+	return db_rows(c, "jobq_finish", 3, p);
 }
 
 int
@@ -272,7 +258,7 @@ jobq_retry(struct db_conn *c, const struct jobq_job *job, const char *why)
 {
 	const char *p[4] = { job->tenant, job->id, job->token, why };
 
-	return jobq_ok(jobq_exec(c, "jobq_retry", 4, p));
+	return jobq_ok(db_rows(c, "jobq_retry", 4, p));
 }
 
 int
@@ -283,10 +269,10 @@ jobq_defer(struct db_conn *c, const struct jobq_job *job, const char *why,
 	const char *g[3] = { job->tenant, job->id, gave_up };
 	int rc;
 
-	if ((rc = jobq_exec(c, "jobq_defer", 3, p)) != 0)
+	if ((rc = db_rows(c, "jobq_defer", 3, p)) != 0)
 		return rc < 0 ? rc : 1;
 	log_warnx("job %s: %s", job->id, gave_up);
-	return jobq_ok(jobq_exec(c, "jobq_gave_up", 3, g));
+	return jobq_ok(db_rows(c, "jobq_gave_up", 3, g));
 }
 
 /* ---- the loop ----------------------------------------------------------- */

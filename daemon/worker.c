@@ -549,20 +549,6 @@ grader_load(const struct jobq_job *job, struct grade_exercise **ex,
 	return rc;
 }
 
-/* Run a statement in c's transaction: rows, or CD_ERR_DATABASE. */
-static int
-grader_exec(struct db_conn *c, const char *stmt, int n, const char *const *p)
-{
-	PGresult *r = db_exec(c, stmt, n, p);
-	int rows;
-
-	if (r == NULL)
-		return CD_ERR_DATABASE;
-	rows = PQntuples(r);
-	PQclear(r);
-	return rows;
-}
-
 /* A submission's or a rebench's result, in c's transaction. */
 static int
 grader_record_grade(struct db_conn *c, const struct jobq_job *job,
@@ -596,9 +582,9 @@ grader_record_grade(struct db_conn *c, const struct jobq_job *job,
 	{
 		const char *e[1] = { PQgetvalue(r, 0, 0) };
 
-		rc = grader_exec(c, "grader_history", 1, h);
+		rc = db_rows(c, "grader_history", 1, h);
 		if (rc >= 0)
-			rc = grader_exec(c, "grader_refresh", 1, e);
+			rc = db_rows(c, "grader_refresh", 1, e);
 		PQclear(r);
 	}
 	if (rc >= 0 && prov)
@@ -635,7 +621,7 @@ grader_record_verify(struct db_conn *c, const struct jobq_job *job,
 		}
 	}
 	if (rc >= 0)
-		rc = grader_exec(c, "grader_verified", 5, p);
+		rc = db_rows(c, "grader_verified", 5, p);
 	free(report);
 	return rc < 0 ? rc : 0;
 }
@@ -717,7 +703,7 @@ grader_count(struct db_conn *c, const struct jobq_job *job,
 	strcat(names, "}");
 	strcat(labels, "}");
 	strcat(values, "}");
-	return grader_exec(c, "grader_count", 3, p) < 0 ? CD_ERR_DATABASE : 0;
+	return db_rows(c, "grader_count", 3, p) < 0 ? CD_ERR_DATABASE : 0;
 }
 
 /* Write the outcome, if the lease is still ours.  0, or <0. */
