@@ -12,7 +12,8 @@
  * gzip for a large JSON body when asked for).  Every error, protocol
  * errors included, is a problem document.  The completion callback logs
  * the line, counts the metrics and frees the request.  Handlers run on the MHD thread that owns the connection and
- * may block on the database; the pool size bounds how many do at once.
+ * may block on the database; the pool size bounds how many do at once,
+ * and each request's lock and statement timeouts (http_tx) how long.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
