@@ -353,6 +353,9 @@ api_report_job_result(struct http_req *r)
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%s-%s.%s\"",
 	    api_col(res, 0, "report"), r->params[0], csv ? "csv" : "json");
 	PQclear(res);
+	/* The chunks go out at the client's pace, not the database's. */
+	if ((rc = db_no_statement_timeout(r->db)) != 0)
+		return rc;
 	if ((head = strdup("")) == NULL)
 		return CD_ERR_NOMEM;
 	if (PQsendQueryPrepared(db_pg(r->db), "rjob_chunks", 1, p, NULL, NULL,

@@ -731,6 +731,9 @@ report_send(struct db_conn *db, const struct report_req *q)
 	const char *p[8];
 	int n = report_argv(q, report_all_rows(q), p);
 
+	/* The rows go out at the client's pace, not the database's. */
+	if (db_no_statement_timeout(db) != 0)
+		return CD_ERR_DATABASE;
 	if (PQsendQueryPrepared(db_pg(db), report_stmt(q), n, p, NULL, NULL,
 	    0) != 1 || PQsetSingleRowMode(db_pg(db)) != 1)
 		return CD_ERR_DATABASE;

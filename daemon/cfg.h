@@ -27,6 +27,8 @@ struct cfg {
 	long	 body_limit;		/* bytes */
 	int	 db_pool_size;		/* 0 = derived from threads */
 	int	 db_acquire_timeout_ms;
+	int	 request_lock_timeout_ms;	/* a request's lock wait */
+	int	 request_statement_timeout_ms;	/* a request's statement */
 	int	 shutdown_grace_ms;
 	int	 session_ttl_s;		/* login sessions last this long */
 	char	*role;			/* all, api, worker, grader */

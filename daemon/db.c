@@ -33,6 +33,8 @@ struct db_conn {
 	int		 begin_pending;	/* BEGIN not sent yet: goes with the
 					   first statement */
 	char		 tenant[40];	/* and this tenant setting ("" none) */
+	char		 lock_ms[16];	/* and these timeouts ("" none) */
+	char		 stmt_ms[16];
 	int		 commit_pending; /* COMMIT sent, result not read */
 	char		 sqlstate[6];
 };
@@ -61,6 +63,11 @@ static const struct db_stmt db_core_stmts[] = {
 	  "SELECT set_config('cohortd.tenant_id', $1, true)" },
 	{ "db_set_platform",
 	  "SELECT set_config('cohortd.scope', 'platform', true)" },
+	{ "db_set_timeouts",
+	  "SELECT set_config('lock_timeout', $1, true), "
+	  "set_config('statement_timeout', $2, true)" },
+	{ "db_no_statement_timeout",
+	  "SELECT set_config('statement_timeout', '0', true)" },
 };
 
 void
@@ -335,24 +342,32 @@ db_pg(struct db_conn *c)
 }
 
 /*
- * The transaction's first statement, pipelined behind BEGIN and the
- * tenant setting: one round trip for all three.  Returns the statement's
- * result, or NULL when anything in the pipeline failed.
+ * The transaction's first statement, pipelined behind BEGIN, the timeouts
+ * and the tenant setting: one round trip for all.  Returns the
+ * statement's result, or NULL when anything in the pipeline failed.
  */
 static PGresult *
 db_exec_first(struct db_conn *c, const char *stmt, int nparams,
     const char *const *params)
 {
 	const char *tp[1] = { c->tenant };
+	const char *to[2] = { c->lock_ms, c->stmt_ms };
 	PGresult *r, *out = NULL;
-	int nq = c->tenant[0] ? 3 : 2, ok = 1;
+	int nq = 2, ok = 1;
 
 	c->begin_pending = 0;
 	if (PQenterPipelineMode(c->pg) != 1)
 		return NULL;
 	PQsendQueryPrepared(c->pg, "db_begin", 0, NULL, NULL, NULL, 0);
-	if (c->tenant[0])
+	if (c->lock_ms[0]) {
+		PQsendQueryPrepared(c->pg, "db_set_timeouts", 2, to, NULL, NULL,
+		    0);
+		nq++;
+	}
+	if (c->tenant[0]) {
 		PQsendQueryPrepared(c->pg, "db_set_tenant", 1, tp, NULL, NULL, 0);
+		nq++;
+	}
 	PQsendQueryPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0);
 	PQpipelineSync(c->pg);
 	for (int q = 0; q < nq; q++) {
@@ -462,6 +477,33 @@ db_set_tenant(struct db_conn *c, const char *tenant_id)
 }
 
 int
+db_set_timeouts(struct db_conn *c, int lock_ms, int stmt_ms)
+{
+	const char *p[2] = { c->lock_ms, c->stmt_ms };
+	PGresult *r;
+
+	snprintf(c->lock_ms, sizeof(c->lock_ms), "%d", lock_ms);
+	snprintf(c->stmt_ms, sizeof(c->stmt_ms), "%d", stmt_ms);
+	if (c->begin_pending)		/* goes with BEGIN */
+		return 0;
+	if ((r = db_exec(c, "db_set_timeouts", 2, p)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(r);
+	return 0;
+}
+
+int
+db_no_statement_timeout(struct db_conn *c)
+{
+	PGresult *r;
+
+	if ((r = db_exec(c, "db_no_statement_timeout", 0, NULL)) == NULL)
+		return CD_ERR_DATABASE;
+	PQclear(r);
+	return 0;
+}
+
+int
 db_begin_platform(struct db_conn *c)
 {
 	PGresult *r;
@@ -480,6 +522,7 @@ db_begin(struct db_conn *c, const char *tenant_id)
 	/* Sent with the first statement; see db_exec_first. */
 	c->begin_pending = 1;
 	snprintf(c->tenant, sizeof(c->tenant), "%s", tenant_id ? tenant_id : "");
+	c->lock_ms[0] = c->stmt_ms[0] = '\0';
 	c->in_tx = 1;
 	return 0;
 }

@@ -82,6 +82,17 @@ int		 db_rollback(struct db_conn *c);
  */
 void		 db_detach_tx(struct db_conn *c);
 
+/*
+ * Bound the open transaction's waits: lock_timeout and statement_timeout
+ * (milliseconds; 0 = none) for the rest of it, sent with BEGIN when that
+ * is still pending.  A statement that runs out fails with SQLSTATE 55P03
+ * (lock) or 57014 (statement).  0 or CD_ERR_DATABASE.
+ */
+int		 db_set_timeouts(struct db_conn *c, int lock_ms, int stmt_ms);
+/* Lift the statement timeout for the rest of c's transaction: for a
+ * result streamed to a client, whose pace is not the database's. */
+int		 db_no_statement_timeout(struct db_conn *c);
+
 /* Is a transaction open on c? */
 int		 db_in_tx(const struct db_conn *c);
 /* Scope c's open transaction to another tenant (platform actions). */

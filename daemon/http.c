@@ -12,7 +12,8 @@
  * gzip for a large JSON body when asked for).  Every error, protocol
  * errors included, is a problem document.  The completion callback logs
  * the line, counts the metrics and frees the request.  Handlers run on the MHD thread that owns the connection and
- * may block on the database; the pool size bounds how many do at once.
+ * may block on the database; the pool size bounds how many do at once,
+ * and each request's lock and statement timeouts (http_tx) how long.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -230,6 +231,8 @@ http_problem(struct http_req *r, int status, const char *type,
 int
 http_fail(struct http_req *r, int err)
 {
+	const char *state;
+
 	switch (err) {
 	case CD_ERR_NOT_FOUND:
 		return http_problem(r, 404, "not-found", "Not Found",
@@ -240,6 +243,25 @@ http_fail(struct http_req *r, int err)
 	case CD_ERR_DENIED:
 		return http_problem(r, 403, "forbidden", "Forbidden",
 		    "your role does not allow this");
+	case CD_ERR_DATABASE:
+		/* The request's own bounds (http_tx) ran out: the database
+		 * is busy, not broken, and the caller may try again. */
+		state = r->db != NULL ? db_error_sqlstate(r->db) : "";
+		if (strcmp(state, "55P03") == 0) {	/* lock_not_available */
+			http_add_header(r, "Retry-After", "1");
+			return http_problem(r, 503, "busy", "Service Unavailable",
+			    "the resource is busy with another change (waited "
+			    "%d ms for its lock); try again",
+			    http_conf.lock_timeout_ms);
+		}
+		if (strcmp(state, "57014") == 0) {	/* query_canceled */
+			http_add_header(r, "Retry-After", "5");
+			return http_problem(r, 503, "busy", "Service Unavailable",
+			    "the database took longer than the request's %d ms "
+			    "statement timeout; try again",
+			    http_conf.statement_timeout_ms);
+		}
+		break;
 	case CD_ERR_UNAVAILABLE:
 	case CD_ERR_TIMEOUT:
 		http_add_header(r, "Retry-After", "1");
@@ -249,9 +271,10 @@ http_fail(struct http_req *r, int err)
 		return http_problem(r, 422, "validation", "Unprocessable "
 		    "Content", "the request is not valid");
 	default:
-		return http_problem(r, 500, "internal", "Internal Server Error",
-		    "request %s failed; the log has the details", r->request_id);
+		break;
 	}
+	return http_problem(r, 500, "internal", "Internal Server Error",
+		    "request %s failed; the log has the details", r->request_id);
 }
 
 void
@@ -341,8 +364,12 @@ http_tx(struct http_req *r)
 		    http_conf.db_acquire_timeout_ms, &r->db)) != 0)
 			return rc;
 	}
+	/* A request waits on no lock and no statement without bound: one
+	 * blocked behind a long change gives its thread back with a 503
+	 * instead of holding it (and the callers queued behind it). */
 	if ((rc = db_begin(r->db, r->who.tenant_id[0] ? r->who.tenant_id :
-	    NULL)) != 0) {
+	    NULL)) != 0 || (rc = db_set_timeouts(r->db,
+	    http_conf.lock_timeout_ms, http_conf.statement_timeout_ms)) != 0) {
 		db_release(r->db);
 		r->db = NULL;
 	}

@@ -125,6 +125,10 @@ struct http_config {
 	int			 header_timeout_s;	/* until the head is in */
 	size_t			 body_limit;
 	int			 db_acquire_timeout_ms;
+	/* Each request transaction's lock_timeout and statement_timeout
+	 * (0 = none); running out answers 503. */
+	int			 lock_timeout_ms;
+	int			 statement_timeout_ms;
 	/* Peers whose X-Forwarded-For names the client (netaddr.h). */
 	const char		*trusted_proxies;
 	const struct route	*routes;

@@ -261,6 +261,8 @@ main(int argc, char **argv)
 	hc.header_timeout_s = cfg.header_timeout_s;
 	hc.body_limit = (size_t)cfg.body_limit;
 	hc.db_acquire_timeout_ms = cfg.db_acquire_timeout_ms;
+	hc.lock_timeout_ms = cfg.request_lock_timeout_ms;
+	hc.statement_timeout_ms = cfg.request_statement_timeout_ms;
 	hc.trusted_proxies = cfg.trusted_proxies;
 	hc.routes = api_routes;
 	hc.nroutes = api_nroutes;
