@@ -8,22 +8,14 @@ import os
 import subprocess
 import time
 
-from harness import SRCDIR, Cohortd, Postgres, main
+from harness import SRCDIR, Cohortd, Postgres, main, login, PW
 
-PW = "correct horse battery"
 FIX = os.path.join(SRCDIR, "tests", "fixtures", "solutions", "parallel-sum")
 
 
 def fixture(name):
     with open(os.path.join(FIX, name + ".c")) as f:
         return f.read()
-
-
-def login(d, slug, email):
-    r = d.client().post("/v1/auth/login", {"tenant": slug, "email": email,
-                                           "password": PW})
-    assert r.status == 200, r
-    return d.client(r.json["token"])
 
 
 def waiting(ex):

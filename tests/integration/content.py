@@ -3,28 +3,7 @@ the learning flow, through the API against the real daemon and database."""
 import concurrent.futures
 import time
 
-from harness import Cohortd, Postgres, main
-
-PW = "correct horse battery"
-
-
-def setup_tenant(d, slug):
-    a = d.admin()
-    r = a.post("/v1/tenants", {"slug": slug, "name": slug,
-                               "admin": {"email": "admin@%s.test" % slug,
-                                         "name": "Admin", "password": PW}})
-    assert r.status == 201, r
-    r = d.client().post("/v1/auth/login", {"tenant": slug,
-                                           "email": "admin@%s.test" % slug,
-                                           "password": PW})
-    return d.client(r.json["token"])
-
-
-def login(d, slug, email):
-    r = d.client().post("/v1/auth/login", {"tenant": slug, "email": email,
-                                           "password": PW})
-    assert r.status == 200, r
-    return d.client(r.json["token"])
+from harness import Cohortd, Postgres, main, login, setup_tenant, PW
 
 
 QUIZ = [

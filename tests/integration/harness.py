@@ -65,6 +65,28 @@ class TAP:
         print("1..%d" % self.n)
 
 
+
+# The password every test user gets.
+PW = "correct horse battery"
+
+
+def login(d, slug, email, pw=PW):
+    """A client of daemon d logged in as email of tenant slug."""
+    r = d.client().post("/v1/auth/login", {"tenant": slug, "email": email,
+                                           "password": pw})
+    assert r.status == 200, r
+    return d.client(r.json["token"])
+
+
+def setup_tenant(d, slug):
+    """Tenant slug with its admin (admin@SLUG.test); the admin's client."""
+    r = d.admin().post("/v1/tenants", {"slug": slug, "name": slug,
+                                       "admin": {"email": "admin@%s.test" %
+                                                 slug, "name": "Admin",
+                                                 "password": PW}})
+    assert r.status == 201, r
+    return login(d, slug, "admin@%s.test" % slug)
+
 def main(fn):
     """Run fn(tap); an exception fails the file visibly, not silently."""
     tap = TAP()
@@ -283,10 +305,15 @@ class Cohortd(Process):
         self.proc.send_signal(sig)
 
     def wait(self, timeout=30):
+        """The exit status, once the log has been read to its end too (a
+        test reads the last lines next), or None after timeout."""
         try:
-            return self.proc.wait(timeout)
+            code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+        if self.reader.is_alive():
+            self.reader.join(5)
+        return code
 
     def stop(self):
         if self in Process.live:

@@ -9,22 +9,8 @@ import subprocess
 import time
 import uuid
 
-from harness import (COHORTD, Cohortd, Postgres, daemon_env, main, raw_http,
-                     status_of)
-
-PW = "correct horse battery"
-
-
-def setup_tenant(d, slug):
-    a = d.admin()
-    r = a.post("/v1/tenants", {"slug": slug, "name": slug,
-                               "admin": {"email": "admin@%s.test" % slug,
-                                         "name": "Admin", "password": PW}})
-    assert r.status == 201, r
-    r = d.client().post("/v1/auth/login", {"tenant": slug,
-                                           "email": "admin@%s.test" % slug,
-                                           "password": PW})
-    return d.client(r.json["token"])
+from harness import (COHORTD, PW, Cohortd, Postgres, daemon_env, main,
+                     raw_http, setup_tenant, status_of)
 
 
 def param_problem(r, name):

@@ -6,22 +6,14 @@ response is checked against the OpenAPI document by the harness."""
 import os
 import time
 
-from harness import SRCDIR, Cohortd, Postgres, main
+from harness import SRCDIR, Cohortd, Postgres, main, login, PW
 
-PW = "correct horse battery"
 FIX = os.path.join(SRCDIR, "tests", "fixtures", "solutions")
 
 
 def fixture(ex, name):
     with open(os.path.join(FIX, ex, name + ".py")) as f:
         return f.read()
-
-
-def login(d, slug, email):
-    r = d.client().post("/v1/auth/login", {"tenant": slug, "email": email,
-                                           "password": PW})
-    assert r.status == 200, r
-    return d.client(r.json["token"])
 
 
 def until(get, done, timeout):

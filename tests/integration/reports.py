@@ -8,20 +8,12 @@ import signal
 import subprocess
 import time
 
-from harness import Cohortd, Postgres, main
+from harness import Cohortd, Postgres, main, login, PW
 
-PW = "correct horse battery"
 Q2 = [{"kind": "single_choice", "prompt": "a?", "options": ["x", "y"],
        "answer": 0},
       {"kind": "single_choice", "prompt": "b?", "options": ["x", "y"],
        "answer": 1}]
-
-
-def login(d, slug, email):
-    r = d.client().post("/v1/auth/login", {"tenant": slug, "email": email,
-                                           "password": PW})
-    assert r.status == 200, r
-    return d.client(r.json["token"])
 
 
 def rows(resp):

@@ -6,9 +6,7 @@ without an entry here makes this test fail."""
 import time
 import uuid
 
-from harness import Cohortd, Postgres, main
-
-PW = "correct horse battery"
+from harness import Cohortd, Postgres, main, login, PW
 
 
 def tenant(d, slug):
@@ -18,12 +16,6 @@ def tenant(d, slug):
                                      "name": "Admin", "password": PW}})
     r = d.client().post("/v1/auth/login", {"tenant": slug,
                                            "email": "admin@%s.test" % slug,
-                                           "password": PW})
-    return d.client(r.json["token"])
-
-
-def login(d, slug, email):
-    r = d.client().post("/v1/auth/login", {"tenant": slug, "email": email,
                                            "password": PW})
     return d.client(r.json["token"])
 
