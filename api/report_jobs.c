@@ -664,15 +664,10 @@ rjob_is_stopping(void *arg)
 static void *
 rjob_main(void *arg)
 {
-	struct jobq_serve serve;
+	struct jobq_serve serve = { .conninfo = rjob_conninfo,
+	    .channel = "cohortd_report_jobs", .run_one = rjob_next,
+	    .idle = rjob_idle, .stopping = rjob_is_stopping, .arg = arg };
 
-	memset(&serve, 0, sizeof(serve));
-	serve.conninfo = rjob_conninfo;
-	serve.channel = "cohortd_report_jobs";
-	serve.run_one = rjob_next;
-	serve.idle = rjob_idle;
-	serve.stopping = rjob_is_stopping;
-	serve.arg = arg;
 	if (jobq_serve(&serve) != 0)
 		log_warnx("report runner: out of memory; not running");
 	return NULL;

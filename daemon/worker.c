@@ -909,13 +909,9 @@ grader_main(const char *conninfo)
 	worker_id(getpid(), worker, sizeof(worker));
 	log_info("grader %s ready", worker);
 
-	memset(&serve, 0, sizeof(serve));
-	serve.conninfo = conninfo;
-	serve.channel = "cohortd_grade_jobs";
-	serve.run_one = grader_next;
-	serve.idle = grader_idle;
-	serve.stopping = grader_stopping;
-	serve.arg = worker;
+	serve = (struct jobq_serve){ .conninfo = conninfo,
+	    .channel = "cohortd_grade_jobs", .run_one = grader_next,
+	    .idle = grader_idle, .stopping = grader_stopping, .arg = worker };
 	if (jobq_serve(&serve) != 0)
 		fatalx("grader: listen: out of memory");
 	log_info("grader %s stopping", worker);

@@ -2082,21 +2082,18 @@ static const char *const run_name[RUN_COUNT] = {
  * kept N busy).  Sets "feedback" in sp.
  */
 static void
-py_gil_feedback(struct job *j, const struct round *rd, unsigned n,
-    double vs_self, double ref_par, double *tmp, json_t *sp)
+py_gil_feedback(struct job *j, const double *f, double vs_self,
+    double ref_par, double used, double ref_used, json_t *sp)
 {
 	unsigned threads = j->ex->bench.threads;
-	double used = cpus_median(rd, n, RUN_LN, tmp);
-	double ref_used = cpus_median(rd, n, RUN_REFN, tmp);
 	char text[900];
 
 	snprintf(text, sizeof(text), "With %u workers your program took %.0f "
 	    "ms and with 1 worker %.0f ms: %.2fx, where the reference went "
 	    "from %.0f ms in one process to %.0f ms with %u (%.2fx).  Your "
 	    "%u-worker run kept %.1f CPUs busy, the reference's %.1f.%s",
-	    threads, fastest(rd, n, RUN_LN, tmp), fastest(rd, n, RUN_L1,
-	    tmp), vs_self, fastest(rd, n, RUN_REF1, tmp), fastest(rd, n,
-	    RUN_REFN, tmp), threads, ref_par, threads,
+	    threads, f[RUN_LN], f[RUN_L1], vs_self, f[RUN_REF1], f[RUN_REFN],
+	    threads, ref_par, threads,
 	    used, ref_used, used < PY_ONE_CPU ? "  In CPython, the global "
 	    "interpreter lock (GIL) lets one thread at a time run Python "
 	    "code, so threads (threading, ThreadPoolExecutor) cannot speed "
@@ -2164,9 +2161,9 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 		least = fewest_clean(rd, n, &short_kind);
 		tell_round(j, n, max, &rd[n - 1], least, reps);
 	}
+	for (int k = 0; k < RUN_COUNT; k++)
+		f[k] = fastest(rd, n, k, tmp);
 	if (fail[0] == '\0' && least >= reps) {
-		for (int k = 0; k < RUN_COUNT; k++)
-			f[k] = fastest(rd, n, k, tmp);
 		vs_ref = f[RUN_REF1] / f[RUN_LN];
 		vs_self = f[RUN_L1] / f[RUN_LN];
 		ref_par = f[RUN_REF1] / f[RUN_REFN];
@@ -2226,17 +2223,18 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	    "samples", samples,
 	    "rounds", (int)n,
 	    "discarded", (int)(n - kept),
-	    "baseline_ms", fastest(rd, n, RUN_REF1, tmp),
-	    "reference_parallel_ms", fastest(rd, n, RUN_REFN, tmp),
-	    "learner_ms", fastest(rd, n, RUN_LN, tmp),
-	    "learner_serial_ms", fastest(rd, n, RUN_L1, tmp),
+	    "baseline_ms", f[RUN_REF1],
+	    "reference_parallel_ms", f[RUN_REFN],
+	    "learner_ms", f[RUN_LN],
+	    "learner_serial_ms", f[RUN_L1],
 	    "cpu_wait_pct", round(worst * 10) / 10,
 	    "accounting", accounting_name(acct),
 	    "lane", j->lane != -1);
 	if (*speedup != NULL && ex->language == GRADE_LANG_PYTHON &&
 	    fail[0] == '\0' && !*provisional && (vs_self < PY_NO_GAIN ||
 	    cpus_ln < PY_ONE_CPU) && med < ref_par * CREDIT_SHARE)
-		py_gil_feedback(j, rd, n, vs_self, ref_par, tmp, *speedup);
+		py_gil_feedback(j, f, vs_self, ref_par, cpus_ln, cpus_rn,
+		    *speedup);
 	if (*speedup == NULL)
 		rc = CD_ERR_NOMEM;
 	else if (fail[0] != '\0')
