@@ -406,7 +406,7 @@ def test(t):
     time.sleep(1.0)
     # Its graders first (only this daemon's): a grader that outlived it
     # was once seen holding the benchmark lane (see the closing note).
-    subprocess.run(["pkill", "-9", "-P", str(d.proc.pid), "-f",
+    subprocess.run(["pkill", "-9", "-P", str(d.proc.pid), "-f", "--",
                     "--role=grader"])
     d.proc.kill()
     d.proc.wait()
