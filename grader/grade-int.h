@@ -124,4 +124,59 @@ const char *grade_py_verdict(const struct sbx_result *r, char *msg,
 /* Below this measured speedup, no speedup credit (see grade.c). */
 #define GRADE_SPEEDUP_FLOOR	1.1
 
+/* ---- The benchmark's arithmetic (bench.c) --------------------------- */
+
+#define BENCH_TWIN_PCT	10	/* a fastest run needs a twin this close */
+#define CREDIT_SHARE	0.80	/* full credit at this share of the ref's */
+#define BENCH_SETTLE_PCT 10	/* of the speedup's points: bench_settled() */
+
+/* The kinds of timed run in a round. */
+enum { RUN_REF1, RUN_REFN, RUN_LN, RUN_L1, RUN_COUNT };
+
+struct round {
+	uint32_t ms[RUN_COUNT];
+	double	 cpus[RUN_COUNT];	/* CPUs the timed work kept busy */
+	double	 wait_pct;	/* the worst run's CPU wait, % of its time */
+	bool	 ok[RUN_COUNT];	/* the run was clean */
+	bool	 clean;		/* all four were */
+};
+
+/* What a set of rounds says (bench_figures()); zero where it says nothing. */
+struct figures {
+	double	 f[RUN_COUNT];	/* each kind's time, ms */
+	double	 own;		/* the learner's speedup, before the cap */
+	double	 med;		/* and capped by the CPUs its runs kept busy */
+	double	 ref_par;	/* the reference's, capped likewise */
+	double	 rel;		/* own over the reference's */
+	double	 cpus_ln, cpus_rn;	/* CPUs the parallel runs kept busy */
+	double	 goal;		/* full credit from this speedup */
+};
+
+/* Kind k's time over n rounds; tmp has room for n.  0: no clean run. */
+double	bench_fastest(const struct round *rd, unsigned n, int k, double *tmp);
+/* The kind of run with the fewest clean runs, and how many it had. */
+unsigned bench_fewest_clean(const struct round *rd, unsigned n, int *kind);
+/* A round's learner speedup: the lower of its two ratios. */
+double	bench_round_speedup(const struct round *r);
+/*
+ * The figures of n rounds against the exercise's floor; lone: the
+ * learner's two kinds timed by their fastest clean run, twin or not (the
+ * host at its best for each).  tmp has room for n.
+ */
+void	bench_figures(const struct round *rd, unsigned n, double floor,
+	    bool lone, double *tmp, struct figures *g);
+/*
+ * Points for speedup s out of weight: none below GRADE_SPEEDUP_FLOOR
+ * (noise on a serial program), all at goal, linear between 1 and that.
+ */
+double	bench_points(double weight, double s, double goal);
+/*
+ * Whether more rounds could move the grade: *g the figures, *best the
+ * lone ones, *spread the points between them.  Settled when *spread is
+ * within BENCH_SETTLE_PCT of weight.
+ */
+bool	bench_settled(const struct round *rd, unsigned n, double floor,
+	    double weight, double *tmp, struct figures *g,
+	    struct figures *best, double *spread);
+
 #endif

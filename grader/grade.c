@@ -1552,21 +1552,6 @@ race_report(const char *err, size_t len)
 }
 
 static double
-median(double *v, size_t n)
-{
-	for (size_t a = 1; a < n; a++)		/* insertion sort: n is small */
-		for (size_t b = a; b > 0 && v[b - 1] > v[b]; b--) {
-			double t = v[b];
-
-			v[b] = v[b - 1];
-			v[b - 1] = t;
-		}
-	if (n == 0)
-		return 0;
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static double
 round2(double x)
 {
 	return round(x * 100) / 100;
@@ -1790,16 +1775,7 @@ py_race_stage(struct job *j, const struct bin *prog, json_t *race,
  * measurement is provisional (measured = false) and nothing is concluded
  * from it.
  *
- * Each kind's time is its fastest clean run that a second one confirms
- * (fastest()).  Interference only ever adds time, and some of it no
- * counter shows: a virtual CPU that runs at half speed for a while (its
- * host's other tenants), with no steal and no waiting to account.  The
- * same program's serial run was seen at 350 and at 600 ms in one grading;
- * a median, or a ratio taken round by round, carries that into the grade,
- * the fastest pair of five does not.  A lone fast run (120 ms where the
- * same program's others took 137 to 169) is the host's luck, not the
- * program's speed, and would leave the other side short by as much.
- * docs/GRADING.md has the measurements behind these numbers.
+ * What the rounds say, each kind's time and the points, is bench.c's.
  */
 #define BENCH_WAIT_PCT	3	/* waited beyond this share of the run: dirty */
 #define BENCH_WAIT_SLACK_US 2000	/* wake-ups */
@@ -1807,18 +1783,6 @@ py_race_stage(struct job *j, const struct bin *prog, json_t *race,
 #define BENCH_BUDGET_MS	120000	/* no more rounds begin after this */
 #define BENCH_WALL_FACTOR 4	/* a timed run's limit: this times the ref's */
 #define BENCH_WALL_MIN_MS 1000
-#define BENCH_TWIN_PCT	10	/* a fastest run needs a twin this close */
-#define CREDIT_SHARE	0.80	/* full credit at this share of the ref's */
-
-enum { RUN_REF1, RUN_REFN, RUN_LN, RUN_L1, RUN_COUNT };
-
-struct round {
-	uint32_t ms[RUN_COUNT];
-	double	 cpus[RUN_COUNT];	/* CPUs the timed work kept busy */
-	double	 wait_pct;	/* the worst run's CPU wait, % of its time */
-	bool	 ok[RUN_COUNT];	/* the run was clean */
-	bool	 clean;		/* all four were */
-};
 
 static const char *
 accounting_name(int acct)
@@ -1993,76 +1957,6 @@ tell_round(struct job *j, unsigned i, unsigned of, const struct round *rd,
 	json_decref(o);
 }
 
-/*
- * Kind k's time: its fastest clean run that another clean run came
- * within BENCH_TWIN_PCT of (a lone lucky run, the host quiet for a
- * moment, is not the program's speed); with no such pair, the median.
- * 0: no clean run.
- */
-static double
-fastest(const struct round *rd, unsigned n, int k, double *tmp)
-{
-	unsigned m = 0;
-	double mid;
-
-	for (unsigned i = 0; i < n; i++)
-		if (rd[i].ok[k])
-			tmp[m++] = rd[i].ms[k];
-	mid = median(tmp, m);		/* sorts tmp */
-	for (unsigned i = 0; i + 1 < m; i++)
-		if (tmp[i + 1] <= tmp[i] * (100 + BENCH_TWIN_PCT) / 100)
-			return tmp[i];
-	return mid;
-}
-
-/* How many runs of kind k were clean. */
-static unsigned
-clean_runs(const struct round *rd, unsigned n, int k)
-{
-	unsigned m = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		m += rd[i].ok[k];
-	return m;
-}
-
-/* The kind of run with the fewest clean runs, and how many it had. */
-static unsigned
-fewest_clean(const struct round *rd, unsigned n, int *kind)
-{
-	unsigned least = UINT_MAX;
-
-	for (int k = 0; k < RUN_COUNT; k++) {
-		unsigned m = clean_runs(rd, n, k);
-
-		if (m < least) {
-			least = m;
-			*kind = k;
-		}
-	}
-	return least;
-}
-
-/* A clean round's learner speedup: the lower of its two ratios. */
-static double
-round_speedup(const struct round *r)
-{
-	return fmin((double)r->ms[RUN_REF1] / r->ms[RUN_LN],
-	    (double)r->ms[RUN_L1] / r->ms[RUN_LN]);
-}
-
-/* The median over clean runs of kind k of the CPUs they kept busy. */
-static double
-cpus_median(const struct round *rd, unsigned n, int k, double *tmp)
-{
-	unsigned m = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		if (rd[i].ok[k])
-			tmp[m++] = rd[i].cpus[k];
-	return median(tmp, m);
-}
-
 static const char *const run_name[RUN_COUNT] = {
 	"the reference's serial", "the reference's parallel",
 	"your parallel", "your serial",
@@ -2119,13 +2013,13 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	unsigned least = 0;
 	int short_kind = RUN_REF1;
 	struct round *rd = NULL;
-	double *tmp = NULL, vs_ref = 0, vs_self = 0, ref_par = 0, med = 0;
-	double lo = 0, hi = 0, worst = 0, rel = 0, cpus_ln = 0, cpus_rn = 0;
-	double own = 0, f[RUN_COUNT] = { 0 };
+	struct figures g = { 0 }, best = { 0 };
+	double *tmp = NULL, lo = 0, hi = 0, worst = 0, spread = 0;
 	char *ref_seen = NULL, fail[512] = "", reason[256] = "";
 	size_t ref_slen = 0;
 	long long t0;
 	json_t *samples = NULL;
+	bool settled = false;
 	int rc, acct = 0;
 
 	*speedup = NULL;
@@ -2141,14 +2035,14 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 		goto out;
 	}
 	t0 = now_ms();
-	while (n < max && least < reps && now_ms() - t0 < BENCH_BUDGET_MS) {
+	while (n < max && !settled && now_ms() - t0 < BENCH_BUDGET_MS) {
 		if ((rc = bench_round(j, prog, n, &rd[n], &acct, &ref_seen,
 		    &ref_slen, fail, sizeof(fail))) != 0)
 			goto out;
 		if (fail[0] != '\0')
 			break;
 		if (rd[n].clean) {
-			double v = round_speedup(&rd[n]);
+			double v = bench_round_speedup(&rd[n]);
 
 			json_array_append_new(samples, json_real(round(v * 1000)
 			    / 1000));
@@ -2158,83 +2052,79 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 		}
 		worst = fmax(worst, rd[n].wait_pct);
 		n++;
-		least = fewest_clean(rd, n, &short_kind);
+		least = bench_fewest_clean(rd, n, &short_kind);
 		tell_round(j, n, max, &rd[n - 1], least, reps);
+		if (least < reps)
+			continue;
+		/* More rounds while they could move the grade (bench.c). */
+		settled = j->self_bench || bench_settled(rd, n,
+		    ex->target_speedup, ex->w_speedup, tmp, &g, &best, &spread);
 	}
-	for (int k = 0; k < RUN_COUNT; k++)
-		f[k] = fastest(rd, n, k, tmp);
-	if (fail[0] == '\0' && least >= reps) {
-		vs_ref = f[RUN_REF1] / f[RUN_LN];
-		vs_self = f[RUN_L1] / f[RUN_LN];
-		ref_par = f[RUN_REF1] / f[RUN_REFN];
-		/*
-		 * The learner's speedup: over the reference's serial run, or
-		 * over its own where that is faster than the reference's by
-		 * more than the measurement's grain (BENCH_TWIN_PCT): a fast
-		 * serial algorithm earns no speedup, two measurements of the
-		 * same serial speed cost nothing.
-		 */
-		own = fmin(f[RUN_REF1], f[RUN_L1] * (100 + BENCH_TWIN_PCT) /
-		    100) / f[RUN_LN];
-		rel = own / ref_par;
-		/*
-		 * Neither may exceed the CPUs its parallel runs kept busy: a
-		 * serial program keeps one busy, and the ratios of its runs
-		 * are noise around 1, which must earn nothing (and a serial
-		 * reference must not pass for a parallel one).
-		 */
-		cpus_ln = cpus_median(rd, n, RUN_LN, tmp);
-		cpus_rn = cpus_median(rd, n, RUN_REFN, tmp);
-		ref_par = fmin(ref_par, cpus_rn);
-		med = fmin(own, cpus_ln);
-		if (ref_par < ex->target_speedup) {
-			/* The host cannot show this exercise's parallelism
-			   now (fewer free CPUs than threads, say): a learner
-			   is not judged against that. */
-			*provisional = true;
-			snprintf(reason, sizeof(reason), "the reference itself "
-			    "reached only %.2fx here, below the exercise's "
-			    "floor %.2fx", ref_par, ex->target_speedup);
-		}
-	} else if (fail[0] == '\0') {
+	bench_figures(rd, n, ex->target_speedup, false, tmp, &g);
+	if (fail[0] != '\0' || least < reps) {
+		/* Each kind's time stands; nothing is concluded from them. */
+		struct figures times = { 0 };
+
+		memcpy(times.f, g.f, sizeof(times.f));
+		g = times;
+	}
+	if (fail[0] != '\0')
+		;
+	else if (least < reps) {
 		*provisional = true;
 		snprintf(reason, sizeof(reason), "the host was busy: in %u "
 		    "rounds %s run was clean %u time%s, %u needed", n,
 		    run_name[short_kind], least, least == 1 ? "" : "s", reps);
+	} else if (g.ref_par < ex->target_speedup) {
+		/* The host cannot show this exercise's parallelism now
+		   (fewer free CPUs than threads, say): a learner is not
+		   judged against that. */
+		*provisional = true;
+		snprintf(reason, sizeof(reason), "the reference itself "
+		    "reached only %.2fx here, below the exercise's floor %.2fx",
+		    g.ref_par, ex->target_speedup);
+	} else if (!settled) {
+		*provisional = true;
+		snprintf(reason, sizeof(reason), "the host's speed varied "
+		    "from run to run: in %u rounds your parallel run took "
+		    "%.0f ms at best and %.0f ms as measured, %.1f points "
+		    "apart", n, best.f[RUN_LN], g.f[RUN_LN], spread);
 	}
-	*s = *provisional ? 0 : med;
+	*s = *provisional ? 0 : g.med;
 	*speedup = json_pack("{s:i, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
 	    "s:f, s:f, s:f, s:f, s:O, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:s, "
 	    "s:b}",
 	    "threads", (int)ex->bench.threads,
 	    "measured", fail[0] == '\0' && !*provisional,
-	    "median", round(med * 1000) / 1000,
-	    "relative", round(rel * 1000) / 1000,
-	    "learner_cpus", round(cpus_ln * 100) / 100,
-	    "reference_cpus", round(cpus_rn * 100) / 100,
-	    "vs_reference", round(vs_ref * 1000) / 1000,
-	    "vs_self", round(vs_self * 1000) / 1000,
-	    "reference", round(ref_par * 1000) / 1000,
-	    "target", round(fmax(ex->target_speedup * CREDIT_SHARE,
-	    ref_par * CREDIT_SHARE) * 1000) / 1000,
+	    "median", round(g.med * 1000) / 1000,
+	    "relative", round(g.rel * 1000) / 1000,
+	    "learner_cpus", round(g.cpus_ln * 100) / 100,
+	    "reference_cpus", round(g.cpus_rn * 100) / 100,
+	    "vs_reference", g.f[RUN_LN] > 0 ?
+	    round(g.f[RUN_REF1] / g.f[RUN_LN] * 1000) / 1000 : 0.0,
+	    "vs_self", g.f[RUN_LN] > 0 ?
+	    round(g.f[RUN_L1] / g.f[RUN_LN] * 1000) / 1000 : 0.0,
+	    "reference", round(g.ref_par * 1000) / 1000,
+	    "target", round(g.goal * 1000) / 1000,
 	    "floor", ex->target_speedup,
 	    "min", round(lo * 1000) / 1000,
 	    "max", round(hi * 1000) / 1000,
 	    "samples", samples,
 	    "rounds", (int)n,
 	    "discarded", (int)(n - kept),
-	    "baseline_ms", f[RUN_REF1],
-	    "reference_parallel_ms", f[RUN_REFN],
-	    "learner_ms", f[RUN_LN],
-	    "learner_serial_ms", f[RUN_L1],
+	    "baseline_ms", g.f[RUN_REF1],
+	    "reference_parallel_ms", g.f[RUN_REFN],
+	    "learner_ms", g.f[RUN_LN],
+	    "learner_serial_ms", g.f[RUN_L1],
 	    "cpu_wait_pct", round(worst * 10) / 10,
 	    "accounting", accounting_name(acct),
 	    "lane", j->lane != -1);
 	if (*speedup != NULL && ex->language == GRADE_LANG_PYTHON &&
-	    fail[0] == '\0' && !*provisional && (vs_self < PY_NO_GAIN ||
-	    cpus_ln < PY_ONE_CPU) && med < ref_par * CREDIT_SHARE)
-		py_gil_feedback(j, f, vs_self, ref_par, cpus_ln, cpus_rn,
-		    *speedup);
+	    fail[0] == '\0' && !*provisional && g.f[RUN_LN] > 0 &&
+	    (g.f[RUN_L1] / g.f[RUN_LN] < PY_NO_GAIN || g.cpus_ln < PY_ONE_CPU) &&
+	    g.med < g.ref_par * CREDIT_SHARE)
+		py_gil_feedback(j, g.f, g.f[RUN_L1] / g.f[RUN_LN],
+		    g.ref_par, g.cpus_ln, g.cpus_rn, *speedup);
 	if (*speedup == NULL)
 		rc = CD_ERR_NOMEM;
 	else if (fail[0] != '\0')
@@ -2249,23 +2139,14 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	return rc;
 }
 
-/*
- * Points for a measured speedup: none below GRADE_SPEEDUP_FLOOR (noise on
- * a serial program), full credit at CREDIT_SHARE of what the reference
- * reached in the same rounds, linear between 1 and that.
- */
+/* Points for a measured speedup (bench_points()). */
 static double
 speedup_points(const struct grade_exercise *ex, const json_t *sp)
 {
-	double s, goal;
-
 	if (!json_is_true(json_object_get(sp, "measured")))
 		return 0;
-	s = json_number_value(json_object_get(sp, "median"));
-	goal = json_number_value(json_object_get(sp, "target"));
-	if (s < GRADE_SPEEDUP_FLOOR || goal <= 1)
-		return 0;
-	return ex->w_speedup * fmax(0, fmin(1, (s - 1) / (goal - 1)));
+	return bench_points(ex->w_speedup, json_number_value(json_object_get(sp,
+	    "median")), json_number_value(json_object_get(sp, "target")));
 }
 
 /* A seed as a decimal string: JSON numbers lose 64-bit integers. */

@@ -4,7 +4,8 @@
 noinst_LIBRARIES += grader/libgrader.a
 grader_libgrader_a_SOURCES = \
 	grader/grade.h grader/grade-int.h \
-	grader/grade.c grader/exercise.c grader/check.c grader/python.c
+	grader/grade.c grader/bench.c grader/exercise.c grader/check.c \
+	grader/python.c
 nodist_grader_libgrader_a_SOURCES = grader/embedded-python.c
 grader_libgrader_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_builddir)
 grader_libgrader_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SODIUM_CFLAGS)
