@@ -33,7 +33,9 @@
  * exits from the signal handler (nothing it waits on, a box or the lane
  * lock, can hold it up; its boxes die by their parent-death signal);
  * stragglers get SIGKILL after the grace period.  If the supervisor dies,
- * by any signal, the kernel SIGKILLs its graders (PR_SET_PDEATHSIG).
+ * by any signal, the kernel SIGKILLs its graders (PR_SET_PDEATHSIG), and
+ * should that ever miss, a grader's own watch kills it within a second
+ * (grader_orphan_watch()).
  * Either way a job a dead grader held is queued again by the supervisor
  * (worker_reclaim(): when it reaps a grader, after its graders stopped,
  * and before it starts new ones), not left to its lease.  Graders must
@@ -884,14 +886,44 @@ grader_idle(void *arg)
 	grader_prune();
 }
 
+/*
+ * The parent-death signal (worker_spawn()) is the first guard against a
+ * grader outliving its supervisor; this thread is the second.  Beside four
+ * busy processes a grader was once seen with init for its parent after
+ * kill -9 of cohortd, blocked on the dead database's socket while holding
+ * the benchmark lane: every later grading on the host waited behind it.
+ * Whatever kept the signal from it, a grader now outlives its supervisor
+ * by a second at most.
+ */
+static void *
+grader_orphan_watch(void *arg)
+{
+	pid_t parent = *(pid_t *)arg;
+
+	for (;;) {
+		sleep(1);
+		if (getppid() != parent)
+			kill(getpid(), SIGKILL);
+	}
+	return NULL;
+}
+
 int
 grader_main(const char *conninfo)
 {
+	static pid_t parent;
 	struct sigaction sa;
 	struct jobq_serve serve;
+	pthread_t watch;
 	char err[512], worker[128];
 
 	log_init("cohortd-grader", cfg.log_level);
+	/* Armed again after the exec, which may clear it (a secure exec). */
+	parent = getppid();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent ||
+	    pthread_create(&watch, NULL, grader_orphan_watch, &parent) != 0)
+		fatalx("grader: cannot watch for the supervisor's exit");
+	pthread_detach(watch);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = grader_on_term;
 	sigaction(SIGTERM, &sa, NULL);
