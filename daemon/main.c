@@ -47,6 +47,7 @@
 #include "http.h"
 #include "idem.h"
 #include "log.h"
+#include "outbox.h"
 #include "pgembed.h"
 #include "worker.h"
 #include "../sandbox/sandbox.h"
@@ -236,6 +237,7 @@ main(int argc, char **argv)
 
 	auth_init();
 	idem_init();
+	outbox_init();
 	api_init();
 	/* Argon2id costs 64 MiB a hash: at most one per core at a time. */
 	auth_password_init(cfg_http_threads() < 4 ? 2 : cfg_http_threads() / 2);

@@ -60,6 +60,7 @@
 #include "db.h"
 #include "err.h"
 #include "jobq.h"
+#include "outbox.h"
 #include "log.h"
 #include "worker.h"
 
@@ -935,6 +936,7 @@ grader_main(const char *conninfo)
 		    "not grading");
 	db_register(grader_stmts, sizeof(grader_stmts) / sizeof(*grader_stmts));
 	jobq_init();
+	outbox_init();
 	/* Two connections: the pipeline's, and the heartbeat's. */
 	if (db_pool_new(conninfo, 2, &grader_pool, err, sizeof(err)) != 0)
 		fatalx("grader: database: %s", err);
