@@ -49,6 +49,8 @@ static const struct cfg_entry cfg_table[] = {
 	  OFF(log_level), "lowest level logged: debug, info, warn or error" },
 	{ "max_connections", "COHORTD_MAX_CONNECTIONS", CFG_INT, "1024", 1, 65536,
 	  OFF(max_connections), "concurrent HTTP connections accepted" },
+	{ "max_connections_per_address", "COHORTD_MAX_CONNECTIONS_PER_ADDRESS", CFG_INT, "64", 0, 65536,
+	  OFF(max_connections_per_address), "concurrent HTTP connections from one client address (trusted proxies exempt); more get 429; 0 = no cap" },
 	{ "connection_timeout", "COHORTD_CONNECTION_TIMEOUT", CFG_INT, "30", 1, 3600,
 	  OFF(connection_timeout_s), "seconds an idle HTTP connection is kept" },
 	{ "header_timeout", "COHORTD_HEADER_TIMEOUT", CFG_INT, "5", 1, 3600,

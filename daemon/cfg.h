@@ -22,6 +22,7 @@ struct cfg {
 	int	 workers;		/* grading worker processes; 0 = cores */
 	int	 log_level;		/* enum log_level */
 	int	 max_connections;
+	int	 max_connections_per_address;
 	int	 connection_timeout_s;
 	int	 header_timeout_s;
 	long	 body_limit;		/* bytes */

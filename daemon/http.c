@@ -1739,6 +1739,22 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	return http_queue(r);
 }
 
+/* The gate counts libmicrohttpd's connections per address (gate.c). */
+static void
+http_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		gate_conn_started(ci != NULL ? ci->client_addr : NULL,
+		    socket_ctx);
+	} else
+		gate_conn_closed(socket_ctx);
+}
+
 static void
 http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
@@ -1825,6 +1841,7 @@ http_start(const struct http_config *conf, int *port, char *err,
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_storage bound;
+	struct gate_conf gc;
 	socklen_t blen = sizeof(bound);
 	unsigned int flags;
 	int rc, lfd = -1, one = 1;
@@ -1874,14 +1891,19 @@ http_start(const struct http_config *conf, int *port, char *err,
 	    conf->connection_timeout_s),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MHD_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, NULL,
 	    MHD_OPTION_END);
 	if (http_daemon == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP server");
 		close(lfd);
 		return CD_ERR_CONFIG;
 	}
-	if ((rc = gate_start(lfd, http_daemon, conf->header_timeout_s,
-	    HTTP_MAX_URI, HTTP_MAX_HEAD, conf->max_connections)) != 0) {
+	gc = (struct gate_conf){ .timeout_s = conf->header_timeout_s,
+	    .max_uri = HTTP_MAX_URI, .max_head = HTTP_MAX_HEAD,
+	    .max_pending = conf->max_connections,
+	    .per_address = conf->max_per_address,
+	    .exempt = conf->trusted_proxies };
+	if ((rc = gate_start(lfd, http_daemon, &gc)) != 0) {
 		snprintf(err, errlen, "cannot start the HTTP listener: %s",
 		    cd_strerror(rc));
 		MHD_stop_daemon(http_daemon);

@@ -121,6 +121,8 @@ struct http_config {
 	const char		*cors_origins;
 	int			 threads;
 	int			 max_connections;
+	/* From one client address, trusted proxies excepted; 0: no cap. */
+	int			 max_per_address;
 	int			 connection_timeout_s;
 	int			 header_timeout_s;	/* until the head is in */
 	size_t			 body_limit;

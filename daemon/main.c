@@ -259,6 +259,7 @@ main(int argc, char **argv)
 	hc.cors_origins = cfg.cors_origins;
 	hc.threads = cfg_http_threads();
 	hc.max_connections = cfg.max_connections;
+	hc.max_per_address = cfg.max_connections_per_address;
 	hc.connection_timeout_s = cfg.connection_timeout_s;
 	hc.header_timeout_s = cfg.header_timeout_s;
 	hc.body_limit = (size_t)cfg.body_limit;
