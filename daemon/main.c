@@ -47,6 +47,7 @@
 #include "http.h"
 #include "idem.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
 #include "pgembed.h"
 #include "worker.h"
@@ -178,6 +179,7 @@ main(int argc, char **argv)
 		}
 	}
 	log_init("cohortd", LOG_LVL_INFO);
+	notify_init();
 	if (sodium_init() < 0)
 		fatalx("libsodium failed to initialize");
 	if (cfg_load(argc, argv, environ, &argi, err, sizeof(err)) != 0)
@@ -288,6 +290,13 @@ main(int argc, char **argv)
 		    "s:s, s:s}", "listen", cfg.listen, "port", port,
 		    "http_threads", hc.threads, "database", pg ? "embedded" :
 		    "external", "role", cfg.role));
+	{
+		char st[96] = "grading";
+
+		if (serve_api)
+			snprintf(st, sizeof(st), "serving on port %d", port);
+		notify_ready(st);
+	}
 
 	for (;;) {
 		struct timespec tick = { 1, 0 };
@@ -307,6 +316,7 @@ main(int argc, char **argv)
 		if (sig == SIGHUP)
 			continue;	/* nothing to reload yet */
 		log_info("signal %d: shutting down", sig);
+		notify_stopping();
 		break;
 	}
 
