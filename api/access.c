@@ -72,10 +72,10 @@ static const struct db_stmt access_stmts[] = {
 	{ "access_token_take", "SELECT tenant_id, token_id, user_id, role, "
 	  "state FROM access_token_take($1, decode($2, 'hex'), $3)" },
 	{ "access_token_use", "UPDATE access_tokens SET used_at = now() "
-	  "WHERE tenant_id = current_tenant() AND id = $1" },
+	  "WHERE tenant_id = current_tenant() AND id = $1 RETURNING id" },
 	{ "access_password_set", "UPDATE users SET password_hash = $2, "
 	  "updated_at = clock_timestamp(), version = version + 1 "
-	  "WHERE tenant_id = current_tenant() AND id = $1" },
+	  "WHERE tenant_id = current_tenant() AND id = $1 RETURNING id" },
 	/* A user's sessions ($2: but this one). */
 	{ "access_sessions_revoke", "UPDATE credentials SET revoked_at = now() "
 	  "WHERE tenant_id = current_tenant() AND kind = 'session' "

@@ -45,11 +45,12 @@ DECLARE
 	t	access_tokens%ROWTYPE;
 	u	users%ROWTYPE;
 BEGIN
+	-- (PERFORM sets FOUND: the row's id says whether there was one.)
 	PERFORM set_config('cohortd.access_hash', encode(p_hash, 'hex'), true);
 	SELECT * INTO t FROM access_tokens a
 	 WHERE a.token_hash = p_hash AND a.kind = p_kind FOR UPDATE;
 	PERFORM set_config('cohortd.access_hash', '', true);
-	IF NOT FOUND THEN
+	IF t.id IS NULL THEN
 		RETURN;
 	END IF;
 	PERFORM set_config('cohortd.tenant_id', t.tenant_id::text, true);
@@ -60,11 +61,15 @@ BEGIN
 	END IF;
 	SELECT * INTO u FROM users us
 	 WHERE us.tenant_id = t.tenant_id AND us.id = t.user_id FOR UPDATE;
+	IF u.id IS NULL THEN
+		RETURN;
+	END IF;
 	RETURN QUERY SELECT t.tenant_id, t.id, t.user_id, u.role,
 	    CASE WHEN t.used_at IS NOT NULL THEN 'used'
 	         WHEN t.revoked_at IS NOT NULL THEN 'revoked'
 	         WHEN t.expires_at <= now() THEN 'expired'
 	         WHEN NOT u.active THEN 'inactive'
-	         ELSE 'ok' END;
+	         WHEN t.expires_at > now() THEN 'ok'
+	         ELSE 'expired' END;
 END
 $$;
