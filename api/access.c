@@ -302,6 +302,15 @@ secret_response(struct http_req *r)
 }
 
 int
+api_access_revoke(struct http_req *r, const char *user_id)
+{
+	const char *p[3] = { user_id, NULL, NULL };
+
+	return db_rows(r->db, "access_token_revoke", 3, p) < 0 ?
+	    CD_ERR_DATABASE : 0;
+}
+
+int
 api_access_invite_new(struct http_req *r, json_t *user_ids, json_t **urls)
 {
 	struct access_tenant t = { .name = NULL };

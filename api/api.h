@@ -69,6 +69,9 @@ void	api_access_init(void);
  */
 int	api_access_invite_new(struct http_req *r, json_t *user_ids,
 	    json_t **urls);
+/* Revoke user_id's live links (its email or password changed, or it was
+ * deactivated).  0 or CD_ERR_*. */
+int	api_access_revoke(struct http_req *r, const char *user_id);
 int	api_invitation_create(struct http_req *r);
 int	api_invitation_accept(struct http_req *r);
 int	api_password_reset(struct http_req *r);

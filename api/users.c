@@ -267,6 +267,11 @@ api_user_update(struct http_req *r)
 		}
 		PQclear(x);
 	}
+	/* Links sent to an old address, or made moot, stop working. */
+	if ((email != NULL || pw != NULL || (active != NULL &&
+	    !json_is_true(active))) &&
+	    (rc = api_access_revoke(r, r->params[0])) != 0)
+		goto out;
 	rc = user_render(r, 200, res, NULL);
  out:
 	sodium_memzero(hash, sizeof(hash));

@@ -196,6 +196,30 @@ def case_expiry_and_reissue(t, c):
          (r1, r2))
 
 
+def case_email_change(t, c):
+    r = c.adm.post("/v1/users", {"email": "typo@acme.tset", "name": "Typo",
+                                 "role": "learner"})
+    uid = r.json["id"]
+    _, token = url_params(r.json["invitation_url"])
+    r = c.adm.patch("/v1/users/" + uid, {"email": "typo@acme.test"})
+    t.ok(r.status == 200, "the admin corrects the email", r)
+    r = accept(c.d, token)
+    t.ok(r.is_problem(400) and "newer" in r.json["detail"],
+         "the link sent to the old address stops working", r)
+    r = c.adm.post("/v1/users/%s/invitation" % uid)
+    t.ok(r.status == 201 and psql(
+        c, "SELECT count(*) FROM outbox WHERE recipient = 'typo@acme.test'")
+        == "1", "a new invitation goes to the new address", r)
+    r = c.adm.delete("/v1/users/" + uid)
+    _, token = url_params(c.adm.post("/v1/users", {
+        "email": "gone@acme.test", "name": "Gone",
+        "role": "learner"}).json["invitation_url"])
+    gone = psql(c, "SELECT id FROM users WHERE email = 'gone@acme.test'")
+    c.adm.delete("/v1/users/" + gone)
+    r = accept(c.d, token)
+    t.ok(r.is_problem(400), "a deactivated user's link does not work", r)
+
+
 def case_cross_tenant(t, c):
     r = c.adm.post("/v1/users", {"email": "cross@acme.test", "name": "Cross",
                                  "role": "learner"})
@@ -337,7 +361,7 @@ def case_bad_inputs(t, c):
 
 
 CASES = [case_batch_csv, case_outbox, case_single_enrollment,
-         case_expiry_and_reissue, case_cross_tenant, case_reset,
+         case_expiry_and_reissue, case_email_change, case_cross_tenant, case_reset,
          case_change_password, case_bad_inputs]
 
 
