@@ -54,6 +54,29 @@ int	api_me(struct http_req *r);
 /* session.c */
 int	api_login(struct http_req *r);
 int	api_logout(struct http_req *r);
+/* Start a session and answer as a login does (access.c uses it too). */
+int	api_session_issue(struct http_req *r, const char *tenant_id,
+	    const char *user_id, const char *role);
+
+/* access.c: invitations, password resets, a password change */
+void	api_access_init(void);
+/*
+ * Invite each user of user_ids (a JSON array of ids) that r's transaction
+ * created without a password: a one-time link, emailed.  *urls gets an
+ * object mapping those users' ids to their links when the caller is an
+ * admin (the response is then marked secret and no-store), else an
+ * empty one; the caller owns it.  0 or CD_ERR_*.
+ */
+int	api_access_invite_new(struct http_req *r, json_t *user_ids,
+	    json_t **urls);
+/* Revoke user_id's live links (its email or password changed, or it was
+ * deactivated).  0 or CD_ERR_*. */
+int	api_access_revoke(struct http_req *r, const char *user_id);
+int	api_invitation_create(struct http_req *r);
+int	api_invitation_accept(struct http_req *r);
+int	api_password_reset(struct http_req *r);
+int	api_password_reset_confirm(struct http_req *r);
+int	api_my_password(struct http_req *r);
 
 /* apikeys.c */
 PGresult *api_apikey_insert(struct db_conn *c, const char *name,

@@ -75,6 +75,10 @@ static const struct cfg_entry cfg_table[] = {
 	  "X-Forwarded-For names the client; empty = the peer is the client" },
 	{ "session_ttl", "COHORTD_SESSION_TTL", CFG_INT, "43200", 60, 2592000,
 	  OFF(session_ttl_s), "seconds a login session lasts" },
+	{ "public_url", "COHORTD_PUBLIC_URL", CFG_STRING, "", 0, 0,
+	  OFF(public_url), "the address people reach cohortd at (https://learn.example.com), for the invitation and password-reset links sent by email; empty = http://<listen>" },
+	{ "invitation_ttl", "COHORTD_INVITATION_TTL", CFG_INT, "604800", 3600, 2592000,
+	  OFF(invitation_ttl_s), "seconds an invitation link stays valid (password-reset links: one hour)" },
 	{ "role", "COHORTD_ROLE", CFG_STRING, "all", 0, 0,
 	  OFF(role), "all: API and graders; api: API only; worker: graders only "
 	  "(grader: one grading process, started by the others)" },

@@ -32,6 +32,8 @@ struct cfg {
 	int	 request_statement_timeout_ms;	/* a request's statement */
 	int	 shutdown_grace_ms;
 	int	 session_ttl_s;		/* login sessions last this long */
+	char	*public_url;		/* base of emailed links; "" = http://listen */
+	int	 invitation_ttl_s;	/* an invitation link lasts this long */
 	char	*role;			/* all, api, worker, grader */
 	char	*trusted_proxies;	/* whose X-Forwarded-For we believe */
 	int	 grade_lease_s;		/* a grader's hold on a job */

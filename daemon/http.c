@@ -902,7 +902,7 @@ http_dispatch(struct http_req *r, int method)
 		    r->priv->idem_key, r->priv->status,
 		    http_response_header(r, "Location"),
 		    http_response_header(r, "ETag"),
-		    (rt->flags & ROUTE_SECRET) ? NULL :
+		    (rt->flags & ROUTE_SECRET) || r->secret ? NULL :
 		    r->priv->out ? r->priv->out : "")) != 0)
 			http_fail(r, rc);
 	}

@@ -104,6 +104,9 @@ struct http_req {
 	const char		*audit_type;	/* object type, e.g. "user" */
 	char			 audit_id[64];	/* object id */
 	char			 audit_tenant[40]; /* platform actions: whose */
+	/* This response holds a secret shown once (as ROUTE_SECRET, for
+	 * one request): an idempotent replay does not repeat it. */
+	int			 secret;
 	/* private to http.c */
 	struct http_req_priv	*priv;
 };

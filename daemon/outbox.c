@@ -15,7 +15,7 @@ static const struct db_stmt outbox_stmts[] = {
 	{ "outbox_email",
 	  "INSERT INTO outbox (tenant_id, channel, event, recipient, subject,"
 	  " body_text, body_html, secret_link)"
-	  " VALUES ($1, 'email', $2, $3, $4, $5, $6, $7)" },
+	  " VALUES ($1, 'email', $2, $3, $4, $5, $6, $7) RETURNING id" },
 };
 
 void

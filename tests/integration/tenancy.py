@@ -73,6 +73,7 @@ def world(d, slug):
 PROBE = {
     "/v1/tenants/{id}": None,
     "/v1/users/{id}": "user",
+    "/v1/users/{id}/invitation": "user",
     "/v1/api-keys/{id}": "api_key",
     "/v1/programs/{id}": "program",
     "/v1/programs/{id}/modules": "program",
