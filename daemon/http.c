@@ -898,7 +898,7 @@ http_dispatch(struct http_req *r, int method)
 		if (mutating && http_conf.audit != NULL &&
 		    (rc = http_conf.audit(r)) != 0)
 			http_fail(r, rc);
-		else if (claimed && (rc = idem_store(r->db, r->who.tenant_id,
+		else if (claimed > 0 && (rc = idem_store(r->db, r->who.tenant_id,
 		    r->priv->idem_key, r->priv->status,
 		    http_response_header(r, "Location"),
 		    http_response_header(r, "ETag"),
@@ -920,8 +920,9 @@ http_dispatch(struct http_req *r, int method)
 			} else
 				db_rollback(r->db);
 		}
-		/* A failed claimed request gives its key back. */
-		if (claimed && r->priv->status >= 400 &&
+		/* A failed claimed request gives its key back; one refused
+		 * under the key (in progress, another body) leaves it be. */
+		if (claimed > 0 && r->priv->status >= 400 &&
 		    http_conf.authenticate(r) == 0) {
 			if (idem_forget(r->db, r->who.tenant_id,
 			    r->priv->idem_key) == 0)

@@ -304,6 +304,9 @@ def test(t):
     r = admin_a.post("/v1/users", dict(body, name="Other"),
                      headers={"Idempotency-Key": "k-1"})
     t.ok(r.is_problem(422), "the same key with another body: 422", r)
+    r = admin_a.post("/v1/users", body, headers={"Idempotency-Key": "k-1"})
+    t.ok(r.status == 201 and r.header("idempotent-replayed") is not None,
+         "and the key still replays its own request after that 422", r)
     r = admin_b.post("/v1/users", body, headers={"Idempotency-Key": "k-1"})
     t.ok(r.status == 201 and r.header("idempotent-replayed") is None,
          "keys are per tenant", r)
