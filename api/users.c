@@ -44,7 +44,7 @@ static const struct db_stmt user_stmts[] = {
 	{ "user_list", "SELECT " USER_COLS ", created_at::text AS _k_ts, "
 	  "id AS _k_id FROM users WHERE tenant_id = current_tenant() "
 	  "AND ($4::text IS NULL OR role = $4) "
-	  "AND ($5::text IS NULL OR lower(email) LIKE $5 || '%') "
+	  "AND ($5::text IS NULL OR email_key LIKE $5 || '%') "
 	  "AND (created_at, id) > ($1::timestamptz, $2::uuid) "
 	  "ORDER BY created_at, id LIMIT $3" },
 };
