@@ -33,11 +33,17 @@
  * Per address.  One client trickling heads on a thousand connections
  * would take every place here and, once its heads are in, every one of
  * libmicrohttpd's.  So connections are counted per client address, those
- * waiting here and those libmicrohttpd has (it tells us through its
- * connection notification: gate_conn_started/closed), and a connection
- * beyond per_address from one address is answered 429 at once and
- * closed.  Trusted proxies (exempt) carry many clients and are not
- * capped.
+ * waiting here and those libmicrohttpd has, and a connection beyond
+ * per_address from one address is answered 429 at once and closed.
+ * Trusted proxies (exempt) carry many clients and are not capped.  A
+ * connection stays counted across the handover: libmicrohttpd queues an
+ * added connection to one of its threads, which tells us it started
+ * (gate_conn_started) only later, and a burst of whole heads would
+ * otherwise pass uncounted in between.  So a handed connection is
+ * remembered by descriptor (GATE_HANDED of them at most) until that
+ * thread claims its count; one never claimed within GATE_CLAIM_MS
+ * (libmicrohttpd dropped it unannounced) gives its count back; the count
+ * drops when libmicrohttpd closes the connection (gate_conn_closed).
  */
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -66,6 +72,15 @@
 #define GATE_PEEK_EVERY_MS 50	/* else peek again after this */
 #define GATE_DRAIN_MAX	65536	/* read at most this before refusing */
 #define GATE_ADDR_BUCKETS 1024	/* of the per-address counts */
+#define GATE_HANDED	256	/* handed, not yet claimed (see above) */
+#define GATE_CLAIM_MS	10000	/* unclaimed after this: given back */
+
+/* A connection given to libmicrohttpd whose count it has not claimed. */
+struct gate_handed {
+	int			 fd;	/* -1: a free entry */
+	unsigned char		 key[16];
+	long			 at_ms;
+};
 
 /* Connections from one address: waiting here or libmicrohttpd's. */
 struct gate_addr {
@@ -107,6 +122,7 @@ static struct {
 	const char		*exempt;
 	pthread_mutex_t		 addr_mu;	/* the gate's and MHD's threads */
 	struct gate_addr	*addrs[GATE_ADDR_BUCKETS];
+	struct gate_handed	 handed[GATE_HANDED];	/* under addr_mu */
 } gate = { .listen_fd = -1, .ep = -1, .stop_fd = { -1, -1 },
     .addr_mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -265,16 +281,81 @@ gate_exempt(const struct sockaddr *sa)
 	return netaddr_in_list(ip, gate.exempt);
 }
 
-void
-gate_conn_started(const struct sockaddr *sa, void **ctx)
+/* Take fd's handed entry, if any (its count is the connection's now):
+ * 1 if there was one, its key in key.  Under addr_mu. */
+static int
+gate_handed_take(int fd, unsigned char key[16])
 {
-	unsigned char *key;
+	for (int i = 0; i < GATE_HANDED; i++)
+		if (gate.handed[i].fd == fd) {
+			gate.handed[i].fd = -1;
+			memcpy(key, gate.handed[i].key, 16);
+			return 1;
+		}
+	return 0;
+}
+
+/* Remember fd's count as handed over; 0 when there is no room. */
+static int
+gate_handed_put(int fd, const unsigned char key[16])
+{
+	unsigned char stale[16];
+	int ok = 0, had;
+
+	pthread_mutex_lock(&gate.addr_mu);
+	/* A reused descriptor's old entry was never claimed: give it back. */
+	had = gate_handed_take(fd, stale);
+	for (int i = 0; i < GATE_HANDED && !ok; i++)
+		if (gate.handed[i].fd == -1) {
+			gate.handed[i].fd = fd;
+			memcpy(gate.handed[i].key, key, 16);
+			gate.handed[i].at_ms = gate_now_ms();
+			ok = 1;
+		}
+	pthread_mutex_unlock(&gate.addr_mu);
+	if (had)
+		gate_addr_add(stale, -1);
+	return ok;
+}
+
+/* Give back the counts of handed entries never claimed. */
+static void
+gate_handed_expire(long now)
+{
+	unsigned char keys[GATE_HANDED][16];
+	int n = 0;
+
+	pthread_mutex_lock(&gate.addr_mu);
+	for (int i = 0; i < GATE_HANDED; i++)
+		if (gate.handed[i].fd != -1 &&
+		    now - gate.handed[i].at_ms > GATE_CLAIM_MS) {
+			memcpy(keys[n++], gate.handed[i].key, 16);
+			gate.handed[i].fd = -1;
+		}
+	pthread_mutex_unlock(&gate.addr_mu);
+	while (n-- > 0)
+		gate_addr_add(keys[n], -1);
+}
+
+void
+gate_conn_started(const struct sockaddr *sa, int fd, void **ctx)
+{
+	unsigned char *key, handed[16];
+	int claimed;
 
 	*ctx = NULL;
 	if (sa == NULL || (key = malloc(16)) == NULL)
 		return;
 	gate_addr_key(sa, key);
-	gate_addr_add(key, 1);
+	pthread_mutex_lock(&gate.addr_mu);
+	claimed = fd >= 0 && gate_handed_take(fd, handed);
+	pthread_mutex_unlock(&gate.addr_mu);
+	if (claimed && memcmp(handed, key, 16) != 0) {
+		gate_addr_add(handed, -1);	/* not the same connection */
+		claimed = 0;
+	}
+	if (!claimed)
+		gate_addr_add(key, 1);
 	*ctx = key;
 }
 
@@ -382,7 +463,7 @@ gate_look(struct gate_conn *gc, int hup, int force)
 	const char *why = "";
 	ssize_t n;
 	char *end;
-	int status, avail;
+	int status, avail, fd;
 
 	/* A few more bytes: not worth a peek now (the sweep looks). */
 	if (!hup && !force && ioctl(gc->fd, FIONREAD, &avail) == 0 &&
@@ -432,10 +513,20 @@ gate_look(struct gate_conn *gc, int hup, int force)
 	}
 	/* Fine: libmicrohttpd reads the head itself; the socket is its. */
 	epoll_ctl(gate.ep, EPOLL_CTL_DEL, gc->fd, NULL);
-	if (MHD_add_connection(gate.mhd, gc->fd, (struct sockaddr *)&gc->addr,
-	    gc->addrlen) != MHD_YES)
+	fd = gc->fd;
+	if (gc->counted && gate_handed_put(fd, gc->key))
+		gc->counted = 0;	/* the count goes with the connection */
+	if (MHD_add_connection(gate.mhd, fd, (struct sockaddr *)&gc->addr,
+	    gc->addrlen) != MHD_YES) {
+		unsigned char key[16];
+
 		log_debug("gate: connection refused by the HTTP server: %s",
 		    strerror(errno));
+		pthread_mutex_lock(&gate.addr_mu);
+		if (!gc->counted && gate_handed_take(fd, key))
+			gc->counted = 1;	/* given back by gate_done */
+		pthread_mutex_unlock(&gate.addr_mu);
+	}
 	gate_done(gc, 0);	/* closed by libmicrohttpd if refused */
 	return 1;
 }
@@ -514,6 +605,8 @@ gate_sweep(long now)
 {
 	struct gate_conn **pp = &gate.pending, *gc;
 
+	gate_handed_expire(now);
+
 	while ((gc = *pp) != NULL) {
 		if (gc->fd >= 0 && now > gc->deadline_ms)
 			gate_done(gc, 1);	/* no whole head in time */
@@ -574,6 +667,8 @@ gate_start(int listen_fd, struct MHD_Daemon *mhd, const struct gate_conf *conf)
 	gate.per_address = conf->per_address > 0 ? (unsigned)conf->per_address :
 	    0;
 	gate.exempt = conf->exempt;
+	for (int i = 0; i < GATE_HANDED; i++)
+		gate.handed[i].fd = -1;
 	/* Room for the longest head that passes, and a byte to see more. */
 	gate.bufsz = conf->max_uri + conf->max_head + 1024;
 	if ((gate.buf = malloc(gate.bufsz)) == NULL) {

@@ -32,10 +32,11 @@ int	 gate_start(int listen_fd, struct MHD_Daemon *mhd,
 	    const struct gate_conf *conf);
 /*
  * libmicrohttpd's connections, counted per address with the gate's: call
- * from its connection notification.  *ctx is the connection's socket
- * context, set by started and cleared by closed.
+ * from its connection notification, with the connection's address and
+ * descriptor (it takes over the count of one the gate handed it).  *ctx
+ * is the connection's socket context, set by started, cleared by closed.
  */
-void	 gate_conn_started(const struct sockaddr *sa, void **ctx);
+void	 gate_conn_started(const struct sockaddr *sa, int fd, void **ctx);
 void	 gate_conn_closed(void **ctx);
 /* Close the listening socket and every waiting connection; join the
  * thread.  Connections already given to libmicrohttpd are its own. */

@@ -1745,13 +1745,15 @@ static void
 http_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
     enum MHD_ConnectionNotificationCode toe)
 {
-	const union MHD_ConnectionInfo *ci;
+	const union MHD_ConnectionInfo *ci, *fi;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		fi = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		gate_conn_started(ci != NULL ? ci->client_addr : NULL,
-		    socket_ctx);
+		    fi != NULL ? fi->connect_fd : -1, socket_ctx);
 	} else
 		gate_conn_closed(socket_ctx);
 }

@@ -4,8 +4,9 @@ One address (127.0.0.2) opens twice the connection limit and trickles
 request heads on them: beyond COHORTD_MAX_CONNECTIONS_PER_ADDRESS each is
 answered 429 (problem+json, Retry-After) at once, and another address's
 requests are answered meanwhile.  Closing them gives the address its
-places back.  A trusted proxy (127.0.0.3) carries many clients and is
-not capped."""
+places back.  A burst of whole heads on kept-alive connections is capped
+alike.  A trusted proxy (127.0.0.3) carries many clients and is not
+capped."""
 import socket
 import time
 
@@ -106,6 +107,30 @@ def test(t):
             break
         time.sleep(0.2)
     t.eq(code, 200, "closing them gives the address its places back")
+
+    # A burst of whole heads on kept-alive connections is counted too:
+    # each is libmicrohttpd's before it says so.
+    burst = []
+    for _ in range(CAP * 4):
+        s = connect(port, "127.0.0.2")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        burst.append(s)
+    codes = [status(answer(s)) for s in burst]
+    served = codes.count(200)
+    t.ok(served <= CAP and codes.count(429) >= len(burst) - CAP,
+         "a burst of %d kept-alive requests from one address: at most %d "
+         "served, the rest 429" % (len(burst), CAP),
+         (served, codes.count(429), codes))
+    for s in burst:
+        s.close()
+    deadline = time.time() + 30
+    code = None
+    while time.time() < deadline:
+        code = get(port, "127.0.0.2", "/healthz")
+        if code == 200:
+            break
+        time.sleep(0.2)
+    t.eq(code, 200, "and once they close, the address is served again")
 
     # A trusted proxy is not capped.
     proxied = [connect(port, "127.0.0.3") for _ in range(CAP * 2)]
