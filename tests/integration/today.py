@@ -278,6 +278,21 @@ def test(t):
     t.ok(r.status == 200 and r.json["streak"] == {"current": 0, "best": 1},
          "on every day, the missed days break it", r)
 
+    # ---- the engagement report shows the rhythm -----------------------------
+    pg.psql("UPDATE review_cards SET due_at = now() - interval '1 minute' "
+            "WHERE user_id = '%s' AND question_id = '%s'" % (ann_id, qa), db)
+    r = adm.get("/v1/reports/cohorts/%s/engagement" % long_c)
+    eng = {x["user_id"]: x for x in r.json["items"]} if r.status == 200 else {}
+    t.ok(eng.get(bo_id, {}).get("streak_best") == 1 and
+         eng[bo_id]["streak_current"] == 0 and eng[bo_id]["reviews_due"] == 0
+         and eng.get(ann_id, {}).get("streak_current") == 1 and
+         eng[ann_id]["reviews_due"] == 1,
+         "the engagement report gains streaks and reviews due", r)
+    c = adm.get("/v1/reports/cohorts/%s/engagement?format=csv" % long_c)
+    head = c.body.decode().splitlines()[0] if c.status == 200 else ""
+    t.ok("streak_current" in head and "reviews_due" in head,
+         "and so does its CSV", c.body[:300])
+
     # ---- pace ---------------------------------------------------------------
     r = adm.post("/v1/cohorts", {"program_id": prog, "name": "Short",
                                  "starts_at": iso(now - 86400),
