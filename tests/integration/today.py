@@ -102,6 +102,22 @@ def test(t):
         "title": "Bank transfers", "kind": "exercise", "exercise_id": ex,
         "estimated_minutes": 30})
     bank = r.json["id"]
+    r = adm.patch("/v1/exercises/" + ex, {"concepts": ["deadlock", "BAD"]})
+    t.ok(r.is_problem(422) and pointers(r) == ["/concepts/1"],
+         "an exercise's concepts are validated", r)
+    r = adm.patch("/v1/exercises/" + ex, {"concepts": ["deadlock"]})
+    t.ok(r.status == 200 and r.json["concepts"] == ["deadlock"],
+         "an exercise's concepts are updated with a new version", r)
+    got = pg.psql(
+        "SELECT string_agg(coalesce(verdict_concept(v, r::jsonb), '-'), ' ' "
+        "ORDER BY n) FROM (VALUES (1, 'data_race', NULL), (2, 'deadlock', "
+        "NULL), (3, 'blocking_call', NULL), (4, 'accepted', "
+        "'{\"speedup\": {\"value\": 1.0}, \"score_breakdown\": "
+        "{\"speedup\": 0}}'), (5, 'accepted', '{\"speedup\": {\"value\": "
+        "2.0}, \"score_breakdown\": {\"speedup\": 30}}'), (6, 'accepted', "
+        "'{\"speedup\": null}'), (7, 'wrong_output', NULL)) x(n, v, r)", db)
+    t.eq(got, "data-race deadlock event-loop-blocking amdahl - - -",
+         "verdicts map to concepts in verdict_concept()")
     adm.patch("/v1/programs/" + prog, {"status": "published"})
 
     now = time.time()
@@ -113,6 +129,11 @@ def test(t):
     ann_id, ann_enr, ann = learner(adm, d, "acme", "ann", long_c)
 
     # ---- preferences -------------------------------------------------------
+    r = ann.get("/v1/assessments/" + quiz)
+    t.ok(r.status == 200 and r.json["questions"][0]["concepts"] ==
+         ["mutual-exclusion"] and
+         all("explanation" not in q for q in r.json["questions"]),
+         "learners see a question's concepts, not its explanation", r)
     r = ann.get("/v1/me/preferences")
     t.ok(r.status == 200 and r.json == {
         "daily_minutes": 10, "timezone": "America/New_York",
@@ -197,6 +218,18 @@ def test(t):
          "the wrong answer comes back first, the right one not yet", r)
     t.ok(items and [i["id"] for i in items if i["kind"] == "lesson"][:1] ==
          [l3], "then the next module's first lesson, now unlocked", r)
+
+    # SM-2 from a clean card: right, right, right, wrong, right.
+    got = pg.psql(
+        "SELECT string_agg(extract(day FROM review_apply(u.tenant_id, u.id, "
+        "'%s', c, t) - t)::int::text, ' ' ORDER BY t) FROM users u, (VALUES "
+        "(true, now() - interval '60 days'), (true, now() - interval "
+        "'50 days'), (true, now() - interval '40 days'), (false, now() - "
+        "interval '20 days'), (true, now() - interval '10 days')) v(c, t) "
+        "WHERE u.email = 'admin@acme.test'" % qb, db)
+    t.eq(got, "1 6 15 1 1", "SM-2 intervals: 1, 6, 15 days; a miss starts over")
+    pg.psql("DELETE FROM review_cards WHERE user_id = (SELECT id FROM users "
+            "WHERE email = 'admin@acme.test')", db)
 
     # ---- what the grader found ------------------------------------------------
     pg.psql("INSERT INTO submissions (tenant_id, assessment_id, enrollment_id, "
