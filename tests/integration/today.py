@@ -351,6 +351,15 @@ def test(t):
     t.ok(r.status == 200 and len(r.json["items"]) == 1 and
          r.json["items"][0]["estimated_minutes"] == 5,
          "a budget smaller than the first item still gets it", r)
+    # Work past due comes first, even from a locked-free module's end.
+    adm.patch("/v1/assessments/" + quiz, {"due_days": 0})
+    cy.put("/v1/me/preferences", {"daily_minutes": 12})
+    r = cy.get("/v1/me/today")
+    items = r.json["items"] if r.status == 200 else []
+    t.ok(items and items[0]["id"] == quiz and items[0]["due_at"] and
+         "was due on" in items[0]["reason"] and
+         [i["id"] for i in items[1:]] == [l1] and fits(r.json),
+         "work past due comes first, then the lessons in order", r)
 
     # ---- another tenant ----------------------------------------------------
     oadm = setup_tenant(d, "other")
