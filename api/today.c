@@ -82,8 +82,10 @@ concept_ok(const char *s)
 	if (n == 0 || n > CONCEPT_LEN || s[0] == '-' || s[n - 1] == '-')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '-' ? s[i + 1] == '-' :
-		    !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+		int alnum = (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9');
+
+		if (s[i] == '-' ? s[i + 1] == '-' : !alnum)
 			return 0;
 	}
 	return 1;
@@ -148,7 +150,7 @@ struct today_settings {
 	int	minutes;
 	char	tz[80];
 	char	days[32];		/* "{1,2,...}" */
-	json_t	*json;			/* the preferences as rendered */
+	json_t	*json;		/* the preferences as rendered */
 };
 
 static int
@@ -225,8 +227,8 @@ api_preferences_put(struct http_req *r)
 	    !json_is_null(j)) {
 		if (!json_is_string(j) || json_string_length(j) < 1 ||
 		    json_string_length(j) > 64)
-			v_error(&v, "/timezone", "must be an IANA timezone name, "
-			    "such as Europe/Paris, or null");
+			v_error(&v, "/timezone", "must be an IANA timezone "
+			    "name, such as Europe/Paris, or null");
 		else {
 			const char *p[1] = { json_string_value(j) };
 			PGresult *res = db_exec(r->db, "today_tz_ok", 1, p);
@@ -247,8 +249,8 @@ api_preferences_put(struct http_req *r)
 	if ((j = json_object_get(body, "reminder_time")) != NULL &&
 	    !json_is_null(j)) {
 		if (!json_is_string(j) || !hhmm_ok(json_string_value(j)))
-			v_error(&v, "/reminder_time", "must be \"HH:MM\" (00:00 "
-			    "to 23:59) or null");
+			v_error(&v, "/reminder_time", "must be \"HH:MM\" "
+			    "(00:00 to 23:59) or null");
 		else
 			rt = json_string_value(j);
 	}
