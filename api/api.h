@@ -185,6 +185,24 @@ int	api_report_jobs_start(struct db_pool *pool, const char *conninfo,
 	    int n);
 void	api_report_jobs_stop(void);
 
+/* today.c: preferences, today's plan, spaced review, concepts */
+int	api_preferences_get(struct http_req *r);
+int	api_preferences_put(struct http_req *r);
+int	api_today(struct http_req *r);
+int	api_review_answer(struct http_req *r);
+struct api_v;
+/* The "concepts" member of obj (pointer base): 1 with *out a PostgreSQL
+ * text[] literal (malloc'd) when present and valid; 0 when absent or
+ * invalid (error recorded). */
+int	api_concepts_field(struct api_v *v, json_t *obj, const char *base,
+	    char **out);
+/* Record that the learner went through lesson again (a review). */
+int	api_today_lesson_reviewed(struct http_req *r, const char *enrollment,
+	    const char *lesson);
+/* Is answer a right answer to a question of kind with key (learning.c)? */
+int	api_quiz_right(const char *kind, json_t *key, double tolerance,
+	    json_t *answer);
+
 /* Register the statements of every API module with db. */
 void	api_init(void);
 void	api_tenants_init(void);
@@ -198,5 +216,6 @@ void	api_learning_init(void);
 void	api_exercises_init(void);
 void	api_reports_init(void);
 void	api_report_jobs_init(void);
+void	api_today_init(void);
 
 #endif

@@ -194,6 +194,12 @@ const struct route api_routes[] = {
 	{ HTTP_GET,    "/v1/reports/jobs/{id}",	A | I, 0, api_report_job_get, NULL },
 	{ HTTP_GET,    "/v1/reports/jobs/{id}/result", A | I, 0,
 	  api_report_job_result, NULL },
+
+	/* the daily rhythm: preferences, today's plan, spaced review */
+	{ HTTP_GET,    "/v1/me/preferences",	L, 0, api_preferences_get, NULL },
+	{ HTTP_PUT,    "/v1/me/preferences",	L, J, api_preferences_put, NULL },
+	{ HTTP_GET,    "/v1/me/today",		L, 0, api_today, NULL },
+	{ HTTP_POST,   "/v1/reviews/{id}/answer", L, J, api_review_answer, NULL },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
