@@ -44,6 +44,7 @@
 #define RESET_ACCOUNT		3
 #define RESET_ADDRESS		30
 #define RESET_WINDOW		"15 minutes"
+#define MY_PASSWORD_TRIES	10	/* PUT /v1/me/password, a user a window */
 
 #define URL_MAX			2048
 
@@ -542,6 +543,20 @@ throttle_hit(struct http_req *r, const char *key, int limit)
 	return n > limit ? (wait > 0 ? wait : 1) : 0;
 }
 
+/* The 429 for a throttled request: wait seconds, or wait <0 an error. */
+static int
+throttled(struct http_req *r, int wait, const char *what)
+{
+	char ra[16];
+
+	if (wait < 0)
+		return wait;
+	snprintf(ra, sizeof(ra), "%d", wait);
+	http_add_header(r, "Retry-After", ra);
+	return http_problem(r, 429, "too-many-attempts", "Too Many Requests",
+	    "too many %s; try again in %d seconds", what, wait);
+}
+
 /* POST /v1/auth/password-reset: 202 whoever asks (see the top). */
 int
 api_password_reset(struct http_req *r)
@@ -570,17 +585,7 @@ api_password_reset(struct http_req *r)
 	if ((wait = throttle_hit(r, acct, RESET_ACCOUNT)) == 0)
 		wait = throttle_hit(r, addr, RESET_ADDRESS);
 	if (wait != 0) {
-		char ra[16];
-
-		if (wait < 0) {
-			rc = wait;
-			goto out;
-		}
-		snprintf(ra, sizeof(ra), "%d", wait);
-		http_add_header(r, "Retry-After", ra);
-		rc = http_problem(r, 429, "too-many-attempts",
-		    "Too Many Requests", "too many password reset requests; "
-		    "try again in %d seconds", wait);
+		rc = throttled(r, wait, "password reset requests");
 		goto out;
 	}
 	{
@@ -627,12 +632,12 @@ int
 api_my_password(struct http_req *r)
 {
 	static const char *const allowed[] = { "current", "new", NULL };
-	char hash[crypto_pwhash_STRBYTES];
+	char hash[crypto_pwhash_STRBYTES], key[65];
 	const char *cur = NULL, *pw = NULL;
 	struct api_v v;
 	json_t *body;
 	PGresult *u = NULL;
-	int rc = 0;
+	int rc = 0, wait;
 
 	if (r->who.is_key || r->who.user_id[0] == '\0')
 		return http_problem(r, 403, "forbidden", "Forbidden",
@@ -645,6 +650,12 @@ api_my_password(struct http_req *r)
 	}
 	if (v_failed(&v, r))
 		goto out;
+	/* Someone holding a session must not guess the password freely. */
+	throttle_key("my-password", r->who.tenant_id, r->who.user_id, key);
+	if ((wait = throttle_hit(r, key, MY_PASSWORD_TRIES)) != 0) {
+		rc = throttled(r, wait, "wrong current passwords");
+		goto out;
+	}
 	{
 		const char *p[1] = { r->who.user_id };
 
@@ -660,6 +671,13 @@ api_my_password(struct http_req *r)
 	rc = auth_password_verify(PQgetisnull(u, 0, 4) ? NULL :
 	    PQgetvalue(u, 0, 4), cur);
 	if (rc == CD_ERR_DENIED) {
+		/* Counted outside the request's transaction, which rolls
+		   back. */
+		db_rollback(r->db);
+		if ((wait = throttle_hit(r, key, MY_PASSWORD_TRIES)) < 0) {
+			rc = wait;
+			goto out;
+		}
 		v_error(&v, "/current", "is not your current password");
 		rc = 0;
 		v_failed(&v, r);

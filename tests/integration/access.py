@@ -335,6 +335,17 @@ def case_change_password(t, c):
     t.ok(r.is_problem(403), "an API key has no password to change", r)
     r = c.d.client().put("/v1/me/password", {"current": PW, "new": NEW_PW})
     t.ok(r.is_problem(401), "anonymous: 401", r)
+    # Guessing the current password with a session in hand is throttled.
+    codes = [s1.put("/v1/me/password", {"current": "guess %02d!" % i,
+                                         "new": PW}).status
+             for i in range(12)]
+    r = s1.put("/v1/me/password", {"current": NEW_PW, "new": PW})
+    first = codes.index(429) if 429 in codes else len(codes)
+    t.ok(5 <= first <= 10 and set(codes[:first]) == {422} and
+         set(codes[first:]) == {429} and
+         r.is_problem(429) and r.header("retry-after"),
+         "wrong current passwords are throttled, then even the right one "
+         "waits", (codes, r))
 
 
 def case_bad_inputs(t, c):
