@@ -64,6 +64,9 @@
 #include "log.h"
 #include "worker.h"
 
+/* The supervisor's pid, in a grader's environment (not a setting). */
+#define GRADER_SUPERVISOR_ENV	"CD_GRADER_SUPERVISOR"
+
 #define WORKER_MAX		64
 
 /* ---- supervisor ------------------------------------------------------- */
@@ -90,8 +93,9 @@ worker_now_ms(void)
 static int
 worker_spawn(struct worker_slot *w)
 {
-	char *argv[64];
-	int i = 0;
+	static char sup[48];
+	char *argv[64], **envp;
+	int i = 0, n = 0, rc = CD_ERR_SYSTEM;
 	pid_t pid, parent;
 
 	argv[i++] = "cohortd";
@@ -101,9 +105,27 @@ worker_spawn(struct worker_slot *w)
 	argv[i++] = "--role=grader";
 	argv[i] = NULL;
 	parent = getpid();
+	/*
+	 * The grader's environment names its supervisor, so that it knows
+	 * whom it must not outlive even if the supervisor died before the
+	 * grader could look (grader_main()).  Made before the fork: the
+	 * child of a process with threads may only exec.
+	 */
+	snprintf(sup, sizeof(sup), "%s=%ld", GRADER_SUPERVISOR_ENV,
+	    (long)parent);
+	while (environ[n] != NULL)
+		n++;
+	if ((envp = calloc((size_t)n + 2, sizeof(*envp))) == NULL)
+		return CD_ERR_NOMEM;
+	n = 0;
+	for (char **e = environ; *e != NULL; e++)
+		if (strncmp(*e, GRADER_SUPERVISOR_ENV "=",
+		    sizeof(GRADER_SUPERVISOR_ENV)) != 0)
+			envp[n++] = *e;
+	envp[n++] = sup;
 	if ((pid = fork()) == -1) {
 		log_warn("fork grader");
-		return CD_ERR_SYSTEM;
+		goto out;
 	}
 	if (pid == 0) {
 		sigset_t none;
@@ -122,11 +144,14 @@ worker_spawn(struct worker_slot *w)
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
 		    getppid() != parent)
 			_exit(1);
-		execv("/proc/self/exe", argv);
+		execve("/proc/self/exe", argv, envp);
 		_exit(127);
 	}
 	w->pid = pid;
-	return 0;
+	rc = 0;
+ out:
+	free(envp);
+	return rc;
 }
 
 int
@@ -919,8 +944,10 @@ grader_main(const char *conninfo)
 	char err[512], worker[128];
 
 	log_init("cohortd-grader", cfg.log_level);
-	/* Armed again after the exec, which may clear it (a secure exec). */
-	parent = getppid();
+	/* Armed again after the exec, which may clear it (a secure exec);
+	 * the supervisor is the one that named itself (worker_spawn()). */
+	parent = getenv(GRADER_SUPERVISOR_ENV) != NULL ?
+	    (pid_t)atol(getenv(GRADER_SUPERVISOR_ENV)) : getppid();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent ||
 	    pthread_create(&watch, NULL, grader_orphan_watch, &parent) != 0)
 		fatalx("grader: cannot watch for the supervisor's exit");
