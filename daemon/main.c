@@ -290,6 +290,10 @@ main(int argc, char **argv)
 		    "s:s, s:s}", "listen", cfg.listen, "port", port,
 		    "http_threads", hc.threads, "database", pg ? "embedded" :
 		    "external", "role", cfg.role));
+	if (serve_api && (cfg.public_url == NULL || cfg.public_url[0] == '\0'))
+		log_warnx("COHORTD_PUBLIC_URL is not set: invitation and "
+		    "password-reset links name http://%s, which people may not "
+		    "reach; set it to the address they use", cfg.listen);
 	{
 		char st[96] = "grading";
 

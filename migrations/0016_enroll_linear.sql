@@ -50,23 +50,26 @@ END
 $$;
 
 -- A cohort's version (its ETag) moves once per transaction that changes
--- its enrollments, which is all a reader can tell apart.
+-- its enrollments, which is all a reader can tell apart.  The cohorts
+-- bumped so far are listed in one transaction-local setting.
 CREATE OR REPLACE FUNCTION bump_cohort_version() RETURNS trigger
 	LANGUAGE plpgsql
 AS $$
 DECLARE
-	cid	uuid := coalesce(NEW.cohort_id, OLD.cohort_id);
-	flag	text := 'cohortd.bumped_' || replace(cid::text, '-', '');
+	cid	text := coalesce(NEW.cohort_id, OLD.cohort_id)::text;
+	done	text := coalesce(current_setting('cohortd.bumped', true), '');
 BEGIN
-	IF current_setting(flag, true) = '1' THEN
+	IF strpos(done, cid) > 0 THEN
 		RETURN NULL;
 	END IF;
 	UPDATE cohorts SET version = version + 1
-	 WHERE tenant_id = coalesce(NEW.tenant_id, OLD.tenant_id) AND id = cid;
-	PERFORM set_config(flag, '1', true);
+	 WHERE tenant_id = coalesce(NEW.tenant_id, OLD.tenant_id)
+	   AND id = cid::uuid;
+	PERFORM set_config('cohortd.bumped', done || cid || ' ', true);
 	RETURN NULL;
 END
 $$;
+
 CREATE OR REPLACE FUNCTION enroll_rows(p_cohort uuid, p_rows jsonb,
     p_source text)
 	RETURNS TABLE (row_no integer, outcome text, enrollment_id uuid,
