@@ -505,27 +505,6 @@ api_password_reset_confirm(struct http_req *r)
 	return token_redeem(r, "password_reset");
 }
 
-/* BLAKE2b of kind, a and b (lowercased), as hex: a throttle key. */
-static void
-throttle_key(const char *kind, const char *a, const char *b, char *out)
-{
-	crypto_generichash_state st;
-	unsigned char h[32];
-
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const unsigned char *)kind,
-	    strlen(kind) + 1);
-	crypto_generichash_update(&st, (const unsigned char *)a, strlen(a) + 1);
-	for (; b != NULL && *b != '\0'; b++) {
-		unsigned char c = (unsigned char)*b;
-
-		c = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-		crypto_generichash_update(&st, &c, 1);
-	}
-	crypto_generichash_final(&st, h, sizeof(h));
-	sodium_bin2hex(out, 65, h, sizeof(h));
-}
-
 /* Count this request against key: 0 within limit, else the seconds the
  * caller should wait; <0 on error. */
 static int
@@ -580,8 +559,8 @@ api_password_reset(struct http_req *r)
 	if (v_failed(&v, r))
 		goto out;
 	http_client_addr(r, ip, sizeof(ip));
-	throttle_key("reset-account", tenant, email, acct);
-	throttle_key("reset-address", ip, NULL, addr);
+	api_throttle_key("reset-account", tenant, email, acct);
+	api_throttle_key("reset-address", ip, NULL, addr);
 	if ((wait = throttle_hit(r, acct, RESET_ACCOUNT)) == 0)
 		wait = throttle_hit(r, addr, RESET_ADDRESS);
 	if (wait != 0) {
@@ -651,7 +630,8 @@ api_my_password(struct http_req *r)
 	if (v_failed(&v, r))
 		goto out;
 	/* Someone holding a session must not guess the password freely. */
-	throttle_key("my-password", r->who.tenant_id, r->who.user_id, key);
+	api_throttle_key("my-password", r->who.tenant_id, r->who.user_id,
+	    key);
 	if ((wait = throttle_hit(r, key, MY_PASSWORD_TRIES)) != 0) {
 		rc = throttled(r, wait, "wrong current passwords");
 		goto out;

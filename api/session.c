@@ -75,8 +75,8 @@ api_session_init(void)
 	    sizeof(*session_stmts));
 }
 
-static void
-throttle_key(const char *kind, const char *a, const char *b, char *out)
+void
+api_throttle_key(const char *kind, const char *a, const char *b, char *out)
 {
 	crypto_generichash_state st;
 	unsigned char h[32];
@@ -254,8 +254,8 @@ api_login(struct http_req *r)
 	if (v_failed(&v, r))
 		goto out;
 	http_client_addr(r, ip, sizeof(ip));
-	throttle_key("account", tenant, email, acct);
-	throttle_key("address", ip, NULL, addr);
+	api_throttle_key("account", tenant, email, acct);
+	api_throttle_key("address", ip, NULL, addr);
 	if ((rc = throttle_check(r, acct, addr, &th)) != 0) {
 		rc = rc > 0 ? 0 : rc;
 		goto out;

@@ -179,6 +179,13 @@ const char *api_user(const struct http_req *r);
  * by api_uuid_ok); malloc'd, or NULL when out of memory. */
 char	*api_uuid_array(json_t *arr);
 
+/*
+ * A throttle key (login_throttle): BLAKE2b-256 of kind, a and b (b
+ * lowercased; NULL: none), as 64 hex digits and a NUL in out (session.c).
+ */
+void	 api_throttle_key(const char *kind, const char *a, const char *b,
+	    char *out);
+
 /* Is s a syntactically valid UUID (the form of every id)? */
 int	 api_uuid_ok(const char *s);
 

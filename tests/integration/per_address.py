@@ -61,6 +61,18 @@ def get(port, src, path):
         s.close()
 
 
+def served_again(port, src, timeout=30):
+    """The status of /healthz from src once it is 200, or the time is up."""
+    deadline = time.time() + timeout
+    code = None
+    while time.time() < deadline:
+        code = get(port, src, "/healthz")
+        if code == 200:
+            break
+        time.sleep(0.2)
+    return code
+
+
 def test(t):
     pg = Postgres()
     db = pg.new_database()
@@ -99,13 +111,7 @@ def test(t):
     # Its places back once it closes them.
     for s in held:
         s.close()
-    deadline = time.time() + 30
-    code = None
-    while time.time() < deadline:
-        code = get(port, "127.0.0.2", "/healthz")
-        if code == 200:
-            break
-        time.sleep(0.2)
+    code = served_again(port, "127.0.0.2")
     t.eq(code, 200, "closing them gives the address its places back")
 
     # A burst of whole heads on kept-alive connections is counted too:
@@ -123,13 +129,7 @@ def test(t):
          (served, codes.count(429), codes))
     for s in burst:
         s.close()
-    deadline = time.time() + 30
-    code = None
-    while time.time() < deadline:
-        code = get(port, "127.0.0.2", "/healthz")
-        if code == 200:
-            break
-        time.sleep(0.2)
+    code = served_again(port, "127.0.0.2")
     t.eq(code, 200, "and once they close, the address is served again")
 
     # A trusted proxy is not capped.
