@@ -293,13 +293,18 @@ token_issue(struct http_req *r, const struct access_tenant *t,
 	return rc;
 }
 
-/* Mark r's response as holding a link shown once. */
+/*
+ * Mark r's response as holding a link shown once: member, the JSON
+ * member that holds it (a replay answers without it), or NULL for the
+ * whole response (a replay is refused).
+ */
 static void
-secret_response(struct http_req *r)
+secret_response(struct http_req *r, const char *member)
 {
 	if (!r->secret)
 		http_add_header(r, "Cache-Control", "no-store");
 	r->secret = 1;
+	r->secret_member = member;
 }
 
 int
@@ -367,7 +372,7 @@ api_access_invite_new(struct http_req *r, json_t *user_ids, json_t **urls)
 		if (r->who.role == ROLE_ADMIN) {
 			json_object_set_new(*urls, PQgetvalue(res, k, 0),
 			    json_string(url));
-			secret_response(r);
+			secret_response(r, "invitation_url");
 		}
 	}
  out:
@@ -407,7 +412,7 @@ api_invitation_create(struct http_req *r)
 	if ((rc = token_issue(r, &t, "invitation", PQgetvalue(u, 0, 0),
 	    PQgetvalue(u, 0, 1), PQgetvalue(u, 0, 2), 1, url, expires)) != 0)
 		goto out;
-	secret_response(r);
+	secret_response(r, NULL);
 	api_audited(r, "user", r->params[0]);
 	rc = http_json(r, 201, json_pack("{s:s, s:s, s:s}", "user_id",
 	    PQgetvalue(u, 0, 0), "invitation_url", url, "expires_at",

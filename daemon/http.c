@@ -765,6 +765,48 @@ http_parse_body(struct http_req *r, int method)
 	return 0;
 }
 
+/* j without member name, at any depth. */
+static void
+http_json_strip(json_t *j, const char *name)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(j)) {
+		json_object_del(j, name);
+		json_object_foreach(j, k, v)
+			http_json_strip(v, name);
+	} else if (json_is_array(j))
+		json_array_foreach(j, i, v)
+			http_json_strip(v, name);
+}
+
+/*
+ * The body an idempotent replay of r answers with (malloc'd; the caller
+ * frees), or NULL when a replay must not repeat it: a secret shown once
+ * (ROUTE_SECRET, r->secret), unless the secret is one member of the JSON
+ * body (r->secret_member), which is then left out.
+ */
+static char *
+http_replay_body(struct http_req *r, const struct route *rt)
+{
+	json_t *j;
+	char *s = NULL;
+
+	if (rt->flags & ROUTE_SECRET)
+		return NULL;
+	if (!r->secret)
+		return strdup(r->priv->out ? r->priv->out : "");
+	if (r->secret_member == NULL || r->priv->out == NULL ||
+	    (j = json_loads(r->priv->out, 0, NULL)) == NULL)
+		return NULL;
+	http_json_strip(j, r->secret_member);
+	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return s;
+}
+
 /*
  * Apply Idempotency-Key.  Returns 1 when the request was claimed (run it,
  * then store), 0 when there is no key, -1 when the response is already
@@ -898,13 +940,16 @@ http_dispatch(struct http_req *r, int method)
 		if (mutating && http_conf.audit != NULL &&
 		    (rc = http_conf.audit(r)) != 0)
 			http_fail(r, rc);
-		else if (claimed > 0 && (rc = idem_store(r->db, r->who.tenant_id,
-		    r->priv->idem_key, r->priv->status,
-		    http_response_header(r, "Location"),
-		    http_response_header(r, "ETag"),
-		    (rt->flags & ROUTE_SECRET) || r->secret ? NULL :
-		    r->priv->out ? r->priv->out : "")) != 0)
-			http_fail(r, rc);
+		else if (claimed > 0) {
+			char *kept = http_replay_body(r, rt);
+
+			if ((rc = idem_store(r->db, r->who.tenant_id,
+			    r->priv->idem_key, r->priv->status,
+			    http_response_header(r, "Location"),
+			    http_response_header(r, "ETag"), kept)) != 0)
+				http_fail(r, rc);
+			free(kept);
+		}
 	}
  out:
 	if (r->db != NULL) {

@@ -105,8 +105,12 @@ struct http_req {
 	char			 audit_id[64];	/* object id */
 	char			 audit_tenant[40]; /* platform actions: whose */
 	/* This response holds a secret shown once (as ROUTE_SECRET, for
-	 * one request): an idempotent replay does not repeat it. */
+	 * one request): an idempotent replay does not repeat it.  With
+	 * secret_member, the secret is that member of the JSON body, where
+	 * it appears: a replay gets the body without it; else a replay is
+	 * refused (409). */
 	int			 secret;
+	const char		*secret_member;
 	/* private to http.c */
 	struct http_req_priv	*priv;
 };

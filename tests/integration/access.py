@@ -188,12 +188,36 @@ def case_expiry_and_reissue(t, c):
     body = {"email": "idem-inv@acme.test", "name": "Idem", "role": "learner"}
     r1 = c.adm.post("/v1/users", body, headers={"Idempotency-Key": "inv-1"})
     r2 = c.adm.post("/v1/users", body, headers={"Idempotency-Key": "inv-1"})
-    t.ok(r1.status == 201 and r2.is_problem(409) and
+    t.ok(r1.status == 201 and r2.status == 201 and
+         r2.header("idempotent-replayed") == "true" and
+         r2.json["id"] == r1.json["id"] and
+         "invitation_url" not in r2.json and
          r1.json["invitation_url"] not in r2.body.decode() and
          psql(c, "SELECT count(*) FROM idempotency_keys WHERE body LIKE "
               "'%%accept-invitation%%'") == "0",
-         "an invitation link is never stored for an idempotent replay",
-         (r1, r2))
+         "an idempotent replay answers as before without the link, which "
+         "is never stored", (r1, r2))
+    # A batch retried under its key gets every row's result again.
+    csv = b"email,name\nretry1@acme.test,R One\nretry2@acme.test,R Two\n"
+    b1, b2 = [c.adm.request("POST", "/v1/cohorts/%s/enrollments/batch"
+                            % c.cohort, raw=csv, ctype="text/csv",
+                            headers={"Idempotency-Key": "batch-1"})
+              for _ in range(2)]
+    t.ok(b1.status == 200 and b2.status == 200 and
+         b2.header("idempotent-replayed") == "true" and
+         [x["user_id"] for x in b2.json["results"]] ==
+         [x["user_id"] for x in b1.json["results"]] and
+         all("invitation_url" in x for x in b1.json["results"]) and
+         not any("invitation_url" in x for x in b2.json["results"]),
+         "a batch retried under its key gets every row's result, without "
+         "the links", (b1, b2))
+    r2 = c.adm.post("/v1/users/%s/invitation" % r1.json["id"],
+                    headers={"Idempotency-Key": "inv-2"})
+    r3 = c.adm.post("/v1/users/%s/invitation" % r1.json["id"],
+                    headers={"Idempotency-Key": "inv-2"})
+    t.ok(r2.status == 201 and r3.is_problem(409) and
+         r2.json["invitation_url"] not in r3.body.decode(),
+         "a re-issued link alone is not replayed: 409", (r2, r3))
 
 
 def case_email_change(t, c):
