@@ -162,6 +162,9 @@ int	api_report_jobs_start(struct db_pool *pool, const char *conninfo,
 	    int n);
 void	api_report_jobs_stop(void);
 
+/* outbox.c (the outbox's SQL is daemon/outbox.c's) */
+int	api_outbox_list(struct http_req *r);
+
 /* Register the statements of every API module with db. */
 void	api_init(void);
 void	api_tenants_init(void);

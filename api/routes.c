@@ -62,6 +62,13 @@ static const struct http_qparam q_report_engagement[] = {
 	Q_FORMAT, Q_PAGE, Q_END };
 static const struct http_qparam q_report_exercise[] = {
 	Q_ID("cohort_id"), Q_FORMAT, Q_END };
+static const char *const outbox_states[] = { "unsent", "sent", "failed",
+	NULL };
+static const char *const outbox_channels[] = { "email", "webhook", NULL };
+static const struct http_qparam q_outbox[] = {
+	{ "state", HTTP_Q_ENUM, 0, 0, outbox_states, NULL, NULL },
+	{ "channel", HTTP_Q_ENUM, 0, 0, outbox_channels, NULL, NULL },
+	Q_PAGE, Q_END };
 
 const struct route api_routes[] = {
 	/* operations */
@@ -183,6 +190,9 @@ const struct route api_routes[] = {
 	{ HTTP_GET,    "/v1/reports/jobs/{id}",	A | I, 0, api_report_job_get, NULL },
 	{ HTTP_GET,    "/v1/reports/jobs/{id}/result", A | I, 0,
 	  api_report_job_result, NULL },
+
+	/* messages to people and systems */
+	{ HTTP_GET,    "/v1/outbox",		A, 0, api_outbox_list, q_outbox },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -42,6 +42,10 @@ struct cfg {
 	char	*pg_bindir;		/* "" = pg_config --bindir, then search */
 	char	*pg_user;		/* embedded postgres runs as this when root */
 	char	*migrations_dir;	/* "" = migrations built into the binary */
+	char	*smtp_url;		/* smtp:// or smtps://; "" = no email */
+	char	*smtp_from;		/* envelope and From address */
+	char	*smtp_user;		/* SMTP AUTH; "" = none */
+	char	*smtp_password;
 };
 
 /* The process's configuration: written once by cfg_load, then read-only. */

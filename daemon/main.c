@@ -49,6 +49,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "pgembed.h"
+#include "smtp.h"
 #include "worker.h"
 #include "../sandbox/sandbox.h"
 
@@ -191,6 +192,9 @@ main(int argc, char **argv)
 		/* Before anything starts: a bad address needs no database. */
 		if (http_parse_listen(cfg.listen, &ss, err, sizeof(err)) != 0)
 			fatalx("configuration: %s", err);
+		if (cfg.smtp_url[0] != '\0' && smtp_server_check(cfg.smtp_url,
+		    cfg.smtp_from, err, sizeof(err)) != 0)
+			fatalx("configuration: %s", err);
 	}
 	if (strcmp(cfg.role, "all") && strcmp(cfg.role, "api") &&
 	    strcmp(cfg.role, "worker") && strcmp(cfg.role, "grader"))
@@ -282,6 +286,8 @@ main(int argc, char **argv)
 	if (serve_api && api_report_jobs_start(pool, conninfo,
 	    cfg.report_runners) != 0)
 		log_warnx("report runners: could not start them all");
+	if (serve_api && outbox_start(pool, conninfo, err, sizeof(err)) != 0)
+		log_warnx("outbox: %s; messages are not sent", err);
 	if (serve_api)
 		log_fields(LOG_LVL_INFO, "listening", json_pack("{s:s, s:i, s:i, "
 		    "s:s, s:s}", "listen", cfg.listen, "port", port,
@@ -327,6 +333,7 @@ main(int argc, char **argv)
 	wait_inflight(cfg.shutdown_grace_ms);
 	http_stop();
 	api_report_jobs_stop();
+	outbox_stop();		/* a send in progress is abandoned */
 	left = cfg.shutdown_grace_ms - (int)(now_ms() - t0);
 	worker_stop_all(left > 500 ? left : 500);
 	if (strcmp(cfg.role, "api") != 0)
