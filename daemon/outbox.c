@@ -70,7 +70,9 @@ static const struct db_stmt outbox_stmts[] = {
 	{ "outbox_email",
 	  "INSERT INTO outbox (tenant_id, channel, event, recipient, subject,"
 	  " body_text, body_html, secret_link)"
-	  " VALUES ($1, 'email', $2, $3, $4, $5, $6, $7)" },
+	  " VALUES ($1, 'email', $2, $3, $4, $5, $6, $7)"
+	  /* db_rows counts the rows returned. */
+	  " RETURNING id" },
 	/* ---- domain emails' facts, in the tenant's transaction ---- */
 	{ "outbox_enrollment_news", "SELECT n.event, u.email, u.name, c.name "
 	  "AS cohort, p.title AS program FROM (SELECT 'enrolled' AS event, "
