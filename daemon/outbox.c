@@ -74,10 +74,12 @@ static const struct db_stmt outbox_stmts[] = {
 	  /* db_rows counts the rows returned. */
 	  " RETURNING id" },
 	/* ---- domain emails' facts, in the tenant's transaction ---- */
-	{ "outbox_enrollment_news", "SELECT n.event, u.email, u.name, c.name "
-	  "AS cohort, p.title AS program FROM (SELECT 'enrolled' AS event, "
-	  "unnest(outbox_news('cohortd.news_enrolled')) AS id UNION ALL SELECT "
-	  "'promoted', unnest(outbox_news('cohortd.news_promoted'))) n JOIN "
+	/* Materialized: read (and cleared) once, whatever the plan. */
+	{ "outbox_enrollment_news", "WITH n AS MATERIALIZED (SELECT 'enrolled' "
+	  "AS event, unnest(outbox_news('cohortd.news_enrolled')) AS id UNION "
+	  "ALL SELECT 'promoted', unnest(outbox_news('cohortd.news_promoted'))) "
+	  "SELECT n.event, u.email, u.name, c.name AS cohort, p.title AS "
+	  "program FROM n JOIN "
 	  "enrollments e ON e.tenant_id = current_tenant() AND e.id = n.id "
 	  "JOIN users u ON u.tenant_id = e.tenant_id AND u.id = e.user_id JOIN "
 	  "cohorts c ON c.tenant_id = e.tenant_id AND c.id = e.cohort_id JOIN "
