@@ -286,8 +286,14 @@ main(int argc, char **argv)
 	if (serve_api && api_report_jobs_start(pool, conninfo,
 	    cfg.report_runners) != 0)
 		log_warnx("report runners: could not start them all");
-	if (serve_api && outbox_start(pool, conninfo, err, sizeof(err)) != 0)
-		log_warnx("outbox: %s; messages are not sent", err);
+	if (serve_api) {
+		struct smtp_server smtp = { .url = cfg.smtp_url, .from =
+		    cfg.smtp_from, .user = cfg.smtp_user, .password =
+		    cfg.smtp_password };
+
+		if (outbox_start(pool, conninfo, &smtp, err, sizeof(err)) != 0)
+			log_warnx("outbox: %s; messages are not sent", err);
+	}
 	if (serve_api)
 		log_fields(LOG_LVL_INFO, "listening", json_pack("{s:s, s:i, s:i, "
 		    "s:s, s:s}", "listen", cfg.listen, "port", port,

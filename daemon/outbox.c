@@ -44,7 +44,6 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
-#include "cfg.h"
 #include "db.h"
 #include "err.h"
 #include "jobq.h"
@@ -362,34 +361,31 @@ outbox_main(void *arg)
 }
 
 int
-outbox_start(struct db_pool *pool, const char *conninfo, char *err,
-    size_t errlen)
+outbox_start(struct db_pool *pool, const char *conninfo,
+    const struct smtp_server *smtp, char *err, size_t errlen)
 {
 	int rc;
 
-	if (cfg.smtp_url == NULL || cfg.smtp_url[0] == '\0') {
+	if (smtp->url == NULL || smtp->url[0] == '\0') {
 		log_info("outbox: no COHORTD_SMTP_URL; emails are kept unsent");
 		return 0;
 	}
-	if ((rc = smtp_server_check(cfg.smtp_url, cfg.smtp_from, err,
-	    errlen)) != 0)
+	if ((rc = smtp_server_check(smtp->url, smtp->from, err, errlen)) != 0)
 		return rc;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, errlen, "outbox: libcurl failed to initialize");
+		snprintf(err, errlen, "libcurl failed to initialize");
 		return CD_ERR_NOMEM;
 	}
-	ob_smtp.url = cfg.smtp_url;
-	ob_smtp.from = cfg.smtp_from;
-	ob_smtp.user = cfg.smtp_user;
-	ob_smtp.password = cfg.smtp_password;
+	ob_smtp = *smtp;
 	ob_smtp.timeout_s = SMTP_TIMEOUT_S;
 	ob_smtp.abandon = outbox_abandon;
+	ob_smtp.arg = NULL;
 	ob_pool = pool;
 	ob_stopping = 0;
 	if ((ob_conninfo = strdup(conninfo)) == NULL)
 		return CD_ERR_NOMEM;
 	if (pthread_create(&ob_thread, NULL, outbox_main, NULL) != 0) {
-		snprintf(err, errlen, "outbox: cannot start the dispatcher");
+		snprintf(err, errlen, "cannot start the dispatcher");
 		return CD_ERR_NOMEM;
 	}
 	ob_started = true;

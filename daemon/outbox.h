@@ -63,15 +63,17 @@ int	outbox_graded_facts(struct db_conn *c, const char *submission,
 /* ---- the dispatcher ----------------------------------------------------- */
 
 struct db_pool;
+struct smtp_server;
 
 /*
  * Start the dispatcher thread (one per API process) on pool; conninfo is
- * for its LISTEN.  Without COHORTD_SMTP_URL nothing is sent: emails stay
- * 'unsent'.  0; CD_ERR_CONFIG (err says why) for bad settings;
- * CD_ERR_NOMEM.
+ * for its LISTEN; smtp the mail server (copied; its strings must outlive
+ * the dispatcher; its timeout and abandon hook are the dispatcher's).
+ * Without smtp->url nothing is sent: emails stay 'unsent'.  0;
+ * CD_ERR_CONFIG (err says why) for bad settings; CD_ERR_NOMEM.
  */
-int	outbox_start(struct db_pool *pool, const char *conninfo, char *err,
-	    size_t errlen);
+int	outbox_start(struct db_pool *pool, const char *conninfo,
+	    const struct smtp_server *smtp, char *err, size_t errlen);
 /* Stop it: a send in progress is abandoned and its message left for the
  * next dispatcher, unsent.  Fine when never started. */
 void	outbox_stop(void);
