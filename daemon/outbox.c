@@ -7,8 +7,9 @@
  * trigger NOTIFYs when a message commits (migrations/0014_delivery.sql),
  * and looks at least once a second anyway, for retries that come due.
  * It claims a few due messages at a time (state 'unsent', next_at past,
- * no live lease), oldest due first, with FOR UPDATE SKIP LOCKED in the
- * worker scope, across tenants, as graders claim jobs: the claim writes a
+ * no live lease), each tenant's oldest due first and tenants in turn, with
+ * FOR UPDATE SKIP LOCKED in the worker scope, as graders claim jobs, so
+ * a tenant that queued thousands delays nobody else: the claim writes a
  * lease (a random token and an expiry, OUTBOX_LEASE_S) and counts the
  * attempt, and commits.  Then, holding no connection and no lock, it
  * sends each one (smtp.c, at most SMTP_TIMEOUT_S), and records the
@@ -101,16 +102,27 @@ static const struct db_stmt outbox_stmts[] = {
 	  "ORDER BY created_at DESC, id DESC LIMIT $3" },
 	/* ---- the dispatcher, in the worker scope ---- */
 	{ "outbox_scope", "SELECT set_config('cohortd.scope', 'worker', true)" },
-	{ "outbox_claim", "UPDATE outbox o SET lease_token = "
+	/*
+	 * Fair between tenants: every tenant's oldest due message before
+	 * anyone's second (the candidates are read without locks, then
+	 * locked and checked again).
+	 */
+	{ "outbox_claim", "WITH cand AS (SELECT tenant_id, id, rn, next_at "
+	  "FROM (SELECT tenant_id, id, next_at, row_number() OVER (PARTITION "
+	  "BY tenant_id ORDER BY next_at) AS rn FROM outbox WHERE state = "
+	  "'unsent' AND channel = 'email' AND next_at <= now() AND "
+	  "(lease_until IS NULL OR lease_until < now())) x WHERE rn <= "
+	  OUTBOX_BATCH " ORDER BY rn, next_at LIMIT 4 * " OUTBOX_BATCH "), "
+	  "d AS (SELECT o.tenant_id, o.id FROM outbox o JOIN cand ON "
+	  "cand.tenant_id = o.tenant_id AND cand.id = o.id WHERE o.state = "
+	  "'unsent' AND (o.lease_until IS NULL OR o.lease_until < now()) "
+	  "ORDER BY cand.rn, cand.next_at LIMIT " OUTBOX_BATCH " FOR UPDATE "
+	  "OF o SKIP LOCKED) UPDATE outbox o SET lease_token = "
 	  "gen_random_uuid(), lease_until = now() + " OUTBOX_LEASE_S " * "
-	  "interval '1 second', attempts = o.attempts + 1 FROM (SELECT "
-	  "tenant_id, id FROM outbox WHERE state = 'unsent' AND channel = "
-	  "'email' AND next_at <= now() AND (lease_until IS NULL OR "
-	  "lease_until < now()) ORDER BY next_at FOR UPDATE SKIP LOCKED LIMIT "
-	  OUTBOX_BATCH ") d WHERE o.tenant_id = d.tenant_id AND o.id = d.id "
-	  "RETURNING o.tenant_id, o.id, o.lease_token, o.recipient, "
-	  "o.sender_name, o.subject, o.body_text, o.body_html, o.secret_link, "
-	  "o.attempts" },
+	  "interval '1 second', attempts = o.attempts + 1 FROM d WHERE "
+	  "o.tenant_id = d.tenant_id AND o.id = d.id RETURNING o.tenant_id, "
+	  "o.id, o.lease_token, o.recipient, o.sender_name, o.subject, "
+	  "o.body_text, o.body_html, o.secret_link, o.attempts" },
 	{ "outbox_sent", "UPDATE outbox SET state = 'sent', sent_at = "
 	  "clock_timestamp(), secret_link = NULL, lease_token = NULL, "
 	  "lease_until = NULL, last_error = NULL WHERE tenant_id = $1 AND id = "

@@ -265,4 +265,5 @@ def test(t):
     smtp.stop()
 
 
-main(test)
+if __name__ == "__main__":
+    main(test)
