@@ -193,6 +193,15 @@ const struct route api_routes[] = {
 
 	/* messages to people and systems */
 	{ HTTP_GET,    "/v1/outbox",		A, 0, api_outbox_list, q_outbox },
+	{ HTTP_POST,   "/v1/webhooks",		A, J | ROUTE_SECRET,
+	  api_webhook_create, NULL },
+	{ HTTP_GET,    "/v1/webhooks",		A, 0, api_webhook_list, q_page },
+	{ HTTP_GET,    "/v1/webhooks/{id}",	A, 0, api_webhook_get, NULL },
+	{ HTTP_PATCH,  "/v1/webhooks/{id}",	A, J, api_webhook_update, NULL },
+	{ HTTP_DELETE, "/v1/webhooks/{id}",	A, 0, api_webhook_delete, NULL },
+	{ HTTP_GET,    "/v1/webhooks/{id}/deliveries", A, 0,
+	  api_webhook_deliveries, q_page },
+	{ HTTP_POST,   "/v1/webhooks/{id}/test", A, 0, api_webhook_test, NULL },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -64,6 +64,7 @@ api_init(void)
 	api_exercises_init();
 	api_reports_init();
 	api_report_jobs_init();
+	api_webhooks_init();
 }
 
 int

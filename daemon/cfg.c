@@ -113,6 +113,11 @@ static const struct cfg_entry cfg_table[] = {
 	  OFF(smtp_user), "user name for SMTP AUTH; empty = none" },
 	{ "smtp_password", "COHORTD_SMTP_PASSWORD", CFG_SECRET, "", 0, 0,
 	  OFF(smtp_password), "password for SMTP AUTH" },
+	{ "webhook_allow", "COHORTD_WEBHOOK_ALLOW", CFG_STRING, "", 0, 0,
+	  OFF(webhook_allow), "hosts or addresses (like hooks.internal, "
+	  "127.0.0.1 or 10.1.0.0/16, comma-separated) that webhook endpoints "
+	  "may name over plain http and that may be loopback or private; "
+	  "empty = https only, public addresses only" },
 };
 
 #define CFG_N	(sizeof(cfg_table) / sizeof(cfg_table[0]))

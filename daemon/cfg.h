@@ -46,6 +46,7 @@ struct cfg {
 	char	*smtp_from;		/* envelope and From address */
 	char	*smtp_user;		/* SMTP AUTH; "" = none */
 	char	*smtp_password;
+	char	*webhook_allow;	/* hosts webhooks may reach: http, private */
 };
 
 /* The process's configuration: written once by cfg_load, then read-only. */

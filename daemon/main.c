@@ -291,7 +291,8 @@ main(int argc, char **argv)
 		    cfg.smtp_from, .user = cfg.smtp_user, .password =
 		    cfg.smtp_password };
 
-		if (outbox_start(pool, conninfo, &smtp, err, sizeof(err)) != 0)
+		if (outbox_start(pool, conninfo, &smtp, cfg.webhook_allow, err,
+		    sizeof(err)) != 0)
 			log_warnx("outbox: %s; messages are not sent", err);
 	}
 	if (serve_api)

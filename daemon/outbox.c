@@ -29,9 +29,14 @@
  * On shutdown a send in progress is abandoned and the claimed messages
  * are released, their attempt not counted.
  *
- * Without COHORTD_SMTP_URL the dispatcher does not start: emails stay
- * 'unsent' and are listed (GET /v1/outbox), and go once a process with a
- * mail server configured runs.
+ * Webhooks (channel 'webhook', one row per subscribed endpoint, written
+ * by triggers) go the same way, as signed POSTs (webhook.c, at most
+ * WEBHOOK_TIMEOUT_S); an endpoint's failing flag follows its last
+ * delivery.
+ *
+ * Without COHORTD_SMTP_URL emails are not claimed: they stay 'unsent' and
+ * are listed (GET /v1/outbox), and go once a process with a mail server
+ * configured runs.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,9 +56,11 @@
 #include "log.h"
 #include "outbox.h"
 #include "smtp.h"
+#include "webhook.h"
 
 #define OUTBOX_BATCH	"4"	/* messages a claim takes */
 #define SMTP_TIMEOUT_S	12	/* one message's whole exchange */
+#define WEBHOOK_TIMEOUT_S 10	/* one delivery's */
 /* A batch's sends end well before its lease. */
 #define OUTBOX_LEASE_S	"90"
 #define RETRY_FIRST_S	"4"
@@ -62,6 +69,7 @@
 
 #define OUTBOX_COLS \
 	"id, channel, event, recipient, subject, body_text, body_html, " \
+	"payload, " \
 	"secret_link IS NOT NULL AS has_link, state, attempts, last_error, " \
 	"CASE WHEN state = 'unsent' THEN rfc3339(next_at) END AS next_at, " \
 	"rfc3339(created_at) AS created_at, rfc3339(sent_at) AS sent_at"
@@ -110,19 +118,37 @@ static const struct db_stmt outbox_stmts[] = {
 	{ "outbox_claim", "WITH cand AS (SELECT tenant_id, id, rn, next_at "
 	  "FROM (SELECT tenant_id, id, next_at, row_number() OVER (PARTITION "
 	  "BY tenant_id ORDER BY next_at) AS rn FROM outbox WHERE state = "
-	  "'unsent' AND channel = 'email' AND next_at <= now() AND "
-	  "(lease_until IS NULL OR lease_until < now())) x WHERE rn <= "
-	  OUTBOX_BATCH " ORDER BY rn, next_at LIMIT 4 * " OUTBOX_BATCH "), "
-	  "d AS (SELECT o.tenant_id, o.id FROM outbox o JOIN cand ON "
+	  "'unsent' AND (channel = 'webhook' OR $1::bool) AND next_at <= "
+	  "now() AND (lease_until IS NULL OR lease_until < now())) x WHERE rn "
+	  "<= " OUTBOX_BATCH " ORDER BY rn, next_at LIMIT 4 * " OUTBOX_BATCH
+	  "), d AS (SELECT o.tenant_id, o.id FROM outbox o JOIN cand ON "
 	  "cand.tenant_id = o.tenant_id AND cand.id = o.id WHERE o.state = "
 	  "'unsent' AND (o.lease_until IS NULL OR o.lease_until < now()) "
 	  "ORDER BY cand.rn, cand.next_at LIMIT " OUTBOX_BATCH " FOR UPDATE "
-	  "OF o SKIP LOCKED) UPDATE outbox o SET lease_token = "
+	  "OF o SKIP LOCKED), u AS (UPDATE outbox o SET lease_token = "
 	  "gen_random_uuid(), lease_until = now() + " OUTBOX_LEASE_S " * "
 	  "interval '1 second', attempts = o.attempts + 1 FROM d WHERE "
-	  "o.tenant_id = d.tenant_id AND o.id = d.id RETURNING o.tenant_id, "
-	  "o.id, o.lease_token, o.recipient, o.sender_name, o.subject, "
-	  "o.body_text, o.body_html, o.secret_link, o.attempts" },
+	  "o.tenant_id = d.tenant_id AND o.id = d.id RETURNING o.*) SELECT "
+	  "u.tenant_id, u.id, u.lease_token, u.recipient, u.sender_name, "
+	  "u.subject, u.body_text, u.body_html, u.secret_link, u.attempts, "
+	  "u.channel, u.payload::text, w.url, w.secret FROM u LEFT JOIN "
+	  "webhooks w ON u.channel = 'webhook' AND w.tenant_id = u.tenant_id "
+	  "AND w.id::text = u.recipient" },
+	/* An endpoint's state: failing or not, and why. */
+	{ "outbox_webhook_state", "UPDATE webhooks SET failing = $3::bool, "
+	  "last_error = $4 WHERE tenant_id = $1 AND id::text = $2" },
+	/* ---- webhooks' side, in the tenant's transaction ---- */
+	{ OUTBOX_DELIVERIES_STMT, "SELECT " OUTBOX_COLS ", created_at::text "
+	  "AS _k_ts, id AS _k_id FROM outbox WHERE tenant_id = "
+	  "current_tenant() AND channel = 'webhook' AND recipient = $4 AND "
+	  "(created_at, id) < ($1::timestamptz, $2::uuid) ORDER BY created_at "
+	  "DESC, id DESC LIMIT $3" },
+	{ "outbox_webhook_test", "INSERT INTO outbox (tenant_id, channel, "
+	  "event, recipient, payload) SELECT w.tenant_id, 'webhook', "
+	  "'webhook.test', w.id::text, jsonb_build_object('type', "
+	  "'webhook.test', 'timestamp', rfc3339(clock_timestamp()), 'data', "
+	  "jsonb_build_object('webhook_id', w.id)) FROM webhooks w WHERE "
+	  "w.tenant_id = current_tenant() AND w.id = $1 RETURNING id" },
 	{ "outbox_sent", "UPDATE outbox SET state = 'sent', sent_at = "
 	  "clock_timestamp(), secret_link = NULL, lease_token = NULL, "
 	  "lease_until = NULL, last_error = NULL WHERE tenant_id = $1 AND id = "
@@ -181,6 +207,21 @@ outbox_graded_facts(struct db_conn *c, const char *submission,
 	    CD_ERR_DATABASE : 0;
 }
 
+int
+outbox_webhook_test(struct db_conn *c, const char *webhook, char *msg_id)
+{
+	const char *p[1] = { webhook };
+	PGresult *res = db_exec(c, "outbox_webhook_test", 1, p);
+	int rc;
+
+	if (res == NULL)
+		return CD_ERR_DATABASE;
+	if ((rc = PQntuples(res) == 1))
+		snprintf(msg_id, 40, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
 /* ---- the dispatcher ----------------------------------------------------- */
 
 static struct db_pool *ob_pool;
@@ -189,10 +230,11 @@ static pthread_t ob_thread;
 static bool ob_started;
 static atomic_int ob_stopping;
 static struct smtp_server ob_smtp;
+static const char *ob_allow;		/* COHORTD_WEBHOOK_ALLOW */
 
 /* Columns of outbox_claim. */
 enum { C_TENANT, C_ID, C_TOKEN, C_TO, C_SENDER, C_SUBJECT, C_TEXT, C_HTML,
-	C_LINK, C_ATTEMPTS };
+	C_LINK, C_ATTEMPTS, C_CHANNEL, C_PAYLOAD, C_URL, C_SECRET };
 
 /*
  * Run one statement in a worker-scoped transaction of its own: the
@@ -276,41 +318,79 @@ outbox_abandon(void *arg)
 	return ob_stopping;
 }
 
-/* Send row i of a claim, then record what came of it. */
-static void
-outbox_send(PGresult *res, int i)
+/* Send the email of row i: 0 or as smtp_send. */
+static int
+outbox_send_email(PGresult *res, int i, char *why, size_t whylen)
 {
-	const char *key[3] = { PQgetvalue(res, i, C_TENANT),
-	    PQgetvalue(res, i, C_ID), PQgetvalue(res, i, C_TOKEN) };
 	const char *link = PQgetisnull(res, i, C_LINK) ? NULL :
 	    PQgetvalue(res, i, C_LINK);
 	struct smtp_msg m;
-	char why[512], *text = NULL, *html = NULL;
-	PGresult *done;
+	char *text = NULL, *html = NULL;
 	int rc = CD_ERR_NOMEM;
 
-	snprintf(why, sizeof(why), "out of memory");
+	snprintf(why, whylen, "out of memory");
 	memset(&m, 0, sizeof(m));
-	m.id = key[1];
+	m.id = PQgetvalue(res, i, C_ID);
 	m.to = PQgetvalue(res, i, C_TO);
 	m.from_name = PQgetisnull(res, i, C_SENDER) ? NULL :
 	    PQgetvalue(res, i, C_SENDER);
 	m.subject = PQgetvalue(res, i, C_SUBJECT);
 	if ((text = outbox_put_link(PQgetvalue(res, i, C_TEXT), link, 0)) ==
 	    NULL)
-		goto record;
+		goto out;
 	if (!PQgetisnull(res, i, C_HTML) && (html = outbox_put_link(
 	    PQgetvalue(res, i, C_HTML), link, 1)) == NULL)
-		goto record;
+		goto out;
 	m.text = text;
 	m.html = html;
-	rc = smtp_send(&ob_smtp, &m, why, sizeof(why));
- record:
+	rc = smtp_send(&ob_smtp, &m, why, whylen);
+ out:
+	/* They held the secret link. */
+	outbox_wipe(text);
+	outbox_wipe(html);
+	return rc;
+}
+
+/* Deliver the webhook of row i: 0 or as webhook_deliver. */
+static int
+outbox_send_webhook(PGresult *res, int i, char *why, size_t whylen)
+{
+	struct webhook_post w;
+
+	if (PQgetisnull(res, i, C_URL)) {
+		snprintf(why, whylen, "the endpoint was deleted");
+		return CD_ERR_INVALID;
+	}
+	memset(&w, 0, sizeof(w));
+	w.url = PQgetvalue(res, i, C_URL);
+	w.secret = PQgetvalue(res, i, C_SECRET);
+	w.id = PQgetvalue(res, i, C_ID);
+	w.body = PQgetvalue(res, i, C_PAYLOAD);
+	w.allow = ob_allow;
+	w.timeout_s = WEBHOOK_TIMEOUT_S;
+	w.abandon = outbox_abandon;
+	return webhook_deliver(&w, why, whylen);
+}
+
+/* Send row i of a claim, then record what came of it. */
+static void
+outbox_send(PGresult *res, int i)
+{
+	const char *key[3] = { PQgetvalue(res, i, C_TENANT),
+	    PQgetvalue(res, i, C_ID), PQgetvalue(res, i, C_TOKEN) };
+	int hook = strcmp(PQgetvalue(res, i, C_CHANNEL), "webhook") == 0;
+	char why[512] = "";
+	PGresult *done;
+	int rc;
+
+	rc = hook ? outbox_send_webhook(res, i, why, sizeof(why)) :
+	    outbox_send_email(res, i, why, sizeof(why));
 	if (rc == 0) {
 		PQclear(outbox_across("outbox_sent", 3, key));
 		log_info("outbox: sent %s", key[1]);
 	} else if (ob_stopping) {
 		PQclear(outbox_across("outbox_release", 3, key));
+		return;
 	} else {
 		const char *p[5] = { key[0], key[1], key[2], why,
 		    rc == CD_ERR_INVALID ? "true" : "false" };
@@ -322,21 +402,26 @@ outbox_send(PGresult *res, int i)
 		    "failed") == 0 ? "; given up" : "");
 		PQclear(done);
 	}
-	/* They held the secret link. */
-	outbox_wipe(text);
-	outbox_wipe(html);
+	if (hook) {
+		const char *p[4] = { key[0], PQgetvalue(res, i, C_TO), rc == 0 ?
+		    "false" : "true", rc == 0 ? NULL : why };
+
+		PQclear(outbox_across("outbox_webhook_state", 4, p));
+	}
 }
 
 /* Claim a batch and send it: 1 sent some, 0 none due, <0 (jobq_serve). */
 static int
 outbox_next(void *arg)
 {
+	const char *claim[1] = { ob_smtp.url != NULL && ob_smtp.url[0] != '\0' ?
+	    "true" : "false" };
 	PGresult *res;
 	int n;
 
 	if (ob_stopping)
 		return 0;
-	if ((res = outbox_across("outbox_claim", 0, NULL)) == NULL)
+	if ((res = outbox_across("outbox_claim", 1, claim)) == NULL)
 		return CD_ERR_DATABASE;
 	n = PQntuples(res);
 	for (int i = 0; i < n; i++) {
@@ -374,15 +459,15 @@ outbox_main(void *arg)
 
 int
 outbox_start(struct db_pool *pool, const char *conninfo,
-    const struct smtp_server *smtp, char *err, size_t errlen)
+    const struct smtp_server *smtp, const char *webhook_allow, char *err,
+    size_t errlen)
 {
 	int rc;
 
-	if (smtp->url == NULL || smtp->url[0] == '\0') {
+	if (smtp->url == NULL || smtp->url[0] == '\0')
 		log_info("outbox: no COHORTD_SMTP_URL; emails are kept unsent");
-		return 0;
-	}
-	if ((rc = smtp_server_check(smtp->url, smtp->from, err, errlen)) != 0)
+	else if ((rc = smtp_server_check(smtp->url, smtp->from, err,
+	    errlen)) != 0)
 		return rc;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errlen, "libcurl failed to initialize");
@@ -392,6 +477,7 @@ outbox_start(struct db_pool *pool, const char *conninfo,
 	ob_smtp.timeout_s = SMTP_TIMEOUT_S;
 	ob_smtp.abandon = outbox_abandon;
 	ob_smtp.arg = NULL;
+	ob_allow = webhook_allow;
 	ob_pool = pool;
 	ob_stopping = 0;
 	if ((ob_conninfo = strdup(conninfo)) == NULL)

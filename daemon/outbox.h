@@ -59,6 +59,16 @@ int	outbox_graded_facts(struct db_conn *c, const char *submission,
  * or NULL.  Never the secret link: bodies show "{link}".
  */
 #define OUTBOX_LIST_STMT	"outbox_list"
+/* The same for one webhook endpoint's deliveries: $4 its id. */
+#define OUTBOX_DELIVERIES_STMT	"outbox_deliveries"
+
+/*
+ * Queue a "webhook.test" event for endpoint webhook (an id already
+ * checked) in c's open transaction: 1 and its id in msg_id (40 bytes),
+ * 0 no such endpoint, or CD_ERR_DATABASE.
+ */
+int	outbox_webhook_test(struct db_conn *c, const char *webhook,
+	    char *msg_id);
 
 /* ---- the dispatcher ----------------------------------------------------- */
 
@@ -68,12 +78,15 @@ struct smtp_server;
 /*
  * Start the dispatcher thread (one per API process) on pool; conninfo is
  * for its LISTEN; smtp the mail server (copied; its strings must outlive
- * the dispatcher; its timeout and abandon hook are the dispatcher's).
- * Without smtp->url nothing is sent: emails stay 'unsent'.  0;
- * CD_ERR_CONFIG (err says why) for bad settings; CD_ERR_NOMEM.
+ * the dispatcher; its timeout and abandon hook are the dispatcher's);
+ * webhook_allow the hosts webhooks may reach over http or on private
+ * networks (COHORTD_WEBHOOK_ALLOW; kept).  Without smtp->url emails are
+ * not sent: they stay 'unsent'.  0; CD_ERR_CONFIG (err says why) for bad
+ * settings; CD_ERR_NOMEM.
  */
 int	outbox_start(struct db_pool *pool, const char *conninfo,
-	    const struct smtp_server *smtp, char *err, size_t errlen);
+	    const struct smtp_server *smtp, const char *webhook_allow,
+	    char *err, size_t errlen);
 /* Stop it: a send in progress is abandoned and its message left for the
  * next dispatcher, unsent.  Fine when never started. */
 void	outbox_stop(void);
