@@ -8,7 +8,8 @@
  * or a private PostgreSQL cluster it starts as its own child, pgembed.c),
  * applies pending migrations under an advisory lock (migrate.c), opens the
  * connection pool (db.c), makes sure a platform admin token exists
- * (auth.c) and starts libmicrohttpd's thread pool (http.c).  From then on
+ * (auth.c) and starts libmicrohttpd's thread pool (http.c), the report
+ * runners and the outbox's dispatcher (outbox.c).  From then on
  * the main thread does nothing but wait for signals:
  *
  *   SIGTERM, SIGINT   stop accepting, end event streams, tell graders to
