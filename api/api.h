@@ -54,6 +54,29 @@ int	api_me(struct http_req *r);
 /* session.c */
 int	api_login(struct http_req *r);
 int	api_logout(struct http_req *r);
+/* Start a session and answer as a login does (access.c uses it too). */
+int	api_session_issue(struct http_req *r, const char *tenant_id,
+	    const char *user_id, const char *role);
+
+/* access.c: invitations, password resets, a password change */
+void	api_access_init(void);
+/*
+ * Invite each user of user_ids (a JSON array of ids) that r's transaction
+ * created without a password: a one-time link, emailed.  *urls gets an
+ * object mapping those users' ids to their links when the caller is an
+ * admin (the response is then marked secret and no-store), else an
+ * empty one; the caller owns it.  0 or CD_ERR_*.
+ */
+int	api_access_invite_new(struct http_req *r, json_t *user_ids,
+	    json_t **urls);
+/* Revoke user_id's live links (its email or password changed, or it was
+ * deactivated).  0 or CD_ERR_*. */
+int	api_access_revoke(struct http_req *r, const char *user_id);
+int	api_invitation_create(struct http_req *r);
+int	api_invitation_accept(struct http_req *r);
+int	api_password_reset(struct http_req *r);
+int	api_password_reset_confirm(struct http_req *r);
+int	api_my_password(struct http_req *r);
 
 /* apikeys.c */
 PGresult *api_apikey_insert(struct db_conn *c, const char *name,
@@ -175,6 +198,24 @@ int	api_webhook_deliveries(struct http_req *r);
 int	api_webhook_test(struct http_req *r);
 void	api_webhooks_init(void);
 
+/* today.c: preferences, today's plan, spaced review, concepts */
+int	api_preferences_get(struct http_req *r);
+int	api_preferences_put(struct http_req *r);
+int	api_today(struct http_req *r);
+int	api_review_answer(struct http_req *r);
+struct api_v;
+/* The "concepts" member of obj (pointer base): 1 with *out a PostgreSQL
+ * text[] literal (malloc'd) when present and valid; 0 when absent or
+ * invalid (error recorded). */
+int	api_concepts_field(struct api_v *v, json_t *obj, const char *base,
+	    char **out);
+/* Record that the learner went through lesson again (a review). */
+int	api_today_lesson_reviewed(struct http_req *r, const char *enrollment,
+	    const char *lesson);
+/* Is answer a right answer to a question of kind with key (learning.c)? */
+int	api_quiz_right(const char *kind, json_t *key, double tolerance,
+	    json_t *answer);
+
 /* Register the statements of every API module with db. */
 void	api_init(void);
 void	api_tenants_init(void);
@@ -188,5 +229,6 @@ void	api_learning_init(void);
 void	api_exercises_init(void);
 void	api_reports_init(void);
 void	api_report_jobs_init(void);
+void	api_today_init(void);
 
 #endif

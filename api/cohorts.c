@@ -503,7 +503,7 @@ int
 api_enroll(struct http_req *r)
 {
 	struct api_v v;
-	json_t *body, *rows;
+	json_t *body, *rows, *urls = NULL;
 	PGresult *res = NULL, *e = NULL;
 	const char *outcome;
 	int rc;
@@ -543,18 +543,33 @@ api_enroll(struct http_req *r)
 		}
 	}
 	api_audited(r, "enrollment", PQgetvalue(res, 0, 2));
+	/* A learner created here is invited to choose a password. */
+	{
+		json_t *ids = json_pack("[s]", PQgetvalue(res, 0, 3));
+
+		rc = ids == NULL ? CD_ERR_NOMEM :
+		    api_access_invite_new(r, ids, &urls);
+		json_decref(ids);
+		if (rc != 0)
+			goto out;
+	}
 	{
 		char loc[96];
 		int created = strcmp(outcome, "existing") != 0;
+		json_t *o = api_row(e, 0);
+		json_t *url = json_object_get(urls, PQgetvalue(res, 0, 3));
 
 		if (created) {
 			snprintf(loc, sizeof(loc), "/v1/enrollments/%s",
 			    PQgetvalue(res, 0, 2));
 			http_add_header(r, "Location", loc);
 		}
-		rc = http_json(r, created ? 201 : 200, api_row(e, 0));
+		if (o != NULL && url != NULL)
+			json_object_set(o, "invitation_url", url);
+		rc = http_json(r, created ? 201 : 200, o);
 	}
  out:
+	json_decref(urls);
 	PQclear(res);
 	PQclear(e);
 	v_free(&v);
@@ -746,7 +761,7 @@ int
 api_enroll_batch(struct http_req *r)
 {
 	json_t *rows = NULL, *valid = json_array(), *results = json_array();
-	json_t *row, *summary, *errs = NULL;
+	json_t *row, *summary, *errs = NULL, *ids = json_array(), *urls = NULL;
 	size_t i, *index = NULL;
 	PGresult *res = NULL;
 	int rc;
@@ -834,9 +849,21 @@ api_enroll_batch(struct http_req *r)
 			    json_string(PQgetvalue(res, k, 2)));
 			json_object_set_new(o, "user_id",
 			    json_string(PQgetvalue(res, k, 3)));
+			json_array_append_new(ids,
+			    json_string(PQgetvalue(res, k, 3)));
 			counts[strcmp(outcome, "created") == 0 ? 0 :
 			    strcmp(outcome, "existing") == 0 ? 1 : 2]++;
 		}
+	}
+	/* Learners created here are invited to choose a password. */
+	if ((rc = api_access_invite_new(r, ids, &urls)) != 0)
+		goto out;
+	json_array_foreach(results, i, row) {
+		json_t *url = json_object_get(urls, json_string_value(
+		    json_object_get(row, "user_id")) ?: "");
+
+		if (url != NULL)
+			json_object_set(row, "invitation_url", url);
 	}
 	api_audited(r, "cohort", r->params[0]);
 	summary = json_pack("{s:I, s:I, s:I, s:I}", "created",
@@ -851,6 +878,8 @@ api_enroll_batch(struct http_req *r)
 	json_decref(errs);
 	json_decref(valid);
 	json_decref(results);
+	json_decref(ids);
+	json_decref(urls);
 	return rc;
 }
 

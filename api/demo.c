@@ -34,6 +34,20 @@ demo_file(const char *name)
 	return NULL;
 }
 
+/* The "concepts" of a content object as a text[] literal, or NULL;
+ * the caller frees it. */
+static char *
+demo_concepts(json_t *obj)
+{
+	struct api_v v;
+	char *out = NULL;
+
+	v_init(&v);
+	api_concepts_field(&v, obj, "", &out);
+	v_free(&v);
+	return out;
+}
+
 /* Run a statement that must return a row; its first column into out. */
 static int
 demo_exec(struct db_conn *c, const char *stmt, int n, const char *const *p,
@@ -86,20 +100,24 @@ demo_quiz(struct db_conn *c, const char *module_id, json_t *quiz)
 		char *a = json_dumps(json_object_get(q, "answer"), JSON_COMPACT |
 		    JSON_ENCODE_ANY);
 		json_t *t = json_object_get(q, "tolerance");
+		char *concepts = demo_concepts(q);
 
 		snprintf(pos, sizeof(pos), "%zu", i + 1);
 		snprintf(pts, sizeof(pts), "%g", json_number_value(
 		    json_object_get(q, "points")));
 		snprintf(tol, sizeof(tol), "%g", t ? json_number_value(t) : 0.0);
 		{
-			const char *p[8] = { id, pos, json_string_value(
+			const char *p[10] = { id, pos, json_string_value(
 			    json_object_get(q, "kind")), json_string_value(
-			    json_object_get(q, "prompt")), o, pts, a, tol };
+			    json_object_get(q, "prompt")), o, pts, a, tol,
+			    concepts, json_string_value(json_object_get(q,
+			    "explanation")) };
 
-			rc = demo_exec(c, "question_insert", 8, p, NULL, 0);
+			rc = demo_exec(c, "question_insert", 10, p, NULL, 0);
 		}
 		free(o);
 		free(a);
+		free(concepts);
 		if (rc != 0)
 			return rc;
 	}
@@ -155,16 +173,17 @@ demo_program(struct db_conn *c, json_t *doc, char *program_id)
 		json_array_foreach(json_object_get(m, "lessons"), j, l) {
 			const struct embedded_file *f = demo_file(
 			    json_string_value(json_object_get(l, "body_file")));
-			char minutes[16];
-			const char *lp[5] = { mid, json_string_value(
+			char minutes[16], *concepts = demo_concepts(l);
+			const char *lp[6] = { mid, json_string_value(
 			    json_object_get(l, "title")), f ? f->data : "",
-			    minutes, NULL };
+			    minutes, NULL, concepts };
 
 			snprintf(minutes, sizeof(minutes), "%d",
 			    (int)json_integer_value(json_object_get(l,
 			    "estimated_minutes")));
-			if ((rc = demo_exec(c, "lesson_insert", 5, lp, NULL, 0))
-			    != 0)
+			rc = demo_exec(c, "lesson_insert", 6, lp, NULL, 0);
+			free(concepts);
+			if (rc != 0)
 				goto out;
 		}
 		if (json_object_get(m, "quiz") != NULL &&

@@ -28,7 +28,8 @@
 #include "util.h"
 
 #define EXERCISE_COLS "e.id, e.slug, v.version, v.title, v.statement, " \
-	"v.status, v.reason, rfc3339(e.created_at) AS created_at, " \
+	"v.status, v.reason, coalesce(v.spec->'concepts', '[]') AS concepts, " \
+	"rfc3339(e.created_at) AS created_at, " \
 	"rfc3339(v.created_at) AS version_created_at, e.version AS _version"
 
 static const struct db_stmt exercise_stmts[] = {
@@ -130,7 +131,7 @@ api_exercises_init(void)
 
 static const char *const spec_keys[] = { "language", "imports", "tests",
 	"race_tests", "benchmark",
-	"limits", "checker", "scoring", NULL };
+	"limits", "checker", "scoring", "concepts", NULL };
 
 /*
  * Check an exercise description with the grader's own loader (the same
@@ -145,6 +146,13 @@ exercise_check(struct http_req *r, struct api_v *v, json_t *spec,
 	char err[256];
 	int rc;
 
+	{
+		char *c = NULL;
+
+		if (spec != NULL)
+			api_concepts_field(v, spec, "", &c);
+		free(c);
+	}
 	if (json_array_size(v->errors) > 0)
 		return v_failed(v, r);
 	rc = grade_exercise_load(spec, files, &ex, err, sizeof(err));
@@ -239,7 +247,7 @@ api_exercise_create(struct http_req *r)
 {
 	static const char *const allowed[] = { "slug", "title", "statement",
 		"files", "language", "imports", "tests", "race_tests",
-		"benchmark", "limits", "checker", "scoring", NULL };
+		"benchmark", "limits", "checker", "scoring", "concepts", NULL };
 	struct api_v v;
 	json_t *body, *spec = NULL, *files = NULL;
 	const char *slug = NULL, *title = NULL, *statement = NULL;
@@ -288,7 +296,7 @@ api_exercise_update(struct http_req *r)
 {
 	static const char *const allowed[] = { "title", "statement", "files",
 		"language", "imports", "tests", "race_tests", "benchmark",
-		"limits", "checker", "scoring", NULL };
+		"limits", "checker", "scoring", "concepts", NULL };
 	const char *p[1] = { r->params[0] };
 	struct api_v v;
 	json_t *body, *spec = NULL, *files = NULL, *f;
@@ -458,11 +466,13 @@ api_catalog_list(struct http_req *r)
 			continue;
 		if ((desc = json_loadb(f->data, f->len, 0, NULL)) == NULL)
 			continue;
-		json_array_append_new(items, json_pack("{s:O, s:O, s:O*, s:O*}",
-		    "slug", json_object_get(desc, "slug"), "title",
+		json_array_append_new(items, json_pack("{s:O, s:O, s:O*, s:O*, "
+		    "s:o}", "slug", json_object_get(desc, "slug"), "title",
 		    json_object_get(desc, "title"), "checker",
 		    json_object_get(desc, "checker"), "benchmark",
-		    json_object_get(desc, "benchmark")));
+		    json_object_get(desc, "benchmark"), "concepts",
+		    json_object_get(desc, "concepts") ? json_incref(
+		    json_object_get(desc, "concepts")) : json_array()));
 		json_decref(desc);
 	}
 	return http_json(r, 200, json_pack("{s:o, s:n}", "items", items,

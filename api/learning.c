@@ -217,6 +217,10 @@ api_lesson_complete(struct http_req *r)
 		created = PQntuples(res) == 1;
 		if (!created) {
 			PQclear(res);
+			/* Done before: this time it is a review. */
+			if ((rc = api_today_lesson_reviewed(r, enrollment,
+			    r->params[0])) != 0)
+				return rc;
 			if ((res = db_exec(r->db, "learn_completion_get", 2, p))
 			    == NULL)
 				return CD_ERR_DATABASE;
@@ -236,6 +240,42 @@ api_lesson_complete(struct http_req *r)
 
 /* ---- quizzes ---------------------------------------------------------- */
 
+int
+api_quiz_right(const char *kind, json_t *key, double tol, json_t *a)
+{
+	int right = 0;
+
+	if (a == NULL || json_is_null(a))
+		right = 0;
+	else if (strcmp(kind, "single_choice") == 0)
+		right = json_is_integer(a) && json_is_integer(key) &&
+		    json_integer_value(a) == json_integer_value(key);
+	else if (strcmp(kind, "true_false") == 0)
+		right = json_is_boolean(a) && json_is_boolean(key) &&
+		    json_is_true(a) == json_is_true(key);
+	else if (strcmp(kind, "numeric") == 0)
+		right = json_is_number(a) && json_is_number(key) &&
+		    fabs(json_number_value(a) - json_number_value(key))
+		    <= tol + 1e-9;
+	else if (strcmp(kind, "multiple_choice") == 0) {
+		/* The exact set, in any order. */
+		size_t n = json_array_size(key), k, j;
+		json_t *e;
+
+		right = json_is_array(a) && json_array_size(a) == n;
+		json_array_foreach(a, k, e) {
+			int hit = 0;
+
+			for (j = 0; right && j < n; j++)
+				hit |= json_is_integer(e) &&
+				    json_integer_value(e) ==
+				    json_integer_value(json_array_get(key, j));
+			right = right && hit;
+		}
+	}
+	return right;
+}
+
 /*
  * Grade answers against the questions in q: per question points earned
  * and whether it was right; returns the percent (0 when the quiz has no
@@ -253,37 +293,8 @@ quiz_grade(PGresult *q, json_t *answers, json_t *detail)
 		    NULL);
 		double tol = strtod(PQgetvalue(q, i, 4), NULL);
 		json_t *a = json_array_get(answers, (size_t)i);
-		int right = 0;
+		int right = api_quiz_right(kind, key, tol, a);
 
-		if (a == NULL || json_is_null(a))
-			right = 0;
-		else if (strcmp(kind, "single_choice") == 0)
-			right = json_is_integer(a) && json_is_integer(key) &&
-			    json_integer_value(a) == json_integer_value(key);
-		else if (strcmp(kind, "true_false") == 0)
-			right = json_is_boolean(a) && json_is_boolean(key) &&
-			    json_is_true(a) == json_is_true(key);
-		else if (strcmp(kind, "numeric") == 0)
-			right = json_is_number(a) && json_is_number(key) &&
-			    fabs(json_number_value(a) - json_number_value(key))
-			    <= tol + 1e-9;
-		else if (strcmp(kind, "multiple_choice") == 0) {
-			/* The exact set, in any order. */
-			size_t n = json_array_size(key), k, j;
-			json_t *e;
-
-			right = json_is_array(a) && json_array_size(a) == n;
-			json_array_foreach(a, k, e) {
-				int hit = 0;
-
-				for (j = 0; right && j < n; j++)
-					hit |= json_is_integer(e) &&
-					    json_integer_value(e) ==
-					    json_integer_value(json_array_get(key,
-					    j));
-				right = right && hit;
-			}
-		}
 		total += pts;
 		if (right)
 			earned += pts;

@@ -34,16 +34,19 @@
 	"estimated_minutes, rfc3339(m.created_at) AS created_at, " \
 	"rfc3339(m.updated_at) AS updated_at, m.version AS _version"
 #define LESSON_COLS "l.id, l.module_id, l.title, l.body, l.estimated_minutes, " \
-	"l.position, rfc3339(l.created_at) AS created_at, " \
+	"l.position, to_json(l.concepts) AS concepts, " \
+	"rfc3339(l.created_at) AS created_at, " \
 	"rfc3339(l.updated_at) AS updated_at, l.version AS _version"
 /* Questions: answer keys only when $1 (role) is not 'learner'. */
 #define ASSESSMENT_COLS "a.id, a.module_id, a.title, a.kind, a.exercise_id, a.weight, " \
 	"a.max_attempts, a.pass_score, a.due_days, a.estimated_minutes, " \
 	"a.position, (SELECT coalesce(json_agg(CASE WHEN $1 = 'learner' THEN " \
 	"jsonb_build_object('id', q.id, 'kind', q.kind, 'prompt', q.prompt, " \
-	"'options', q.options, 'points', q.points) ELSE jsonb_build_object(" \
+	"'options', q.options, 'points', q.points, 'concepts', " \
+	"to_jsonb(q.concepts)) ELSE jsonb_build_object(" \
 	"'id', q.id, 'kind', q.kind, 'prompt', q.prompt, 'options', q.options, " \
-	"'points', q.points, 'answer', q.answer, 'tolerance', q.tolerance) END " \
+	"'points', q.points, 'answer', q.answer, 'tolerance', q.tolerance, " \
+	"'concepts', to_jsonb(q.concepts), 'explanation', q.explanation) END " \
 	"ORDER BY q.position), '[]') FROM quiz_questions q WHERE q.tenant_id = " \
 	"a.tenant_id AND q.assessment_id = a.id) AS questions, " \
 	"rfc3339(a.created_at) AS created_at, rfc3339(a.updated_at) AS " \
@@ -123,9 +126,10 @@ static const struct db_stmt program_stmts[] = {
 
 	/* lessons */
 	{ "lesson_insert", "INSERT INTO lessons AS l (tenant_id, module_id, "
-	  "title, body, estimated_minutes, position) SELECT current_tenant(), "
-	  "$1, $2, coalesce($3, ''), $4::int, coalesce($5::int, coalesce(max("
-	  "x.position), 0) + 1) FROM modules m LEFT JOIN lessons x ON "
+	  "title, body, estimated_minutes, position, concepts) SELECT "
+	  "current_tenant(), $1, $2, coalesce($3, ''), $4::int, coalesce("
+	  "$5::int, coalesce(max(x.position), 0) + 1), coalesce($6::text[], "
+	  "'{}') FROM modules m LEFT JOIN lessons x ON "
 	  "x.tenant_id = m.tenant_id AND x.module_id = m.id WHERE m.tenant_id = "
 	  "current_tenant() AND m.id = $1 GROUP BY m.id RETURNING " LESSON_COLS },
 	{ "lesson_get", "SELECT " LESSON_COLS " FROM lessons l JOIN modules m ON "
@@ -140,6 +144,7 @@ static const struct db_stmt program_stmts[] = {
 	{ "lesson_update", "UPDATE lessons l SET title = coalesce($2, title), "
 	  "body = coalesce($3, body), estimated_minutes = coalesce($4::int, "
 	  "estimated_minutes), position = coalesce($5::int, position), "
+	  "concepts = coalesce($6::text[], concepts), "
 	  "updated_at = clock_timestamp(), version = version + 1 WHERE "
 	  "l.tenant_id = current_tenant() AND l.id = $1 RETURNING " LESSON_COLS },
 	{ "lesson_delete", "DELETE FROM lessons WHERE tenant_id = "
@@ -184,8 +189,9 @@ static const struct db_stmt program_stmts[] = {
 	  "current_tenant() AND assessment_id = $1" },
 	{ "question_insert", "INSERT INTO quiz_questions (tenant_id, "
 	  "assessment_id, position, kind, prompt, options, points, answer, "
-	  "tolerance) VALUES (current_tenant(), $1, $2::int, $3, $4, $5::jsonb, "
-	  "$6::numeric, $7::jsonb, coalesce($8::numeric, 0))" },
+	  "tolerance, concepts, explanation) VALUES (current_tenant(), $1, "
+	  "$2::int, $3, $4, $5::jsonb, $6::numeric, $7::jsonb, coalesce("
+	  "$8::numeric, 0), coalesce($9::text[], '{}'), $10)" },
 };
 
 void
@@ -631,13 +637,14 @@ api_module_order(struct http_req *r)
 
 static int
 lesson_fields(struct api_v *v, json_t *body, int creating, const char **title,
-    const char **text, char *minutes, char *position)
+    const char **text, char *minutes, char *position, char **concepts)
 {
 	static const char *const allowed[] = { "title", "body",
-		"estimated_minutes", "position", NULL };
+		"estimated_minutes", "position", "concepts", NULL };
 	long m, pos;
 
 	v_only(v, body, "", allowed);
+	api_concepts_field(v, body, "", concepts);
 	*title = v_str(v, body, "", "title", creating, 1, 200);
 	*text = v_str(v, body, "", "body", 0, 0, 65536);
 	minutes[0] = position[0] = '\0';
@@ -654,7 +661,7 @@ api_lesson_create(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	const char *title = NULL, *text = NULL;
-	char minutes[16] = "", position[16] = "";
+	char minutes[16] = "", position[16] = "", *concepts = NULL;
 	PGresult *res;
 	int rc = 0;
 
@@ -662,12 +669,13 @@ api_lesson_create(struct http_req *r)
 		return CD_ERR_NOT_FOUND;
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
-		lesson_fields(&v, body, 1, &title, &text, minutes, position);
+		lesson_fields(&v, body, 1, &title, &text, minutes, position,
+		    &concepts);
 	if (!v_failed(&v, r)) {
-		const char *p[5] = { r->params[0], title, text, minutes,
-		    position[0] ? position : NULL };
+		const char *p[6] = { r->params[0], title, text, minutes,
+		    position[0] ? position : NULL, concepts };
 
-		if ((res = db_exec(r->db, "lesson_insert", 5, p)) == NULL)
+		if ((res = db_exec(r->db, "lesson_insert", 6, p)) == NULL)
 			rc = CD_ERR_DATABASE;
 		else {
 			if (PQntuples(res) == 1)
@@ -676,6 +684,7 @@ api_lesson_create(struct http_req *r)
 			PQclear(res);
 		}
 	}
+	free(concepts);
 	v_free(&v);
 	return rc;
 }
@@ -698,20 +707,23 @@ api_lesson_update(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	const char *title = NULL, *text = NULL;
-	char minutes[16] = "", position[16] = "";
+	char minutes[16] = "", position[16] = "", *concepts = NULL;
 	int rc = 0;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
-		lesson_fields(&v, body, 0, &title, &text, minutes, position);
+		lesson_fields(&v, body, 0, &title, &text, minutes, position,
+		    &concepts);
 	if (!v_failed(&v, r) && (rc = api_lock(r, "lesson_lock",
 	    r->params[0])) == 0) {
-		const char *p[5] = { r->params[0], title, text,
-		    minutes[0] ? minutes : NULL, position[0] ? position : NULL };
+		const char *p[6] = { r->params[0], title, text,
+		    minutes[0] ? minutes : NULL, position[0] ? position : NULL,
+		    concepts };
 
 		api_audited(r, "lesson", r->params[0]);
-		rc = api_exec_one(r, "lesson_update", 5, p, 200);
+		rc = api_exec_one(r, "lesson_update", 6, p, 200);
 	}
+	free(concepts);
 	v_free(&v);
 	return rc > 0 ? 0 : rc;
 }
@@ -733,7 +745,8 @@ static void
 question_check(struct api_v *v, json_t *q, const char *base)
 {
 	static const char *const allowed[] = { "kind", "prompt", "options",
-		"points", "answer", "tolerance", NULL };
+		"points", "answer", "tolerance", "concepts", "explanation",
+		NULL };
 	static const char *const kinds[] = { "single_choice", "multiple_choice",
 		"true_false", "numeric", NULL };
 	json_t *opts, *ans, *e;
@@ -749,6 +762,13 @@ question_check(struct api_v *v, json_t *q, const char *base)
 	v_only(v, q, base, allowed);
 	kind = v_enum(v, q, base, "kind", 1, kinds);
 	v_str(v, q, base, "prompt", 1, 1, 4000);
+	v_str(v, q, base, "explanation", 0, 1, 4000);
+	{
+		char *c = NULL;
+
+		api_concepts_field(v, q, base, &c);
+		free(c);
+	}
 	v_num(v, q, base, "points", 0, 0.01, 1000, &pts);
 	opts = json_object_get(q, "options");
 	ans = json_object_get(q, "answer");
@@ -825,7 +845,8 @@ questions_store(struct http_req *r, const char *assessment_id, json_t *arr)
 	PQclear(res);
 	json_array_foreach(arr, i, q) {
 		char pos[24], pts[32], tol[32];
-		char *opts, *ans;
+		char *opts, *ans, *concepts = NULL;
+		struct api_v cv;
 		json_t *o = json_object_get(q, "options");
 		json_t *pj = json_object_get(q, "points");
 		json_t *tj = json_object_get(q, "tolerance");
@@ -838,19 +859,25 @@ questions_store(struct http_req *r, const char *assessment_id, json_t *arr)
 		opts = o ? json_dumps(o, JSON_COMPACT) : strdup("[]");
 		ans = json_dumps(json_object_get(q, "answer"), JSON_COMPACT |
 		    JSON_ENCODE_ANY);
+		/* Validated by question_check already. */
+		v_init(&cv);
+		api_concepts_field(&cv, q, "", &concepts);
+		v_free(&cv);
 		{
-			const char *qp[8] = { assessment_id, pos,
+			const char *qp[10] = { assessment_id, pos,
 			    json_string_value(json_object_get(q, "kind")),
 			    json_string_value(json_object_get(q, "prompt")),
-			    opts, pts, ans, tol };
+			    opts, pts, ans, tol, concepts, json_string_value(
+			    json_object_get(q, "explanation")) };
 
-			if ((res = db_exec(r->db, "question_insert", 8, qp))
+			if ((res = db_exec(r->db, "question_insert", 10, qp))
 			    == NULL)
 				rc = CD_ERR_DATABASE;
 			PQclear(res);
 		}
 		free(opts);
 		free(ans);
+		free(concepts);
 		if (rc != 0)
 			break;
 	}

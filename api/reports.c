@@ -183,8 +183,15 @@ static const struct db_stmt report_stmts[] = {
 	  "interval '1 day' THEN 'inactive' END, CASE WHEN failed >= 2 THEN "
 	  "'failed_assessments' END, CASE WHEN overdue > 0 THEN "
 	  "'past_due_unsubmitted' END], NULL)) AS at_risk_reasons, "
-	  "enrolled_at::text AS _k_ts, id AS _k_id FROM x ORDER BY enrolled_at, "
-	  "id" },
+	  /* The learner's rhythm (migrations/0015_today.sql). */
+	  "sk.current AS streak_current, sk.best AS streak_best, (SELECT "
+	  "count(*) FROM review_cards rc WHERE rc.tenant_id = current_tenant() "
+	  "AND rc.user_id = x.user_id AND rc.due_at <= now())::int AS "
+	  "reviews_due, "
+	  "enrolled_at::text AS _k_ts, id AS _k_id FROM x CROSS JOIN LATERAL "
+	  "(SELECT s.current, s.best FROM learner_settings(x.user_id) ls, "
+	  "learner_streak(x.user_id, ls.timezone, ls.study_days) s) sk "
+	  "ORDER BY enrolled_at, id" },
 	/* Per learner, a page in enrollment order: assessments past due
 	 * without a pass, and late work with the penalty applied. */
 	{ "report_missing", "WITH c AS (SELECT * FROM cohorts WHERE tenant_id = "

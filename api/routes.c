@@ -96,6 +96,17 @@ const struct route api_routes[] = {
 	{ HTTP_DELETE, "/v1/api-keys/{id}",	A, 0, api_apikey_delete, NULL },
 	{ HTTP_GET,    "/v1/audit-events",	A, 0, api_audit_list, q_audit },
 
+	/* getting in: invitations, password resets (access.c) */
+	{ HTTP_POST,   "/v1/users/{id}/invitation", A, ROUTE_SECRET,
+	  api_invitation_create, NULL },
+	{ HTTP_POST,   "/v1/auth/invitations/accept", ROLE_ANON, J,
+	  api_invitation_accept, NULL },
+	{ HTTP_POST,   "/v1/auth/password-reset", ROLE_ANON, J,
+	  api_password_reset, NULL },
+	{ HTTP_POST,   "/v1/auth/password-reset/confirm", ROLE_ANON, J,
+	  api_password_reset_confirm, NULL },
+	{ HTTP_PUT,    "/v1/me/password",	A | I | L, J, api_my_password, NULL },
+
 	/* curriculum */
 	{ HTTP_POST,   "/v1/programs",		A | I, J, api_program_create, NULL },
 	{ HTTP_GET,    "/v1/programs",		A | I | L, 0, api_program_list,
@@ -190,6 +201,12 @@ const struct route api_routes[] = {
 	{ HTTP_GET,    "/v1/reports/jobs/{id}",	A | I, 0, api_report_job_get, NULL },
 	{ HTTP_GET,    "/v1/reports/jobs/{id}/result", A | I, 0,
 	  api_report_job_result, NULL },
+
+	/* the daily rhythm: preferences, today's plan, spaced review */
+	{ HTTP_GET,    "/v1/me/preferences",	L, 0, api_preferences_get, NULL },
+	{ HTTP_PUT,    "/v1/me/preferences",	L, J, api_preferences_put, NULL },
+	{ HTTP_GET,    "/v1/me/today",		L, 0, api_today, NULL },
+	{ HTTP_POST,   "/v1/reviews/{id}/answer", L, J, api_review_answer, NULL },
 
 	/* messages to people and systems */
 	{ HTTP_GET,    "/v1/outbox",		A, 0, api_outbox_list, q_outbox },

@@ -1,5 +1,6 @@
 /*
- * session.c - /v1/auth/login and /v1/auth/logout.
+ * session.c - /v1/auth/login and /v1/auth/logout, and the session a
+ * login (or a password set through a one-time link, access.c) starts.
  *
  * Wrong tenant, wrong email and wrong password look the same from outside:
  * the same 401, after the same Argon2id work.  Failures (only failures)
@@ -194,6 +195,42 @@ login_failed(struct http_req *r, const char *acct, const char *addr,
 	    "wrong tenant, email or password");
 }
 
+/*
+ * Start a session for user_id (of tenant_id, with role) in r's
+ * transaction and answer 200 with its token, as a login does.  The
+ * audit log names the user.  0 or CD_ERR_*.
+ */
+int
+api_session_issue(struct http_req *r, const char *tenant_id,
+    const char *user_id, const char *role)
+{
+	char token[AUTH_TOKEN_LEN + 1], hex[AUTH_HASH_LEN * 2 + 1], ttl[16];
+	PGresult *s;
+	int rc;
+
+	auth_token_new(token);
+	auth_token_hash_hex(token, hex);
+	snprintf(ttl, sizeof(ttl), "%d", cfg.session_ttl_s);
+	{
+		const char *p[4] = { user_id, role, hex, ttl };
+
+		if ((s = db_exec(r->db, "session_insert", 4, p)) == NULL) {
+			sodium_memzero(token, sizeof(token));
+			return CD_ERR_DATABASE;
+		}
+	}
+	snprintf(r->who.tenant_id, sizeof(r->who.tenant_id), "%s", tenant_id);
+	snprintf(r->who.user_id, sizeof(r->who.user_id), "%s", user_id);
+	r->audit_type = "session";
+	snprintf(r->audit_id, sizeof(r->audit_id), "%s", PQgetvalue(s, 0, 0));
+	rc = http_json(r, 200, json_pack("{s:s, s:s, s:{s:s, s:s}}", "token",
+	    token, "expires_at", PQgetvalue(s, 0, 1), "user", "id", user_id,
+	    "role", role));
+	sodium_memzero(token, sizeof(token));
+	PQclear(s);
+	return rc;
+}
+
 int
 api_login(struct http_req *r)
 {
@@ -202,9 +239,8 @@ api_login(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	const char *tenant = NULL, *email = NULL, *pw = NULL;
-	char acct[65], addr[65], ip[64], token[AUTH_TOKEN_LEN + 1];
-	char hex[AUTH_HASH_LEN * 2 + 1], ttl[16];
-	PGresult *u = NULL, *s = NULL;
+	char acct[65], addr[65], ip[64];
+	PGresult *u = NULL;
 	struct throttle th = { 0 };
 	int rc = 0, spent = 0;
 
@@ -253,34 +289,12 @@ api_login(struct http_req *r)
 		th.failures[0] = 0;	/* the account starts afresh */
 		th.reset_s[0] = THROTTLE_WINDOW_S;
 	}
-	auth_token_new(token);
-	auth_token_hash_hex(token, hex);
-	snprintf(ttl, sizeof(ttl), "%d", cfg.session_ttl_s);
-	{
-		const char *p[4] = { PQgetvalue(u, 0, 1), PQgetvalue(u, 0, 2),
-		    hex, ttl };
-
-		if ((s = db_exec(r->db, "session_insert", 4, p)) == NULL) {
-			rc = CD_ERR_DATABASE;
-			goto out;
-		}
-	}
-	/* The audit log names the user who logged in. */
-	snprintf(r->who.tenant_id, sizeof(r->who.tenant_id), "%s",
-	    PQgetvalue(u, 0, 0));
-	snprintf(r->who.user_id, sizeof(r->who.user_id), "%s",
-	    PQgetvalue(u, 0, 1));
-	r->audit_type = "session";
-	snprintf(r->audit_id, sizeof(r->audit_id), "%s", PQgetvalue(s, 0, 0));
-	rc = http_json(r, 200, json_pack("{s:s, s:s, s:{s:s, s:s}}", "token",
-	    token, "expires_at", PQgetvalue(s, 0, 1), "user", "id",
-	    PQgetvalue(u, 0, 1), "role", PQgetvalue(u, 0, 2)));
+	rc = api_session_issue(r, PQgetvalue(u, 0, 0), PQgetvalue(u, 0, 1),
+	    PQgetvalue(u, 0, 2));
  out:
 	if (th.known)
 		throttle_headers(r, &th, spent);
-	sodium_memzero(token, sizeof(token));
 	PQclear(u);
-	PQclear(s);
 	v_free(&v);
 	return rc;
 }

@@ -61,9 +61,11 @@ api_init(void)
 	api_programs_init();
 	api_cohorts_init();
 	api_learning_init();
+	api_today_init();
 	api_exercises_init();
 	api_reports_init();
 	api_report_jobs_init();
+	api_access_init();
 	api_webhooks_init();
 }
 

@@ -1,6 +1,7 @@
 /*
  * users.c - /v1/users and /v1/me: a tenant's people.  Deleting a user
  * deactivates it (history keeps pointing at it) and revokes its sessions.
+ * A user created without a password is invited to choose one (access.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static const struct db_stmt user_stmts[] = {
 	{ "user_list", "SELECT " USER_COLS ", created_at::text AS _k_ts, "
 	  "id AS _k_id FROM users WHERE tenant_id = current_tenant() "
 	  "AND ($4::text IS NULL OR role = $4) "
-	  "AND ($5::text IS NULL OR lower(email) LIKE $5 || '%') "
+	  "AND ($5::text IS NULL OR email_key LIKE $5 || '%') "
 	  "AND (created_at, id) > ($1::timestamptz, $2::uuid) "
 	  "ORDER BY created_at, id LIMIT $3" },
 };
@@ -66,10 +67,13 @@ user_conflict(struct http_req *r, const char *email)
 	return CD_ERR_DATABASE;
 }
 
+/* invitation_url: a new user's link, shown once (access.c); or NULL. */
 static int
-user_render(struct http_req *r, int status, PGresult *res)
+user_render(struct http_req *r, int status, PGresult *res,
+    const char *invitation_url)
 {
 	char loc[96];
+	json_t *o;
 
 	if (status == 201) {
 		snprintf(loc, sizeof(loc), "/v1/users/%s", api_col(res, 0, "id"));
@@ -79,7 +83,11 @@ user_render(struct http_req *r, int status, PGresult *res)
 	snprintf(r->audit_id, sizeof(r->audit_id), "%s", api_col(res, 0, "id"));
 	if (api_etag(r, api_col(res, 0, "_version")))
 		return 0;
-	return http_json(r, status, api_row(res, 0));
+	o = api_row(res, 0);
+	if (o != NULL && invitation_url != NULL)
+		json_object_set_new(o, "invitation_url",
+		    json_string(invitation_url));
+	return http_json(r, status, o);
 }
 
 int
@@ -92,6 +100,7 @@ api_user_create(struct http_req *r)
 	json_t *body;
 	const char *email = NULL, *name = NULL, *role = NULL, *pw = NULL;
 	PGresult *res = NULL;
+	json_t *urls = NULL;
 	int rc = 0;
 
 	v_init(&v);
@@ -116,8 +125,20 @@ api_user_create(struct http_req *r)
 			goto out;
 		}
 	}
-	rc = user_render(r, 201, res);
+	/* A user without a password is invited to choose one. */
+	if (pw == NULL) {
+		json_t *ids = json_pack("[s]", api_col(res, 0, "id"));
+
+		rc = ids == NULL ? CD_ERR_NOMEM :
+		    api_access_invite_new(r, ids, &urls);
+		json_decref(ids);
+		if (rc != 0)
+			goto out;
+	}
+	rc = user_render(r, 201, res, urls == NULL ? NULL : json_string_value(
+	    json_object_get(urls, api_col(res, 0, "id"))));
  out:
+	json_decref(urls);
 	sodium_memzero(hash, sizeof(hash));
 	PQclear(res);
 	v_free(&v);
@@ -166,7 +187,7 @@ api_user_get(struct http_req *r)
 	if (PQntuples(res) == 0)
 		rc = CD_ERR_NOT_FOUND;
 	else
-		rc = user_render(r, 200, res);
+		rc = user_render(r, 200, res, NULL);
 	PQclear(res);
 	return rc;
 }
@@ -246,7 +267,12 @@ api_user_update(struct http_req *r)
 		}
 		PQclear(x);
 	}
-	rc = user_render(r, 200, res);
+	/* Links sent to an old address, or made moot, stop working. */
+	if ((email != NULL || pw != NULL || (active != NULL &&
+	    !json_is_true(active))) &&
+	    (rc = api_access_revoke(r, r->params[0])) != 0)
+		goto out;
+	rc = user_render(r, 200, res, NULL);
  out:
 	sodium_memzero(hash, sizeof(hash));
 	PQclear(res);

@@ -22,6 +22,7 @@ struct cfg {
 	int	 workers;		/* grading worker processes; 0 = cores */
 	int	 log_level;		/* enum log_level */
 	int	 max_connections;
+	int	 max_connections_per_address;
 	int	 connection_timeout_s;
 	int	 header_timeout_s;
 	long	 body_limit;		/* bytes */
@@ -31,6 +32,8 @@ struct cfg {
 	int	 request_statement_timeout_ms;	/* a request's statement */
 	int	 shutdown_grace_ms;
 	int	 session_ttl_s;		/* login sessions last this long */
+	char	*public_url;		/* base of emailed links; "" = http://listen */
+	int	 invitation_ttl_s;	/* an invitation link lasts this long */
 	char	*role;			/* all, api, worker, grader */
 	char	*trusted_proxies;	/* whose X-Forwarded-For we believe */
 	int	 grade_lease_s;		/* a grader's hold on a job */

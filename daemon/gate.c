@@ -29,10 +29,27 @@
  * GATE_PEEK_EVERY_MS passed (at a sweep), so a client sending a byte at a
  * time costs a few peeks a second, not one per byte.  gate_stop() closes the listening socket
  * and every waiting connection, and joins the thread.
+ *
+ * Per address.  One client trickling heads on a thousand connections
+ * would take every place here and, once its heads are in, every one of
+ * libmicrohttpd's.  So connections are counted per client address, those
+ * waiting here and those libmicrohttpd has, and a connection beyond
+ * per_address from one address is answered 429 at once and closed.
+ * Trusted proxies (exempt) carry many clients and are not capped.  A
+ * connection stays counted across the handover: libmicrohttpd queues an
+ * added connection to one of its threads, which tells us it started
+ * (gate_conn_started) only later, and a burst of whole heads would
+ * otherwise pass uncounted in between.  So a handed connection is
+ * remembered by descriptor (GATE_HANDED of them at most) until that
+ * thread claims its count; one never claimed within GATE_CLAIM_MS
+ * (libmicrohttpd dropped it unannounced) gives its count back; the count
+ * drops when libmicrohttpd closes the connection (gate_conn_closed).
  */
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -48,11 +65,29 @@
 #include "err.h"
 #include "gate.h"
 #include "log.h"
+#include "netaddr.h"
 
 #define GATE_PAUSE_MS	100	/* accept again after running out of fds */
 #define GATE_PEEK_STEP	512	/* bytes that make a new peek worth it */
 #define GATE_PEEK_EVERY_MS 50	/* else peek again after this */
 #define GATE_DRAIN_MAX	65536	/* read at most this before refusing */
+#define GATE_ADDR_BUCKETS 1024	/* of the per-address counts */
+#define GATE_HANDED	256	/* handed, not yet claimed (see above) */
+#define GATE_CLAIM_MS	10000	/* unclaimed after this: given back */
+
+/* A connection given to libmicrohttpd whose count it has not claimed. */
+struct gate_handed {
+	int			 fd;	/* -1: a free entry */
+	unsigned char		 key[16];
+	long			 at_ms;
+};
+
+/* Connections from one address: waiting here or libmicrohttpd's. */
+struct gate_addr {
+	struct gate_addr	*next;
+	unsigned char		 key[16];	/* IPv6; IPv4 mapped */
+	unsigned		 n;
+};
 
 struct gate_conn {
 	struct gate_conn	*next;
@@ -63,6 +98,8 @@ struct gate_conn {
 	size_t			 seen;	/* bytes there at the last peek */
 	long			 peeked_ms;	/* when */
 	int			 unseen;	/* more came since: peek at sweep */
+	int			 counted;	/* in its address's count */
+	unsigned char		 key[16];
 };
 
 static struct {
@@ -81,7 +118,13 @@ static struct {
 	int			 running;
 	char			*buf;		/* the peek buffer */
 	size_t			 bufsz;
-} gate = { .listen_fd = -1, .ep = -1, .stop_fd = { -1, -1 } };
+	unsigned		 per_address;	/* 0: no cap */
+	const char		*exempt;
+	pthread_mutex_t		 addr_mu;	/* the gate's and MHD's threads */
+	struct gate_addr	*addrs[GATE_ADDR_BUCKETS];
+	struct gate_handed	 handed[GATE_HANDED];	/* under addr_mu */
+} gate = { .listen_fd = -1, .ep = -1, .stop_fd = { -1, -1 },
+    .addr_mu = PTHREAD_MUTEX_INITIALIZER };
 
 static long
 gate_now_ms(void)
@@ -179,12 +222,162 @@ gate_check(const char *b, size_t n, const char **why)
 	return 0;
 }
 
+/* The count key of an address: IPv6, or IPv4 as mapped into it. */
+static void
+gate_addr_key(const struct sockaddr *sa, unsigned char key[16])
+{
+	memset(key, 0, 16);
+	if (sa->sa_family == AF_INET6)
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	else if (sa->sa_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	}
+}
+
+/* Add delta to key's count; the count after.  A count at 0 is freed. */
+static unsigned
+gate_addr_add(const unsigned char key[16], int delta)
+{
+	struct gate_addr **pp, *a;
+	unsigned h = 2166136261u, n = 0;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u;	/* FNV-1a */
+	pthread_mutex_lock(&gate.addr_mu);
+	for (pp = &gate.addrs[h % GATE_ADDR_BUCKETS]; (a = *pp) != NULL;
+	    pp = &a->next)
+		if (memcmp(a->key, key, 16) == 0)
+			break;
+	if (a == NULL && delta > 0 && (a = calloc(1, sizeof(*a))) != NULL) {
+		memcpy(a->key, key, 16);
+		a->next = *pp;
+		*pp = a;
+	}
+	if (a != NULL) {
+		a->n = delta < 0 && a->n < (unsigned)-delta ? 0 :
+		    a->n + (unsigned)delta;
+		if ((n = a->n) == 0) {
+			*pp = a->next;
+			free(a);
+		}
+	}
+	pthread_mutex_unlock(&gate.addr_mu);
+	return n;
+}
+
+/* Is sa exempt from the per-address cap (a trusted proxy)? */
+static int
+gate_exempt(const struct sockaddr *sa)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const void *a = sa->sa_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	if (gate.exempt == NULL || gate.exempt[0] == '\0' ||
+	    inet_ntop(sa->sa_family, a, ip, sizeof(ip)) == NULL)
+		return 0;
+	return netaddr_in_list(ip, gate.exempt);
+}
+
+/* Take fd's handed entry, if any (its count is the connection's now):
+ * 1 if there was one, its key in key.  Under addr_mu. */
+static int
+gate_handed_take(int fd, unsigned char key[16])
+{
+	for (int i = 0; i < GATE_HANDED; i++)
+		if (gate.handed[i].fd == fd) {
+			gate.handed[i].fd = -1;
+			memcpy(key, gate.handed[i].key, 16);
+			return 1;
+		}
+	return 0;
+}
+
+/* Remember fd's count as handed over; 0 when there is no room. */
+static int
+gate_handed_put(int fd, const unsigned char key[16])
+{
+	unsigned char stale[16];
+	int ok = 0, had;
+
+	pthread_mutex_lock(&gate.addr_mu);
+	/* A reused descriptor's old entry was never claimed: give it back. */
+	had = gate_handed_take(fd, stale);
+	for (int i = 0; i < GATE_HANDED && !ok; i++)
+		if (gate.handed[i].fd == -1) {
+			gate.handed[i].fd = fd;
+			memcpy(gate.handed[i].key, key, 16);
+			gate.handed[i].at_ms = gate_now_ms();
+			ok = 1;
+		}
+	pthread_mutex_unlock(&gate.addr_mu);
+	if (had)
+		gate_addr_add(stale, -1);
+	return ok;
+}
+
+/* Give back the counts of handed entries never claimed. */
+static void
+gate_handed_expire(long now)
+{
+	unsigned char keys[GATE_HANDED][16];
+	int n = 0;
+
+	pthread_mutex_lock(&gate.addr_mu);
+	for (int i = 0; i < GATE_HANDED; i++)
+		if (gate.handed[i].fd != -1 &&
+		    now - gate.handed[i].at_ms > GATE_CLAIM_MS) {
+			memcpy(keys[n++], gate.handed[i].key, 16);
+			gate.handed[i].fd = -1;
+		}
+	pthread_mutex_unlock(&gate.addr_mu);
+	while (n-- > 0)
+		gate_addr_add(keys[n], -1);
+}
+
+void
+gate_conn_started(const struct sockaddr *sa, int fd, void **ctx)
+{
+	unsigned char *key, handed[16];
+	int claimed;
+
+	*ctx = NULL;
+	if (sa == NULL || (key = malloc(16)) == NULL)
+		return;
+	gate_addr_key(sa, key);
+	pthread_mutex_lock(&gate.addr_mu);
+	claimed = fd >= 0 && gate_handed_take(fd, handed);
+	pthread_mutex_unlock(&gate.addr_mu);
+	if (claimed && memcmp(handed, key, 16) != 0) {
+		gate_addr_add(handed, -1);	/* not the same connection */
+		claimed = 0;
+	}
+	if (!claimed)
+		gate_addr_add(key, 1);
+	*ctx = key;
+}
+
+void
+gate_conn_closed(void **ctx)
+{
+	if (*ctx == NULL)
+		return;
+	gate_addr_add(*ctx, -1);
+	free(*ctx);
+	*ctx = NULL;
+}
+
 /* gc is finished with: no longer waiting (freed at the sweep). */
 static void
 gate_done(struct gate_conn *gc, int close_it)
 {
 	if (close_it)
 		close(gc->fd);
+	if (gc->counted)
+		gate_addr_add(gc->key, -1);
+	gc->counted = 0;
 	gc->fd = -1;
 	gate.npending--;
 }
@@ -223,6 +416,8 @@ gate_refuse(struct gate_conn *gc, int status, const char *why)
 	case 505: title = "HTTP Version Not Supported";
 		type = "http-version-not-supported"; break;
 	case 503: title = "Service Unavailable"; type = "unavailable"; break;
+	case 429: title = "Too Many Requests";
+		type = "too-many-connections"; break;
 	default: title = "Bad Request"; type = "bad-request"; break;
 	}
 	blen = snprintf(body, sizeof(body), "{\"type\":\"https://cohortd.dev/"
@@ -231,7 +426,7 @@ gate_refuse(struct gate_conn *gc, int status, const char *why)
 	n = snprintf(out, sizeof(out), "HTTP/1.1 %d %s\r\nContent-Type: "
 	    "application/problem+json\r\nContent-Length: %d\r\n%s"
 	    "Connection: close\r\n\r\n%s", status, title, blen,
-	    status == 503 ? "Retry-After: 1\r\n" : "", body);
+	    status == 503 || status == 429 ? "Retry-After: 1\r\n" : "", body);
 	/* Not a request libmicrohttpd saw, so not in the request lines: a
 	 * line of its own says what was refused. */
 	log_fields(LOG_LVL_INFO, "head refused", json_pack("{s:i, s:s}",
@@ -268,7 +463,7 @@ gate_look(struct gate_conn *gc, int hup, int force)
 	const char *why = "";
 	ssize_t n;
 	char *end;
-	int status, avail;
+	int status, avail, fd;
 
 	/* A few more bytes: not worth a peek now (the sweep looks). */
 	if (!hup && !force && ioctl(gc->fd, FIONREAD, &avail) == 0 &&
@@ -318,10 +513,20 @@ gate_look(struct gate_conn *gc, int hup, int force)
 	}
 	/* Fine: libmicrohttpd reads the head itself; the socket is its. */
 	epoll_ctl(gate.ep, EPOLL_CTL_DEL, gc->fd, NULL);
-	if (MHD_add_connection(gate.mhd, gc->fd, (struct sockaddr *)&gc->addr,
-	    gc->addrlen) != MHD_YES)
+	fd = gc->fd;
+	if (gc->counted && gate_handed_put(fd, gc->key))
+		gc->counted = 0;	/* the count goes with the connection */
+	if (MHD_add_connection(gate.mhd, fd, (struct sockaddr *)&gc->addr,
+	    gc->addrlen) != MHD_YES) {
+		unsigned char key[16];
+
 		log_debug("gate: connection refused by the HTTP server: %s",
 		    strerror(errno));
+		pthread_mutex_lock(&gate.addr_mu);
+		if (!gc->counted && gate_handed_take(fd, key))
+			gc->counted = 1;	/* given back by gate_done */
+		pthread_mutex_unlock(&gate.addr_mu);
+	}
 	gate_done(gc, 0);	/* closed by libmicrohttpd if refused */
 	return 1;
 }
@@ -379,6 +584,15 @@ gate_accept(void)
 		gc->next = gate.pending;
 		gate.pending = gc;
 		gate.npending++;
+		gate_addr_key((struct sockaddr *)&gc->addr, gc->key);
+		gc->counted = 1;
+		if (gate_addr_add(gc->key, 1) > gate.per_address &&
+		    gate.per_address > 0 &&
+		    !gate_exempt((struct sockaddr *)&gc->addr)) {
+			gate_refuse(gc, 429, "too many connections from your "
+			    "address; close some and try again");
+			continue;
+		}
 		/* The head often came with the connection. */
 		gate_look(gc, 0, 1);
 	}
@@ -390,6 +604,8 @@ static void
 gate_sweep(long now)
 {
 	struct gate_conn **pp = &gate.pending, *gc;
+
+	gate_handed_expire(now);
 
 	while ((gc = *pp) != NULL) {
 		if (gc->fd >= 0 && now > gc->deadline_ms)
@@ -436,21 +652,25 @@ gate_main(void *unused)
 }
 
 int
-gate_start(int listen_fd, struct MHD_Daemon *mhd, int timeout_s,
-    size_t max_uri, size_t max_head, int max_pending)
+gate_start(int listen_fd, struct MHD_Daemon *mhd, const struct gate_conf *conf)
 {
 	struct epoll_event ev;
 	int rc = CD_ERR_SYSTEM;
 
 	gate.mhd = mhd;
 	gate.listen_fd = listen_fd;
-	gate.timeout_ms = timeout_s * 1000;
-	gate.max_uri = max_uri;
-	gate.max_head = max_head;
-	gate.max_pending = max_pending;
-	gate.max_conns = (unsigned)max_pending;
+	gate.timeout_ms = conf->timeout_s * 1000;
+	gate.max_uri = conf->max_uri;
+	gate.max_head = conf->max_head;
+	gate.max_pending = conf->max_pending;
+	gate.max_conns = (unsigned)conf->max_pending;
+	gate.per_address = conf->per_address > 0 ? (unsigned)conf->per_address :
+	    0;
+	gate.exempt = conf->exempt;
+	for (int i = 0; i < GATE_HANDED; i++)
+		gate.handed[i].fd = -1;
 	/* Room for the longest head that passes, and a byte to see more. */
-	gate.bufsz = max_uri + max_head + 1024;
+	gate.bufsz = conf->max_uri + conf->max_head + 1024;
 	if ((gate.buf = malloc(gate.bufsz)) == NULL) {
 		rc = CD_ERR_NOMEM;
 		goto out;

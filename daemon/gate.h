@@ -9,17 +9,35 @@
 #include <stddef.h>
 
 struct MHD_Daemon;
+struct sockaddr;
+
+struct gate_conf {
+	int		 timeout_s;	/* for the first head */
+	size_t		 max_uri;	/* a longer target is 414 */
+	size_t		 max_head;	/* a head over max_uri + this is 431 */
+	int		 max_pending;	/* waiting for a head at once */
+	/* Connections from one address, waiting here or libmicrohttpd's
+	 * (gate_conn_started/closed), beyond which a new one gets 429; 0:
+	 * no cap.  Addresses in exempt (netaddr.h list) have none. */
+	int		 per_address;
+	const char	*exempt;
+};
 
 /*
  * Accept on listen_fd (bound, listening, non-blocking; the gate owns it
  * from now on, also on failure) and give connections to mhd, a daemon
- * started with MHD_USE_NO_LISTEN_SOCKET.  A connection has timeout_s to
- * send its first head; a target over max_uri bytes is 414, a head over
- * max_uri + max_head is 431; at most max_pending wait at once.
- * 0 or CD_ERR_*.
+ * started with MHD_USE_NO_LISTEN_SOCKET.  0 or CD_ERR_*.
  */
-int	 gate_start(int listen_fd, struct MHD_Daemon *mhd, int timeout_s,
-	    size_t max_uri, size_t max_head, int max_pending);
+int	 gate_start(int listen_fd, struct MHD_Daemon *mhd,
+	    const struct gate_conf *conf);
+/*
+ * libmicrohttpd's connections, counted per address with the gate's: call
+ * from its connection notification, with the connection's address and
+ * descriptor (it takes over the count of one the gate handed it).  *ctx
+ * is the connection's socket context, set by started, cleared by closed.
+ */
+void	 gate_conn_started(const struct sockaddr *sa, int fd, void **ctx);
+void	 gate_conn_closed(void **ctx);
 /* Close the listening socket and every waiting connection; join the
  * thread.  Connections already given to libmicrohttpd are its own. */
 void	 gate_stop(void);

@@ -898,11 +898,11 @@ http_dispatch(struct http_req *r, int method)
 		if (mutating && http_conf.audit != NULL &&
 		    (rc = http_conf.audit(r)) != 0)
 			http_fail(r, rc);
-		else if (claimed && (rc = idem_store(r->db, r->who.tenant_id,
+		else if (claimed > 0 && (rc = idem_store(r->db, r->who.tenant_id,
 		    r->priv->idem_key, r->priv->status,
 		    http_response_header(r, "Location"),
 		    http_response_header(r, "ETag"),
-		    (rt->flags & ROUTE_SECRET) ? NULL :
+		    (rt->flags & ROUTE_SECRET) || r->secret ? NULL :
 		    r->priv->out ? r->priv->out : "")) != 0)
 			http_fail(r, rc);
 	}
@@ -920,8 +920,9 @@ http_dispatch(struct http_req *r, int method)
 			} else
 				db_rollback(r->db);
 		}
-		/* A failed claimed request gives its key back. */
-		if (claimed && r->priv->status >= 400 &&
+		/* A failed claimed request gives its key back; one refused
+		 * under the key (in progress, another body) leaves it be. */
+		if (claimed > 0 && r->priv->status >= 400 &&
 		    http_conf.authenticate(r) == 0) {
 			if (idem_forget(r->db, r->who.tenant_id,
 			    r->priv->idem_key) == 0)
@@ -1739,6 +1740,24 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	return http_queue(r);
 }
 
+/* The gate counts libmicrohttpd's connections per address (gate.c). */
+static void
+http_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci, *fi;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		fi = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		gate_conn_started(ci != NULL ? ci->client_addr : NULL,
+		    fi != NULL ? fi->connect_fd : -1, socket_ctx);
+	} else
+		gate_conn_closed(socket_ctx);
+}
+
 static void
 http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
@@ -1825,6 +1844,7 @@ http_start(const struct http_config *conf, int *port, char *err,
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_storage bound;
+	struct gate_conf gc;
 	socklen_t blen = sizeof(bound);
 	unsigned int flags;
 	int rc, lfd = -1, one = 1;
@@ -1874,14 +1894,19 @@ http_start(const struct http_config *conf, int *port, char *err,
 	    conf->connection_timeout_s),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MHD_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, NULL,
 	    MHD_OPTION_END);
 	if (http_daemon == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP server");
 		close(lfd);
 		return CD_ERR_CONFIG;
 	}
-	if ((rc = gate_start(lfd, http_daemon, conf->header_timeout_s,
-	    HTTP_MAX_URI, HTTP_MAX_HEAD, conf->max_connections)) != 0) {
+	gc = (struct gate_conf){ .timeout_s = conf->header_timeout_s,
+	    .max_uri = HTTP_MAX_URI, .max_head = HTTP_MAX_HEAD,
+	    .max_pending = conf->max_connections,
+	    .per_address = conf->max_per_address,
+	    .exempt = conf->trusted_proxies };
+	if ((rc = gate_start(lfd, http_daemon, &gc)) != 0) {
 		snprintf(err, errlen, "cannot start the HTTP listener: %s",
 		    cd_strerror(rc));
 		MHD_stop_daemon(http_daemon);

@@ -104,6 +104,9 @@ struct http_req {
 	const char		*audit_type;	/* object type, e.g. "user" */
 	char			 audit_id[64];	/* object id */
 	char			 audit_tenant[40]; /* platform actions: whose */
+	/* This response holds a secret shown once (as ROUTE_SECRET, for
+	 * one request): an idempotent replay does not repeat it. */
+	int			 secret;
 	/* private to http.c */
 	struct http_req_priv	*priv;
 };
@@ -121,6 +124,8 @@ struct http_config {
 	const char		*cors_origins;
 	int			 threads;
 	int			 max_connections;
+	/* From one client address, trusted proxies excepted; 0: no cap. */
+	int			 max_per_address;
 	int			 connection_timeout_s;
 	int			 header_timeout_s;	/* until the head is in */
 	size_t			 body_limit;

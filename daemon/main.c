@@ -48,6 +48,7 @@
 #include "http.h"
 #include "idem.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
 #include "pgembed.h"
 #include "smtp.h"
@@ -180,6 +181,7 @@ main(int argc, char **argv)
 		}
 	}
 	log_init("cohortd", LOG_LVL_INFO);
+	notify_init();
 	if (sodium_init() < 0)
 		fatalx("libsodium failed to initialize");
 	if (cfg_load(argc, argv, environ, &argi, err, sizeof(err)) != 0)
@@ -264,6 +266,7 @@ main(int argc, char **argv)
 	hc.cors_origins = cfg.cors_origins;
 	hc.threads = cfg_http_threads();
 	hc.max_connections = cfg.max_connections;
+	hc.max_per_address = cfg.max_connections_per_address;
 	hc.connection_timeout_s = cfg.connection_timeout_s;
 	hc.header_timeout_s = cfg.header_timeout_s;
 	hc.body_limit = (size_t)cfg.body_limit;
@@ -301,6 +304,13 @@ main(int argc, char **argv)
 		    "s:s, s:s}", "listen", cfg.listen, "port", port,
 		    "http_threads", hc.threads, "database", pg ? "embedded" :
 		    "external", "role", cfg.role));
+	{
+		char st[96] = "grading";
+
+		if (serve_api)
+			snprintf(st, sizeof(st), "serving on port %d", port);
+		notify_ready(st);
+	}
 
 	for (;;) {
 		struct timespec tick = { 1, 0 };
@@ -320,6 +330,7 @@ main(int argc, char **argv)
 		if (sig == SIGHUP)
 			continue;	/* nothing to reload yet */
 		log_info("signal %d: shutting down", sig);
+		notify_stopping();
 		break;
 	}
 

@@ -137,6 +137,7 @@ struct job {
 	uint32_t bench_wall_ms;	/* timed runs' wall limit; 0: not yet known */
 	uint64_t seed;		/* this grading's hidden inputs */
 	bool	 self_bench;	/* the program is the reference (verify) */
+	bool	 rebench;	/* a second measurement: unsettled is final */
 	char	 why[512];	/* the last internal or exercise failure */
 	/* Python: the runner's mode for the next run_prog() ("race"; NULL:
 	   "test", or "bench" for a timed run), and the repetition whose
@@ -2083,7 +2084,10 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 		snprintf(reason, sizeof(reason), "the reference itself "
 		    "reached only %.2fx here, below the exercise's floor %.2fx",
 		    g.ref_par, ex->target_speedup);
-	} else if (!settled) {
+	} else if (!settled && !j->rebench) {
+		/* Measured again later (a rebench); what that measures
+		   stands, settled or not: a program whose own runs swing
+		   would otherwise never be graded. */
 		*provisional = true;
 		snprintf(reason, sizeof(reason), "the host's speed varied "
 		    "from run to run: in %u rounds your parallel run took "
@@ -2125,6 +2129,8 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 	    g.med < g.ref_par * CREDIT_SHARE)
 		py_gil_feedback(j, g.f, g.f[RUN_L1] / g.f[RUN_LN],
 		    g.ref_par, g.cpus_ln, g.cpus_rn, *speedup);
+	if (*speedup != NULL && fail[0] == '\0' && least >= reps)
+		json_object_set_new(*speedup, "settled", json_boolean(settled));
 	if (*speedup == NULL)
 		rc = CD_ERR_NOMEM;
 	else if (fail[0] != '\0')
@@ -2589,6 +2595,7 @@ grade_rebench(const struct grade_exercise *ex, const char *source, size_t len,
 		goto out;
 	}
 	progress(&j, "benchmarking");
+	j.rebench = true;
 	if ((rc = bench_stage(&j, &prog, &speedup, &s, &prov)) != 0)
 		goto out;
 	if ((r = json_deep_copy(previous)) == NULL) {

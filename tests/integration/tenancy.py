@@ -50,6 +50,8 @@ def world(d, slug):
     w["enrollment"] = adm.post("/v1/cohorts/%s/enrollments" % w["cohort"],
                                {"user_id": w["user"]}).json["id"]
     w["tenant"] = None
+    w["question"] = adm.get("/v1/assessments/" + w["assessment"]).json[
+        "questions"][0]["id"]
     w["learner_c"] = login(d, slug, "lee@%s.test" % slug)
     w["exercise"] = adm.post("/v1/exercises/import",
                              {"catalog": "parallel-sum"}).json["id"]
@@ -73,6 +75,7 @@ def world(d, slug):
 PROBE = {
     "/v1/tenants/{id}": None,
     "/v1/users/{id}": "user",
+    "/v1/users/{id}/invitation": "user",
     "/v1/api-keys/{id}": "api_key",
     "/v1/programs/{id}": "program",
     "/v1/programs/{id}/modules": "program",
@@ -106,10 +109,12 @@ PROBE = {
     "/v1/assessments/{id}/regrade": "assessment",
     "/v1/reports/jobs/{id}": "report_job",
     "/v1/reports/jobs/{id}/result": "report_job",
+    "/v1/reviews/{id}/answer": "question",
 }
 
 # A plausible body per route, so that only the tenant boundary can refuse.
 BODIES = {
+    "/v1/reviews/{id}/answer": {"answer": True},
     "/v1/users/{id}": {"name": "hijacked"},
     "/v1/programs/{id}": {"title": "hijacked"},
     "/v1/programs/{id}/modules": {"title": "hijacked"},

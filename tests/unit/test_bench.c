@@ -109,6 +109,28 @@ START_TEST(a_swinging_host_is_not_settled)
 END_TEST
 
 /*
+ * A lone fast run stays the learner's best however many rounds follow:
+ * such a grading never settles by itself.  bench_stage() makes it
+ * provisional the first time and lets a rebench's measurement stand.
+ */
+START_TEST(a_lone_fast_run_keeps_it_unsettled)
+{
+	struct round rd[20];
+	struct figures g, best;
+	double tmp[20], spread;
+
+	for (unsigned i = 0; i < 20; i++)
+		rounds(&rd[i], 1, (unsigned[]){ 224 + i % 3 },
+		    (unsigned[]){ 117 + i % 2 },
+		    (unsigned[]){ i == 0 ? 116 : 160 + (i * 7) % 18 },
+		    (unsigned[]){ 313 + i % 5 }, 1.84);
+	ck_assert(!bench_settled(rd, 20, FLOOR, WEIGHT, tmp, &g, &best,
+	    &spread));
+	ck_assert(fabs(best.f[RUN_LN] - 116) < 1e-9);
+}
+END_TEST
+
+/*
  * A serial program's lucky parallel run is no reason for more rounds:
  * it kept one CPU busy, and no speedup is credited beyond that.
  */
@@ -154,6 +176,7 @@ main(void)
 	tcase_add_test(tc, points_start_at_the_floor_and_end_at_the_goal);
 	tcase_add_test(tc, a_steady_host_settles_in_the_first_rounds);
 	tcase_add_test(tc, a_swinging_host_is_not_settled);
+	tcase_add_test(tc, a_lone_fast_run_keeps_it_unsettled);
 	tcase_add_test(tc, a_serial_program_settles_at_no_credit);
 	tcase_add_test(tc, fewest_clean_names_the_short_kind);
 	suite_add_tcase(s, tc);
