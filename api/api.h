@@ -185,6 +185,19 @@ int	api_report_jobs_start(struct db_pool *pool, const char *conninfo,
 	    int n);
 void	api_report_jobs_stop(void);
 
+/* outbox.c (the outbox's SQL is daemon/outbox.c's) */
+int	api_outbox_list(struct http_req *r);
+
+/* webhooks.c */
+int	api_webhook_create(struct http_req *r);
+int	api_webhook_list(struct http_req *r);
+int	api_webhook_get(struct http_req *r);
+int	api_webhook_update(struct http_req *r);
+int	api_webhook_delete(struct http_req *r);
+int	api_webhook_deliveries(struct http_req *r);
+int	api_webhook_test(struct http_req *r);
+void	api_webhooks_init(void);
+
 /* today.c: preferences, today's plan, spaced review, concepts */
 int	api_preferences_get(struct http_req *r);
 int	api_preferences_put(struct http_req *r);

@@ -14,6 +14,7 @@
 
 #include "../daemon/db.h"
 #include "../daemon/err.h"
+#include "../daemon/mail.h"
 #include "api.h"
 #include "csv.h"
 #include "util.h"
@@ -365,6 +366,8 @@ api_cohort_update(struct http_req *r)
 			goto out;
 		}
 		PQclear(res);
+		if ((rc = mail_enrollments(r->db, r->who.tenant_id)) != 0)
+			goto out;
 	}
 	if (in.instructors != NULL && (rc = cohort_set_instructors(r,
 	    r->params[0], in.instructors)) != 0)
@@ -449,6 +452,11 @@ enroll(struct http_req *r, const char *cohort, json_t *rows,
 		return NULL;
 	res = db_exec(r->db, "enroll_rows", 3, p);
 	free(text);
+	/* The learners enrolled hear of it in this transaction. */
+	if (res != NULL && mail_enrollments(r->db, r->who.tenant_id) != 0) {
+		PQclear(res);
+		res = NULL;
+	}
 	return res;
 }
 
@@ -916,6 +924,9 @@ api_enrollment_withdraw(struct http_req *r)
 	if ((res = db_exec(r->db, "enrollment_withdraw", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(res);
+	/* A seat freed: whoever moved up hears of it. */
+	if ((rc = mail_enrollments(r->db, r->who.tenant_id)) != 0)
+		return rc;
 	api_audited(r, "enrollment", r->params[0]);
 	return api_exec_one(r, "enrollment_get", 1, p, 200);
 }

@@ -62,6 +62,13 @@ static const struct http_qparam q_report_engagement[] = {
 	Q_FORMAT, Q_PAGE, Q_END };
 static const struct http_qparam q_report_exercise[] = {
 	Q_ID("cohort_id"), Q_FORMAT, Q_END };
+static const char *const outbox_states[] = { "unsent", "sent", "failed",
+	NULL };
+static const char *const outbox_channels[] = { "email", "webhook", NULL };
+static const struct http_qparam q_outbox[] = {
+	{ "state", HTTP_Q_ENUM, 0, 0, outbox_states, NULL, NULL },
+	{ "channel", HTTP_Q_ENUM, 0, 0, outbox_channels, NULL, NULL },
+	Q_PAGE, Q_END };
 
 const struct route api_routes[] = {
 	/* operations */
@@ -200,6 +207,18 @@ const struct route api_routes[] = {
 	{ HTTP_PUT,    "/v1/me/preferences",	L, J, api_preferences_put, NULL },
 	{ HTTP_GET,    "/v1/me/today",		L, 0, api_today, NULL },
 	{ HTTP_POST,   "/v1/reviews/{id}/answer", L, J, api_review_answer, NULL },
+
+	/* messages to people and systems */
+	{ HTTP_GET,    "/v1/outbox",		A, 0, api_outbox_list, q_outbox },
+	{ HTTP_POST,   "/v1/webhooks",		A, J | ROUTE_SECRET,
+	  api_webhook_create, NULL },
+	{ HTTP_GET,    "/v1/webhooks",		A, 0, api_webhook_list, q_page },
+	{ HTTP_GET,    "/v1/webhooks/{id}",	A, 0, api_webhook_get, NULL },
+	{ HTTP_PATCH,  "/v1/webhooks/{id}",	A, J, api_webhook_update, NULL },
+	{ HTTP_DELETE, "/v1/webhooks/{id}",	A, 0, api_webhook_delete, NULL },
+	{ HTTP_GET,    "/v1/webhooks/{id}/deliveries", A, 0,
+	  api_webhook_deliveries, q_page },
+	{ HTTP_POST,   "/v1/webhooks/{id}/test", A, 0, api_webhook_test, NULL },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

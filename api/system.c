@@ -66,6 +66,7 @@ api_init(void)
 	api_reports_init();
 	api_report_jobs_init();
 	api_access_init();
+	api_webhooks_init();
 }
 
 int

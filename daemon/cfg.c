@@ -108,6 +108,22 @@ static const struct cfg_entry cfg_table[] = {
 	  OFF(pg_user), "system user the embedded cluster runs as when cohortd runs as root" },
 	{ "migrations_dir", "COHORTD_MIGRATIONS_DIR", CFG_STRING, "", 0, 0,
 	  OFF(migrations_dir), "read migrations from this directory instead of those built in" },
+	{ "smtp_url", "COHORTD_SMTP_URL", CFG_STRING, "", 0, 0,
+	  OFF(smtp_url), "mail server for the outbox's emails: smtp://host:port "
+	  "(STARTTLS when offered) or smtps://host:port; empty = emails are "
+	  "kept unsent (GET /v1/outbox lists them)" },
+	{ "smtp_from", "COHORTD_SMTP_FROM", CFG_STRING, "", 0, 0,
+	  OFF(smtp_from), "envelope and From address of emails (the tenant's "
+	  "name is the display name); needed with COHORTD_SMTP_URL" },
+	{ "smtp_user", "COHORTD_SMTP_USER", CFG_STRING, "", 0, 0,
+	  OFF(smtp_user), "user name for SMTP AUTH; empty = none" },
+	{ "smtp_password", "COHORTD_SMTP_PASSWORD", CFG_SECRET, "", 0, 0,
+	  OFF(smtp_password), "password for SMTP AUTH" },
+	{ "webhook_allow", "COHORTD_WEBHOOK_ALLOW", CFG_STRING, "", 0, 0,
+	  OFF(webhook_allow), "hosts or addresses (like hooks.internal, "
+	  "127.0.0.1 or 10.1.0.0/16, comma-separated) that webhook endpoints "
+	  "may name over plain http and that may be loopback or private; "
+	  "empty = https only, public addresses only" },
 };
 
 #define CFG_N	(sizeof(cfg_table) / sizeof(cfg_table[0]))

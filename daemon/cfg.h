@@ -45,6 +45,11 @@ struct cfg {
 	char	*pg_bindir;		/* "" = pg_config --bindir, then search */
 	char	*pg_user;		/* embedded postgres runs as this when root */
 	char	*migrations_dir;	/* "" = migrations built into the binary */
+	char	*smtp_url;		/* smtp:// or smtps://; "" = no email */
+	char	*smtp_from;		/* envelope and From address */
+	char	*smtp_user;		/* SMTP AUTH; "" = none */
+	char	*smtp_password;
+	char	*webhook_allow;	/* hosts webhooks may reach: http, private */
 };
 
 /* The process's configuration: written once by cfg_load, then read-only. */

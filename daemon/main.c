@@ -8,7 +8,8 @@
  * or a private PostgreSQL cluster it starts as its own child, pgembed.c),
  * applies pending migrations under an advisory lock (migrate.c), opens the
  * connection pool (db.c), makes sure a platform admin token exists
- * (auth.c) and starts libmicrohttpd's thread pool (http.c).  From then on
+ * (auth.c) and starts libmicrohttpd's thread pool (http.c), the report
+ * runners and the outbox's dispatcher (outbox.c).  From then on
  * the main thread does nothing but wait for signals:
  *
  *   SIGTERM, SIGINT   stop accepting, end event streams, tell graders to
@@ -50,6 +51,7 @@
 #include "notify.h"
 #include "outbox.h"
 #include "pgembed.h"
+#include "smtp.h"
 #include "worker.h"
 #include "../sandbox/sandbox.h"
 
@@ -193,6 +195,9 @@ main(int argc, char **argv)
 		/* Before anything starts: a bad address needs no database. */
 		if (http_parse_listen(cfg.listen, &ss, err, sizeof(err)) != 0)
 			fatalx("configuration: %s", err);
+		if (cfg.smtp_url[0] != '\0' && smtp_server_check(cfg.smtp_url,
+		    cfg.smtp_from, err, sizeof(err)) != 0)
+			fatalx("configuration: %s", err);
 	}
 	if (strcmp(cfg.role, "all") && strcmp(cfg.role, "api") &&
 	    strcmp(cfg.role, "worker") && strcmp(cfg.role, "grader"))
@@ -285,6 +290,15 @@ main(int argc, char **argv)
 	if (serve_api && api_report_jobs_start(pool, conninfo,
 	    cfg.report_runners) != 0)
 		log_warnx("report runners: could not start them all");
+	if (serve_api) {
+		struct smtp_server smtp = { .url = cfg.smtp_url, .from =
+		    cfg.smtp_from, .user = cfg.smtp_user, .password =
+		    cfg.smtp_password };
+
+		if (outbox_start(pool, conninfo, &smtp, cfg.webhook_allow, err,
+		    sizeof(err)) != 0)
+			log_warnx("outbox: %s; messages are not sent", err);
+	}
 	if (serve_api)
 		log_fields(LOG_LVL_INFO, "listening", json_pack("{s:s, s:i, s:i, "
 		    "s:s, s:s}", "listen", cfg.listen, "port", port,
@@ -342,6 +356,7 @@ main(int argc, char **argv)
 	wait_inflight(cfg.shutdown_grace_ms);
 	http_stop();
 	api_report_jobs_stop();
+	outbox_stop();		/* a send in progress is abandoned */
 	left = cfg.shutdown_grace_ms - (int)(now_ms() - t0);
 	worker_stop_all(left > 500 ? left : 500);
 	if (strcmp(cfg.role, "api") != 0)

@@ -33,4 +33,62 @@ void	outbox_init(void);
 int	outbox_email(struct db_conn *c, const char *tenant_id,
 	    const struct outbox_email *m);
 
+/* ---- what domain emails are about (mail.c renders them) ---------------- */
+
+/*
+ * The enrollments made active in c's open transaction (inserted active:
+ * "enrolled"; moved up from the waitlist: "promoted"), which a trigger
+ * noted, and forget them: rows (event, email, name, cohort, program) in
+ * *news, which the caller PQclears.  0 or CD_ERR_DATABASE.
+ */
+int	outbox_enrollment_news(struct db_conn *c, PGresult **news);
+
+/*
+ * What a graded submission's email says: one row (email, name,
+ * assessment, cohort, verdict, score, final_score, passed, provisional)
+ * in *facts, or none.  0 or CD_ERR_DATABASE.
+ */
+int	outbox_graded_facts(struct db_conn *c, const char *submission,
+	    PGresult **facts);
+
+/* ---- the list (GET /v1/outbox) ----------------------------------------- */
+
+/*
+ * The statement of a page of the tenant's messages, newest first, for
+ * api_page_exec_desc: $1..$3 the page, $4 a state or NULL, $5 a channel
+ * or NULL.  Never the secret link: bodies show "{link}".
+ */
+#define OUTBOX_LIST_STMT	"outbox_list"
+/* The same for one webhook endpoint's deliveries: $4 its id. */
+#define OUTBOX_DELIVERIES_STMT	"outbox_deliveries"
+
+/*
+ * Queue a "webhook.test" event for endpoint webhook (an id already
+ * checked) in c's open transaction: 1 and its id in msg_id (40 bytes),
+ * 0 no such endpoint, or CD_ERR_DATABASE.
+ */
+int	outbox_webhook_test(struct db_conn *c, const char *webhook,
+	    char *msg_id);
+
+/* ---- the dispatcher ----------------------------------------------------- */
+
+struct db_pool;
+struct smtp_server;
+
+/*
+ * Start the dispatcher thread (one per API process) on pool; conninfo is
+ * for its LISTEN; smtp the mail server (copied; its strings must outlive
+ * the dispatcher; its timeout and abandon hook are the dispatcher's);
+ * webhook_allow the hosts webhooks may reach over http or on private
+ * networks (COHORTD_WEBHOOK_ALLOW; kept).  Without smtp->url emails are
+ * not sent: they stay 'unsent'.  0; CD_ERR_CONFIG (err says why) for bad
+ * settings; CD_ERR_NOMEM.
+ */
+int	outbox_start(struct db_pool *pool, const char *conninfo,
+	    const struct smtp_server *smtp, const char *webhook_allow,
+	    char *err, size_t errlen);
+/* Stop it: a send in progress is abandoned and its message left for the
+ * next dispatcher, unsent.  Fine when never started. */
+void	outbox_stop(void);
+
 #endif

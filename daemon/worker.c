@@ -62,6 +62,7 @@
 #include "jobq.h"
 #include "outbox.h"
 #include "log.h"
+#include "mail.h"
 #include "worker.h"
 
 /* The supervisor's pid, in a grader's environment (not a setting). */
@@ -617,6 +618,9 @@ grader_record_grade(struct db_conn *c, const struct jobq_job *job,
 	}
 	if (rc >= 0 && prov)
 		rc = jobq_add_rebench(c, job->submission);
+	/* The learner hears of it in the same transaction. */
+	if (rc >= 0)
+		rc = mail_graded(c, job->tenant, job->submission);
 	return rc < 0 ? rc : 0;
 }
 

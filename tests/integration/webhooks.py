@@ -1,0 +1,221 @@
+"""webhooks.py - webhook endpoints and their deliveries, end to end: a real
+HTTP receiver in this process checks every signature (Standard Webhooks:
+HMAC-SHA256 of id.timestamp.body); events of enrollments arrive, also
+after the receiver was down for a while; loopback and private URLs are
+refused unless COHORTD_WEBHOOK_ALLOW names them."""
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+import time
+
+from harness import Cohortd, Postgres, main, setup_tenant
+
+
+class Receiver:
+    """An HTTP server that records each delivery and answers self.status."""
+
+    def __init__(self):
+        self.got = []
+        self.status = 200
+        self.secret = None
+        self.cond = threading.Condition()
+        rec = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with rec.cond:
+                    status = rec.status
+                    rec.got.append({
+                        "id": self.headers.get("webhook-id"),
+                        "ts": self.headers.get("webhook-timestamp"),
+                        "sig": self.headers.get("webhook-signature"),
+                        "body": body, "answered": status})
+                    rec.cond.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def verified(self, g):
+        key = base64.b64decode(self.secret[len("whsec_"):])
+        signed = b"%s.%s.%s" % (g["id"].encode(), g["ts"].encode(), g["body"])
+        want = base64.b64encode(hmac.new(key, signed, hashlib.sha256)
+                                .digest()).decode()
+        return any(s == "v1," + want for s in (g["sig"] or "").split())
+
+    def delivered(self):
+        """Deliveries answered 2xx, as (type, data)."""
+        with self.cond:
+            return [(json.loads(g["body"])["type"],
+                     json.loads(g["body"])["data"]) for g in self.got
+                    if g["answered"] == 200]
+
+    def wait(self, pred, timeout=60):
+        deadline = time.time() + timeout
+        with self.cond:
+            while not pred(self) and time.time() < deadline:
+                self.cond.wait(max(0.1, deadline - time.time()))
+            return pred(self)
+
+
+def test(t):
+    rx = Receiver()
+    url = "http://127.0.0.1:%d/hook" % rx.port
+    pg = Postgres()
+    db = pg.new_database()
+    d = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api",
+                                 "COHORTD_WEBHOOK_ALLOW": "127.0.0.1"})
+    adm = setup_tenant(d, "acme")
+
+    # ---- the URL rules --------------------------------------------------
+    for bad, why in (("http://localhost:%d/hook" % rx.port, "localhost"),
+                     ("https://10.0.0.1/hook", "a private address"),
+                     ("https://[::1]/hook", "IPv6 loopback"),
+                     ("https://169.254.169.254/latest", "link-local"),
+                     ("http://example.com/hook", "plain http"),
+                     ("ftp://example.com/x", "another scheme")):
+        r = adm.post("/v1/webhooks", {"url": bad,
+                                      "events": ["enrollment.created"]})
+        t.ok(r.is_problem(422), "refused: %s" % why, r)
+    r = adm.post("/v1/webhooks", {"url": "https://hooks.example.com/x",
+                                  "events": ["no.such.event"]})
+    t.ok(r.is_problem(422), "an unknown event type is refused", r)
+
+    # ---- an endpoint ---------------------------------------------------
+    r = adm.post("/v1/webhooks", {"url": url, "description": "tests",
+                                  "events": ["enrollment.created",
+                                             "enrollment.promoted",
+                                             "enrollment.withdrawn"]})
+    t.ok(r.status == 201 and r.json["secret"].startswith("whsec_") and
+         len(base64.b64decode(r.json["secret"][6:])) >= 24,
+         "an allowed loopback endpoint is created, its secret shown once", r)
+    hook = r.json
+    rx.secret = hook["secret"]
+    r = adm.get("/v1/webhooks")
+    t.ok(r.status == 200 and len(r.json["items"]) == 1 and
+         "secret" not in r.json["items"][0], "listed, without its secret", r)
+    r = adm.get("/v1/webhooks/" + hook["id"])
+    t.ok(r.status == 200 and "secret" not in r.json and
+         r.json["failing"] is False, "read one, without its secret", r)
+    r = adm.patch("/v1/webhooks/" + hook["id"], {"description": "renamed"})
+    t.ok(r.status == 200 and r.json["description"] == "renamed",
+         "an endpoint is changed", r)
+
+    # ---- events -----------------------------------------------------------
+    prog = adm.post("/v1/programs", {"title": "P"}).json
+    coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "C",
+                                   "starts_at": "2026-01-01T00:00:00Z",
+                                   "ends_at": "2099-01-01T00:00:00Z",
+                                   "capacity": 1, "waitlist": True}).json
+    a = adm.post("/v1/cohorts/%s/enrollments" % coh["id"],
+                 {"email": "a@acme.test", "name": "A"}).json
+    b = adm.post("/v1/cohorts/%s/enrollments" % coh["id"],
+                 {"email": "b@acme.test", "name": "B"}).json
+    adm.post("/v1/enrollments/%s/withdraw" % a["id"])
+    want = [("enrollment.created", a["id"]), ("enrollment.created", b["id"]),
+            ("enrollment.withdrawn", a["id"]),
+            ("enrollment.promoted", b["id"])]
+
+    def seen(r):
+        return sorted((ty, dt.get("enrollment_id"))
+                      for ty, dt in r.delivered())
+    t.ok(rx.wait(lambda r: seen(r) == sorted(want)),
+         "created, withdrawn and promoted events arrive", seen(rx))
+    t.ok(rx.got and all(rx.verified(g) for g in rx.got),
+         "every delivery's signature checks out",
+         [g["sig"] for g in rx.got])
+    t.ok(all(abs(int(g["ts"]) - time.time()) < 600 for g in rx.got),
+         "webhook-timestamp is the time of sending")
+    t.ok(len({g["id"] for g in rx.got}) == len(rx.got),
+         "each delivery has its own webhook-id")
+    body = json.loads(rx.got[0]["body"])
+    t.ok(set(body) == {"type", "timestamp", "data"},
+         "the body is {type, timestamp, data}", body)
+
+    r = adm.post("/v1/webhooks/%s/test" % hook["id"])
+    t.ok(r.status == 202, "a test event is queued", r)
+    t.ok(rx.wait(lambda r: any(ty == "webhook.test"
+                               for ty, _ in r.delivered())),
+         "the test event arrives")
+
+    # ---- the receiver down for a while -----------------------------------
+    with rx.cond:
+        rx.status = 500
+    c = adm.post("/v1/cohorts/%s/enrollments" % coh["id"],
+                 {"email": "c@acme.test", "name": "C"}).json
+
+    def failed_once():
+        r = adm.get("/v1/webhooks/%s/deliveries" % hook["id"])
+        return [m for m in r.json["items"]
+                if m["payload"]["data"].get("enrollment_id") == c["id"] and
+                m["attempts"] >= 1 and m["last_error"]]
+    rows = None
+    deadline = time.time() + 60
+    while not rows and time.time() < deadline:
+        rows = failed_once()
+        time.sleep(0.3)
+    t.ok(rows and rows[0]["state"] == "unsent" and "500" in
+         rows[0]["last_error"], "a 500 leaves the delivery for a retry",
+         rows)
+    t.ok(adm.get("/v1/webhooks/" + hook["id"]).json["failing"] is True,
+         "the endpoint shows it is failing")
+    with rx.cond:
+        rx.status = 200
+    t.ok(rx.wait(lambda r: ("enrollment.created", c["id"]) in
+                 [(ty, dt.get("enrollment_id")) for ty, dt in
+                  r.delivered()], 90),
+         "once the receiver is back, the event arrives")
+    t.ok(all(rx.verified(g) for g in rx.got), "signed, retries too")
+    ok = False
+    deadline = time.time() + 30
+    while not ok and time.time() < deadline:
+        ok = adm.get("/v1/webhooks/" + hook["id"]).json["failing"] is False
+        time.sleep(0.3)
+    t.ok(ok, "and the endpoint is no longer failing")
+
+    # ---- the same loopback endpoint, not allowed: never reached ---------
+    d.stop()
+    d = Cohortd(pg.url(db), state_dir=d.state_dir,
+                env={"COHORTD_ROLE": "api"})
+    from harness import login
+    adm = login(d, "acme", "admin@acme.test")
+    n = len(rx.got)
+    r = adm.post("/v1/webhooks/%s/test" % hook["id"])
+    tid = r.json["id"]
+
+    def gave_up():
+        r = adm.get("/v1/webhooks/%s/deliveries" % hook["id"])
+        return [m for m in r.json["items"] if m["id"] == tid and
+                m["state"] == "failed"]
+    rows = None
+    deadline = time.time() + 60
+    while not rows and time.time() < deadline:
+        rows = gave_up()
+        time.sleep(0.3)
+    t.ok(rows and len(rx.got) == n,
+         "without COHORTD_WEBHOOK_ALLOW a loopback endpoint is not "
+         "reached: the delivery fails", rows)
+    r = adm.get("/v1/outbox?channel=webhook")
+    t.ok(r.status == 200 and r.json["items"] and
+         all(m["channel"] == "webhook" for m in r.json["items"]),
+         "GET /v1/outbox lists webhook deliveries too", r)
+
+    r = adm.delete("/v1/webhooks/" + hook["id"])
+    t.ok(r.status == 204, "an endpoint is deleted", r)
+    r = adm.get("/v1/webhooks/" + hook["id"])
+    t.ok(r.is_problem(404), "and is gone", r)
+    d.stop()
+
+
+main(test)
