@@ -158,8 +158,10 @@ def test(t):
              "no line longer than RFC 5322 allows")
 
     # ---- the list ------------------------------------------------------------
+    # (The invitation, sent first, is listed too: wait for this one.)
     items = wait_until(lambda: [m for m in outbox(adm)
                                 if m["recipient"] == "lea@ecole.test" and
+                                m["event"] == "enrolled" and
                                 m["state"] == "sent"], 30)
     t.ok(items and items[0]["event"] == "enrolled" and
          items[0]["channel"] == "email" and items[0]["attempts"] == 1 and
