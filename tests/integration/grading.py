@@ -389,6 +389,7 @@ def test(t):
     # This daemon's graders only: other daemons may grade on this host.
     graders = [int(x) for x in os.popen("pgrep -P %d -f -- '--role=grader'"
                                         % d.proc.pid).read().split()]
+    t.ok(graders, "this daemon's graders are found", graders)
     batch = [submit(n).json["id"] for n in ("wrong", "serial", "parallel")]
     time.sleep(1.5)
     for pid in graders[:1]:
