@@ -163,36 +163,45 @@ html_escape(const char *s)
 	return out;
 }
 
-/* The link for a token: COHORTD_PUBLIC_URL (or http://<listen>), page. */
+/* The link for a token: COHORTD_PUBLIC_URL (or the listener), page. */
 static void
 link_build(char *out, size_t len, const char *page, const char *slug,
     const char *token)
 {
-	const char *base = cfg.public_url != NULL && cfg.public_url[0] != '\0' ?
-	    cfg.public_url : NULL;
-	size_t n;
-
-	if (base != NULL) {
-		n = strlen(base);
-		while (n > 0 && base[n - 1] == '/')
-			n--;
-		snprintf(out, len, "%.*s/%s?tenant=%s&token=%s", (int)n, base,
-		    page, slug, token);
-	} else
-		snprintf(out, len, "http://%s/%s?tenant=%s&token=%s",
-		    cfg.listen, page, slug, token);
+	outbox_link(out, len, outbox_link_base(), page, slug, token);
 }
 
-/* Queue the email that carries a token's link ("{link}" in the bodies). */
+/* A lifetime as people say it: "7 days", "1 hour". */
+static void
+lifetime(char *out, size_t len, int s)
+{
+	int days = s / 86400, hours = s / 3600;
+
+	if (days >= 1)
+		snprintf(out, len, "%d day%s", days, days == 1 ? "" : "s");
+	else
+		snprintf(out, len, "%d hour%s", hours > 0 ? hours : 1,
+		    hours == 1 ? "" : "s");
+}
+
+/*
+ * Queue the email that carries a one-time link ("{link}" in the bodies),
+ * made when it is sent (outbox.h): an invitation for user_id (named
+ * name), or a password reset for the active account of email, if any.
+ */
 static int
 mail_queue(struct http_req *r, const struct access_tenant *t,
     const char *kind, const char *email, const char *name,
-    const char *expires, const char *link)
+    const char *user_id)
 {
 	struct outbox_email m = { 0 };
-	char *hname = html_escape(name), *htenant = html_escape(t->name);
-	char *subject = NULL, *text = NULL, *html = NULL;
+	char *hname = html_escape(name != NULL ? name : "");
+	char *htenant = html_escape(t->name);
+	char *subject = NULL, *text = NULL, *html = NULL, life[32];
 	int invite = strcmp(kind, "invitation") == 0, rc = CD_ERR_NOMEM;
+
+	lifetime(life, sizeof(life), invite ? cfg.invitation_ttl_s :
+	    RESET_TTL_S);
 
 	if (hname == NULL || htenant == NULL)
 		goto out;
@@ -201,32 +210,32 @@ mail_queue(struct http_req *r, const struct access_tenant *t,
 			subject = NULL;
 		if (asprintf(&text, "Hello %s,\n\n%s invites you to its "
 		    "programs. Choose your password here:\n\n{link}\n\nThe "
-		    "link works once, until %s (UTC). If you did not expect "
-		    "this invitation, ignore this email.\n", name, t->name,
-		    expires) < 0)
+		    "link works once, for %s. If you did not expect this "
+		    "invitation, ignore this email.\n", name, t->name,
+		    life) < 0)
 			text = NULL;
 		if (asprintf(&html, "<p>Hello %s,</p>\n<p>%s invites you to "
 		    "its programs.</p>\n<p><a href=\"{link}\">Choose your "
-		    "password</a></p>\n<p>The link works once, until %s (UTC). "
-		    "If you did not expect this invitation, ignore this "
-		    "email.</p>\n", hname, htenant, expires) < 0)
+		    "password</a></p>\n<p>The link works once, for %s. If you "
+		    "did not expect this invitation, ignore this "
+		    "email.</p>\n", hname, htenant, life) < 0)
 			html = NULL;
 	} else {
 		if (asprintf(&subject, "Reset your password for %s",
 		    t->name) < 0)
 			subject = NULL;
-		if (asprintf(&text, "Hello %s,\n\nSomeone, we hope you, asked "
+		if (asprintf(&text, "Hello,\n\nSomeone, we hope you, asked "
 		    "to reset your password for %s. Choose a new one here:\n\n"
-		    "{link}\n\nThe link works once, for one hour. If you did "
-		    "not ask for this, ignore this email: your password stays "
-		    "as it is.\n", name, t->name) < 0)
+		    "{link}\n\nThe link works once, for %s. If you did not "
+		    "ask for this, ignore this email: your password stays as "
+		    "it is.\n", t->name, life) < 0)
 			text = NULL;
-		if (asprintf(&html, "<p>Hello %s,</p>\n<p>Someone, we hope "
+		if (asprintf(&html, "<p>Hello,</p>\n<p>Someone, we hope "
 		    "you, asked to reset your password for %s.</p>\n<p><a "
 		    "href=\"{link}\">Choose a new password</a></p>\n<p>The "
-		    "link works once, for one hour. If you did not ask for "
-		    "this, ignore this email: your password stays as it "
-		    "is.</p>\n", hname, htenant) < 0)
+		    "link works once, for %s. If you did not ask for this, "
+		    "ignore this email: your password stays as it "
+		    "is.</p>\n", htenant, life) < 0)
 			html = NULL;
 	}
 	if (subject == NULL || text == NULL || html == NULL)
@@ -236,7 +245,11 @@ mail_queue(struct http_req *r, const struct access_tenant *t,
 	m.subject = subject;
 	m.text = text;
 	m.html = html;
-	m.link = link;
+	m.mint_kind = kind;
+	m.mint_user = invite ? user_id : NULL;
+	m.mint_email = invite ? NULL : email;
+	m.mint_page = invite ? "accept-invitation" : "reset-password";
+	m.mint_ttl_s = invite ? cfg.invitation_ttl_s : RESET_TTL_S;
 	rc = outbox_email(r->db, t->id, &m);
  out:
 	free(hname);
@@ -286,7 +299,7 @@ token_issue(struct http_req *r, const struct access_tenant *t,
 	    "reset-password", t->slug, token);
 	if (expires != NULL)
 		snprintf(expires, 40, "%s", PQgetvalue(res, 0, 1));
-	rc = mail_queue(r, t, kind, email, name, PQgetvalue(res, 0, 1), url);
+	rc = mail_queue(r, t, kind, email, name, user_id);
  out:
 	sodium_memzero(token, sizeof(token));
 	PQclear(res);
@@ -547,12 +560,11 @@ api_password_reset(struct http_req *r)
 {
 	static const char *const allowed[] = { "tenant", "email", NULL };
 	struct access_tenant t = { .name = NULL };
-	char acct[65], addr[65], ip[64], url[URL_MAX];
-	char token[AUTH_TOKEN_LEN + 1], hex[AUTH_HASH_LEN * 2 + 1];
+	char acct[65], addr[65], ip[64];
 	const char *tenant = NULL, *email = NULL;
 	struct api_v v;
 	json_t *body;
-	PGresult *u = NULL, *x = NULL;
+	PGresult *u = NULL;
 	int rc = 0, wait;
 
 	v_init(&v);
@@ -572,6 +584,13 @@ api_password_reset(struct http_req *r)
 		rc = throttled(r, wait, "password reset requests");
 		goto out;
 	}
+	/*
+	 * The same work whoever asks: the tenant's scope set (login_lookup;
+	 * whether it finds the account is not looked at) and one message
+	 * queued for the email as given.  The dispatcher finds the account
+	 * when it sends, makes the token then, and sends nothing when there
+	 * is none.  Only an unknown tenant queues nothing.
+	 */
 	{
 		const char *p[2] = { tenant, email };
 
@@ -580,33 +599,18 @@ api_password_reset(struct http_req *r)
 			goto out;
 		}
 	}
-	if (PQntuples(u) == 1) {
-		const char *p[1] = { PQgetvalue(u, 0, 1) };
-
-		if ((x = db_exec(r->db, "access_user", 1, p)) == NULL) {
-			rc = CD_ERR_DATABASE;
-			goto out;
-		}
-		if ((rc = tenant_load(r, &t)) != 0 ||
-		    (rc = token_issue(r, &t, "password_reset",
-		    PQgetvalue(x, 0, 0), PQgetvalue(x, 0, 1),
-		    PQgetvalue(x, 0, 2), 1, url, NULL)) != 0)
-			goto out;
-	} else {
-		/* The work an existing account costs, or near it. */
-		auth_token_new(token);
-		auth_token_hash_hex(token, hex);
-		link_build(url, sizeof(url), "reset-password", tenant, token);
-		sodium_memzero(token, sizeof(token));
-	}
+	if ((rc = tenant_load(r, &t)) == 0)
+		rc = mail_queue(r, &t, "password_reset", email, NULL, NULL);
+	else if (rc == CD_ERR_INTERNAL)
+		rc = 0;			/* no such tenant */
+	if (rc != 0)
+		goto out;
 	rc = http_json(r, 202, json_pack("{s:s}", "detail", "if the tenant "
 	    "has an active account with this email, a link to choose a new "
 	    "password is on its way there; it works once, for one hour"));
  out:
-	sodium_memzero(url, sizeof(url));
 	tenant_clear(&t);
 	PQclear(u);
-	PQclear(x);
 	v_free(&v);
 	return rc;
 }

@@ -295,8 +295,18 @@ main(int argc, char **argv)
 		    cfg.smtp_from, .user = cfg.smtp_user, .password =
 		    cfg.smtp_password };
 
-		if (outbox_start(pool, conninfo, &smtp, cfg.webhook_allow, err,
-		    sizeof(err)) != 0)
+		static char base[512];
+		const char *colon = strrchr(cfg.listen, ':');
+
+		/* Links lead to COHORTD_PUBLIC_URL, else to the listener. */
+		if (cfg.public_url != NULL && cfg.public_url[0] != '\0')
+			snprintf(base, sizeof(base), "%s", cfg.public_url);
+		else
+			snprintf(base, sizeof(base), "http://%.*s:%d",
+			    colon != NULL ? (int)(colon - cfg.listen) :
+			    (int)strlen(cfg.listen), cfg.listen, port);
+		if (outbox_start(pool, conninfo, &smtp, cfg.webhook_allow, base,
+		    err, sizeof(err)) != 0)
 			log_warnx("outbox: %s; messages are not sent", err);
 	}
 	if (serve_api)

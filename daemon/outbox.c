@@ -13,8 +13,8 @@
  * lease (a random token and an expiry, OUTBOX_LEASE_S) and counts the
  * attempt, and commits.  Then, holding no connection and no lock, it
  * sends each one (smtp.c, at most SMTP_TIMEOUT_S), and records the
- * outcome in a transaction of its own fenced by the token: 'sent' (the
- * secret link dropped), or another try after a back-off that doubles from
+ * outcome in a transaction of its own fenced by the token: 'sent', or
+ * another try after a back-off that doubles from
  * RETRY_FIRST_S to RETRY_MAX_S, or 'failed' once the server refused it
  * for good or the message is a day old.
  *
@@ -28,6 +28,13 @@
  * behind what is due, so one bad address or tenant does not stop others.
  * On shutdown a send in progress is abandoned and the claimed messages
  * are released, their attempt not counted.
+ *
+ * One-time links (an invitation's, a password reset's) are made only as
+ * their email is sent (outbox_mint()): the message says what to make, the
+ * token is drawn then and only its hash stored, so no usable token ever
+ * rests in the table.  A reset asked for an address with no account is
+ * queued like any other and fails here, nothing sent: the request did
+ * the same work either way.
  *
  * Webhooks (channel 'webhook', one row per subscribed endpoint, written
  * by triggers) go the same way, as signed POSTs (webhook.c, at most
@@ -47,9 +54,11 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "auth.h"
 #include "db.h"
 #include "err.h"
 #include "jobq.h"
@@ -66,21 +75,31 @@
 #define RETRY_FIRST_S	"4"
 #define RETRY_MAX_S	"900"
 #define GIVE_UP_AFTER	"interval '24 hours'"
+#define OUTBOX_LINK_MAX	2048
+#define OUTBOX_ADDR_MAX	320
 
 #define OUTBOX_COLS \
 	"id, channel, event, recipient, subject, body_text, body_html, " \
 	"payload, " \
-	"secret_link IS NOT NULL AS has_link, state, attempts, last_error, " \
+	"mint IS NOT NULL AS has_link, state, attempts, last_error, " \
 	"CASE WHEN state = 'unsent' THEN rfc3339(next_at) END AS next_at, " \
 	"rfc3339(created_at) AS created_at, rfc3339(sent_at) AS sent_at"
+
+static const char *ob_link_base;	/* of one-time links (outbox_link) */
 
 static const struct db_stmt outbox_stmts[] = {
 	{ "outbox_email",
 	  "INSERT INTO outbox (tenant_id, channel, event, recipient, subject,"
-	  " body_text, body_html, secret_link)"
-	  " VALUES ($1, 'email', $2, $3, $4, $5, $6, $7)"
+	  " body_text, body_html, mint)"
+	  " VALUES ($1, 'email', $2, $3, $4, $5, $6, CASE WHEN $7::text IS"
+	  " NULL THEN NULL ELSE jsonb_build_object('kind', $7::text, 'user_id',"
+	  " $8::uuid, 'email', $9::text, 'page', $10::text, 'ttl_s',"
+	  " $11::int) END)"
 	  /* db_rows counts the rows returned. */
 	  " RETURNING id" },
+	/* The dispatcher's, in the message's tenant: make its link's token. */
+	{ "outbox_mint", "SELECT slug, expires_at, email FROM access_mint($1, "
+	  "$2::uuid, $3, decode($4, 'hex'), $5::int)" },
 	/* ---- domain emails' facts, in the tenant's transaction ---- */
 	/* Materialized: read (and cleared) once, whatever the plan. */
 	{ "outbox_enrollment_news", "WITH n AS MATERIALIZED (SELECT 'enrolled' "
@@ -130,7 +149,7 @@ static const struct db_stmt outbox_stmts[] = {
 	  "interval '1 second', attempts = o.attempts + 1 FROM d WHERE "
 	  "o.tenant_id = d.tenant_id AND o.id = d.id RETURNING o.*) SELECT "
 	  "u.tenant_id, u.id, u.lease_token, u.recipient, u.sender_name, "
-	  "u.subject, u.body_text, u.body_html, u.secret_link, u.attempts, "
+	  "u.subject, u.body_text, u.body_html, u.mint::text, u.attempts, "
 	  "u.channel, u.payload::text, w.url, w.secret FROM u LEFT JOIN "
 	  "webhooks w ON u.channel = 'webhook' AND w.tenant_id = u.tenant_id "
 	  "AND w.id::text = u.recipient" },
@@ -150,15 +169,13 @@ static const struct db_stmt outbox_stmts[] = {
 	  "jsonb_build_object('webhook_id', w.id)) FROM webhooks w WHERE "
 	  "w.tenant_id = current_tenant() AND w.id = $1 RETURNING id" },
 	{ "outbox_sent", "UPDATE outbox SET state = 'sent', sent_at = "
-	  "clock_timestamp(), secret_link = NULL, lease_token = NULL, "
+	  "clock_timestamp(), lease_token = NULL, "
 	  "lease_until = NULL, last_error = NULL WHERE tenant_id = $1 AND id = "
 	  "$2 AND lease_token = $3 AND state = 'unsent'" },
-	/* Refused for good ($5), or a day old: failed, the link dropped. */
+	/* Refused for good ($5), or a day old: failed. */
 	{ "outbox_retry", "UPDATE outbox SET lease_token = NULL, lease_until "
 	  "= NULL, last_error = $4, state = CASE WHEN $5::bool OR created_at < "
 	  "clock_timestamp() - " GIVE_UP_AFTER " THEN 'failed' ELSE 'unsent' "
-	  "END, secret_link = CASE WHEN $5::bool OR created_at < "
-	  "clock_timestamp() - " GIVE_UP_AFTER " THEN NULL ELSE secret_link "
 	  "END, next_at = clock_timestamp() + least(" RETRY_FIRST_S " * "
 	  "power(2, greatest(attempts - 1, 0)), " RETRY_MAX_S ") * interval "
 	  "'1 second' WHERE tenant_id = $1 AND id = $2 AND lease_token = $3 "
@@ -184,10 +201,31 @@ int
 outbox_email(struct db_conn *c, const char *tenant_id,
     const struct outbox_email *m)
 {
-	const char *p[7] = { tenant_id, m->event, m->to, m->subject, m->text,
-	    m->html, m->link };
+	char ttl[16];
+	const char *p[11] = { tenant_id, m->event, m->to, m->subject, m->text,
+	    m->html, m->mint_kind, m->mint_user, m->mint_email, m->mint_page,
+	    ttl };
 
-	return db_rows(c, "outbox_email", 7, p) == 1 ? 0 : CD_ERR_DATABASE;
+	snprintf(ttl, sizeof(ttl), "%d", m->mint_ttl_s);
+	return db_rows(c, "outbox_email", 11, p) == 1 ? 0 : CD_ERR_DATABASE;
+}
+
+const char *
+outbox_link_base(void)
+{
+	return ob_link_base != NULL ? ob_link_base : "";
+}
+
+void
+outbox_link(char *out, size_t len, const char *base, const char *page,
+    const char *slug, const char *token)
+{
+	size_t n = strlen(base);
+
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	snprintf(out, len, "%.*s/%s?tenant=%s&token=%s", (int)n, base, page,
+	    slug, token);
 }
 
 int
@@ -234,7 +272,7 @@ static const char *ob_allow;		/* COHORTD_WEBHOOK_ALLOW */
 
 /* Columns of outbox_claim. */
 enum { C_TENANT, C_ID, C_TOKEN, C_TO, C_SENDER, C_SUBJECT, C_TEXT, C_HTML,
-	C_LINK, C_ATTEMPTS, C_CHANNEL, C_PAYLOAD, C_URL, C_SECRET };
+	C_MINT, C_ATTEMPTS, C_CHANNEL, C_PAYLOAD, C_URL, C_SECRET };
 
 /*
  * Run one statement in a worker-scoped transaction of its own: the
@@ -318,20 +356,82 @@ outbox_abandon(void *arg)
 	return ob_stopping;
 }
 
-/* Send the email of row i: 0 or as smtp_send. */
+/*
+ * Make the one-time link row i's email carries (its mint, JSON): the
+ * token is made here and only its hash stored, in the message's tenant
+ * (access_mint()).  0, the link in out (OUTBOX_LINK_MAX bytes) and the
+ * account's address in to (OUTBOX_ADDR_MAX);
+ * CD_ERR_INVALID when there is no such account (nothing to send: why
+ * says so); CD_ERR_DATABASE to try again later.
+ */
+static int
+outbox_mint(PGresult *res, int i, char *out, char *to, char *why,
+    size_t whylen)
+{
+	char token[AUTH_TOKEN_LEN + 1], hex[AUTH_HASH_LEN * 2 + 1], ttl[16];
+	json_t *mint = json_loads(PQgetvalue(res, i, C_MINT), 0, NULL);
+	const char *p[5];
+	struct db_conn *c = NULL;
+	PGresult *r = NULL;
+	int rc = CD_ERR_DATABASE;
+
+	snprintf(why, whylen, "the link could not be made; trying again");
+	auth_token_new(token);
+	auth_token_hash_hex(token, hex);
+	if (mint == NULL)
+		goto out;
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)json_integer_value(
+	    json_object_get(mint, "ttl_s")));
+	p[0] = json_string_value(json_object_get(mint, "kind"));
+	p[1] = json_string_value(json_object_get(mint, "user_id"));
+	p[2] = json_string_value(json_object_get(mint, "email"));
+	p[3] = hex;
+	p[4] = ttl;
+	if (p[0] == NULL || db_acquire(ob_pool, 10000, &c) != 0 ||
+	    db_begin(c, PQgetvalue(res, i, C_TENANT)) != 0 ||
+	    (r = db_exec(c, "outbox_mint", 5, p)) == NULL)
+		goto out;
+	if (PQntuples(r) != 1) {
+		snprintf(why, whylen, "no active account %s: nothing sent",
+		    p[1] != NULL ? "for this link" : "with this email");
+		rc = CD_ERR_INVALID;
+		goto out;
+	}
+	if (db_commit(c) != 0)
+		goto out;
+	outbox_link(out, OUTBOX_LINK_MAX, ob_link_base, json_string_value(
+	    json_object_get(mint, "page")) ?: "", PQgetvalue(r, 0, 0), token);
+	snprintf(to, OUTBOX_ADDR_MAX, "%s", PQgetvalue(r, 0, 2));
+	rc = 0;
+ out:
+	sodium_memzero(token, sizeof(token));
+	PQclear(r);
+	db_release(c);		/* rolls back what did not commit */
+	json_decref(mint);
+	return rc;
+}
+
+/* Send the email of row i: 0 or as smtp_send (or outbox_mint). */
 static int
 outbox_send_email(PGresult *res, int i, char *why, size_t whylen)
 {
-	const char *link = PQgetisnull(res, i, C_LINK) ? NULL :
-	    PQgetvalue(res, i, C_LINK);
+	char made[OUTBOX_LINK_MAX], to[OUTBOX_ADDR_MAX];
+	const char *link = NULL;
 	struct smtp_msg m;
 	char *text = NULL, *html = NULL;
 	int rc = CD_ERR_NOMEM;
 
+	snprintf(to, sizeof(to), "%s", PQgetvalue(res, i, C_TO));
+	if (!PQgetisnull(res, i, C_MINT)) {
+		if ((rc = outbox_mint(res, i, made, to, why, whylen)) != 0)
+			return rc;
+		link = made;
+		rc = CD_ERR_NOMEM;
+	}
 	snprintf(why, whylen, "out of memory");
 	memset(&m, 0, sizeof(m));
 	m.id = PQgetvalue(res, i, C_ID);
-	m.to = PQgetvalue(res, i, C_TO);
+	m.to = to;
 	m.from_name = PQgetisnull(res, i, C_SENDER) ? NULL :
 	    PQgetvalue(res, i, C_SENDER);
 	m.subject = PQgetvalue(res, i, C_SUBJECT);
@@ -348,6 +448,7 @@ outbox_send_email(PGresult *res, int i, char *why, size_t whylen)
 	/* They held the secret link. */
 	outbox_wipe(text);
 	outbox_wipe(html);
+	sodium_memzero(made, sizeof(made));
 	return rc;
 }
 
@@ -459,11 +560,12 @@ outbox_main(void *arg)
 
 int
 outbox_start(struct db_pool *pool, const char *conninfo,
-    const struct smtp_server *smtp, const char *webhook_allow, char *err,
-    size_t errlen)
+    const struct smtp_server *smtp, const char *webhook_allow,
+    const char *link_base, char *err, size_t errlen)
 {
 	int rc;
 
+	ob_link_base = link_base;
 	if (smtp->url == NULL || smtp->url[0] == '\0')
 		log_info("outbox: no COHORTD_SMTP_URL; emails are kept unsent");
 	else if ((rc = smtp_server_check(smtp->url, smtp->from, err,

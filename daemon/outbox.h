@@ -18,12 +18,30 @@ struct outbox_email {
 	const char	*text;		/* plain text */
 	const char	*html;		/* NULL: text only */
 	/*
-	 * A secret link (a one-time token's URL) that "{link}" in text and
-	 * html stands for; NULL: none.  Kept apart from the bodies: never
-	 * listed (GET /v1/outbox shows "{link}"), dropped once sent.
+	 * A one-time link that "{link}" in text and html stands for, made
+	 * only when the email is sent, so that no token is ever stored but
+	 * as its hash (access_mint() in migration 0018): mint_kind
+	 * ("invitation" or "password_reset"; NULL: no link), for the user
+	 * mint_user or else for the active account whose email is
+	 * mint_email, valid mint_ttl_s, leading to mint_page.  With no such
+	 * account when it is sent, nothing is sent (the message fails,
+	 * saying why).
 	 */
-	const char	*link;
+	const char	*mint_kind;
+	const char	*mint_user;
+	const char	*mint_email;
+	const char	*mint_page;	/* "accept-invitation", ... */
+	int		 mint_ttl_s;
 };
+
+/*
+ * A one-time link: base (COHORTD_PUBLIC_URL, or http://<listen>; a
+ * trailing slash ignored), page, the tenant's slug and the token, in out.
+ */
+void	outbox_link(char *out, size_t len, const char *base, const char *page,
+	    const char *slug, const char *token);
+/* The base this process's links use (outbox_start()); "" before. */
+const char *outbox_link_base(void);
 
 /* Register the statements; before the pool opens, in every process that
    writes or sends messages. */
@@ -80,13 +98,15 @@ struct smtp_server;
  * for its LISTEN; smtp the mail server (copied; its strings must outlive
  * the dispatcher; its timeout and abandon hook are the dispatcher's);
  * webhook_allow the hosts webhooks may reach over http or on private
- * networks (COHORTD_WEBHOOK_ALLOW; kept).  Without smtp->url emails are
+ * networks (COHORTD_WEBHOOK_ALLOW; kept); link_base the base of the
+ * one-time links made at send time (outbox_link(); kept).  Without
+ * smtp->url emails are
  * not sent: they stay 'unsent'.  0; CD_ERR_CONFIG (err says why) for bad
  * settings; CD_ERR_NOMEM.
  */
 int	outbox_start(struct db_pool *pool, const char *conninfo,
 	    const struct smtp_server *smtp, const char *webhook_allow,
-	    char *err, size_t errlen);
+	    const char *link_base, char *err, size_t errlen);
 /* Stop it: a send in progress is abandoned and its message left for the
  * next dispatcher, unsent.  Fine when never started. */
 void	outbox_stop(void);

@@ -1,80 +1,20 @@
 """email_delivery.py - the outbox's emails, end to end: a real SMTP server (aiosmtpd)
 in this process, the real daemon sending to it.  Enrolling a learner sends
 a well-formed email; a server that is down delays it, never loses it, not
-even across kill -9 of the daemon; GET /v1/outbox lists messages and never
-the secret link."""
+even across kill -9 of the daemon; a password reset's link is made as its
+email is sent, never stored, and nothing goes where there is no account;
+GET /v1/outbox lists messages and never a link."""
 import email
 import email.policy
 import email.utils
-import sys
-import threading
 import time
 
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:  # Debian's python3-aiosmtpd beside another python3
-    sys.path.append("/usr/lib/python3/dist-packages")
-    from aiosmtpd.controller import Controller
-
 from harness import Cohortd, Postgres, free_port, login, main, PW
+from smtpbox import Inbox, link_in, parts, smtp_start, wait_until
 
 TENANT_NAME = "École \"Été\" des Chats"
 FROM = "noreply@cohortd.test"
-
-
-class Inbox:
-    """What the SMTP server received: (envelope to, parsed message)."""
-
-    def __init__(self):
-        self.got = []
-        self.cond = threading.Condition()
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.content,
-                                       policy=email.policy.default)
-        with self.cond:
-            self.got.append((envelope.mail_from, list(envelope.rcpt_tos),
-                             msg, envelope.content))
-            self.cond.notify_all()
-        return "250 OK"
-
-    def _find(self, addr, subject):
-        return [g for g in self.got if addr in g[1] and
-                (subject is None or subject in str(g[2]["Subject"]))]
-
-    def to(self, addr, subject=None):
-        """Messages to addr (whose Subject holds subject)."""
-        with self.cond:
-            return self._find(addr, subject)
-
-    def wait(self, addr, timeout=60, n=1, subject=None):
-        """The n-th message to addr (whose Subject holds subject), or
-        None after timeout.  Other emails (an invitation to a user made
-        without a password) may go to the same address."""
-        deadline = time.time() + timeout
-        with self.cond:
-            while len(self._find(addr, subject)) < n:
-                left = deadline - time.time()
-                if left <= 0:
-                    break
-                self.cond.wait(left)
-            found = self._find(addr, subject)
-        return found[n - 1] if len(found) >= n else None
-
-
-def smtp_start(inbox, port):
-    c = Controller(inbox, hostname="127.0.0.1", port=port)
-    c.start()
-    return c
-
-
-def wait_until(pred, timeout=60, step=0.3):
-    deadline = time.time() + timeout
-    while True:
-        v = pred()
-        if v or time.time() > deadline:
-            return v
-        time.sleep(step)
+PUBLIC = "https://learn.ecole.test"
 
 
 def outbox(adm, **q):
@@ -82,11 +22,6 @@ def outbox(adm, **q):
     r = adm.get("/v1/outbox" + ("?" + qs if qs else ""))
     assert r.status == 200, r
     return r.json["items"]
-
-
-def parts(msg):
-    return {p.get_content_type(): p.get_content() for p in msg.walk()
-            if not p.is_multipart()}
 
 
 def test(t):
@@ -97,7 +32,7 @@ def test(t):
     db = pg.new_database()
     env = {"COHORTD_ROLE": "api",
            "COHORTD_SMTP_URL": "smtp://127.0.0.1:%d" % port,
-           "COHORTD_SMTP_FROM": FROM}
+           "COHORTD_SMTP_FROM": FROM, "COHORTD_PUBLIC_URL": PUBLIC}
     d = Cohortd(pg.url(db), env=env)
 
     r = d.admin().post("/v1/tenants", {
@@ -105,7 +40,6 @@ def test(t):
         "admin": {"email": "admin@ecole.test", "name": "Admin",
                   "password": PW}})
     assert r.status == 201, r
-    tenant_id = r.json["id"]
     adm = login(d, "ecole", "admin@ecole.test")
     r = adm.post("/v1/programs", {"title": "Concurrency", "summary": "C"})
     prog = r.json
@@ -179,28 +113,43 @@ def test(t):
     r = ivy.get("/v1/outbox")
     t.ok(r.is_problem(403), "an instructor may not read the outbox", r)
 
-    # ---- a secret link: put in at send time, never listed -------------------
-    link = "https://ecole.test/reset?token=s3cr3t-&-tok"
-    pg.psql("INSERT INTO outbox (tenant_id, channel, event, recipient, "
-            "subject, body_text, body_html, secret_link) VALUES ('%s', "
-            "'email', 'password_reset', 'max@ecole.test', 'Reset', "
-            "'Go to {link} now', '<a href=\"{link}\">reset</a>', '%s')"
-            % (tenant_id, link), db)
-    got = inbox.wait("max@ecole.test", 60)
-    t.ok(got is not None, "an email with a secret link arrives")
-    if got is not None:
-        p = parts(got[2])
-        t.ok(p.get("text/plain", "").strip() == "Go to %s now" % link,
-             "the text part has the link", p)
-        t.ok("s3cr3t-&amp;-tok" in p.get("text/html", ""),
-             "the HTML part has the link, escaped", p)
+    # ---- one-time links: made as the email is sent, never stored -----------
+    r = adm.post("/v1/users", {"email": "Max@ecole.test", "name": "Max",
+                               "role": "learner", "password": PW})
+    max_id = r.json["id"]
+    anon = d.client()
+    r = anon.post("/v1/auth/password-reset",
+                  {"tenant": "ecole", "email": "MAX@ecole.test"})
+    t.ok(r.status == 202, "a password reset is asked for", r)
+    got = inbox.wait("Max@ecole.test", 60, subject="Reset")
+    t.ok(got is not None, "its email arrives, at the account's address")
+    link = link_in(got[2], "reset-password") if got else None
+    t.ok(link is not None and link.startswith(PUBLIC + "/reset-password?") and
+         "&amp;" in parts(got[2]).get("text/html", ""),
+         "with its link in both parts (escaped in HTML)",
+         parts(got[2]) if got else None)
+    token = link.split("token=")[-1] if link else ""
     rows = wait_until(lambda: [m for m in outbox(adm, state="sent")
-                               if m["recipient"] == "max@ecole.test"], 30)
-    t.ok(rows and rows[0]["body_text"] == "Go to {link} now" and
-         "s3cr3t" not in str(outbox(adm)) and "secret_link" not in rows[0],
+                               if m["event"] == "password_reset"], 30)
+    t.ok(rows and "{link}" in rows[0]["body_text"] and rows[0]["has_link"]
+         and token and token not in str(outbox(adm)),
          "GET /v1/outbox shows {link}, never the link", rows)
-    t.eq(pg.psql("SELECT count(*) FROM outbox WHERE secret_link IS NOT NULL",
-                 db), "0", "the link is dropped once sent")
+    t.eq(pg.psql("SELECT count(*) FROM outbox WHERE position('%s' IN "
+                 "coalesce(body_text, '') || coalesce(body_html, '') || "
+                 "coalesce(mint::text, '')) > 0" % token, db), "0",
+         "the token is nowhere in the outbox")
+    r = anon.post("/v1/auth/password-reset/confirm",
+                  {"token": token, "password": "a much better passphrase"})
+    t.ok(r.status == 200 and r.json["user"]["id"] == max_id,
+         "the emailed link resets the password", r)
+    r = anon.post("/v1/auth/password-reset",
+                  {"tenant": "ecole", "email": "nobody@ecole.test"})
+    t.ok(r.status == 202, "a reset for no account answers the same", r)
+    gone = wait_until(lambda: [m for m in outbox(adm, state="failed")
+                               if m["recipient"] == "nobody@ecole.test"], 30)
+    t.ok(gone and "no active account" in (gone[0]["last_error"] or "") and
+         not inbox.to("nobody@ecole.test"),
+         "and the dispatcher, finding no account, sends nothing", gone)
 
     # ---- promoted from the waitlist -----------------------------------------
     r = adm.post("/v1/cohorts/%s/enrollments" % spring["id"],
