@@ -92,8 +92,9 @@ webhook_events_arg(struct api_v *v, json_t *body, int required)
 			snprintf(ptr, sizeof(ptr), "/events/%zu", i);
 			v_error(v, ptr, "not an event type: enrollment.created, "
 			    "enrollment.promoted, enrollment.withdrawn, "
-			    "submission.graded, exercise.verified or "
-			    "exercise.rejected");
+			    "enrollment.completed, submission.graded, "
+			    "quiz.submitted, exercise.verified, "
+			    "exercise.rejected or report_job.done");
 			return NULL;
 		}
 		len += strlen(s) + 1;

@@ -26,8 +26,9 @@
 #include "webhook.h"
 
 const char *const webhook_events[] = { "enrollment.created",
-	"enrollment.promoted", "enrollment.withdrawn", "submission.graded",
-	"exercise.verified", "exercise.rejected", NULL };
+	"enrollment.promoted", "enrollment.withdrawn", "enrollment.completed",
+	"submission.graded", "quiz.submitted", "exercise.verified",
+	"exercise.rejected", "report_job.done", NULL };
 
 /* Not the public internet: this host, private and shared networks,
  * link-local, documentation, multicast, reserved, and NAT64's mapping. */

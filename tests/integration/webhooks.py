@@ -11,7 +11,7 @@ import json
 import threading
 import time
 
-from harness import Cohortd, Postgres, main, setup_tenant
+from harness import PW, Cohortd, Postgres, login, main, setup_tenant
 
 
 class Receiver:
@@ -149,6 +149,59 @@ def test(t):
                                for ty, _ in r.delivered())),
          "the test event arrives")
 
+    # ---- the other events: a completed program, a quiz, a report job ------
+    r = adm.post("/v1/webhooks", {"url": url, "events": [
+        "enrollment.completed", "quiz.submitted", "report_job.done"]})
+    t.ok(r.status == 201, "an endpoint for the other events", r)
+    rx2 = r.json
+    qprog = adm.post("/v1/programs", {"title": "Q", "status":
+                                      "published"}).json
+    qmod = adm.post("/v1/programs/%s/modules" % qprog["id"],
+                    {"title": "M"}).json
+    quiz = adm.post("/v1/modules/%s/assessments" % qmod["id"], {
+        "title": "Quiz", "kind": "quiz", "pass_score": 50, "questions": [
+            {"kind": "single_choice", "prompt": "2 + 2?",
+             "options": ["4", "5"], "answer": 0}]}).json
+    qcoh = adm.post("/v1/cohorts", {"program_id": qprog["id"], "name": "QC",
+                                    "starts_at": "2026-01-01T00:00:00Z",
+                                    "ends_at": "2099-01-01T00:00:00Z"}).json
+    adm.post("/v1/users", {"email": "q@acme.test", "name": "Q",
+                           "role": "learner", "password": PW})
+    qe = adm.post("/v1/cohorts/%s/enrollments" % qcoh["id"],
+                  {"email": "q@acme.test", "name": "Q"}).json
+    learner = login(d, "acme", "q@acme.test")
+    r = learner.post("/v1/assessments/%s/submissions" % quiz["id"],
+                     {"answers": [0]})
+    t.ok(r.status in (200, 201), "the learner answers the quiz", r)
+    r = adm.post("/v1/reports/jobs", {"report": "gradebook",
+                                      "cohort_id": qcoh["id"]})
+    t.ok(r.status == 202, "a report job is asked for", r)
+    job = r.json.get("id")
+
+    def other(r):
+        return {ty: dt for ty, dt in r.delivered()
+                if ty in ("enrollment.completed", "quiz.submitted",
+                          "report_job.done")}
+    got = rx.wait(lambda r: len(other(r)) == 3, 90) and other(rx)
+    t.ok(got and got["quiz.submitted"].get("assessment_id") == quiz["id"] and
+         got["enrollment.completed"].get("enrollment_id") == qe["id"] and
+         got["report_job.done"].get("report_job_id") == job,
+         "enrollment.completed, quiz.submitted and report_job.done arrive",
+         other(rx))
+    # Signed with that endpoint's own secret; then set aside, so that the
+    # checks below see the first endpoint's deliveries alone.
+    mine = ("enrollment.completed", "quiz.submitted", "report_job.done")
+    with rx.cond:
+        ours = [g for g in rx.got
+                if json.loads(g["body"])["type"] in mine]
+        first = rx.secret
+        rx.secret = rx2["secret"]
+        signed = all(rx.verified(g) for g in ours)
+        rx.secret = first
+        rx.got = [g for g in rx.got if g not in ours]
+    t.ok(ours and signed, "signed with their endpoint's own secret")
+    adm.delete("/v1/webhooks/" + rx2["id"])
+
     # ---- the receiver down for a while -----------------------------------
     with rx.cond:
         rx.status = 500
@@ -188,7 +241,6 @@ def test(t):
     d.stop()
     d = Cohortd(pg.url(db), state_dir=d.state_dir,
                 env={"COHORTD_ROLE": "api"})
-    from harness import login
     adm = login(d, "acme", "admin@acme.test")
     n = len(rx.got)
     r = adm.post("/v1/webhooks/%s/test" % hook["id"])
