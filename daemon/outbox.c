@@ -101,17 +101,22 @@ static const struct db_stmt outbox_stmts[] = {
 	{ "outbox_mint", "SELECT slug, expires_at, email FROM access_mint($1, "
 	  "$2::uuid, $3, decode($4, 'hex'), $5::int)" },
 	/* ---- domain emails' facts, in the tenant's transaction ---- */
-	/* Materialized: read (and cleared) once, whatever the plan. */
-	{ "outbox_enrollment_news", "WITH n AS MATERIALIZED (SELECT 'enrolled' "
-	  "AS event, unnest(outbox_news('cohortd.news_enrolled')) AS id UNION "
-	  "ALL SELECT 'promoted', unnest(outbox_news('cohortd.news_promoted'))) "
-	  "SELECT n.event, u.email, u.name, c.name AS cohort, p.title AS "
-	  "program FROM n JOIN "
-	  "enrollments e ON e.tenant_id = current_tenant() AND e.id = n.id "
-	  "JOIN users u ON u.tenant_id = e.tenant_id AND u.id = e.user_id JOIN "
-	  "cohorts c ON c.tenant_id = e.tenant_id AND c.id = e.cohort_id JOIN "
-	  "programs p ON p.tenant_id = c.tenant_id AND p.id = c.program_id "
-	  "WHERE e.state = 'active' AND u.active" },
+	/*
+	 * Materialized: read (and cleared) once, whatever the plan.  The
+	 * enrollments are found by id through their key (= ANY of the ids):
+	 * joined to a set the planner knows nothing of, 10,000 of them took
+	 * 21 s, every enrollment of the tenant read for each.
+	 */
+	{ "outbox_enrollment_news", "WITH n AS MATERIALIZED (SELECT "
+	  "outbox_news('cohortd.news_enrolled') AS en, "
+	  "outbox_news('cohortd.news_promoted') AS pr) "
+	  "SELECT CASE WHEN e.id = ANY (n.pr) THEN 'promoted' ELSE 'enrolled' "
+	  "END, u.email, u.name, c.name AS cohort, p.title AS program FROM n, "
+	  "enrollments e JOIN users u ON u.tenant_id = e.tenant_id AND u.id = "
+	  "e.user_id JOIN cohorts c ON c.tenant_id = e.tenant_id AND c.id = "
+	  "e.cohort_id JOIN programs p ON p.tenant_id = c.tenant_id AND p.id = "
+	  "c.program_id WHERE e.tenant_id = current_tenant() AND e.id = ANY "
+	  "(n.en || n.pr) AND e.state = 'active' AND u.active" },
 	{ "outbox_graded_facts", "SELECT u.email, u.name, a.title AS "
 	  "assessment, c.name AS cohort, s.verdict, round(s.score, 1)::text AS "
 	  "score, round(s.final_score, 1)::text AS final_score, s.passed, "
