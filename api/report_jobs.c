@@ -422,22 +422,7 @@ rjob_put(void *arg, const char *buf, size_t len)
 static PGresult *
 rjob_across(const char *stmt, int n, const char *const *p)
 {
-	struct db_conn *c;
-	PGresult *res = NULL, *s;
-
-	if (db_acquire(rjob_pool, 10000, &c) != 0)
-		return NULL;
-	if (db_begin(c, NULL) == 0 &&
-	    (s = db_exec(c, "rjob_scope", 0, NULL)) != NULL) {
-		PQclear(s);
-		if ((res = db_exec(c, stmt, n, p)) != NULL &&
-		    db_commit(c) != 0) {
-			PQclear(res);
-			res = NULL;
-		}
-	}
-	db_release(c);
-	return res;
+	return db_once(rjob_pool, "rjob_scope", stmt, n, p);
 }
 
 /* Claim a job: 1 and *job filled, 0 none, <0 error. */

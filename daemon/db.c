@@ -449,6 +449,29 @@ db_rows(struct db_conn *c, const char *stmt, int nparams,
 	return rows;
 }
 
+PGresult *
+db_once(struct db_pool *pool, const char *scope, const char *stmt,
+    int nparams, const char *const *params)
+{
+	struct db_conn *c;
+	PGresult *res = NULL, *s;
+
+	if (db_acquire(pool, 10000, &c) != 0)
+		return NULL;
+	if (db_begin(c, NULL) == 0 && (scope == NULL ||
+	    (s = db_exec(c, scope, 0, NULL)) != NULL)) {
+		if (scope != NULL)
+			PQclear(s);
+		if ((res = db_exec(c, stmt, nparams, params)) != NULL &&
+		    db_commit(c) != 0) {
+			PQclear(res);
+			res = NULL;
+		}
+	}
+	db_release(c);
+	return res;
+}
+
 static int
 db_simple(struct db_conn *c, const char *stmt)
 {

@@ -57,6 +57,14 @@ PGresult	*db_exec(struct db_conn *c, const char *stmt, int nparams,
  * count, or CD_ERR_DATABASE. */
 int		 db_rows(struct db_conn *c, const char *stmt, int nparams,
 		    const char *const *params);
+/*
+ * Run stmt in a transaction of its own on a connection of pool, after
+ * the registered statement scope when not NULL (one that sets the
+ * transaction's scope, as the workers' does), and commit: the result
+ * (the caller PQclears), or NULL.
+ */
+PGresult	*db_once(struct db_pool *pool, const char *scope,
+		    const char *stmt, int nparams, const char *const *params);
 
 /*
  * Start a transaction scoped to tenant (NULL: none, as for platform-wide

@@ -286,22 +286,7 @@ enum { C_TENANT, C_ID, C_TOKEN, C_TO, C_SENDER, C_SUBJECT, C_TEXT, C_HTML,
 static PGresult *
 outbox_across(const char *stmt, int n, const char *const *p)
 {
-	struct db_conn *c;
-	PGresult *res = NULL, *s;
-
-	if (db_acquire(ob_pool, 10000, &c) != 0)
-		return NULL;
-	if (db_begin(c, NULL) == 0 &&
-	    (s = db_exec(c, "outbox_scope", 0, NULL)) != NULL) {
-		PQclear(s);
-		if ((res = db_exec(c, stmt, n, p)) != NULL &&
-		    db_commit(c) != 0) {
-			PQclear(res);
-			res = NULL;
-		}
-	}
-	db_release(c);
-	return res;
+	return db_once(ob_pool, "outbox_scope", stmt, n, p);
 }
 
 /*

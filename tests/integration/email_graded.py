@@ -5,7 +5,7 @@ server (aiosmtpd) in this process."""
 import os
 import time
 
-from email_delivery import Inbox, parts, smtp_start
+from smtpbox import Inbox, parts, smtp_start
 from harness import SRCDIR, Cohortd, Postgres, free_port, login, main, PW
 
 FIX = os.path.join(SRCDIR, "tests", "fixtures", "solutions", "parallel-sum")
