@@ -21,6 +21,8 @@
 
 /* Rows one batch enrollment takes (JSON or CSV, the header aside). */
 #define BATCH_MAX_ROWS	10000
+/* Rows a transaction of a batch takes (api_enroll_batch()). */
+#define BATCH_SLICE	500
 
 #define COHORT_COLS "c.id, c.program_id, c.name, rfc3339(c.starts_at) AS " \
 	"starts_at, rfc3339(c.ends_at) AS ends_at, c.timezone, c.capacity, " \
@@ -757,11 +759,33 @@ csv_refuse(struct http_req *r, json_t *errs)
 	    detail, json_pack("{s:O}", "errors", errs));
 }
 
+/* Row k of enroll_rows' result into o, its user into ids if enrolled,
+ * counted in counts (created, existing, waitlisted, error). */
+static void
+batch_result(json_t *o, PGresult *res, int k, json_t *ids, long *counts)
+{
+	const char *outcome = PQgetvalue(res, k, 1);
+
+	json_object_set_new(o, "status", json_string(outcome));
+	if (strcmp(outcome, "error") == 0) {
+		json_object_set_new(o, "errors", json_pack("[{s:s, s:s}]",
+		    "pointer", "", "detail", PQgetvalue(res, k, 4)));
+		counts[3]++;
+		return;
+	}
+	json_object_set_new(o, "enrollment_id",
+	    json_string(PQgetvalue(res, k, 2)));
+	json_object_set_new(o, "user_id", json_string(PQgetvalue(res, k, 3)));
+	json_array_append_new(ids, json_string(PQgetvalue(res, k, 3)));
+	counts[strcmp(outcome, "created") == 0 ? 0 :
+	    strcmp(outcome, "existing") == 0 ? 1 : 2]++;
+}
+
 int
 api_enroll_batch(struct http_req *r)
 {
 	json_t *rows = NULL, *valid = json_array(), *results = json_array();
-	json_t *row, *summary, *errs = NULL, *ids = json_array(), *urls = NULL;
+	json_t *row, *summary, *errs = NULL, *urls = json_object();
 	size_t i, *index = NULL;
 	PGresult *res = NULL;
 	int rc;
@@ -828,36 +852,46 @@ api_enroll_batch(struct http_req *r)
 		json_array_append_new(results, res1);
 		v_free(&v);
 	}
-	if (json_array_size(valid) > 0) {
-		if ((res = enroll(r, r->params[0], valid, "batch")) == NULL) {
-			rc = CD_ERR_DATABASE;
-			goto out;
-		}
-		for (int k = 0; k < PQntuples(res); k++) {
-			json_t *o = json_array_get(results, index[k]);
-			const char *outcome = PQgetvalue(res, k, 1);
+	/*
+	 * A slice of the rows at a time, each in a transaction of its own:
+	 * the cohort is locked (enroll_rows) for a slice, not for the whole
+	 * batch, so a request on the same cohort waits a slice at most.  A
+	 * batch that fails part-way leaves the slices before it enrolled;
+	 * sent again, their rows answer "existing".
+	 */
+	for (size_t at = 0; at < json_array_size(valid); at += BATCH_SLICE) {
+		size_t end = json_array_size(valid) - at > BATCH_SLICE ?
+		    at + BATCH_SLICE : json_array_size(valid);
+		json_t *slice = json_array(), *sids = json_array(), *surls = NULL;
 
-			json_object_set_new(o, "status", json_string(outcome));
-			if (strcmp(outcome, "error") == 0) {
-				json_object_set_new(o, "errors", json_pack(
-				    "[{s:s, s:s}]", "pointer", "", "detail",
-				    PQgetvalue(res, k, 4)));
-				counts[3]++;
-				continue;
-			}
-			json_object_set_new(o, "enrollment_id",
-			    json_string(PQgetvalue(res, k, 2)));
-			json_object_set_new(o, "user_id",
-			    json_string(PQgetvalue(res, k, 3)));
-			json_array_append_new(ids,
-			    json_string(PQgetvalue(res, k, 3)));
-			counts[strcmp(outcome, "created") == 0 ? 0 :
-			    strcmp(outcome, "existing") == 0 ? 1 : 2]++;
+		for (size_t k = at; k < end && slice != NULL; k++)
+			json_array_append(slice, json_array_get(valid, k));
+		if (slice == NULL || sids == NULL)
+			rc = CD_ERR_NOMEM;
+		else if (at > 0 && db_commit(r->db) != 0)
+			rc = CD_ERR_DATABASE;
+		else if (at > 0 && (rc = http_tx(r)) != 0)
+			;
+		else if ((res = enroll(r, r->params[0], slice, "batch")) ==
+		    NULL)
+			rc = CD_ERR_DATABASE;
+		else {
+			for (int k = 0; k < PQntuples(res); k++)
+				batch_result(json_array_get(results,
+				    index[at + (size_t)k]), res, k, sids, counts);
+			/* Learners created here are invited to choose a
+			   password, in the slice's transaction. */
+			if ((rc = api_access_invite_new(r, sids, &surls)) == 0)
+				json_object_update(urls, surls);
 		}
+		PQclear(res);
+		res = NULL;
+		json_decref(slice);
+		json_decref(sids);
+		json_decref(surls);
+		if (rc != 0)
+			goto out;
 	}
-	/* Learners created here are invited to choose a password. */
-	if ((rc = api_access_invite_new(r, ids, &urls)) != 0)
-		goto out;
 	json_array_foreach(results, i, row) {
 		json_t *url = json_object_get(urls, json_string_value(
 		    json_object_get(row, "user_id")) ?: "");
@@ -878,7 +912,6 @@ api_enroll_batch(struct http_req *r)
 	json_decref(errs);
 	json_decref(valid);
 	json_decref(results);
-	json_decref(ids);
 	json_decref(urls);
 	return rc;
 }

@@ -1,0 +1,71 @@
+"""batch_slices.py - a big batch enrollment does not hold its cohort.
+
+A 6,000-row CSV batch runs; meanwhile single enrollments on the same
+cohort are answered (201), not made to wait for the whole batch (503
+once the request's lock timeout runs out).  Both are complete at the
+end, and a second send of the batch answers every row "existing"."""
+import http.client
+import json
+import threading
+import time
+
+from harness import Cohortd, Postgres, main, setup_tenant
+
+ROWS = 6000
+
+
+def test(t):
+    pg = Postgres()
+    db = pg.new_database()
+    d = Cohortd(pg.url(db), env={"COHORTD_WORKERS": "0",
+                                 "COHORTD_PUBLIC_URL": "https://x.test"})
+    adm = setup_tenant(d, "acme")
+    prog = adm.post("/v1/programs", {"title": "P", "status":
+                                     "published"}).json
+    coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "C",
+                                   "starts_at": "2026-01-01T00:00:00Z",
+                                   "ends_at": "2099-01-01T00:00:00Z"}).json
+    csv = ("email,name\n" + "".join("b%d@acme.test,B %d\n" % (i, i)
+                                    for i in range(ROWS))).encode()
+    box = {}
+
+    def batch():
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=600)
+        t0 = time.time()
+        c.request("POST", "/v1/cohorts/%s/enrollments/batch" % coh["id"],
+                  body=csv, headers={"Content-Type": "text/csv",
+                                     "Authorization": "Bearer " + adm.token})
+        r = c.getresponse()
+        box["status"], box["body"] = r.status, r.read()
+        box["secs"] = time.time() - t0
+
+    th = threading.Thread(target=batch)
+    th.start()
+    time.sleep(0.5)
+    singles = []
+    t0 = time.time()
+    while th.is_alive() and len(singles) < 5:
+        t1 = time.time()
+        r = adm.post("/v1/cohorts/%s/enrollments" % coh["id"],
+                     {"email": "s%d@acme.test" % len(singles), "name": "S"})
+        singles.append((r.status, box.get("status"),
+                        round(t1 - t0, 1), round(time.time() - t1, 1)))
+    th.join(600)
+    during = [s for s, b, _, _ in singles if b is None]
+    t.ok(box.get("status") == 200, "the %d-row batch is enrolled (%.1f s)"
+         % (ROWS, box.get("secs", 0)), box.get("body", b"")[:300])
+    t.ok(during and all(s == 201 for s in during),
+         "single enrollments on the same cohort are answered while it runs",
+         singles)
+    n = pg.psql("SELECT count(*) FROM enrollments WHERE cohort_id = '%s' "
+                "AND state = 'active'" % coh["id"], db)
+    t.eq(n, str(ROWS + len(singles)), "every one of them is enrolled")
+    r = adm.request("POST", "/v1/cohorts/%s/enrollments/batch" % coh["id"],
+                    raw=csv, ctype="text/csv")
+    s = (r.json or {}).get("summary", {})
+    t.ok(r.status == 200 and s.get("existing") == ROWS,
+         "sent again, every row answers existing", s)
+    d.stop()
+
+
+main(test)
