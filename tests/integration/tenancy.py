@@ -59,6 +59,11 @@ def world(d, slug):
         "/v1/assessments/%s/submissions" % w["assessment"],
         {"answers": [True]}).json["id"]
     w["instructor_c"] = login(d, slug, "ida@%s.test" % slug)
+    # An event that never comes here (no graders verify): nothing is
+    # delivered, so nothing of A's changes behind the probe's back.
+    w["webhook"] = adm.post("/v1/webhooks", {
+        "url": "http://127.0.0.1:9/%s" % slug,
+        "events": ["exercise.rejected"]}).json["id"]
     w["report_job"] = adm.post("/v1/reports/jobs", {
         "report": "roster", "cohort_id": w["cohort"]}).json["id"]
     # Done before the probe starts: its runner writes A's rows.
@@ -110,6 +115,9 @@ PROBE = {
     "/v1/reports/jobs/{id}": "report_job",
     "/v1/reports/jobs/{id}/result": "report_job",
     "/v1/reviews/{id}/answer": "question",
+    "/v1/webhooks/{id}": "webhook",
+    "/v1/webhooks/{id}/deliveries": "webhook",
+    "/v1/webhooks/{id}/test": "webhook",
 }
 
 # A plausible body per route, so that only the tenant boundary can refuse.
@@ -131,6 +139,7 @@ BODIES = {
     "/v1/cohorts/{id}/enrollments/batch": [{"email": "x@b.test",
                                             "name": "X"}],
     "/v1/exercises/{id}": {"title": "hijacked"},
+    "/v1/webhooks/{id}": {"description": "hijacked"},
 }
 
 
@@ -154,7 +163,9 @@ def test(t):
     pg = Postgres()
     db = pg.new_database()
     # API only: no graders needed to probe the boundary.
-    d = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"})
+    # Endpoints on loopback (never reached: nothing listens there).
+    d = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api",
+                                 "COHORTD_WEBHOOK_ALLOW": "127.0.0.1"})
     A = world(d, "alpha")
     B = world(d, "beta")
     doc = d.client().get("/v1/openapi.json").json
