@@ -20,7 +20,7 @@ struct outbox_email {
 	/*
 	 * A one-time link that "{link}" in text and html stands for, made
 	 * only when the email is sent, so that no token is ever stored but
-	 * as its hash (access_mint() in migration 0018): mint_kind
+	 * as its hash (access_mint() in migration 0017): mint_kind
 	 * ("invitation" or "password_reset"; NULL: no link), for the user
 	 * mint_user or else for the active account whose email is
 	 * mint_email, valid mint_ttl_s, leading to mint_page.  With no such

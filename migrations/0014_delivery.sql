@@ -36,8 +36,25 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
 
 -- Enrollments made active in this transaction, by insert (enrolled) or
 -- from the waitlist (promoted), whichever path did it (enroll_rows,
--- cohort_promote, enrollment_withdraw): kept in two transaction-local
--- settings as comma-separated ids, which outbox_news() reads and clears.
+-- cohort_promote, enrollment_withdraw): kept in a temporary table, one a
+-- connection and emptied at every commit, which outbox_news() reads and
+-- clears.  (A list in a setting, copied whole to append each id, made a
+-- batch enrollment quadratic: 0.75 ms a row at 1,000 rows, 1.8 at 3,000.)
+
+-- The connection's news table, made on first use.
+CREATE FUNCTION enrollment_news_table() RETURNS void
+	LANGUAGE plpgsql
+AS $$
+BEGIN
+	IF to_regclass('pg_temp.enrollment_news') IS NULL THEN
+		CREATE TEMP TABLE enrollment_news (
+			kind	text NOT NULL,	-- 'enrolled' or 'promoted'
+			id	uuid NOT NULL
+		) ON COMMIT DELETE ROWS;
+	END IF;
+END
+$$;
+
 CREATE FUNCTION enrollment_news() RETURNS trigger
 	LANGUAGE plpgsql
 AS $$
@@ -48,29 +65,36 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	IF TG_OP = 'INSERT' THEN
-		k := 'cohortd.news_enrolled';
+		k := 'enrolled';
 	ELSIF OLD.state = 'waitlisted' THEN
-		k := 'cohortd.news_promoted';
+		k := 'promoted';
 	ELSE
 		RETURN NULL;
 	END IF;
-	PERFORM set_config(k, coalesce(nullif(current_setting(k, true), '')
-	    || ',', '') || NEW.id::text, true);
+	PERFORM enrollment_news_table();
+	INSERT INTO pg_temp.enrollment_news (kind, id) VALUES (k, NEW.id);
 	RETURN NULL;
 END
 $$;
+
 CREATE TRIGGER enrollment_news AFTER INSERT OR UPDATE OF state ON enrollments
 	FOR EACH ROW EXECUTE FUNCTION enrollment_news();
 
--- The set of ids a news setting holds, and clears it.
+-- The ids of one kind of news ('cohortd.news_enrolled' or
+-- 'cohortd.news_promoted'), taken.
 CREATE FUNCTION outbox_news(p_key text) RETURNS uuid[]
 	LANGUAGE plpgsql
 AS $$
 DECLARE
-	v	text := nullif(current_setting(p_key, true), '');
+	ids	uuid[];
 BEGIN
-	PERFORM set_config(p_key, '', true);
-	RETURN coalesce(string_to_array(v, ',')::uuid[], '{}');
+	PERFORM enrollment_news_table();
+	WITH d AS (DELETE FROM pg_temp.enrollment_news
+	    WHERE kind = CASE p_key WHEN 'cohortd.news_enrolled' THEN 'enrolled'
+	                            WHEN 'cohortd.news_promoted' THEN 'promoted' END
+	    RETURNING id)
+	SELECT coalesce(array_agg(id), '{}') INTO ids FROM d;
+	RETURN ids;
 END
 $$;
 
@@ -132,6 +156,8 @@ BEGIN
 		t := 'enrollment.promoted';
 	ELSIF OLD.state <> 'withdrawn' AND NEW.state = 'withdrawn' THEN
 		t := 'enrollment.withdrawn';
+	ELSIF OLD.state <> 'completed' AND NEW.state = 'completed' THEN
+		t := 'enrollment.completed';
 	ELSE
 		RETURN NULL;
 	END IF;
@@ -183,3 +209,39 @@ $$;
 CREATE TRIGGER exercise_version_webhooks AFTER UPDATE OF status
 	ON exercise_versions
 	FOR EACH ROW EXECUTE FUNCTION exercise_version_events();
+
+-- A quiz's answers are recorded graded at once; an exercise's source
+-- waits in the queue.  So a submission inserted with answers is a quiz's.
+CREATE FUNCTION quiz_submitted_event() RETURNS trigger
+	LANGUAGE plpgsql
+AS $$
+BEGIN
+	IF NEW.answers IS NULL THEN
+		RETURN NULL;
+	END IF;
+	PERFORM webhook_emit(NEW.tenant_id, 'quiz.submitted',
+	    jsonb_build_object('submission_id', NEW.id, 'assessment_id',
+	    NEW.assessment_id, 'enrollment_id', NEW.enrollment_id, 'user_id',
+	    NEW.user_id, 'attempt', NEW.attempt, 'score', NEW.score,
+	    'final_score', NEW.final_score, 'passed', NEW.passed));
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER quiz_submitted_webhooks AFTER INSERT ON submissions
+	FOR EACH ROW EXECUTE FUNCTION quiz_submitted_event();
+
+CREATE FUNCTION report_job_done_event() RETURNS trigger
+	LANGUAGE plpgsql
+AS $$
+BEGIN
+	IF NEW.state <> 'done' OR OLD.state = 'done' THEN
+		RETURN NULL;
+	END IF;
+	PERFORM webhook_emit(NEW.tenant_id, 'report_job.done',
+	    jsonb_build_object('report_job_id', NEW.id, 'report', NEW.report,
+	    'format', NEW.format, 'rows', NEW.rows, 'bytes', NEW.bytes));
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER report_job_webhooks AFTER UPDATE OF state ON report_jobs
+	FOR EACH ROW EXECUTE FUNCTION report_job_done_event();

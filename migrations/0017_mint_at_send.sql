@@ -1,4 +1,4 @@
--- 0018_mint_at_send.sql - one-time links made when their email is sent.
+-- 0017_mint_at_send.sql - one-time links made when their email is sent.
 --
 -- An invitation's or a password reset's email kept its link, token and
 -- all, in outbox.secret_link until it was sent, and forever where no mail
