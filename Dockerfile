@@ -15,7 +15,7 @@ FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
         --no-install-recommends build-essential autoconf automake pkg-config \
         libmicrohttpd-dev libpq-dev libsodium-dev libseccomp-dev \
-        libjansson-dev zlib1g-dev check ca-certificates \
+        libjansson-dev zlib1g-dev libcurl4-openssl-dev check ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -25,7 +25,7 @@ RUN autoreconf -fi && ./configure --prefix=/usr --enable-werror \
 FROM debian:bookworm
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
         --no-install-recommends libmicrohttpd12 libpq5 libsodium23 \
-        libseccomp2 libjansson4 zlib1g gcc libc6-dev python3 postgresql-15 curl \
+        libseccomp2 libjansson4 zlib1g libcurl4 gcc libc6-dev python3 postgresql-15 curl \
     && rm -rf /var/lib/apt/lists/* \
     && mkdir -p /var/lib/cohortd && chmod 0755 /var/lib/cohortd
 COPY --from=build /out/usr/ /usr/
