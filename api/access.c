@@ -30,7 +30,7 @@
 #include "../daemon/auth.h"
 #include "../daemon/cfg.h"
 #include "../daemon/db.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "../daemon/outbox.h"
 #include "api.h"
 #include "util.h"

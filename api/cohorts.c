@@ -13,7 +13,7 @@
 #include <strings.h>
 
 #include "../daemon/db.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "../daemon/mail.h"
 #include "api.h"
 #include "csv.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "csv.h"
 #include "util.h"
 

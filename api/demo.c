@@ -17,7 +17,7 @@
 #include "../daemon/auth.h"
 #include "../daemon/db.h"
 #include "../daemon/embed.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "api.h"
 #include "util.h"
 

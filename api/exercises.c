@@ -21,7 +21,7 @@
 #include "../daemon/cfg.h"
 #include "../daemon/db.h"
 #include "../daemon/embed.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "../daemon/jobq.h"
 #include "../grader/grade.h"
 #include "api.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "../daemon/db.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "api.h"
 #include "util.h"
 

@@ -39,9 +39,9 @@
 
 #include "../daemon/cfg.h"
 #include "../daemon/db.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "../daemon/jobq.h"
-#include "../daemon/log.h"
+#include "../common/log.h"
 #include "api.h"
 #include "reports.h"
 #include "util.h"

@@ -25,7 +25,7 @@
 #include <time.h>
 
 #include "../daemon/db.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "api.h"
 #include "csv.h"
 #include "reports.h"

@@ -25,7 +25,7 @@
 #include "../daemon/auth.h"
 #include "../daemon/cfg.h"
 #include "../daemon/db.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "api.h"
 #include "util.h"
 

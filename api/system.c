@@ -7,7 +7,7 @@
 
 #include "../daemon/db.h"
 #include "../daemon/embed.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "../daemon/health.h"
 #include "../daemon/metrics.h"
 #include "api.h"

@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "../daemon/db.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "util.h"
 
 /* ---- validation ------------------------------------------------------ */

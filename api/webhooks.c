@@ -13,7 +13,7 @@
 
 #include "../daemon/cfg.h"
 #include "../daemon/db.h"
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "../daemon/outbox.h"
 #include "../daemon/webhook.h"
 #include "api.h"

@@ -17,9 +17,9 @@
 
 #include "auth.h"
 #include "db.h"
-#include "err.h"
+#include "../common/err.h"
 #include "http.h"
-#include "log.h"
+#include "../common/log.h"
 
 static const struct db_stmt auth_stmts[] = {
 	{ "auth_platform_count", "SELECT count(*) FROM platform_tokens "

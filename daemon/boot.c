@@ -10,8 +10,8 @@
 
 #include "boot.h"
 #include "cfg.h"
-#include "err.h"
-#include "log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "migrate.h"
 #include "pgembed.h"
 

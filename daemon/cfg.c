@@ -11,8 +11,8 @@
 #include <sodium.h>
 
 #include "cfg.h"
-#include "err.h"
-#include "log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "netaddr.h"
 
 struct cfg cfg;

@@ -19,8 +19,8 @@
 #include "boot.h"
 #include "db.h"
 #include "cfg.h"
-#include "err.h"
-#include "log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "pgembed.h"
 
 #include "config.h"

@@ -20,8 +20,8 @@
 #include <time.h>
 
 #include "db.h"
-#include "err.h"
-#include "log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 
 #define DB_MAX_TABLES	32
 

@@ -62,9 +62,10 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "err.h"
+#include "../common/clock.h"
+#include "../common/err.h"
 #include "gate.h"
-#include "log.h"
+#include "../common/log.h"
 #include "netaddr.h"
 
 #define GATE_PAUSE_MS	100	/* accept again after running out of fds */
@@ -125,15 +126,6 @@ static struct {
 	struct gate_handed	 handed[GATE_HANDED];	/* under addr_mu */
 } gate = { .listen_fd = -1, .ep = -1, .stop_fd = { -1, -1 },
     .addr_mu = PTHREAD_MUTEX_INITIALIZER };
-
-static long
-gate_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* RFC 9110 tchar: what a method or a field name is made of. */
 static int
@@ -309,7 +301,7 @@ gate_handed_put(int fd, const unsigned char key[16])
 		if (gate.handed[i].fd == -1) {
 			gate.handed[i].fd = fd;
 			memcpy(gate.handed[i].key, key, 16);
-			gate.handed[i].at_ms = gate_now_ms();
+			gate.handed[i].at_ms = clock_ms();
 			ok = 1;
 		}
 	pthread_mutex_unlock(&gate.addr_mu);
@@ -473,7 +465,7 @@ gate_look(struct gate_conn *gc, int hup, int force)
 		return 0;
 	}
 	gc->unseen = 0;
-	gc->peeked_ms = gate_now_ms();
+	gc->peeked_ms = clock_ms();
 	n = recv(gc->fd, gate.buf, gate.bufsz, MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return 0;
@@ -547,7 +539,7 @@ gate_accept(void)
 			return;
 		}
 		if ((gc = calloc(1, sizeof(*gc))) == NULL) {
-			gate_listen(0, gate_now_ms() + GATE_PAUSE_MS);
+			gate_listen(0, clock_ms() + GATE_PAUSE_MS);
 			return;
 		}
 		gc->addrlen = sizeof(gc->addr);
@@ -562,16 +554,16 @@ gate_accept(void)
 				return;
 			/* Out of descriptors or memory: pause, do not spin
 			   on a listening socket that stays ready. */
-			if (gate_now_ms() - warned > 10000) {
+			if (clock_ms() - warned > 10000) {
 				log_warnx("gate: accept: %s; pausing",
 				    strerror(e));
-				warned = gate_now_ms();
+				warned = clock_ms();
 			}
-			gate_listen(0, gate_now_ms() + GATE_PAUSE_MS);
+			gate_listen(0, clock_ms() + GATE_PAUSE_MS);
 			return;
 		}
 		gc->fd = fd;
-		gc->deadline_ms = gate_now_ms() + gate.timeout_ms;
+		gc->deadline_ms = clock_ms() + gate.timeout_ms;
 		memset(&ev, 0, sizeof(ev));
 		/* Edge-triggered: peeking leaves the bytes readable. */
 		ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
@@ -646,7 +638,7 @@ gate_main(void *unused)
 					    (EPOLLRDHUP | EPOLLHUP)) != 0, 0);
 			}
 		}
-		gate_sweep(gate_now_ms());
+		gate_sweep(clock_ms());
 	}
 	return NULL;
 }

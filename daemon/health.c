@@ -22,7 +22,8 @@
 
 #include <libpq-fe.h>
 
-#include "err.h"
+#include "../common/clock.h"
+#include "../common/err.h"
 #include "health.h"
 
 static pthread_mutex_t health_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -35,15 +36,6 @@ static int health_rc;			/* the last check's answer */
 static char health_value[64];
 static char health_cause[256];
 
-static long
-health_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Wait for fd to be ready for events until deadline: 1, 0 timeout, <0. */
 static int
 health_wait(int fd, short events, long deadline)
@@ -53,7 +45,7 @@ health_wait(int fd, short events, long deadline)
 	int n;
 
 	for (;;) {
-		if ((left = deadline - health_now_ms()) <= 0)
+		if ((left = deadline - clock_ms()) <= 0)
 			return 0;
 		n = poll(&pfd, 1, (int)left);
 		if (n >= 0)
@@ -166,7 +158,7 @@ int
 health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
     char *cause, size_t clen)
 {
-	long deadline = health_now_ms() + timeout_ms;
+	long deadline = clock_ms() + timeout_ms;
 	char v[sizeof(health_value)] = "", why[sizeof(health_cause)] = "";
 	unsigned long gen;
 	int rc;

@@ -34,11 +34,12 @@
 #include <zlib.h>
 
 #include "db.h"
-#include "err.h"
+#include "../common/clock.h"
+#include "../common/err.h"
 #include "gate.h"
 #include "http.h"
 #include "idem.h"
-#include "log.h"
+#include "../common/log.h"
 #include "metrics.h"
 #include "netaddr.h"
 
@@ -106,15 +107,6 @@ static struct http_config http_conf;
 static atomic_int http_inflight_n;
 static char http_id_prefix[17];		/* 8 random bytes, hex */
 static atomic_ulong http_id_seq;
-
-static long
-http_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000L;
-}
 
 static int
 http_method_of(const char *m)
@@ -1084,12 +1076,6 @@ http_stream_rows(struct http_req *r, const char *ctype, char *head,
 
 /* ---- server-sent events ------------------------------------------ */
 
-static long
-http_sse_now_ms(void)
-{
-	return http_now_us() / 1000;
-}
-
 /*
  * Streams are woken by NOTIFY, not by polling: one connection of the
  * stream thread LISTENs on the configured channel, and a notification
@@ -1122,7 +1108,7 @@ http_sse_append(struct http_sse_stream *st, const char *s, size_t n)
 	}
 	memcpy(st->buf + st->len, s, n);
 	st->len += n;
-	st->sent_ms = http_sse_now_ms();
+	st->sent_ms = clock_ms();
 }
 
 /* End st with an "end" event saying why.  Under sse_mu. */
@@ -1215,7 +1201,7 @@ http_sse_main(void *unused)
 	while (!sse_stopping) {
 		struct http_sse_stream **pp = &sse_list, *st;
 		struct sse_topics tp;
-		long now = http_sse_now_ms();
+		long now = clock_ms();
 
 		/* What was notified since the last tick (no query: a read
 		 * of the socket); a broken connection is retried now and
@@ -1274,7 +1260,7 @@ http_sse_main(void *unused)
 				}
 				free(buf);
 			}
-			now = http_sse_now_ms();
+			now = clock_ms();
 			if (!st->done && now > st->deadline_ms)
 				http_sse_end(st, "timeout");
 			if (!st->done && st->off == st->len &&
@@ -1317,8 +1303,8 @@ http_sse(struct http_req *r, const char *topic, http_sse_poll poll,
 	st->free_arg = free_arg;
 	snprintf(st->topic, sizeof(st->topic), "%s", topic);
 	st->due = 1;
-	st->deadline_ms = http_sse_now_ms() + SSE_LIFETIME_MS;
-	st->sent_ms = http_sse_now_ms();
+	st->deadline_ms = clock_ms() + SSE_LIFETIME_MS;
+	st->sent_ms = clock_ms();
 	pthread_mutex_lock(&sse_mu);
 	if (!sse_running) {
 		if (pthread_create(&sse_thread, NULL, http_sse_main, NULL) != 0) {
@@ -1585,7 +1571,7 @@ http_req_new(struct MHD_Connection *conn, const char *method,
 	}
 	r->priv->conn = conn;
 	snprintf(r->priv->method, sizeof(r->priv->method), "%s", method);
-	r->priv->start_us = http_now_us();
+	r->priv->start_us = clock_us();
 	r->route_idx = -1;
 	/* Our own copy: the log line outlives MHD's view of the request. */
 	if ((r->priv->url = strdup(url)) == NULL) {
@@ -1814,7 +1800,7 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (r == NULL)
 		return;
 	p = r->priv;
-	dur_us = http_now_us() - p->start_us;
+	dur_us = clock_us() - p->start_us;
 	metrics_observe(r->route_idx, p->status, dur_us);
 	log_set_request_id(r->request_id);
 	log_fields(LOG_LVL_INFO, "request", json_pack("{s:s, s:s, s:s, s:i, "

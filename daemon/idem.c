@@ -8,7 +8,7 @@
 #include <sodium.h>
 
 #include "db.h"
-#include "err.h"
+#include "../common/err.h"
 #include "idem.h"
 
 /*

@@ -34,9 +34,9 @@
 
 #include <libpq-fe.h>
 
-#include "err.h"
+#include "../common/err.h"
 #include "jobq.h"
-#include "log.h"
+#include "../common/log.h"
 
 #define JOBQ_MAX_ATTEMPTS	"3"
 #define WAIT_FIRST_S		"30"

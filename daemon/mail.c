@@ -11,7 +11,8 @@
 
 #include <libpq-fe.h>
 
-#include "err.h"
+#include "../common/buf.h"
+#include "../common/err.h"
 #include "mail.h"
 #include "outbox.h"
 
@@ -60,39 +61,8 @@ static const char mail_provisional_note[] =
 	"measured on a quiet machine. It will be measured again, and you "
 	"will get another email once the grade is final.\n";
 
-/* A growing string; failed once out of memory. */
-struct mail_buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
-};
-
 static void
-mail_put(struct mail_buf *b, const char *s, size_t n)
-{
-	char *np;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 512;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-mail_put_escaped(struct mail_buf *b, const char *s)
+mail_put_escaped(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" :
@@ -100,9 +70,9 @@ mail_put_escaped(struct mail_buf *b, const char *s)
 		    "&#39;" : NULL;
 
 		if (e != NULL)
-			mail_put(b, e, strlen(e));
+			buf_add(b, e, strlen(e));
 		else
-			mail_put(b, s, 1);
+			buf_add(b, s, 1);
 	}
 }
 
@@ -114,10 +84,10 @@ mail_put_escaped(struct mail_buf *b, const char *s)
 static char *
 mail_render(const char *tpl, const char *const *vars, int html)
 {
-	struct mail_buf b = { NULL, 0, 0, 0 };
+	struct buf b = BUF_INIT;
 	const char *p = tpl, *open, *close;
 
-	mail_put(&b, "", 0);
+	buf_add(&b, "", 0);
 	while ((open = strchr(p, '{')) != NULL &&
 	    (close = strchr(open, '}')) != NULL) {
 		const char *val = NULL;
@@ -127,21 +97,21 @@ mail_render(const char *tpl, const char *const *vars, int html)
 			if (strlen(vars[i]) == klen &&
 			    strncmp(vars[i], open + 1, klen) == 0)
 				val = vars[i + 1];
-		mail_put(&b, p, (size_t)(open - p));
+		buf_add(&b, p, (size_t)(open - p));
 		if (val == NULL)
-			mail_put(&b, open, klen + 2);
+			buf_add(&b, open, klen + 2);
 		else if (html)
 			mail_put_escaped(&b, val);
 		else
-			mail_put(&b, val, strlen(val));
+			buf_adds(&b, val);
 		p = close + 1;
 	}
-	mail_put(&b, p, strlen(p));
-	if (b.failed) {
-		free(b.p);
+	buf_add(&b, p, strlen(p));
+	if (buf_error(&b) != 0) {
+		buf_free(&b);
 		return NULL;
 	}
-	return b.p;
+	return buf_take(&b);
 }
 
 /* Render t with vars and queue it to to. */

@@ -43,11 +43,12 @@
 #include "boot.h"
 #include "cfg.h"
 #include "db.h"
-#include "err.h"
+#include "../common/clock.h"
+#include "../common/err.h"
 #include "health.h"
 #include "http.h"
 #include "idem.h"
-#include "log.h"
+#include "../common/log.h"
 #include "notify.h"
 #include "outbox.h"
 #include "pgembed.h"
@@ -98,15 +99,6 @@ reap_children(struct pgembed *pg, const char *conninfo)
 	if (graders > 0 && !pg_died)
 		worker_reclaim(conninfo, &n);
 	return pg_died;
-}
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 static void
@@ -360,21 +352,21 @@ main(int argc, char **argv)
 
 	/* The shutdown budget (README): the grace for requests and graders
 	 * together, then PGEMBED_STOP_MS + 1 s for the embedded cluster. */
-	t0 = now_ms();
+	t0 = clock_ms();
 	http_quiesce();		/* no new connections; streams end now */
 	worker_signal_all();	/* graders abandon their jobs meanwhile */
 	wait_inflight(cfg.shutdown_grace_ms);
 	http_stop();
 	api_report_jobs_stop();
 	outbox_stop();		/* a send in progress is abandoned */
-	left = cfg.shutdown_grace_ms - (int)(now_ms() - t0);
+	left = cfg.shutdown_grace_ms - (int)(clock_ms() - t0);
 	worker_stop_all(left > 500 ? left : 500);
 	if (strcmp(cfg.role, "api") != 0)
 		worker_reclaim(conninfo, &reclaimed);
 	db_pool_free(pool);
 	health_fini();
 	pgembed_close(pg, PGEMBED_STOP_MS);
-	log_info("stopped after %ld ms", now_ms() - t0);
+	log_info("stopped after %lld ms", clock_ms() - t0);
 	cfg_clear();
 	return status;
 }

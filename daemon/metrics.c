@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "db.h"
-#include "err.h"
+#include "../common/err.h"
 #include "http.h"
 #include "metrics.h"
 

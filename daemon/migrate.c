@@ -16,8 +16,8 @@
 #include <sodium.h>
 
 #include "embed.h"
-#include "err.h"
-#include "log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "migrate.h"
 
 /* "cohortd.migrate" folded into a bigint: one lock for every daemon. */

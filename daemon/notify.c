@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "../common/log.h"
 #include "notify.h"
 
 static struct sockaddr_un notify_addr;

@@ -60,9 +60,9 @@
 
 #include "auth.h"
 #include "db.h"
-#include "err.h"
+#include "../common/err.h"
 #include "jobq.h"
-#include "log.h"
+#include "../common/log.h"
 #include "outbox.h"
 #include "smtp.h"
 #include "webhook.h"

@@ -40,8 +40,9 @@
 
 #include <libpq-fe.h>
 
-#include "err.h"
-#include "log.h"
+#include "../common/clock.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "pgembed.h"
 
 #define PG_SUPERUSER	"cohortd"
@@ -61,15 +62,6 @@ struct pgembed {
 	char	 logfile[PATH_MAX];
 	char	 conninfo[PATH_MAX + 64];
 };
-
-static long
-pg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void
 pg_sleep_ms(long ms)
@@ -333,7 +325,7 @@ pg_start(struct pgembed *pg, char *err, size_t errlen)
 
 	snprintf(maint, sizeof(maint), "host=%s dbname=postgres user="
 	    PG_SUPERUSER, pg->run);
-	deadline = pg_now_ms() + PG_START_TIMEOUT_MS;
+	deadline = clock_ms() + PG_START_TIMEOUT_MS;
 	for (;;) {
 		if (PQping(maint) == PQPING_OK)
 			break;
@@ -343,7 +335,7 @@ pg_start(struct pgembed *pg, char *err, size_t errlen)
 			    "startup; see %s", pg->logfile);
 			return CD_ERR_UNAVAILABLE;
 		}
-		if (pg_now_ms() > deadline) {
+		if (clock_ms() > deadline) {
 			snprintf(err, errlen, "embedded postgres did not "
 			    "accept connections within %d s; see %s",
 			    PG_START_TIMEOUT_MS / 1000, pg->logfile);
@@ -561,17 +553,17 @@ pgembed_close(struct pgembed *pg, int timeout_ms)
 	if (pg->pid > 0) {
 		/* SIGINT: fast shutdown (abort sessions, checkpoint, exit). */
 		kill(pg->pid, sig);
-		deadline = pg_now_ms() + timeout_ms;
+		deadline = clock_ms() + timeout_ms;
 		for (;;) {
 			pid_t w = waitpid(pg->pid, &status, WNOHANG);
 
 			if (w == pg->pid || (w == -1 && errno == ECHILD))
 				break;
-			if (pg_now_ms() > deadline && sig != SIGKILL) {
+			if (clock_ms() > deadline && sig != SIGKILL) {
 				/* Immediate, then unconditional. */
 				sig = sig == SIGINT ? SIGQUIT : SIGKILL;
 				kill(pg->pid, sig);
-				deadline = pg_now_ms() + 1000;
+				deadline = clock_ms() + 1000;
 				rc = CD_ERR_TIMEOUT;
 			}
 			pg_sleep_ms(10);

@@ -16,62 +16,9 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
-#include "err.h"
+#include "../common/buf.h"
+#include "../common/err.h"
 #include "smtp.h"
-
-/* ---- a growing string ------------------------------------------------ */
-
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
-};
-
-static void
-sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	char *np;
-	size_t ncap;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 1024;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if ((np = realloc(b->p, ncap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void __attribute__((format(printf, 2, 3)))
-sb_fmt(struct sbuf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		b->failed = 1;
-	else
-		sb_put(b, tmp, (size_t)n);
-}
 
 /* ---- checks ------------------------------------------------------------ */
 
@@ -127,7 +74,7 @@ smtp_plain(const char *s, size_t max)
  * splits a character.  Control characters become spaces first.
  */
 static void
-smtp_words(struct sbuf *b, const char *s)
+smtp_words(struct buf *b, const char *s)
 {
 	size_t n = strlen(s), off = 0, take;
 	char chunk[48], b64[sodium_base64_ENCODED_LEN(45,
@@ -146,37 +93,37 @@ smtp_words(struct sbuf *b, const char *s)
 			    s[off + i] == 0x7f ? ' ' : s[off + i];
 		sodium_bin2base64(b64, sizeof(b64), (unsigned char *)chunk,
 		    take, sodium_base64_VARIANT_ORIGINAL);
-		sb_fmt(b, "%s=?UTF-8?B?%s?=", off > 0 ? "\r\n " : "", b64);
+		buf_addf(b, "%s=?UTF-8?B?%s?=", off > 0 ? "\r\n " : "", b64);
 		off += take;
 	}
 }
 
 /* A display name: a quoted string when plain, else encoded words. */
 static void
-smtp_phrase(struct sbuf *b, const char *s)
+smtp_phrase(struct buf *b, const char *s)
 {
 	if (!smtp_plain(s, 60)) {
 		smtp_words(b, s);
 		return;
 	}
-	sb_str(b, "\"");
+	buf_adds(b, "\"");
 	for (; *s != '\0'; s++) {
 		if (*s == '"' || *s == '\\')
-			sb_str(b, "\\");
-		sb_put(b, s, 1);
+			buf_adds(b, "\\");
+		buf_add(b, s, 1);
 	}
-	sb_str(b, "\"");
+	buf_adds(b, "\"");
 }
 
 /* A body part: base64 in lines of 76. */
 static void
-smtp_part(struct sbuf *b, const char *boundary, const char *type,
+smtp_part(struct buf *b, const char *boundary, const char *type,
     const char *body)
 {
 	size_t n = strlen(body);
 	char line[77 + 1];
 
-	sb_fmt(b, "--%s\r\nContent-Type: %s; charset=utf-8\r\n"
+	buf_addf(b, "--%s\r\nContent-Type: %s; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: base64\r\n\r\n", boundary, type);
 	/* 57 bytes make 76 characters of base64. */
 	for (size_t off = 0; off < n || off == 0; off += 57) {
@@ -184,8 +131,8 @@ smtp_part(struct sbuf *b, const char *boundary, const char *type,
 
 		sodium_bin2base64(line, sizeof(line), (const unsigned char *)
 		    body + off, take, sodium_base64_VARIANT_ORIGINAL);
-		sb_str(b, line);
-		sb_str(b, "\r\n");
+		buf_adds(b, line);
+		buf_adds(b, "\r\n");
 		if (n == 0)
 			break;
 	}
@@ -199,7 +146,7 @@ smtp_format(const struct smtp_server *s, const struct smtp_msg *m,
 		"Fri", "Sat" };
 	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
 		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct sbuf b = { NULL, 0, 0, 0 };
+	struct buf b = BUF_INIT;
 	unsigned char rnd[12];
 	char boundary[64], hex[25];
 	const char *domain = strchr(s->from, '@');
@@ -210,34 +157,34 @@ smtp_format(const struct smtp_server *s, const struct smtp_msg *m,
 	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
 	snprintf(boundary, sizeof(boundary), "=_cohortd_%s", hex);
 
-	sb_str(&b, "From: ");
+	buf_adds(&b, "From: ");
 	if (m->from_name != NULL && m->from_name[0] != '\0') {
 		smtp_phrase(&b, m->from_name);
-		sb_str(&b, " ");
+		buf_adds(&b, " ");
 	}
-	sb_fmt(&b, "<%s>\r\nTo: <%s>\r\nSubject: ", s->from, m->to);
+	buf_addf(&b, "<%s>\r\nTo: <%s>\r\nSubject: ", s->from, m->to);
 	if (smtp_plain(m->subject, 70))
-		sb_str(&b, m->subject);
+		buf_adds(&b, m->subject);
 	else
 		smtp_words(&b, m->subject);
-	sb_fmt(&b, "\r\nDate: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
+	buf_addf(&b, "\r\nDate: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
 	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	/* The outbox row's id: a message sent again keeps its identity. */
-	sb_fmt(&b, "Message-ID: <%s@%s>\r\n", m->id, domain ? domain + 1 :
+	buf_addf(&b, "Message-ID: <%s@%s>\r\n", m->id, domain ? domain + 1 :
 	    "cohortd.invalid");
-	sb_str(&b, "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n");
-	sb_fmt(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n"
+	buf_adds(&b, "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n");
+	buf_addf(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n"
 	    "\r\n", boundary);
 	smtp_part(&b, boundary, "text/plain", m->text ? m->text : "");
 	if (m->html != NULL)
 		smtp_part(&b, boundary, "text/html", m->html);
-	sb_fmt(&b, "--%s--\r\n", boundary);
-	if (b.failed) {
-		free(b.p);
+	buf_addf(&b, "--%s--\r\n", boundary);
+	if (buf_error(&b) != 0) {
+		buf_free(&b);
 		return NULL;
 	}
-	return b.p;
+	return buf_take(&b);
 }
 
 /* ---- sending ------------------------------------------------------------ */

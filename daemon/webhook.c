@@ -21,7 +21,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
-#include "err.h"
+#include "../common/err.h"
 #include "netaddr.h"
 #include "webhook.h"
 

@@ -58,10 +58,11 @@
 #include "../sandbox/sandbox.h"
 #include "cfg.h"
 #include "db.h"
-#include "err.h"
+#include "../common/clock.h"
+#include "../common/err.h"
 #include "jobq.h"
 #include "outbox.h"
-#include "log.h"
+#include "../common/log.h"
 #include "mail.h"
 #include "worker.h"
 
@@ -81,15 +82,6 @@ struct worker_slot {
 static struct worker_slot worker_slots[WORKER_MAX];
 static int worker_n;
 static char **worker_argv;
-
-static long
-worker_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static int
 worker_spawn(struct worker_slot *w)
@@ -163,7 +155,7 @@ worker_supervise(int n, char **argv)
 	for (int i = 0; i < worker_n; i++) {
 		worker_slots[i].backoff_ms = 1000;
 		if (worker_spawn(&worker_slots[i]) != 0)
-			worker_slots[i].restart_at = worker_now_ms() + 1000;
+			worker_slots[i].restart_at = clock_ms() + 1000;
 	}
 	log_info("started %d grader process(es)", worker_n);
 	return 0;
@@ -180,7 +172,7 @@ worker_reaped(pid_t pid, int status)
 		w->pid = 0;
 		log_warnx("grader %d exited (status %d); restarting in %d ms",
 		    (int)pid, status, w->backoff_ms);
-		w->restart_at = worker_now_ms() + w->backoff_ms;
+		w->restart_at = clock_ms() + w->backoff_ms;
 		w->backoff_ms = w->backoff_ms * 2 > 30000 ? 30000 :
 		    w->backoff_ms * 2;
 		return 1;
@@ -191,7 +183,7 @@ worker_reaped(pid_t pid, int status)
 void
 worker_tick(void)
 {
-	long now = worker_now_ms();
+	long now = clock_ms();
 
 	for (int i = 0; i < worker_n; i++) {
 		struct worker_slot *w = &worker_slots[i];
@@ -216,7 +208,7 @@ worker_signal_all(void)
 void
 worker_stop_all(int grace_ms)
 {
-	long deadline = worker_now_ms() + grace_ms;
+	long deadline = clock_ms() + grace_ms;
 	int left;
 
 	for (int i = 0; i < worker_n; i++)
@@ -240,7 +232,7 @@ worker_stop_all(int grace_ms)
 
 			nanosleep(&ts, NULL);
 		}
-	} while (left > 0 && worker_now_ms() < deadline);
+	} while (left > 0 && clock_ms() < deadline);
 	for (int i = 0; i < worker_n; i++)
 		if (worker_slots[i].pid > 0) {
 			kill(worker_slots[i].pid, SIGKILL);
@@ -813,7 +805,7 @@ grader_run(const struct jobq_job *job)
 	json_t *result = NULL, *previous = NULL;
 	struct db_conn *c;
 	char *source = NULL, why[512] = "";
-	long t0 = worker_now_ms();
+	long t0 = clock_ms();
 	int rc, nothing = 0;
 
 	memset(&beat, 0, sizeof(beat));
@@ -854,7 +846,7 @@ grader_run(const struct jobq_job *job)
 			rc = grader_end(c, jobq_finish(c, job));
 		rc = rc < 0 ? rc : 0;
 	} else if (rc == 0 && result != NULL && !beat.lost)
-		rc = grader_record(job, result, worker_now_ms() - t0, gp.discarded);
+		rc = grader_record(job, result, clock_ms() - t0, gp.discarded);
 	if (rc != 0 && rc != CD_ERR_CONFLICT && !beat.lost) {
 		/* Back in the queue; grade_claim gives up after a few tries. */
 		if (grader_begin(job->tenant, &c) == 0)
@@ -876,7 +868,7 @@ static void
 grader_prune(void)
 {
 	static long last;
-	long now = worker_now_ms();
+	long now = clock_ms();
 
 	if (last != 0 && now - last < 600000)
 		return;

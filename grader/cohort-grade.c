@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "../daemon/err.h"
-#include "../daemon/log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "../sandbox/sandbox.h"
 #include "grade.h"
 

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <sodium.h>
 
-#include "../daemon/err.h"
+#include "../common/err.h"
 #include "grade-int.h"
 
 #define MAX_FILE_BYTES	(256 * 1024)	/* one source file */

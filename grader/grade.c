@@ -81,8 +81,9 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include "../daemon/err.h"
-#include "../daemon/log.h"
+#include "../common/clock.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "../sandbox/sandbox.h"
 #include "grade-int.h"
 
@@ -164,15 +165,6 @@ progress(struct job *j, const char *status)
 		j->opt.progress(j->opt.arg, status);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
@@ -215,7 +207,7 @@ job_init(struct job *j, const struct grade_exercise *ex,
 	j->seed = j->opt.seed;
 	while (j->seed == 0)
 		if (getrandom(&j->seed, sizeof(j->seed), 0) != sizeof(j->seed))
-			j->seed = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ULL;
+			j->seed = (uint64_t)clock_ms() * 0x9e3779b97f4a7c15ULL;
 	wd = j->opt.workdir ? j->opt.workdir : "/tmp";
 	if (j->opt.lane_path == NULL)
 		j->opt.lane_path = GRADE_LANE_PATH;
@@ -2035,8 +2027,8 @@ bench_stage(struct job *j, const struct bin *prog, json_t **speedup,
 		rc = CD_ERR_NOMEM;
 		goto out;
 	}
-	t0 = now_ms();
-	while (n < max && !settled && now_ms() - t0 < BENCH_BUDGET_MS) {
+	t0 = clock_ms();
+	while (n < max && !settled && clock_ms() - t0 < BENCH_BUDGET_MS) {
 		if ((rc = bench_round(j, prog, n, &rd[n], &acct, &ref_seen,
 		    &ref_slen, fail, sizeof(fail))) != 0)
 			goto out;

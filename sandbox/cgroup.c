@@ -24,8 +24,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "../daemon/err.h"
-#include "../daemon/log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "sandbox-int.h"
 
 /* v1 controller names, indexed by enum cg_ctl. */

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../daemon/err.h"
-#include "../daemon/log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "sandbox.h"
 
 #define MAX_ENV	64

@@ -9,7 +9,7 @@ sandbox_libsandbox_a_SOURCES = \
 sandbox_libsandbox_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(JANSSON_CFLAGS)
 
 # Link order: the sandbox needs the shared error and log code.
-SANDBOX_LIBS = sandbox/libsandbox.a libcdcommon.a $(SECCOMP_LIBS) $(JANSSON_LIBS)
+SANDBOX_LIBS = sandbox/libsandbox.a common/libcommon.a $(SECCOMP_LIBS) $(JANSSON_LIBS)
 
 bin_PROGRAMS += cohort-sandbox
 cohort_sandbox_SOURCES = sandbox/cohort-sandbox.c

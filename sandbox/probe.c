@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "../daemon/err.h"
-#include "../daemon/log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "sandbox-int.h"
 
 static const struct mech {

@@ -10,8 +10,8 @@
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
-#include "../daemon/err.h"
-#include "../daemon/log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "sandbox-int.h"
 
 void

@@ -58,8 +58,8 @@
 #include <sys/wait.h>
 #include <seccomp.h>
 
-#include "../daemon/err.h"
-#include "../daemon/log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "sandbox-int.h"
 
 #define BOX_STACK	(256 * 1024)

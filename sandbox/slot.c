@@ -23,8 +23,8 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 
-#include "../daemon/err.h"
-#include "../daemon/log.h"
+#include "../common/err.h"
+#include "../common/log.h"
 #include "sandbox-int.h"
 
 static int

@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "daemon/cfg.h"
-#include "daemon/err.h"
-#include "daemon/log.h"
+#include "common/err.h"
+#include "common/log.h"
 #include "unit.h"
 
 static char err[512];

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "api/csv.h"
-#include "daemon/err.h"
+#include "common/err.h"
 #include "unit.h"
 
 static struct csv_err err;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/err.h"
+#include "common/err.h"
 #include "daemon/migrate.h"
 #include "unit.h"
 

@@ -4,7 +4,7 @@
 
 #include <sodium.h>
 
-#include "daemon/err.h"
+#include "common/err.h"
 #include "daemon/smtp.h"
 #include "unit.h"
 

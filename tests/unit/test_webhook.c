@@ -3,7 +3,7 @@
 
 #include <sodium.h>
 
-#include "daemon/err.h"
+#include "common/err.h"
 #include "daemon/webhook.h"
 #include "unit.h"
 

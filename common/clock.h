@@ -1,0 +1,15 @@
+/*
+ * clock.h - the one monotonic clock every module measures with.
+ *
+ * Deadlines, timeouts and durations are taken from CLOCK_MONOTONIC, which
+ * no settimeofday or NTP step can move; wall-clock time, where a record
+ * needs it, comes from time(3) or the database's now().
+ */
+#ifndef COHORTD_CLOCK_H
+#define COHORTD_CLOCK_H
+
+/* Milliseconds and microseconds since an arbitrary fixed point. */
+long long	clock_ms(void);
+long long	clock_us(void);
+
+#endif
