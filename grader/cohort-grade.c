@@ -19,12 +19,11 @@
 
 #include "../common/err.h"
 #include "../common/log.h"
+#include "../common/opt.h"
 #include "../sandbox/sandbox.h"
 #include "grade.h"
 
 #define MAX_SOURCE	(256 * 1024)	/* the daemon's bound on a submission */
-
-enum opt_type { T_UINT, T_STR, T_FLAG };
 
 static struct {
 	const char *exercise, *source, *log_level, *rundir, *degraded;
@@ -34,37 +33,30 @@ static struct {
 	struct grade_options go;
 } cli;
 
-static const struct opt {
-	const char *name;	/* --name=VALUE */
-	const char *envvar;	/* read before the flags, or NULL */
-	enum opt_type type;
-	void	*val;
-	uint32_t min, max;	/* T_UINT bounds */
-	const char *help;
-} opts[] = {
-	{ "exercise", NULL, T_STR, &cli.exercise, 0, 0,
+static const struct opt opts[] = {
+	{ "exercise", NULL, OPT_STR, &cli.exercise, 0, 0,
 	  "exercise directory (exercise.json, harness.c, ...)" },
-	{ "source", NULL, T_STR, &cli.source, 0, 0,
+	{ "source", NULL, OPT_STR, &cli.source, 0, 0,
 	  "learner source file (run only)" },
-	{ "workdir", "COHORT_GRADE_WORKDIR", T_STR, &cli.go.workdir, 0, 0,
+	{ "workdir", "COHORT_GRADE_WORKDIR", OPT_STR, &cli.go.workdir, 0, 0,
 	  "scratch directories are made here" },
-	{ "lane", "COHORT_GRADE_LANE", T_STR, &cli.go.lane_path, 0, 0,
+	{ "lane", "COHORT_GRADE_LANE", OPT_STR, &cli.go.lane_path, 0, 0,
 	  "benchmark lane lock, shared by every grader on the host" },
-	{ "cache", "COHORT_GRADE_CACHE", T_STR, &cli.go.ref_cache_dir, 0, 0,
+	{ "cache", "COHORT_GRADE_CACHE", OPT_STR, &cli.go.ref_cache_dir, 0, 0,
 	  "reference-output cache directory (default: none)" },
-	{ "bench-cpus", "COHORT_GRADE_BENCH_CPUS", T_STR, &cli.go.bench_cpus,
+	{ "bench-cpus", "COHORT_GRADE_BENCH_CPUS", OPT_STR, &cli.go.bench_cpus,
 	  0, 0, "cpu list of benchmark runs, e.g. 0-1 (default: any)" },
-	{ "repetitions", NULL, T_UINT, &cli.repetitions, 0, 50,
+	{ "repetitions", NULL, OPT_UINT, &cli.repetitions, 0, 50,
 	  "benchmark rounds (0: the exercise's own)" },
-	{ "seed", NULL, T_UINT, &cli.seed, 0, 4294967295u,
+	{ "seed", NULL, OPT_UINT, &cli.seed, 0, 4294967295u,
 	  "the hidden inputs' seed (0: a fresh one per grading)" },
-	{ "progress", NULL, T_FLAG, &cli.progress, 0, 0,
+	{ "progress", NULL, OPT_FLAG, &cli.progress, 0, 0,
 	  "print status changes on stderr" },
-	{ "rundir", "COHORT_SANDBOX_RUNDIR", T_STR, &cli.rundir, 0, 0,
+	{ "rundir", "COHORT_SANDBOX_RUNDIR", OPT_STR, &cli.rundir, 0, 0,
 	  "the sandbox's slot locks and network namespaces" },
-	{ "degraded", "COHORT_SANDBOX_DEGRADED", T_STR, &cli.degraded, 0, 0,
+	{ "degraded", "COHORT_SANDBOX_DEGRADED", OPT_STR, &cli.degraded, 0, 0,
 	  "sandbox mechanisms to accept missing" },
-	{ "log-level", "COHORT_GRADE_LOG_LEVEL", T_STR, &cli.log_level, 0, 0,
+	{ "log-level", "COHORT_GRADE_LOG_LEVEL", OPT_STR, &cli.log_level, 0, 0,
 	  "debug, info, warn or error" },
 };
 #define NOPTS (sizeof(opts) / sizeof(*opts))
@@ -75,88 +67,22 @@ usage(FILE *f)
 	fprintf(f, "usage: cohort-grade run --exercise=DIR --source=FILE "
 	    "[OPTION]...\n       cohort-grade verify --exercise=DIR "
 	    "[OPTION]...\n\noptions:\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		const struct opt *o = &opts[i];
-		char dflt[64] = "";
-
-		if (o->type == T_UINT)
-			snprintf(dflt, sizeof(dflt), " [%u; %u..%u]",
-			    *(uint32_t *)o->val, o->min, o->max);
-		else if (o->type == T_STR && *(const char **)o->val != NULL)
-			snprintf(dflt, sizeof(dflt), " [%s]",
-			    *(const char **)o->val);
-		fprintf(f, "  --%s%s\n      %s%s%s%s\n", o->name,
-		    o->type == T_FLAG ? "" : o->type == T_UINT ? "=N" :
-		    "=VALUE", o->help, dflt, o->envvar ? "; env " : "",
-		    o->envvar ? o->envvar : "");
-	}
+	opt_usage(f, opts, NOPTS);
 }
 
-static int
-set_opt(const struct opt *o, const char *v)
-{
-	unsigned long n;
-	char *end;
-
-	switch (o->type) {
-	case T_UINT:
-		errno = 0;
-		n = strtoul(v, &end, 10);
-		if (errno || end == v || *end || n < o->min || n > o->max) {
-			fprintf(stderr, "cohort-grade: --%s wants a number in "
-			    "%u..%u\n", o->name, o->min, o->max);
-			return -1;
-		}
-		*(uint32_t *)o->val = (uint32_t)n;
-		return 0;
-	case T_STR:
-		*(const char **)o->val = v;
-		return 0;
-	case T_FLAG:
-		*(int *)o->val = 1;
-		return 0;
-	}
-	return -1;
-}
-
+/* Every argument after the command is an option. */
 static int
 parse(int argc, char **argv)
 {
-	const char *v;
+	int next;
 
-	for (size_t k = 0; k < NOPTS; k++)
-		if (opts[k].envvar && (v = getenv(opts[k].envvar)) && *v &&
-		    set_opt(&opts[k], v) != 0)
-			return -1;
-	for (int i = 2; i < argc; i++) {
-		const struct opt *o = NULL;
-		size_t len;
-
-		for (size_t k = 0; k < NOPTS && strncmp(argv[i], "--", 2) == 0;
-		    k++) {
-			len = strlen(opts[k].name);
-			if (strncmp(argv[i] + 2, opts[k].name, len) == 0 &&
-			    (argv[i][2 + len] == '=' || argv[i][2 + len] == '\0'))
-				o = &opts[k];
-		}
-		if (o == NULL) {
-			fprintf(stderr, "cohort-grade: unknown argument %s\n",
-			    argv[i]);
-			return -1;
-		}
-		if ((v = strchr(argv[i], '=')) != NULL)
-			v++;
-		else if (o->type == T_FLAG)
-			v = "";
-		else if (i + 1 < argc)
-			v = argv[++i];
-		else {
-			fprintf(stderr, "cohort-grade: %s wants a value\n",
-			    argv[i]);
-			return -1;
-		}
-		if (set_opt(o, v) != 0)
-			return -1;
+	if (opt_env("cohort-grade", opts, NOPTS) != 0 ||
+	    opt_flags("cohort-grade", opts, NOPTS, argc, argv, 2, &next) != 0)
+		return -1;
+	if (next < argc) {
+		fprintf(stderr, "cohort-grade: unknown argument %s\n",
+		    argv[next]);
+		return -1;
 	}
 	return 0;
 }

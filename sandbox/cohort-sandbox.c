@@ -15,6 +15,7 @@
 
 #include "../common/err.h"
 #include "../common/log.h"
+#include "../common/opt.h"
 #include "sandbox.h"
 
 #define MAX_ENV	64
@@ -22,57 +23,48 @@
 struct cli {
 	struct sbx_run_spec spec;
 	const char *rundir, *degraded, *log_level;
-	char	*env[MAX_ENV + 1];
-	int	 nenv;
+	char	*envv[MAX_ENV + 1];
+	struct opt_kv env;
 	uint32_t measure;
 	uint32_t notice;
 };
 
-enum opt_type { T_UINT, T_STR, T_ENV };
+static struct cli cli = { .env = { cli.envv, 0, MAX_ENV } };
 
-static struct cli cli;
-
-static const struct opt {
-	const char *name;	/* --name=VALUE */
-	const char *envvar;	/* read before the flags, or NULL */
-	enum opt_type type;
-	void	*val;
-	uint32_t min, max;	/* T_UINT bounds */
-	const char *help;
-} opts[] = {
-	{ "dir", NULL, T_STR, &cli.spec.box_dir, 0, 0,
+static const struct opt opts[] = {
+	{ "dir", NULL, OPT_STR, &cli.spec.box_dir, 0, 0,
 	  "box directory, mounted at /box (default: a fresh tmpfs)" },
-	{ "wall-ms", NULL, T_UINT, &cli.spec.limits.wall_ms, 1, 3600000,
+	{ "wall-ms", NULL, OPT_UINT, &cli.spec.limits.wall_ms, 1, 3600000,
 	  "wall-clock limit" },
-	{ "cpu-ms", NULL, T_UINT, &cli.spec.limits.cpu_ms, 1, 3600000,
+	{ "cpu-ms", NULL, OPT_UINT, &cli.spec.limits.cpu_ms, 1, 3600000,
 	  "CPU limit, all threads and processes summed" },
-	{ "memory-mb", NULL, T_UINT, &cli.spec.limits.memory_mb, 4, 65536,
+	{ "memory-mb", NULL, OPT_UINT, &cli.spec.limits.memory_mb, 4, 65536,
 	  "memory limit incl. /tmp and /dev/shm, no swap" },
-	{ "pids", NULL, T_UINT, &cli.spec.limits.pids, 2, 4096,
+	{ "pids", NULL, OPT_UINT, &cli.spec.limits.pids, 2, 4096,
 	  "processes plus threads at once" },
-	{ "output-kb", NULL, T_UINT, &cli.spec.limits.output_kb, 1, 1048576,
+	{ "output-kb", NULL, OPT_UINT, &cli.spec.limits.output_kb, 1, 1048576,
 	  "limit of each of stdout and stderr" },
-	{ "file-kb", NULL, T_UINT, &cli.spec.limits.file_kb, 1, 16777216,
+	{ "file-kb", NULL, OPT_UINT, &cli.spec.limits.file_kb, 1, 16777216,
 	  "largest file the program may write" },
-	{ "open-files", NULL, T_UINT, &cli.spec.limits.open_files, 4, 65536,
+	{ "open-files", NULL, OPT_UINT, &cli.spec.limits.open_files, 4, 65536,
 	  "file descriptors per process" },
-	{ "cpus", NULL, T_STR, &cli.spec.cpus, 0, 0,
+	{ "cpus", NULL, OPT_STR, &cli.spec.cpus, 0, 0,
 	  "pin to this cpu list, e.g. 0 or 0-1 (default: any)" },
-	{ "measure", NULL, T_UINT, &cli.measure, 0, 1,
+	{ "measure", NULL, OPT_UINT, &cli.measure, 0, 1,
 	  "1: a timed run (top priority, fd 3 marks the work, CPU wait)" },
-	{ "notice-signal", NULL, T_UINT, &cli.notice, 0, 64,
+	{ "notice-signal", NULL, OPT_UINT, &cli.notice, 0, 64,
 	  "signal every process gets at the wall limit, 300 ms before the "
 	  "kill (default: 0, none)" },
-	{ "stdin", NULL, T_STR, &cli.spec.stdin_file, 0, 0,
+	{ "stdin", NULL, OPT_STR, &cli.spec.stdin_file, 0, 0,
 	  "file for stdin; relative: inside --dir (default: /dev/null)" },
-	{ "env", NULL, T_ENV, NULL, 0, 0,
+	{ "env", NULL, OPT_KV, &cli.env, 0, 0,
 	  "K=V for the program's environment; repeatable" },
-	{ "rundir", "COHORT_SANDBOX_RUNDIR", T_STR, &cli.rundir, 0, 0,
+	{ "rundir", "COHORT_SANDBOX_RUNDIR", OPT_STR, &cli.rundir, 0, 0,
 	  "slot locks and pooled network namespaces" },
-	{ "degraded", "COHORT_SANDBOX_DEGRADED", T_STR, &cli.degraded, 0, 0,
+	{ "degraded", "COHORT_SANDBOX_DEGRADED", OPT_STR, &cli.degraded, 0, 0,
 	  "mechanisms to accept missing: memory_limit,pids_limit,"
 	  "cpu_accounting,cpuset" },
-	{ "log-level", "COHORT_SANDBOX_LOG_LEVEL", T_STR, &cli.log_level, 0, 0,
+	{ "log-level", "COHORT_SANDBOX_LOG_LEVEL", OPT_STR, &cli.log_level, 0, 0,
 	  "debug, info, warn or error" },
 };
 #define NOPTS (sizeof(opts) / sizeof(*opts))
@@ -80,109 +72,20 @@ static const struct opt {
 static void
 usage(FILE *f)
 {
-	char dflt[64];
-
 	fprintf(f, "usage: cohort-sandbox run [OPTION]... -- PROG [ARG]...\n"
 	    "       cohort-sandbox check\n\noptions of run:\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		const struct opt *o = &opts[i];
-
-		dflt[0] = '\0';
-		if (o->type == T_UINT)
-			snprintf(dflt, sizeof(dflt), " [%u; %u..%u]",
-			    *(uint32_t *)o->val, o->min, o->max);
-		else if (o->type == T_STR && *(const char **)o->val != NULL)
-			snprintf(dflt, sizeof(dflt), " [%s]",
-			    *(const char **)o->val);
-		fprintf(f, "  --%s=%s\n      %s%s%s%s\n", o->name,
-		    o->type == T_UINT ? "N" : "VALUE", o->help, dflt,
-		    o->envvar ? "; env " : "", o->envvar ? o->envvar : "");
-	}
-}
-
-static int
-set_opt(const struct opt *o, const char *v)
-{
-	unsigned long n;
-	char *end;
-
-	switch (o->type) {
-	case T_UINT:
-		errno = 0;
-		n = strtoul(v, &end, 10);
-		if (errno || end == v || *end != '\0' || n < o->min || n > o->max) {
-			fprintf(stderr, "cohort-sandbox: --%s wants a number in "
-			    "%u..%u\n", o->name, o->min, o->max);
-			return -1;
-		}
-		*(uint32_t *)o->val = (uint32_t)n;
-		return 0;
-	case T_STR:
-		*(const char **)o->val = v;
-		return 0;
-	case T_ENV:
-		if (cli.nenv == MAX_ENV || strchr(v, '=') == NULL || *v == '=') {
-			fprintf(stderr, "cohort-sandbox: --env wants K=V, at "
-			    "most %d times\n", MAX_ENV);
-			return -1;
-		}
-		cli.env[cli.nenv++] = (char *)v;
-		return 0;
-	}
-	return -1;
-}
-
-/* Environment variables of the table; flags given later override. */
-static int
-parse_env(void)
-{
-	const char *v;
-
-	for (size_t k = 0; k < NOPTS; k++)
-		if (opts[k].envvar && (v = getenv(opts[k].envvar)) && *v &&
-		    set_opt(&opts[k], v) != 0)
-			return -1;
-	return 0;
+	opt_usage(f, opts, NOPTS);
 }
 
 /* Flags up to "--"; returns the index of PROG or -1. */
 static int
 parse_flags(int argc, char **argv, int first)
 {
-	const char *v;
-	size_t len;
 	int i;
 
-	for (i = first; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		const struct opt *o = NULL;
-
-		if (strncmp(argv[i], "--", 2) != 0)
-			break;
-		for (size_t k = 0; k < NOPTS; k++) {
-			len = strlen(opts[k].name);
-			if (strncmp(argv[i] + 2, opts[k].name, len) == 0 &&
-			    (argv[i][2 + len] == '=' || argv[i][2 + len] == '\0'))
-				o = &opts[k];
-		}
-		if (o == NULL) {
-			fprintf(stderr, "cohort-sandbox: unknown option %s\n",
-			    argv[i]);
-			return -1;
-		}
-		if ((v = strchr(argv[i], '=')) != NULL)
-			v++;
-		else if (i + 1 < argc)
-			v = argv[++i];
-		else {
-			fprintf(stderr, "cohort-sandbox: %s wants a value\n",
-			    argv[i]);
-			return -1;
-		}
-		if (set_opt(o, v) != 0)
-			return -1;
-	}
-	if (i < argc && strcmp(argv[i], "--") == 0)
-		i++;
+	if (opt_flags("cohort-sandbox", opts, NOPTS, argc, argv, first,
+	    &i) != 0)
+		return -1;
 	if (i >= argc)
 		fprintf(stderr, "cohort-sandbox: no program to run\n");
 	return i < argc ? i : -1;
@@ -271,7 +174,7 @@ cmd_run(char **prog)
 	int rc;
 
 	cli.spec.argv = prog;
-	cli.spec.env = cli.env;
+	cli.spec.env = cli.envv;
 	cli.spec.measure = cli.measure != 0;
 	cli.spec.notice_signal = (int)cli.notice;
 	if ((rc = sbx_run(&cli.spec, &res)) != 0) {
@@ -300,7 +203,7 @@ main(int argc, char **argv)
 		usage(help ? stdout : stderr);
 		return help ? 0 : 2;
 	}
-	if (parse_env() != 0 ||
+	if (opt_env("cohort-sandbox", opts, NOPTS) != 0 ||
 	    (run && (prog = parse_flags(argc, argv, 2)) < 0)) {
 		fprintf(stderr, "try: cohort-sandbox --help\n");
 		return 2;

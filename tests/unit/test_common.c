@@ -1,10 +1,11 @@
-/* test_common.c - the shared library: growable buffer and clock (common/). */
+/* test_common.c - the shared library (common/): buffer, clock, options. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/opt.h"
 #include "unit.h"
 
 START_TEST(buf_grows_and_stays_terminated)
@@ -74,6 +75,62 @@ START_TEST(clock_is_monotonic_in_both_units)
 }
 END_TEST
 
+static struct {
+	const char *name;
+	uint32_t n;
+	int flag;
+	char *kvv[3];
+	struct opt_kv kv;
+} o;
+
+static const struct opt table[] = {
+	{ "name", "TEST_COMMON_NAME", OPT_STR, &o.name, 0, 0, "a name" },
+	{ "n", NULL, OPT_UINT, &o.n, 1, 10, "a number" },
+	{ "flag", NULL, OPT_FLAG, &o.flag, 0, 0, "a flag" },
+	{ "env", NULL, OPT_KV, &o.kv, 0, 0, "K=V" },
+};
+#define NTABLE (sizeof(table) / sizeof(*table))
+
+static int
+flags(int argc, char **argv, int *next)
+{
+	memset(&o, 0, sizeof(o));
+	o.kv = (struct opt_kv){ o.kvv, 0, 2 };
+	return opt_flags("test", table, NTABLE, argc, argv, 1, next);
+}
+
+START_TEST(opt_reads_the_table)
+{
+	char *ok[] = { "x", "--name=a", "--n", "7", "--flag", "--env=A=1",
+	    "--", "prog", NULL };
+	char *kvs[] = { "x", "--env=A=1", "--env", "B=2", "--env=C=3", NULL };
+	char *bad[][3] = { { "x", "--n=11", NULL }, { "x", "--n=-1", NULL },
+	    { "x", "--nam=a", NULL }, { "x", "--env==1", NULL },
+	    { "x", "--name", NULL } };
+	int next;
+
+	ck_assert_int_eq(flags(8, ok, &next), 0);
+	ck_assert_str_eq(o.name, "a");
+	ck_assert_uint_eq(o.n, 7);
+	ck_assert_int_eq(o.flag, 1);
+	ck_assert_int_eq(o.kv.n, 1);
+	ck_assert_str_eq(o.kv.v[0], "A=1");
+	ck_assert_ptr_null(o.kv.v[1]);
+	ck_assert_int_eq(next, 7);
+	ck_assert_str_eq(ok[next], "prog");
+	/* a third K=V is over the limit of two */
+	ck_assert_int_eq(flags(5, kvs, &next), -1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		ck_assert_msg(flags(2, bad[i], &next) == -1, "%s", bad[i][1]);
+	/* the environment first, a flag over it */
+	setenv("TEST_COMMON_NAME", "from-env", 1);
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(opt_env("test", table, NTABLE), 0);
+	ck_assert_str_eq(o.name, "from-env");
+	unsetenv("TEST_COMMON_NAME");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -84,6 +141,7 @@ main(void)
 	tcase_add_test(tc, buf_formats_past_any_fixed_size);
 	tcase_add_test(tc, buf_broken_stays_broken_until_reset);
 	tcase_add_test(tc, clock_is_monotonic_in_both_units);
+	tcase_add_test(tc, opt_reads_the_table);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
