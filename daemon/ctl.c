@@ -80,16 +80,16 @@ ctl_open(struct ctl_db *d)
 static int
 ctl_close(struct ctl_db *d, int ok)
 {
-	int rc = 0;
+	int status = ok ? 0 : 1;	/* the exit status */
 
 	if (ok && db_commit(d->c) != 0) {
 		fprintf(stderr, "cohortctl: commit failed\n");
-		rc = 1;
+		status = 1;
 	}
 	db_release(d->c);
 	db_pool_free(d->pool);
 	pgembed_close(d->pg, 30000);
-	return ok ? rc : 1;
+	return status;
 }
 
 static int

@@ -107,7 +107,7 @@ mig_load(const char *dir, struct mig_set *out, char *err, size_t errlen)
 	struct mig_set set = { NULL, 0 };
 	DIR *d = NULL;
 	struct dirent *de;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	memset(out, 0, sizeof(*out));
 	if (dir == NULL || dir[0] == '\0') {
@@ -154,6 +154,7 @@ mig_load(const char *dir, struct mig_set *out, char *err, size_t errlen)
 	*out = set;
 	set.v = NULL;
 	set.n = 0;
+	rc = 0;
  out:
 	if (d != NULL)
 		closedir(d);

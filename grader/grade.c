@@ -1283,7 +1283,7 @@ deadlock_stacks(struct job *j, const struct bin *prog, const char *src,
 	struct sbx_limits lim;
 	struct sbx_result out = { 0 };
 	size_t nst, seen, na = 0, used = 0, argc = 0;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!prog->stacks || res->err == NULL || (nst = stacks_parse(res->err,
 	    res->err_len, st, STACK_THREADS, &seen)) == 0)
@@ -1344,6 +1344,7 @@ deadlock_stacks(struct job *j, const struct bin *prog, const char *src,
 		snprintf(msg + strlen(msg), ml - strlen(msg), ".  Each thread "
 		    "at that moment, innermost call first:\n%.*s", (int)used - 1,
 		    text);
+	rc = 0;
  out:
 	sbx_result_free(&out);
 	if (dir[0] != '\0')
@@ -1666,7 +1667,7 @@ py_race_stage(struct job *j, const struct bin *prog, json_t *race,
 	json_t *runs = json_array();
 	char msg[1024], report[1536] = "";
 	const char *v;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	*detected = false;
 	*verdict = NULL;
@@ -1742,6 +1743,7 @@ py_race_stage(struct job *j, const struct bin *prog, json_t *race,
 		}
 	}
 	json_object_set_new(race, "checked", json_true());
+	rc = 0;
  out:
 	j->rep = 0;
 	j->py_mode = NULL;
