@@ -100,6 +100,8 @@ char	*grade_trim(const char *s, size_t len, size_t max);
 /* The trusted runner and the source screen, as files for a box. */
 const char *grade_py_file(const char *name, size_t *len);
 
+/* The modules a solution may import, comma-separated; malloc'd, or NULL. */
+char	*grade_py_allowed(const struct grade_exercise *ex);
 /*
  * argv of a Python run in a box holding runner.py, harness.py and
  * solution.py: mode "test", "race" or "bench", the run's wall limit, the

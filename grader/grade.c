@@ -849,9 +849,9 @@ py_compile(struct job *j, const char *src, size_t len, struct bin *out,
     bool *ok, char **log)
 {
 	const char *screen;
-	char dir[PATH_MAX] = "", *imports = j->ex->imports ? j->ex->imports : "";
-	char *const argv[] = { GRADE_PYTHON, "-I", "-S", "-B", "screen.py",
-	    imports, "solution.py", NULL };
+	char dir[PATH_MAX] = "", *allowed = NULL;
+	char *argv[] = { GRADE_PYTHON, "-I", "-S", "-B", "screen.py", NULL,
+	    "solution.py", NULL };
 	struct sbx_limits lim;
 	struct sbx_result res = { 0 };
 	json_t *o = NULL;
@@ -866,6 +866,8 @@ py_compile(struct job *j, const char *src, size_t len, struct bin *out,
 		job_fail(j, "the Python screen is missing from this build");
 		return CD_ERR_INTERNAL;
 	}
+	if ((argv[5] = allowed = grade_py_allowed(j->ex)) == NULL)
+		return CD_ERR_NOMEM;
 	if ((rc = box_dir(j, "screen", dir, sizeof(dir))) != 0 ||
 	    (rc = put_file(dir, "screen.py", screen, slen, 0644)) != 0 ||
 	    (rc = put_file(dir, "solution.py", src, len, 0644)) != 0)
@@ -900,6 +902,7 @@ py_compile(struct job *j, const char *src, size_t len, struct bin *out,
 	sbx_result_free(&res);
 	if (dir[0] != '\0')
 		rm_tree(dir);
+	free(allowed);
 	return rc;
 }
 

@@ -31,6 +31,31 @@ grade_py_file(const char *name, size_t *len)
 	return NULL;
 }
 
+/*
+ * The modules a solution may import: the standard library's that
+ * concurrency exercises need, and those the exercise lists.  The screen
+ * refuses any other import, and the runner any other at run time; both get
+ * this list on their command line, so it lives here only.
+ */
+static const char grade_py_stdlib[] =
+	"asyncio,threading,queue,concurrent,multiprocessing,collections,"
+	"itertools,functools,heapq,bisect,math,time,random,os,dataclasses,"
+	"typing,contextlib,enum,statistics,array,string,re,abc,copy,fractions,"
+	"decimal,numbers,struct,hashlib,io,datetime,zlib,operator,sys,weakref,"
+	"textwrap,unicodedata,json,secrets,uuid,base64,binascii,pprint,"
+	"__future__";
+
+char *
+grade_py_allowed(const struct grade_exercise *ex)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s%s", grade_py_stdlib, ex->imports &&
+	    ex->imports[0] ? "," : "", ex->imports ? ex->imports : "") == -1)
+		return NULL;
+	return s;
+}
+
 char **
 grade_py_argv(const struct grade_exercise *ex, const char *mode,
     uint32_t wall_ms, char *const *args, size_t nargs, const char *threads)
@@ -52,7 +77,7 @@ grade_py_argv(const struct grade_exercise *ex, const char *mode,
 		free(argv);
 		return NULL;
 	}
-	if ((argv[n++] = strdup(ex->imports ? ex->imports : "")) == NULL) {
+	if ((argv[n++] = grade_py_allowed(ex)) == NULL) {
 		free(argv[n - 2]);
 		free(argv);
 		return NULL;
