@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../common/err.h"
+#include "../common/utf8.h"
 #include "csv.h"
 #include "util.h"
 
@@ -34,45 +35,6 @@ csv_fail(struct csv_in *in, long line, const char *why)
 	return CD_ERR_INVALID;
 }
 
-/*
- * The length of the UTF-8 sequence at p (at most n bytes), or 0 when it
- * is not well-formed (overlong forms, surrogates and values past
- * U+10FFFF included) or is NUL.
- */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned long cp;
-
-	if (p[0] == 0)
-		return 0;
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* Fail with the line of the first byte that is not UTF-8 text. */
 static int
 csv_check_utf8(struct csv_in *in)
@@ -82,7 +44,7 @@ csv_check_utf8(struct csv_in *in)
 	long line = 1;
 
 	while (p < end) {
-		size_t n = utf8_len(p, (size_t)(end - p));
+		size_t n = *p == 0 ? 0 : utf8_len(p, (size_t)(end - p), NULL);
 
 		if (n == 0)
 			return csv_fail(in, line, *p == 0 ? "a NUL byte; "

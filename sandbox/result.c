@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 
 #include "../common/err.h"
+#include "../common/utf8.h"
 #include "../common/log.h"
 #include "sandbox-int.h"
 
@@ -56,37 +57,6 @@ sbx_result_free(struct sbx_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	else if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0f;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* JSON strings are UTF-8: each invalid byte becomes U+FFFD. */
 static json_t *
 json_bytes(const char *s, size_t n)
@@ -97,14 +67,14 @@ json_bytes(const char *s, size_t n)
 	json_t *j;
 
 	for (i = 0; i < n; i += k ? k : 1)
-		if ((k = utf8_len(p + i, n - i)) == 0)
+		if ((k = utf8_len(p + i, n - i, NULL)) == 0)
 			bad++;
 	if (bad == 0)
 		return json_stringn(s, n);
 	if ((buf = malloc(n + 2 * bad)) == NULL)
 		return NULL;
 	for (i = 0, q = buf; i < n; i += k ? k : 1) {
-		if ((k = utf8_len(p + i, n - i)) == 0) {
+		if ((k = utf8_len(p + i, n - i, NULL)) == 0) {
 			memcpy(q, "\xef\xbf\xbd", 3);
 			q += 3;
 		} else {

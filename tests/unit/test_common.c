@@ -1,4 +1,5 @@
-/* test_common.c - the shared library (common/): buffer, clock, options. */
+/* test_common.c - the shared library (common/): buffer, clock, options,
+ * UTF-8. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +7,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/opt.h"
+#include "common/utf8.h"
 #include "unit.h"
 
 START_TEST(buf_grows_and_stays_terminated)
@@ -131,6 +133,37 @@ START_TEST(opt_reads_the_table)
 }
 END_TEST
 
+START_TEST(utf8_takes_well_formed_sequences_only)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		uint32_t cp;
+	} ok[] = { { "A", 1, 0x41 }, { "\xc3\xa9", 2, 0xe9 },
+	    { "\xe2\x82\xac", 3, 0x20ac }, { "\xf0\x9f\x98\x80", 4, 0x1f600 },
+	    { "\xf4\x8f\xbf\xbf", 4, 0x10ffff } };
+	static const char *bad[] = { "\x80", "\xc0\xaf", "\xc1\xbf",
+	    "\xe0\x80\xaf", "\xed\xa0\x80", "\xf0\x80\x80\xaf",
+	    "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xc3", "\xe2\x82",
+	    "\xc3\x41", "\xff" };
+	uint32_t cp;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		ck_assert_uint_eq(utf8_len((const unsigned char *)ok[i].s,
+		    strlen(ok[i].s), &cp), ok[i].len);
+		ck_assert_uint_eq(cp, ok[i].cp);
+	}
+	ck_assert_uint_eq(utf8_len((const unsigned char *)"", 1, &cp), 1);
+	ck_assert_uint_eq(cp, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		ck_assert_msg(utf8_len((const unsigned char *)bad[i],
+		    strlen(bad[i]), NULL) == 0, "case %zu", i);
+	/* a sequence cut short by the end of the text */
+	ck_assert_uint_eq(utf8_len((const unsigned char *)"\xe2\x82\xac", 2,
+	    NULL), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -142,6 +175,7 @@ main(void)
 	tcase_add_test(tc, buf_broken_stays_broken_until_reset);
 	tcase_add_test(tc, clock_is_monotonic_in_both_units);
 	tcase_add_test(tc, opt_reads_the_table);
+	tcase_add_test(tc, utf8_takes_well_formed_sequences_only);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
