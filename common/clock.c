@@ -6,12 +6,18 @@
 #include "clock.h"
 
 long long
-clock_us(void)
+clock_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+long long
+clock_us(void)
+{
+	return clock_ns() / 1000;
 }
 
 long long

@@ -8,8 +8,9 @@
 #ifndef COHORTD_CLOCK_H
 #define COHORTD_CLOCK_H
 
-/* Milliseconds and microseconds since an arbitrary fixed point. */
+/* Milliseconds, microseconds and nanoseconds since a fixed point. */
 long long	clock_ms(void);
 long long	clock_us(void);
+long long	clock_ns(void);
 
 #endif

@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "../common/clock.h"
 #include "sandbox-int.h"
 
 static int box_ctl = -1;
@@ -460,7 +461,7 @@ box_wait_mark(pid_t prog, int mark_rd, uint64_t *t_mark)
 		}
 		if (pfd[0].revents != 0) {
 			if (read(mark_rd, &c, 1) == 1)
-				*t_mark = sbx_now_ns();
+				*t_mark = (uint64_t)clock_ns();
 			break;		/* the mark, or every writer gone */
 		}
 		if (pfd[1].revents != 0)
@@ -511,7 +512,7 @@ box_main(void *arg)
 		box_fail("sethostname");
 	box_mounts(a);
 
-	m.t_fork = sbx_now_ns();
+	m.t_fork = (uint64_t)clock_ns();
 	prog = fork();
 	if (prog == -1)
 		box_fail("fork");
@@ -534,7 +535,7 @@ box_main(void *arg)
 		if (p == -1 && errno != EINTR)
 			box_fail("waitpid");
 	}
-	m.t_exit = sbx_now_ns();
+	m.t_exit = (uint64_t)clock_ns();
 	m.value = status;
 	box_send_msg(&m, -1);
 	/* Our death makes the kernel kill whatever is left in the box. */

@@ -58,9 +58,6 @@ struct sbx_host {
 	struct sock_fprog filter;	/* compiled once, loaded by each box */
 };
 
-/* sandbox.c: CLOCK_MONOTONIC in ns, the one clock of supervisor and box. */
-uint64_t sbx_now_ns(void);
-
 /* sandbox.c: timed runs may run SCHED_FIFO (the kernel throttles it). */
 bool	sbx_realtime_ok(void);
 

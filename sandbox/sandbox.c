@@ -58,6 +58,7 @@
 #include <sys/wait.h>
 #include <seccomp.h>
 
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/log.h"
 #include "sandbox-int.h"
@@ -102,15 +103,6 @@ struct run {
 	const char *violation;
 	char	 internal[200];	/* non-empty: the sandbox failed */
 };
-
-uint64_t
-sbx_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void
 run_kill(struct run *r)
@@ -455,7 +447,7 @@ run_start(struct run *r)
 		}
 	} else
 		flags |= CLONE_NEWNET;
-	r->t_start = sbx_now_ns();
+	r->t_start = (uint64_t)clock_ns();
 	r->pid = clone(box_main, stack + BOX_STACK, flags, &r->args, &r->pidfd);
 	if (self_net >= 0 && setns(self_net, CLONE_NEWNET) == -1)
 		fatal("cannot return to the supervisor's network namespace");
@@ -534,7 +526,7 @@ on_message(struct run *r)
 	switch (m.type) {
 	case MSG_READY:
 		r->ready = true;
-		r->t_ready = sbx_now_ns();
+		r->t_ready = (uint64_t)clock_ns();
 		break;
 	case MSG_EXIT:
 		r->exited = true;
@@ -668,7 +660,7 @@ static int
 check_clocks(struct run *r)
 {
 	const struct sbx_limits *lim = &r->spec->limits;
-	uint64_t t = sbx_now_ns(), cpu_us, wall_ms, grace_ms, left_ms;
+	uint64_t t = (uint64_t)clock_ns(), cpu_us, wall_ms, grace_ms, left_ms;
 	int ncpus;
 
 	if (!r->ready) {
@@ -738,7 +730,7 @@ run_loop(struct run *r)
 			if (pfd[3 + i].revents)
 				on_output(r, &r->s[i]);
 		if (pfd[0].revents) {
-			r->t_end = sbx_now_ns();
+			r->t_end = (uint64_t)clock_ns();
 			if (wait4(r->pid, &n, 0, &r->ru) == r->pid)
 				r->init_done = true;
 		}
