@@ -141,6 +141,17 @@ def test(t):
         assert r.status in (200, 201), r
         return uid, r.json["id"], login(d, slug, email)
 
+    def history(n, lesson, days):
+        """n enrolled 30 days ago, and last active days ago: a lesson
+        completed then (the enrollment's last activity, as the API
+        records it with the completion)."""
+        pg.psql("UPDATE enrollments SET enrolled_at = now() - interval "
+                "'30 days', last_activity_at = now() - interval '%d days' "
+                "WHERE id = '%s'; INSERT INTO lesson_completions (tenant_id, "
+                "enrollment_id, lesson_id, completed_at) SELECT tenant_id, "
+                "id, '%s', now() - interval '%d days' FROM enrollments WHERE "
+                "id = '%s'" % (days, enr[n], lesson, days, enr[n]), db)
+
     c1, l1, quiz = course(adm, "Locks", "Soon quiz")
     c2, l2, _ = course(adm, "Races", None)
     cz, _, zquiz = course(zad, "Zeta", "Zeta quiz")
@@ -205,10 +216,7 @@ def test(t):
                      {"timezone": "UTC", "reminder_time": "00:00"})
     t.ok(r.status == 200, "cy's reminder is at 00:00", r)
     for n, days in (("fay", 4), ("gus", 8), ("hal", 15), ("ivy", 8)):
-        pg.psql("INSERT INTO lesson_completions (tenant_id, enrollment_id, "
-                "lesson_id, completed_at) SELECT tenant_id, id, '%s', now() - "
-                "interval '%d days' FROM enrollments WHERE id = '%s'"
-                % (l2, days, enr[n]), db)
+        history(n, l2, days)
 
     # ---- due in 24 hours -------------------------------------------------
     for n in ("ada", "cy", "dee", "eve"):
@@ -241,10 +249,11 @@ def test(t):
              % (n, {"fay": "4 days", "gus": "8 days", "hal": "15 days"}[n],
                 k), got and got[2]["Subject"])
     # gus comes back 4 days ago after 8 days away: a new run of idle days.
-    pg.psql("INSERT INTO lesson_reviews (tenant_id, enrollment_id, "
-            "lesson_id, reviewed_at) SELECT tenant_id, id, '%s', now() - "
-            "interval '4 days' FROM enrollments WHERE id = '%s'"
-            % (l2, enr["gus"]), db)
+    pg.psql("UPDATE enrollments SET last_activity_at = now() - interval "
+            "'4 days' WHERE id = '%s'; INSERT INTO lesson_reviews (tenant_id, "
+            "enrollment_id, lesson_id, reviewed_at) SELECT tenant_id, id, "
+            "'%s', now() - interval '4 days' FROM enrollments WHERE id = '%s'"
+            % (enr["gus"], l2, enr["gus"]), db)
     got = inbox.wait("gus@acme.test", 20, n=2, subject="days without")
     t.ok(got is not None and str(got[2]["Subject"]).startswith("3 days"),
          "a new run of idle days nudges again from 3",
@@ -344,10 +353,7 @@ def test(t):
          cl["ada"].put("/v1/settings/nudges", {}).is_problem(403),
          "learners cannot read or set the defaults")
     # With the default off, a learner idle 8 days is not nudged.
-    pg.psql("INSERT INTO lesson_completions (tenant_id, enrollment_id, "
-            "lesson_id, completed_at) SELECT tenant_id, id, '%s', now() - "
-            "interval '8 days' FROM enrollments WHERE id = '%s'"
-            % (l1, enr["ada"]), db)
+    history("ada", l1, 8)
     # ivy, idle 8 days with re-engagement off, turns it on herself.
     r = cl["ivy"].put("/v1/me/preferences", {"nudges": {
         "re_engagement": True}})
