@@ -284,8 +284,10 @@ api_preferences_put(struct http_req *r)
 	int rc = 0;
 
 	v_init(&v);
-	if ((body = v_body(&v, r)) == NULL)
+	if ((body = v_body(&v, r)) == NULL) {
+		v_failed(&v, r);	/* a 422: the body is not an object */
 		goto out;
+	}
 	v_only(&v, body, "", allowed);
 	if (v_int(&v, body, "", "daily_minutes", 0, 1, 240, &m))
 		snprintf(minutes, sizeof(minutes), "%ld", m);
@@ -404,8 +406,10 @@ api_nudge_defaults_put(struct http_req *r)
 	int rc = 0;
 
 	v_init(&v);
-	if ((body = v_body(&v, r)) == NULL)
+	if ((body = v_body(&v, r)) == NULL) {
+		v_failed(&v, r);	/* a 422: the body is not an object */
 		goto out;
+	}
 	nudges_field(&v, body, "", set, 0);
 	if (v_failed(&v, r))
 		goto out;

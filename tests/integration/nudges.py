@@ -178,6 +178,12 @@ def test(t):
          ["/nudges/daily_reminder", "/nudges/sms"],
          "a kind that is not a boolean and an unknown kind: 422, each "
          "with its pointer", r)
+    for c, path in ((cl["ada"], "/v1/me/preferences"),
+                    (adm, "/v1/settings/nudges")):
+        r = c.request("PUT", path, raw=b"[1, 2, 3]",
+                      headers={"Content-Type": "application/json"})
+        t.ok(r.is_problem(422), "PUT %s with a body that is not an "
+             "object: 422, not 500" % path, r)
     r = cl["ada"].put("/v1/me/preferences", {
         "nudges": {"re_engagement": None, "daily_reminder": True}})
     t.ok(r.status == 200 and r.json["nudges"] ==
