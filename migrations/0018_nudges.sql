@@ -18,6 +18,9 @@
 -- superuser would see past every policy.)  search_path is pinned, and
 -- the scopes the caller had are given back at the end.
 --
+-- Enrollments the demo made (source 'demo') are never nudged, as they
+-- get no enrollment email: their addresses are made up.
+--
 -- Each nudge is recorded in nudges, keyed by what makes it once (the
 -- learner and the assessment; the learner's local date; the learner's
 -- last activity and the threshold), in the transaction that queues its
@@ -211,7 +214,7 @@ BEGIN
 			  LEFT JOIN extensions x ON x.tenant_id = a.tenant_id
 			   AND x.assessment_id = a.id AND x.enrollment_id = e.id
 			 WHERE e.tenant_id = current_tenant() AND e.state = 'active'
-			   AND p.status = 'published'
+			   AND e.source <> 'demo' AND p.status = 'published'
 			   AND coalesce(x.due_at, c.starts_at + a.due_days *
 			       interval '1 day') > now()
 			   AND coalesce(x.due_at, c.starts_at + a.due_days *
@@ -263,6 +266,10 @@ BEGIN
 			   AND lp.reminder_time IS NOT NULL AND u.active
 			   AND u.role = 'learner'
 			   AND coalesce(lp.nudge_daily, d.daily_reminder, true)
+			   AND EXISTS (SELECT 1 FROM enrollments e
+			        WHERE e.tenant_id = current_tenant()
+			          AND e.user_id = u.id AND e.state = 'active'
+			          AND e.source <> 'demo')
 		), local AS MATERIALIZED (
 			SELECT who.*, ls.daily_minutes AS mins, ls.timezone AS tz,
 			       ls.study_days, now() AT TIME ZONE ls.timezone AS at
@@ -315,7 +322,7 @@ BEGIN
 			 GROUP BY e.user_id
 			HAVING max(greatest(e.enrolled_at, e.last_activity_at))
 			       < now() - interval '3 days'
-			   AND bool_or(e.state = 'active')
+			   AND bool_or(e.state = 'active' AND e.source <> 'demo')
 		), open AS MATERIALIZED (
 			SELECT idle.user_id FROM idle
 			 WHERE NOT EXISTS (SELECT 1 FROM nudges nd
@@ -342,7 +349,8 @@ BEGIN
 			        JOIN cohorts c ON c.tenant_id = e.tenant_id
 			         AND c.id = e.cohort_id
 			       WHERE e.tenant_id = current_tenant() AND e.user_id = u.id
-			         AND e.state = 'active' AND c.ends_at > now())
+			         AND e.state = 'active' AND e.source <> 'demo'
+			         AND c.ends_at > now())
 		), x AS (
 			SELECT cand.*, (SELECT count(*) FROM generate_series(
 			           greatest((since AT TIME ZONE tz)::date + 1,

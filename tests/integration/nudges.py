@@ -160,7 +160,7 @@ def test(t):
     enr = {}
     for n in ("ada", "bea", "cy", "dee", "eve"):
         ids[n], enr[n], cl[n] = learner(adm, "acme", n, c1)
-    for n in ("fay", "gus", "hal", "ivy"):
+    for n in ("fay", "gus", "hal", "ivy", "jo", "kit"):
         ids[n], enr[n], cl[n] = learner(adm, "acme", n, c2)
     ids["zed"], enr["zed"], cl["zed"] = learner(zad, "zeta", "zed", cz)
 
@@ -213,6 +213,19 @@ def test(t):
     t.ok(r.status == 200 and r.json["nudges"]["re_engagement"] is False,
          "ivy turns re-engagement off", r)
 
+    # jo's last lesson was 15 days ago, but she answered a review
+    # question yesterday (review answers leave the enrollment's last
+    # activity alone): not idle.  kit's enrollment is the demo's.
+    qid = adm.get("/v1/assessments/" + quiz).json["questions"][0]["id"]
+    pg.psql("BEGIN; UPDATE enrollments SET enrolled_at = now() - interval "
+            "'30 days', last_activity_at = now() - interval '15 days' "
+            "WHERE id = '%s'; INSERT INTO review_answers (tenant_id, "
+            "user_id, question_id, answered_at, correct) SELECT tenant_id, "
+            "user_id, '%s', now() - interval '1 day', true FROM enrollments "
+            "WHERE id = '%s'; COMMIT" % (enr["jo"], qid, enr["jo"]), db)
+    pg.psql("UPDATE enrollments SET source = 'demo' WHERE id = '%s'"
+            % enr["kit"], db)
+
     # ---- now the triggers ------------------------------------------------
     # The quizzes fall due a day after the cohorts' start: in 12 hours.
     r = adm.patch("/v1/assessments/" + quiz, {"due_days": 1})
@@ -221,7 +234,8 @@ def test(t):
     r = cl["cy"].put("/v1/me/preferences",
                      {"timezone": "UTC", "reminder_time": "00:00"})
     t.ok(r.status == 200, "cy's reminder is at 00:00", r)
-    for n, days in (("fay", 4), ("gus", 8), ("hal", 15), ("ivy", 8)):
+    for n, days in (("fay", 4), ("gus", 8), ("hal", 15), ("ivy", 8),
+                    ("kit", 15)):
         history(n, l2, days)
 
     # ---- due in 24 hours -------------------------------------------------
@@ -287,7 +301,8 @@ def test(t):
                        ("hal@acme.test", "re_engagement", "14"),
                        ("zed@zeta.test", "due_soon", "0")]),
          "each nudge made once, by two daemons scanning every second: "
-         "none for a passed quiz, a done plan, a nudge turned off")
+         "none for a passed quiz, a done plan, a nudge turned off, a "
+         "review answered yesterday, a demo enrollment")
     out = pg.psql("SELECT recipient || ' ' || event || ' ' || count(*) FROM "
                   "outbox WHERE channel = 'email' AND event IN ('due_soon', "
                   "'daily_reminder', 're_engagement') GROUP BY recipient, "
@@ -296,6 +311,7 @@ def test(t):
     t.eq(out, "", "and each queued one email")
     for n, subj in (("bea", "Due in 24 hours"), ("dee", "minutes today"),
                     ("eve", "minutes today"), ("ivy", "days without"),
+                    ("jo", "days without"), ("kit", "days without"),
                     ("ada", "minutes today"), ("ada", "days without")):
         t.eq(len(inbox.to("%s@acme.test" % n, subj)), 0,
              "no %r email for %s" % (subj, n))
