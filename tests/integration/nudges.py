@@ -159,6 +159,11 @@ def test(t):
     c1, l1, quiz = course(adm, "Locks", "Soon quiz")
     c2, l2, _ = course(adm, "Races", None)
     cz, _, zquiz = course(zad, "Zeta", "Zeta quiz")
+    zmod = zad.get("/v1/assessments/" + zquiz).json["module_id"]
+    zquiz2 = zad.post("/v1/modules/%s/assessments" % zmod, {
+        "title": "Zeta quiz 2", "kind": "quiz", "questions": [
+            {"kind": "true_false", "prompt": "Races?", "answer": True,
+             "points": 1}]}).json["id"]
     ids = {}
     cl = {}
     enr = {}
@@ -401,6 +406,33 @@ def test(t):
          "one following the default (off) does not")
     d2.stop()
     d.stop()
+
+    # ---- two scans at once, in the open --------------------------------
+    # The daemons are gone; a second quiz falls due for zed, and two
+    # sessions scan at the same moment: the first holds its transaction
+    # open, the second makes the same nudge, waits for the first's
+    # commit on the unique key, and finds it taken.
+    pg.psql("UPDATE assessments SET due_days = 1 WHERE id = '%s'" % zquiz2,
+            db)
+    got = {}
+
+    def first():
+        got["a"] = pg.psql("BEGIN; SET LOCAL ROLE cohortd_app; SELECT "
+                           "nudge_scan(); SELECT pg_sleep(1.5); COMMIT", db)
+
+    th = threading.Thread(target=first)
+    th.start()
+    time.sleep(0.5)
+    got["b"] = pg.psql("SET ROLE cohortd_app; SELECT nudge_scan()", db)
+    th.join()
+    # On a busy host the second may come first: either way, one of them.
+    t.ok(sorted([(got.get("a") or "").split("\n")[0], got.get("b")]) ==
+         ["0", "1"], "two scans at once: one makes the nudge, the other "
+         "makes none", got)
+    t.eq(pg.psql("SELECT count(*) FROM nudges WHERE key = '%s'; SELECT "
+                 "count(*) FROM outbox WHERE recipient = 'zed@zeta.test' AND "
+                 "event = 'due_soon' AND subject LIKE '%%quiz 2'" % zquiz2,
+                 db), "1\n1", "one record and one email")
     smtp.stop()
 
 
