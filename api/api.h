@@ -201,6 +201,8 @@ void	api_webhooks_init(void);
 /* today.c: preferences, today's plan, spaced review, concepts */
 int	api_preferences_get(struct http_req *r);
 int	api_preferences_put(struct http_req *r);
+int	api_nudge_defaults_get(struct http_req *r);
+int	api_nudge_defaults_put(struct http_req *r);
 int	api_today(struct http_req *r);
 int	api_review_answer(struct http_req *r);
 struct api_v;

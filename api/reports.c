@@ -148,7 +148,8 @@ static const struct db_stmt report_stmts[] = {
 	  "= m.id GROUP BY m.id, m.title, m.position ORDER BY m.position" },
 	/* Active learners' engagement, a page in enrollment order: last
 	 * activity, lessons in the last 7 days, and why each is at risk ($5:
-	 * days without activity).  Each learner's submissions are read once,
+	 * days without activity; off_pace: learner_pace() says the minutes
+	 * left do not fit the study days left at their daily minutes).  Each learner's submissions are read once,
 	 * grouped by assessment (LATERAL), not probed per assessment. */
 	{ "report_engagement", "WITH c AS (SELECT * FROM cohorts WHERE "
 	  "tenant_id = current_tenant() AND id = $4), e AS MATERIALIZED (SELECT "
@@ -182,14 +183,17 @@ static const struct db_stmt report_stmts[] = {
 	  "last_activity_at IS NULL OR last_activity_at < now() - $5::int * "
 	  "interval '1 day' THEN 'inactive' END, CASE WHEN failed >= 2 THEN "
 	  "'failed_assessments' END, CASE WHEN overdue > 0 THEN "
-	  "'past_due_unsubmitted' END], NULL)) AS at_risk_reasons, "
+	  "'past_due_unsubmitted' END, CASE WHEN NOT sk.on_track THEN "
+	  "'off_pace' END], NULL)) AS at_risk_reasons, "
 	  /* The learner's rhythm (migrations/0015_today.sql). */
 	  "sk.current AS streak_current, sk.best AS streak_best, (SELECT "
 	  "count(*) FROM review_cards rc WHERE rc.tenant_id = current_tenant() "
 	  "AND rc.user_id = x.user_id AND rc.due_at <= now())::int AS "
 	  "reviews_due, "
 	  "enrolled_at::text AS _k_ts, id AS _k_id FROM x CROSS JOIN LATERAL "
-	  "(SELECT s.current, s.best FROM learner_settings(x.user_id) ls, "
+	  "(SELECT s.current, s.best, (SELECT pc.on_track FROM learner_pace("
+	  "x.user_id, ls.timezone, ls.study_days, ls.daily_minutes) pc) AS "
+	  "on_track FROM learner_settings(x.user_id) ls, "
 	  "learner_streak(x.user_id, ls.timezone, ls.study_days) s) sk "
 	  "ORDER BY enrolled_at, id" },
 	/* Per learner, a page in enrollment order: assessments past due

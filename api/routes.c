@@ -206,6 +206,10 @@ const struct route api_routes[] = {
 	{ HTTP_GET,    "/v1/me/preferences",	L, 0, api_preferences_get, NULL },
 	{ HTTP_PUT,    "/v1/me/preferences",	L, J, api_preferences_put, NULL },
 	{ HTTP_GET,    "/v1/me/today",		L, 0, api_today, NULL },
+	{ HTTP_GET,    "/v1/settings/nudges",	A, 0, api_nudge_defaults_get,
+	  NULL },
+	{ HTTP_PUT,    "/v1/settings/nudges",	A, J, api_nudge_defaults_put,
+	  NULL },
 	{ HTTP_POST,   "/v1/reviews/{id}/answer", L, J, api_review_answer, NULL },
 
 	/* messages to people and systems */

@@ -1,8 +1,11 @@
 /*
  * today.c - the microlearning rhythm (issue #18): a learner's preferences
  * (/v1/me/preferences), today's plan (/v1/me/today), answers to spaced
- * review questions (/v1/reviews/{id}/answer), and the concepts that tie
- * lessons, questions and exercises to what the grader finds.
+ * review questions (/v1/reviews/{id}/answer), the concepts that tie
+ * lessons, questions and exercises to what the grader finds, and which
+ * nudges a learner gets (their preferences' "nudges", and the tenant's
+ * defaults at /v1/settings/nudges; the nudges themselves are made by
+ * nudge_scan(), migrations/0018_nudges.sql).
  *
  * The decisions live in SQL, in migrations/0015_today.sql, each in one
  * place: verdict_concept() maps a verdict to a concept, review_apply() is
@@ -39,6 +42,21 @@ static const struct db_stmt today_stmts[] = {
 	  "excluded.daily_minutes, timezone = excluded.timezone, reminder_time = "
 	  "excluded.reminder_time, study_days = excluded.study_days, updated_at "
 	  "= clock_timestamp()" },
+	/* Set by the same PUT, after today_prefs_put made the row. */
+	{ "today_nudges_put", "UPDATE learner_preferences SET nudge_daily = "
+	  "$2::bool, nudge_reengage = $3::bool WHERE tenant_id = "
+	  "current_tenant() AND user_id = $1" },
+	{ "today_nudges", "SELECT daily_reminder, re_engagement FROM "
+	  "learner_nudges($1::uuid)" },
+	/* The tenant's defaults: no row, both on. */
+	{ "nudge_defaults_get", "SELECT coalesce(d.daily_reminder, true), "
+	  "coalesce(d.re_engagement, true) FROM (SELECT 1) one LEFT JOIN "
+	  "nudge_defaults d ON d.tenant_id = current_tenant()" },
+	{ "nudge_defaults_put", "INSERT INTO nudge_defaults (tenant_id, "
+	  "daily_reminder, re_engagement) VALUES (current_tenant(), $1::bool, "
+	  "$2::bool) ON CONFLICT (tenant_id) DO UPDATE SET daily_reminder = "
+	  "excluded.daily_reminder, re_engagement = excluded.re_engagement, "
+	  "updated_at = clock_timestamp(), version = nudge_defaults.version + 1" },
 	/* The learner's date now, and when that day ends, in their zone. */
 	{ "today_clock", "SELECT (now() AT TIME ZONE $1)::date::text, "
 	  "rfc3339(((now() AT TIME ZONE $1)::date + 1)::timestamp AT TIME ZONE "
@@ -181,7 +199,55 @@ today_settings(struct http_req *r, struct today_settings *s)
 	    PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2),
 	    "study_days", days);
 	PQclear(res);
-	return s->json == NULL ? CD_ERR_NOMEM : 0;
+	if (s->json == NULL)
+		return CD_ERR_NOMEM;
+	if ((res = db_exec(r->db, "today_nudges", 1, p)) == NULL)
+		return CD_ERR_DATABASE;
+	if (PQntuples(res) == 1)
+		json_object_set_new(s->json, "nudges", json_pack("{s:b, s:b}",
+		    "daily_reminder", strcmp(PQgetvalue(res, 0, 0), "t") == 0,
+		    "re_engagement", strcmp(PQgetvalue(res, 0, 1), "t") == 0));
+	PQclear(res);
+	return 0;
+}
+
+/* The kinds of nudge one can turn off, as the API names them. */
+static const char *const nudge_kinds[] = { "daily_reminder",
+	"re_engagement", NULL };
+
+/*
+ * The "nudges" object of a body: each kind true, false or null (null,
+ * or absent, follows the tenant's default for learners; for the
+ * defaults themselves, absent is true).  out[i] "true", "false" or NULL.
+ */
+static void
+nudges_field(struct api_v *v, json_t *obj, const char *base,
+    const char *out[2], int nullable)
+{
+	char ptr[64];
+
+	out[0] = out[1] = nullable ? NULL : "true";
+	if (obj == NULL)
+		return;
+	if (!json_is_object(obj)) {
+		v_error(v, base[0] != '\0' ? base : "/", "must be an object: "
+		    "{\"daily_reminder\": bool, \"re_engagement\": bool}");
+		return;
+	}
+	v_only(v, obj, base, nudge_kinds);
+	for (int i = 0; nudge_kinds[i] != NULL; i++) {
+		json_t *j = json_object_get(obj, nudge_kinds[i]);
+
+		if (j == NULL || (nullable && json_is_null(j)))
+			continue;
+		if (!json_is_boolean(j)) {
+			v_pointer(ptr, sizeof(ptr), base, nudge_kinds[i]);
+			v_error(v, ptr, nullable ? "must be true, false or null "
+			    "(the tenant's default)" : "must be true or false");
+			continue;
+		}
+		out[i] = json_is_true(j) ? "true" : "false";
+	}
 }
 
 int
@@ -208,18 +274,20 @@ int
 api_preferences_put(struct http_req *r)
 {
 	static const char *const allowed[] = { "daily_minutes", "timezone",
-		"reminder_time", "study_days", NULL };
+		"reminder_time", "study_days", "nudges", NULL };
 	struct api_v v;
 	json_t *body, *j, *e;
-	const char *tz = NULL, *rt = NULL;
+	const char *tz = NULL, *rt = NULL, *nudges[2] = { NULL, NULL };
 	char minutes[16] = "10", days[32] = "{1,2,3,4,5,6,7}";
 	long m;
 	size_t i;
 	int rc = 0;
 
 	v_init(&v);
-	if ((body = v_body(&v, r)) == NULL)
+	if ((body = v_body(&v, r)) == NULL) {
+		v_failed(&v, r);	/* a 422: the body is not an object */
 		goto out;
+	}
 	v_only(&v, body, "", allowed);
 	if (v_int(&v, body, "", "daily_minutes", 0, 1, 240, &m))
 		snprintf(minutes, sizeof(minutes), "%ld", m);
@@ -289,18 +357,68 @@ api_preferences_put(struct http_req *r)
 			days[n] = '\0';
 		}
 	}
+	if ((j = json_object_get(body, "nudges")) != NULL && !json_is_null(j))
+		nudges_field(&v, j, "/nudges", nudges, 1);
 	if (v_failed(&v, r))
 		goto out;
 	{
 		const char *p[5] = { api_user(r), minutes, tz, rt, days };
+		const char *q[3] = { api_user(r), nudges[0], nudges[1] };
 
-		if (db_rows(r->db, "today_prefs_put", 5, p) < 0) {
+		if (db_rows(r->db, "today_prefs_put", 5, p) < 0 ||
+		    db_rows(r->db, "today_nudges_put", 3, q) < 0) {
 			rc = CD_ERR_DATABASE;
 			goto out;
 		}
 	}
 	api_audited(r, "preferences", api_user(r));
 	rc = api_preferences_get(r);
+ out:
+	v_free(&v);
+	return rc;
+}
+
+/* ---- the tenant's nudge defaults ---------------------------------------- */
+
+int
+api_nudge_defaults_get(struct http_req *r)
+{
+	PGresult *res;
+	json_t *out;
+
+	if ((res = db_exec(r->db, "nudge_defaults_get", 0, NULL)) == NULL)
+		return CD_ERR_DATABASE;
+	out = json_pack("{s:b, s:b}", "daily_reminder", strcmp(PQgetvalue(res,
+	    0, 0), "t") == 0, "re_engagement", strcmp(PQgetvalue(res, 0, 1),
+	    "t") == 0);
+	PQclear(res);
+	if (out == NULL)
+		return CD_ERR_NOMEM;
+	return http_json(r, 200, out);
+}
+
+int
+api_nudge_defaults_put(struct http_req *r)
+{
+	struct api_v v;
+	json_t *body;
+	const char *set[2];
+	int rc = 0;
+
+	v_init(&v);
+	if ((body = v_body(&v, r)) == NULL) {
+		v_failed(&v, r);	/* a 422: the body is not an object */
+		goto out;
+	}
+	nudges_field(&v, body, "", set, 0);
+	if (v_failed(&v, r))
+		goto out;
+	if (db_rows(r->db, "nudge_defaults_put", 2, set) < 0) {
+		rc = CD_ERR_DATABASE;
+		goto out;
+	}
+	api_audited(r, "nudge_defaults", r->who.tenant_id);
+	rc = api_nudge_defaults_get(r);
  out:
 	v_free(&v);
 	return rc;

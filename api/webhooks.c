@@ -94,7 +94,8 @@ webhook_events_arg(struct api_v *v, json_t *body, int required)
 			    "enrollment.promoted, enrollment.withdrawn, "
 			    "enrollment.completed, submission.graded, "
 			    "quiz.submitted, exercise.verified, "
-			    "exercise.rejected or report_job.done");
+			    "exercise.rejected, report_job.done or "
+			    "learner.nudged");
 			return NULL;
 		}
 		len += strlen(s) + 1;

@@ -124,6 +124,10 @@ static const struct cfg_entry cfg_table[] = {
 	  "127.0.0.1 or 10.1.0.0/16, comma-separated) that webhook endpoints "
 	  "may name over plain http and that may be loopback or private; "
 	  "empty = https only, public addresses only" },
+	{ "nudge_interval", "COHORTD_NUDGE_INTERVAL", CFG_INT, "60", 0, 3600,
+	  OFF(nudge_interval_s), "seconds between the outbox dispatcher's "
+	  "scans for scheduled notifications due (due in 24 hours, daily "
+	  "reminders, re-engagement); 0 = no scans in this process" },
 };
 
 #define CFG_N	(sizeof(cfg_table) / sizeof(cfg_table[0]))

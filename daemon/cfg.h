@@ -50,6 +50,7 @@ struct cfg {
 	char	*smtp_user;		/* SMTP AUTH; "" = none */
 	char	*smtp_password;
 	char	*webhook_allow;	/* hosts webhooks may reach: http, private */
+	int	 nudge_interval_s;	/* between scans for nudges due; 0 none */
 };
 
 /* The process's configuration: written once by cfg_load, then read-only. */

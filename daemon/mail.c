@@ -5,6 +5,11 @@
  * fields filled from the database at the time of the change (outbox.c
  * reads them).  Values are put in once, never scanned again, and are
  * HTML-escaped in the HTML part.
+ *
+ * The scheduled emails (due in 24 hours, the daily reminder,
+ * re-engagement) are written by the scan that decides them, in SQL, so
+ * their templates live there: nudge_scan_tenant() in
+ * migrations/0018_nudges.sql.
  */
 #include <stdlib.h>
 #include <string.h>

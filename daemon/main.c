@@ -298,7 +298,7 @@ main(int argc, char **argv)
 			    colon != NULL ? (int)(colon - cfg.listen) :
 			    (int)strlen(cfg.listen), cfg.listen, port);
 		if (outbox_start(pool, conninfo, &smtp, cfg.webhook_allow, base,
-		    err, sizeof(err)) != 0)
+		    cfg.nudge_interval_s, err, sizeof(err)) != 0)
 			log_warnx("outbox: %s; messages are not sent", err);
 	}
 	if (serve_api)

@@ -41,6 +41,14 @@
  * WEBHOOK_TIMEOUT_S); an endpoint's failing flag follows its last
  * delivery.
  *
+ * Scheduled notifications (a due date near, a daily reminder,
+ * re-engagement) have no request to be written in: the dispatcher calls
+ * nudge_scan() (migrations/0018_nudges.sql) every COHORTD_NUDGE_INTERVAL
+ * seconds, which decides tenant by tenant, in each tenant's scope, what
+ * is due, records each nudge once under a unique key and queues its
+ * email and webhook deliveries in the same transaction; several
+ * processes scanning at once make each nudge once.
+ *
  * Without COHORTD_SMTP_URL emails are not claimed: they stay 'unsent' and
  * are listed (GET /v1/outbox), and go once a process with a mail server
  * configured runs.
@@ -60,6 +68,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "jobq.h"
 #include "../common/log.h"
@@ -186,6 +195,8 @@ static const struct db_stmt outbox_stmts[] = {
 	  "'1 second' WHERE tenant_id = $1 AND id = $2 AND lease_token = $3 "
 	  "AND state = 'unsent' RETURNING state" },
 	/* Shutdown: not the message's fault, so not an attempt. */
+	/* The nudges due now, in every tenant, made (0018_nudges.sql). */
+	{ "outbox_nudge_scan", "SELECT nudge_scan()" },
 	{ "outbox_release", "UPDATE outbox SET lease_token = NULL, lease_until "
 	  "= NULL, attempts = greatest(attempts - 1, 0) WHERE tenant_id = $1 "
 	  "AND id = $2 AND lease_token = $3 AND state = 'unsent'" },
@@ -274,6 +285,8 @@ static bool ob_started;
 static atomic_int ob_stopping;
 static struct smtp_server ob_smtp;
 static const char *ob_allow;		/* COHORTD_WEBHOOK_ALLOW */
+static int ob_nudge_s;			/* COHORTD_NUDGE_INTERVAL */
+static long long ob_nudge_next;		/* clock_ms() of the next scan */
 
 /* Columns of outbox_claim. */
 enum { C_TENANT, C_ID, C_TOKEN, C_TO, C_SENDER, C_SUBJECT, C_TEXT, C_HTML,
@@ -501,6 +514,30 @@ outbox_send(PGresult *res, int i)
 	}
 }
 
+/*
+ * Make the nudges that came due, when a scan is due: what it makes is
+ * queued, and its commit wakes the dispatchers.  A failed scan is
+ * tried again at the next interval.
+ */
+static void
+outbox_nudges(void)
+{
+	long long now = clock_ms();
+	PGresult *res;
+
+	if (ob_nudge_s <= 0 || now < ob_nudge_next)
+		return;
+	ob_nudge_next = now + ob_nudge_s * 1000LL;
+	if ((res = db_once(ob_pool, NULL, "outbox_nudge_scan", 0, NULL)) ==
+	    NULL) {
+		log_warnx("outbox: the scan for nudges failed");
+		return;
+	}
+	if (atoi(PQgetvalue(res, 0, 0)) > 0)
+		log_info("outbox: %s nudges made", PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
 /* Claim a batch and send it: 1 sent some, 0 none due, <0 (jobq_serve). */
 static int
 outbox_next(void *arg)
@@ -512,6 +549,7 @@ outbox_next(void *arg)
 
 	if (ob_stopping)
 		return 0;
+	outbox_nudges();
 	if ((res = outbox_across("outbox_claim", 1, claim)) == NULL)
 		return CD_ERR_DATABASE;
 	n = PQntuples(res);
@@ -551,7 +589,7 @@ outbox_main(void *arg)
 int
 outbox_start(struct db_pool *pool, const char *conninfo,
     const struct smtp_server *smtp, const char *webhook_allow,
-    const char *link_base, char *err, size_t errlen)
+    const char *link_base, int nudge_s, char *err, size_t errlen)
 {
 	int rc;
 
@@ -570,6 +608,8 @@ outbox_start(struct db_pool *pool, const char *conninfo,
 	ob_smtp.abandon = outbox_abandon;
 	ob_smtp.arg = NULL;
 	ob_allow = webhook_allow;
+	ob_nudge_s = nudge_s;
+	ob_nudge_next = 0;
 	ob_pool = pool;
 	ob_stopping = 0;
 	if ((ob_conninfo = strdup(conninfo)) == NULL)

@@ -99,14 +99,16 @@ struct smtp_server;
  * the dispatcher; its timeout and abandon hook are the dispatcher's);
  * webhook_allow the hosts webhooks may reach over http or on private
  * networks (COHORTD_WEBHOOK_ALLOW; kept); link_base the base of the
- * one-time links made at send time (outbox_link(); kept).  Without
- * smtp->url emails are
+ * one-time links made at send time (outbox_link(); kept); nudge_s how
+ * often the dispatcher makes the scheduled notifications that are due
+ * (nudge_scan(), migrations/0018_nudges.sql; COHORTD_NUDGE_INTERVAL; 0
+ * never).  Without smtp->url emails are
  * not sent: they stay 'unsent'.  0; CD_ERR_CONFIG (err says why) for bad
  * settings; CD_ERR_NOMEM.
  */
 int	outbox_start(struct db_pool *pool, const char *conninfo,
 	    const struct smtp_server *smtp, const char *webhook_allow,
-	    const char *link_base, char *err, size_t errlen);
+	    const char *link_base, int nudge_s, char *err, size_t errlen);
 /* Stop it: a send in progress is abandoned and its message left for the
  * next dispatcher, unsent.  Fine when never started. */
 void	outbox_stop(void);

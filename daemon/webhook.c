@@ -28,7 +28,7 @@
 const char *const webhook_events[] = { "enrollment.created",
 	"enrollment.promoted", "enrollment.withdrawn", "enrollment.completed",
 	"submission.graded", "quiz.submitted", "exercise.verified",
-	"exercise.rejected", "report_job.done", NULL };
+	"exercise.rejected", "report_job.done", "learner.nudged", NULL };
 
 /* Not the public internet: this host, private and shared networks,
  * link-local, documentation, multicast, reserved, and NAT64's mapping. */

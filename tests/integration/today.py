@@ -138,8 +138,10 @@ def test(t):
     t.ok(r.status == 200 and r.json == {
         "daily_minutes": 10, "timezone": "America/New_York",
         "reminder_time": None, "study_days": ["mon", "tue", "wed", "thu",
-                                              "fri", "sat", "sun"]},
-         "preferences default to 10 minutes, the cohort's zone, every day", r)
+                                              "fri", "sat", "sun"],
+        "nudges": {"daily_reminder": True, "re_engagement": True}},
+         "preferences default to 10 minutes, the cohort's zone, every day, "
+         "both nudges on", r)
     r = ann.put("/v1/me/preferences", {
         "daily_minutes": 0, "timezone": "Mars/Olympus_Mons",
         "reminder_time": "25:00", "study_days": ["mon", "funday", "mon"]})
@@ -338,12 +340,21 @@ def test(t):
          p["remaining_minutes"] == 53 and
          parse(p["cohort_ends_at"]) == parse(iso(now + 2 * 86400)),
          "53 minutes at 10 a day in two days: off track", r)
+    r = adm.get("/v1/reports/cohorts/%s/engagement" % short_c)
+    eng = {x["user_id"]: x for x in r.json["items"]} if r.status == 200 else {}
+    t.ok("off_pace" in eng.get(cy_id, {}).get("at_risk_reasons", []),
+         "the engagement report puts a learner off pace at risk", r)
     cy.put("/v1/me/preferences", {"daily_minutes": 60})
     r = cy.get("/v1/me/today")
     p = r.json.get("pace") if r.status == 200 else None
     t.ok(p is not None and p["on_track"] is True and
          p["planned_finish"] == r.json["date"],
          "at 60 minutes a day: on track, done today", r)
+    re_ = adm.get("/v1/reports/cohorts/%s/engagement" % short_c)
+    eng = {x["user_id"]: x for x in re_.json["items"]} \
+        if re_.status == 200 else {}
+    t.ok(cy_id in eng and "off_pace" not in eng[cy_id]["at_risk_reasons"],
+         "and not once back on track", re_)
     t.ok(r.status == 200 and r.json["items"][0]["id"] == l1 and fits(r.json),
          "a larger budget holds more items, still in order", r)
     r = cy.put("/v1/me/preferences", {"daily_minutes": 1})
