@@ -14,6 +14,7 @@
 #include "../daemon/db.h"
 #include "../common/err.h"
 #include "api.h"
+#include "ctl.h"
 #include "util.h"
 
 #define KEY_COLS "id, name, role, rfc3339(created_at) AS created_at, " \

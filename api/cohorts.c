@@ -117,17 +117,48 @@ api_cohorts_init(void)
 int
 api_cohort_visible(struct http_req *r, const char *id)
 {
-	const char *p[3] = { id, api_role(r), api_user(r) };
+	return api_cohort_visible_to(r->db, id, api_role(r), api_user(r));
+}
+
+int
+api_cohort_visible_to(struct db_conn *c, const char *id, const char *role,
+    const char *user)
+{
+	const char *p[3] = { id, role, user };
 	PGresult *res;
 	int rc;
 
 	if (!api_uuid_ok(id))
 		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "cohort_visible", 3, p)) == NULL)
+	if ((res = db_exec(c, "cohort_visible", 3, p)) == NULL)
 		return CD_ERR_DATABASE;
 	rc = PQgetvalue(res, 0, 0)[0] == 't' ? 0 : CD_ERR_NOT_FOUND;
 	PQclear(res);
 	return rc;
+}
+
+int
+api_cohort_insert(struct db_conn *c, const char *const *p, char *id)
+{
+	return api_exec_first(c, "cohort_insert", 7, p, id, 40);
+}
+
+int
+api_cohort_instructors_set(struct db_conn *c, const char *cohort_id,
+    const char *user_ids)
+{
+	const char *p[2] = { cohort_id, user_ids };
+
+	return api_exec_first(c, "cohort_instructors_set", 2, p, NULL, 0);
+}
+
+int
+api_enroll_rows(struct db_conn *c, const char *cohort_id, const char *rows,
+    const char *source)
+{
+	const char *p[3] = { cohort_id, rows, source };
+
+	return api_exec_first(c, "enroll_rows", 3, p, NULL, 0);
 }
 
 /* Render the cohort with id as the caller sees it. */

@@ -44,6 +44,7 @@
 #include "../common/log.h"
 #include "api.h"
 #include "reports.h"
+#include "report_jobs.h"
 #include "util.h"
 
 #define RJOB_MAX_ATTEMPTS	"3"

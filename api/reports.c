@@ -454,8 +454,7 @@ report_visible(struct db_conn *db, const struct report_req *q)
 
 	switch (q->def->on) {
 	case REPORT_ON_COHORT:
-		stmt = "cohort_visible";
-		break;
+		return api_cohort_visible_to(db, q->id, q->role, q->user);
 	case REPORT_ON_EXERCISE:
 		stmt = "report_exercise_exists";
 		break;

@@ -11,6 +11,8 @@
 #include "../daemon/health.h"
 #include "../daemon/metrics.h"
 #include "api.h"
+#include "routes.h"
+#include "api-int.h"
 
 /* /readyz answers within 2 s whatever the database does. */
 #define READY_DB_TIMEOUT_MS	1500
@@ -59,6 +61,9 @@ api_init(void)
 	api_apikeys_init();
 	api_audit_init();
 	api_programs_init();
+	api_modules_init();
+	api_lessons_init();
+	api_assessments_init();
 	api_cohorts_init();
 	api_learning_init();
 	api_today_init();

@@ -12,6 +12,7 @@
 #include "../daemon/db.h"
 #include "../common/err.h"
 #include "api.h"
+#include "ctl.h"
 #include "util.h"
 
 #define TENANT_COLS "id, slug, name, rfc3339(created_at) AS created_at, " \
@@ -38,6 +39,24 @@ void
 api_tenants_init(void)
 {
 	db_register(tenant_stmts, sizeof(tenant_stmts) / sizeof(*tenant_stmts));
+}
+
+int
+api_tenant_by_slug(struct db_conn *c, const char *slug, char *id)
+{
+	const char *p[1] = { slug };
+	PGresult *res;
+	int rc = CD_ERR_DATABASE;
+
+	if ((res = db_exec(c, "tenant_by_slug", 1, p)) == NULL)
+		return rc;
+	rc = CD_ERR_NOT_FOUND;
+	if (PQntuples(res) == 1) {
+		snprintf(id, 40, "%s", PQgetvalue(res, 0, 0));
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
 }
 
 static int

@@ -58,6 +58,15 @@ api_users_init(void)
 	db_register(user_stmts, sizeof(user_stmts) / sizeof(*user_stmts));
 }
 
+int
+api_user_insert(struct db_conn *c, const char *email, const char *name,
+    const char *role, const char *hash, char *id)
+{
+	const char *p[4] = { email, name, role, hash };
+
+	return api_exec_first(c, "user_insert", 4, p, id, 40);
+}
+
 static int
 user_conflict(struct http_req *r, const char *email)
 {
@@ -192,26 +201,6 @@ api_user_get(struct http_req *r)
 	return rc;
 }
 
-/* Lock the user and check If-Match: 0 to go on, 1 answered, <0 error. */
-static int
-user_lock(struct http_req *r)
-{
-	const char *p[1] = { r->params[0] };
-	PGresult *res;
-	int rc = 0;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "user_lock", 1, p)) == NULL)
-		return CD_ERR_DATABASE;
-	if (PQntuples(res) == 0)
-		rc = CD_ERR_NOT_FOUND;
-	else if (api_if_match_fails(r, PQgetvalue(res, 0, 0)))
-		rc = 1;
-	PQclear(res);
-	return rc;
-}
-
 int
 api_user_update(struct http_req *r)
 {
@@ -239,7 +228,7 @@ api_user_update(struct http_req *r)
 	}
 	if (v_failed(&v, r))
 		goto out;
-	if ((rc = user_lock(r)) != 0) {
+	if ((rc = api_lock(r, "user_lock", r->params[0])) != 0) {
 		rc = rc > 0 ? 0 : rc;
 		goto out;
 	}
@@ -287,7 +276,7 @@ api_user_delete(struct http_req *r)
 	PGresult *res;
 	int rc;
 
-	if ((rc = user_lock(r)) != 0)
+	if ((rc = api_lock(r, "user_lock", r->params[0])) != 0)
 		return rc > 0 ? 0 : rc;
 	if ((res = db_exec(r->db, "user_update", 6, p)) == NULL)
 		return CD_ERR_DATABASE;

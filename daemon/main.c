@@ -38,7 +38,8 @@
 
 #include <sodium.h>
 
-#include "../api/api.h"
+#include "../api/report_jobs.h"
+#include "../api/routes.h"
 #include "auth.h"
 #include "boot.h"
 #include "cfg.h"
