@@ -1,8 +1,7 @@
 /*
  * api-int.h - what API files offer each other.  A file runs only its own
- * SQL statements (tests/unit/stmt_owner.py checks
- * it); when it needs another
- * resource's rows it calls that file's function here.
+ * SQL statements (tests/unit/stmt_owner.py checks it); when it needs
+ * another resource's rows it calls that file's function here.
  */
 #ifndef COHORTD_API_INT_H
 #define COHORTD_API_INT_H
