@@ -14,10 +14,12 @@
 struct db_conn;
 struct api_v;
 
-/* Register each file's statements (api_init calls them all). */
+struct cfg;
+/* Register each file's statements (api_init calls them all); those that
+ * take conf keep the settings they use. */
 void	api_tenants_init(void);
 void	api_users_init(void);
-void	api_session_init(void);
+void	api_session_init(const struct cfg *conf);
 void	api_apikeys_init(void);
 void	api_audit_init(void);
 void	api_programs_init(void);
@@ -26,12 +28,12 @@ void	api_lessons_init(void);
 void	api_assessments_init(void);
 void	api_cohorts_init(void);
 void	api_learning_init(void);
-void	api_exercises_init(void);
+void	api_exercises_init(const struct cfg *conf);
 void	api_reports_init(void);
-void	api_report_jobs_init(void);
+void	api_report_jobs_init(const struct cfg *conf);
 void	api_today_init(void);
-void	api_webhooks_init(void);
-void	api_access_init(void);
+void	api_webhooks_init(const struct cfg *conf);
+void	api_access_init(const struct cfg *conf);
 
 /* session.c */
 /* Start a session and answer as a login does (access.c uses it too). */

@@ -70,7 +70,7 @@ api_apikey_create(struct http_req *r)
 	json_t *body, *out;
 	const char *name = NULL, *role = NULL;
 	PGresult *res = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -78,7 +78,7 @@ api_apikey_create(struct http_req *r)
 		name = v_str(&v, body, "", "name", 1, 1, 200);
 		role = v_enum(&v, body, "", "role", 1, roles);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	/*
 	 * A key follows its creator's rights (migrations/0011): made with a
@@ -115,7 +115,7 @@ api_apikey_create(struct http_req *r)
 	sodium_memzero(token, sizeof(token));
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int

@@ -193,7 +193,7 @@ questions_store(struct http_req *r, const char *assessment_id, json_t *arr)
 	PGresult *res;
 	json_t *q;
 	size_t i;
-	int rc = 0;
+	int failed;
 
 	if ((res = db_exec(r->db, "question_clear", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
@@ -225,18 +225,17 @@ questions_store(struct http_req *r, const char *assessment_id, json_t *arr)
 			    opts, pts, ans, tol, concepts, json_string_value(
 			    json_object_get(q, "explanation")) };
 
-			if ((res = db_exec(r->db, "question_insert", 10, qp))
-			    == NULL)
-				rc = CD_ERR_DATABASE;
+			res = db_exec(r->db, "question_insert", 10, qp);
+			failed = res == NULL;
 			PQclear(res);
 		}
 		free(opts);
 		free(ans);
 		free(concepts);
-		if (rc != 0)
-			break;
+		if (failed)
+			return CD_ERR_DATABASE;
 	}
-	return rc;
+	return 0;
 }
 
 struct assessment_in {
@@ -321,14 +320,14 @@ api_assessment_create(struct http_req *r)
 	json_t *body;
 	PGresult *res = NULL;
 	char id[40];
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		assessment_fields(&v, body, 1, &in);
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	{
 		const char *p[9] = { r->params[0], in.title, in.kind,
@@ -372,7 +371,7 @@ api_assessment_create(struct http_req *r)
  out:
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -394,12 +393,12 @@ api_assessment_update(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		assessment_fields(&v, body, 0, &in);
-	if (v_failed(&v, r) || (rc = api_lock(r, "assessment_lock",
+	if ((rc = v_failed(&v, r)) != 0 || (rc = api_lock(r, "assessment_lock",
 	    r->params[0])) != 0)
 		goto out;
 	{
@@ -427,7 +426,7 @@ api_assessment_update(struct http_req *r)
 	}
  out:
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 int

@@ -195,7 +195,7 @@ cohort_set_instructors(struct http_req *r, const char *id, json_t *arr)
 	const char *p[2] = { id, NULL };
 	PGresult *res;
 	char *list;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if ((res = db_exec(r->db, "cohort_instructors_clear", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
@@ -208,11 +208,13 @@ cohort_set_instructors(struct http_req *r, const char *id, json_t *arr)
 	if ((res = db_exec(r->db, "cohort_instructors_set", 2, p)) == NULL)
 		rc = CD_ERR_DATABASE;
 	else if ((size_t)PQntuples(res) != json_array_size(arr))
-		rc = http_problem_ext(r, 422, "validation",
+		rc = api_answered(http_problem_ext(r, 422, "validation",
 		    "Unprocessable Content", "the request has invalid fields; "
 		    "see errors", json_pack("{s:[{s:s, s:s}]}", "errors",
 		    "pointer", "/instructors", "detail", "each must be a "
-		    "distinct active user with the instructor role")) + 1;
+		    "distinct active user with the instructor role")));
+	else
+		rc = 0;
 	PQclear(res);
 	free(list);
 	return rc;
@@ -279,12 +281,12 @@ api_cohort_create(struct http_req *r)
 	json_t *body;
 	PGresult *res = NULL;
 	char id[40];
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		cohort_fields(&v, r, body, 1, &in);
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	{
 		const char *p[7] = { in.program_id, in.name, in.starts_at,
@@ -318,7 +320,7 @@ api_cohort_create(struct http_req *r)
  out:
 	PQclear(res);
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 int
@@ -340,14 +342,14 @@ api_cohort_get(struct http_req *r)
 
 /*
  * Lock a cohort the caller manages: admins any, instructors theirs.
- * 0 go on, 1 answered (412), <0 error (404 for everyone else).
+ * 0 go on, API_ANSWERED (412), <0 error (404 for everyone else).
  */
 static int
 cohort_lock(struct http_req *r, const char *id)
 {
 	const char *p[3] = { id, api_role(r), api_user(r) };
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!api_uuid_ok(id))
 		return CD_ERR_NOT_FOUND;
@@ -355,8 +357,8 @@ cohort_lock(struct http_req *r, const char *id)
 		return CD_ERR_DATABASE;
 	if (PQntuples(res) == 0)
 		rc = CD_ERR_NOT_FOUND;
-	else if (api_if_match_fails(r, PQgetvalue(res, 0, 0)))
-		rc = 1;
+	else
+		rc = api_if_match_fails(r, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return rc;
 }
@@ -368,12 +370,13 @@ api_cohort_update(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		cohort_fields(&v, r, body, 0, &in);
-	if (v_failed(&v, r) || (rc = cohort_lock(r, r->params[0])) != 0)
+	if ((rc = v_failed(&v, r)) != 0 ||
+	    (rc = cohort_lock(r, r->params[0])) != 0)
 		goto out;
 	{
 		const char *p[8] = { r->params[0], in.name, in.starts_at,
@@ -409,7 +412,7 @@ api_cohort_update(struct http_req *r)
 	rc = cohort_render(r, r->params[0], 200);
  out:
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 int
@@ -420,7 +423,7 @@ api_cohort_delete(struct http_req *r)
 	int rc, gone;
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	if ((res = db_exec(r->db, "cohort_delete", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	gone = PQntuples(res) == 1;
@@ -442,7 +445,7 @@ api_cohort_late_policy(struct http_req *r)
 	double per_day = 0, floor_ = 0;
 	char a[32], b[32];
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -450,7 +453,8 @@ api_cohort_late_policy(struct http_req *r)
 		v_num(&v, body, "", "percent_per_day", 1, 0, 100, &per_day);
 		v_num(&v, body, "", "floor", 1, 0, 100, &floor_);
 	}
-	if (v_failed(&v, r) || (rc = cohort_lock(r, r->params[0])) != 0)
+	if ((rc = v_failed(&v, r)) != 0 ||
+	    (rc = cohort_lock(r, r->params[0])) != 0)
 		goto out;
 	snprintf(a, sizeof(a), "%.17g", per_day);
 	snprintf(b, sizeof(b), "%.17g", floor_);
@@ -467,7 +471,7 @@ api_cohort_late_policy(struct http_req *r)
 	rc = cohort_render(r, r->params[0], 200);
  out:
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 /* ---- enrollments ------------------------------------------------------ */
@@ -542,11 +546,11 @@ api_enroll(struct http_req *r)
 	int rc;
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		enroll_row_check(&v, body, "");
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	rows = json_pack("[O]", body);
 	res = enroll(r, r->params[0], rows, "api");
@@ -606,7 +610,7 @@ api_enroll(struct http_req *r)
 	PQclear(res);
 	PQclear(e);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 /* ---- CSV upload ------------------------------------------------------- */
@@ -823,7 +827,7 @@ api_enroll_batch(struct http_req *r)
 	long counts[4] = { 0, 0, 0, 0 };	/* created existing waitlisted error */
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0) {
-		rc = rc > 0 ? 0 : rc;
+		rc = api_result(rc);
 		goto out;
 	}
 	if (r->json != NULL) {
@@ -944,7 +948,7 @@ api_enroll_batch(struct http_req *r)
 	json_decref(valid);
 	json_decref(results);
 	json_decref(urls);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -954,7 +958,7 @@ api_enrollment_list(struct http_req *r)
 	int rc;
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	{
 		const char *p[2] = { r->params[0], state };
 
@@ -984,13 +988,13 @@ api_enrollment_withdraw(struct http_req *r)
 	rc = PQntuples(res) == 1 ? 0 : CD_ERR_NOT_FOUND;
 	PQclear(res);
 	if (rc != 0)
-		return rc;
+		return api_result(rc);
 	if ((res = db_exec(r->db, "enrollment_withdraw", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(res);
 	/* A seat freed: whoever moved up hears of it. */
 	if ((rc = mail_enrollments(r->db, r->who.tenant_id)) != 0)
-		return rc;
+		return api_result(rc);
 	api_audited(r, "enrollment", r->params[0]);
 	return api_exec_one(r, "enrollment_get", 1, p, 200);
 }

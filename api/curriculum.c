@@ -51,7 +51,7 @@ api_delete_by(struct http_req *r, const char *lock, const char *del,
 	int rc, gone;
 
 	if ((rc = api_lock(r, lock, r->params[0])) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	if ((res = db_exec(r->db, del, 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	gone = PQntuples(res) == 1;

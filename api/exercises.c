@@ -121,9 +121,12 @@ static const struct db_stmt exercise_stmts[] = {
 	  "current_tenant() AND id = $1" },
 };
 
+static int grade_queue_limit;
+
 void
-api_exercises_init(void)
+api_exercises_init(const struct cfg *conf)
 {
+	grade_queue_limit = conf->grade_queue_limit;
 	db_register(exercise_stmts, sizeof(exercise_stmts) /
 	    sizeof(*exercise_stmts));
 	jobq_init();
@@ -136,7 +139,7 @@ static const char *const spec_keys[] = { "language", "imports", "tests",
 /*
  * Check an exercise description with the grader's own loader (the same
  * code that will grade it), after the structural checks that name fields.
- * 0 fine; 1 answered 422.
+ * 0 fine; API_ANSWERED (422).
  */
 static int
 exercise_check(struct http_req *r, struct api_v *v, json_t *spec,
@@ -172,7 +175,7 @@ exercise_store_version(struct db_conn *c, const char *id, int n,
 	char *s = json_dumps(spec, JSON_COMPACT);
 	const char *p[6] = { id, ver, title, statement ? statement : "", f, s };
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	snprintf(ver, sizeof(ver), "%d", n);
 	if (f == NULL || s == NULL) {
@@ -251,7 +254,7 @@ api_exercise_create(struct http_req *r)
 	struct api_v v;
 	json_t *body, *spec = NULL, *files = NULL;
 	const char *slug = NULL, *title = NULL, *statement = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -270,11 +273,11 @@ api_exercise_create(struct http_req *r)
 				json_object_set(spec, *k, json_object_get(body,
 				    *k));
 	}
-	if (exercise_check(r, &v, spec, files) == 0)
+	if ((rc = exercise_check(r, &v, spec, files)) == 0)
 		rc = exercise_create(r, slug, title, statement, files, spec);
 	json_decref(spec);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -302,14 +305,14 @@ api_exercise_update(struct http_req *r)
 	json_t *body, *spec = NULL, *files = NULL, *f;
 	PGresult *cur = NULL, *lk = NULL;
 	const char *title, *statement;
-	int rc = 0, next;
+	int rc = CD_ERR_INTERNAL, next;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		v_only(&v, body, "", allowed);
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if ((lk = db_exec(r->db, "exercise_lock", 1, p)) == NULL ||
 	    (cur = db_exec(r->db, "exercise_get", 1, p)) == NULL) {
@@ -320,7 +323,7 @@ api_exercise_update(struct http_req *r)
 		rc = CD_ERR_NOT_FOUND;
 		goto out;
 	}
-	if (api_if_match_fails(r, PQgetvalue(lk, 0, 0)))
+	if ((rc = api_if_match_fails(r, PQgetvalue(lk, 0, 0))) != 0)
 		goto out;
 	/* The new version: the current one with the fields given replaced. */
 	files = json_loads(api_col(cur, 0, "files"), 0, NULL);
@@ -342,7 +345,7 @@ api_exercise_update(struct http_req *r)
 		json_object_set_new(spec, "title", json_string(title));
 	if (statement == NULL)
 		statement = api_col(cur, 0, "statement");
-	if (exercise_check(r, &v, spec, files) != 0)
+	if ((rc = exercise_check(r, &v, spec, files)) != 0)
 		goto out;
 	next = atoi(PQgetvalue(lk, 0, 1)) + 1;
 	{
@@ -368,7 +371,7 @@ api_exercise_update(struct http_req *r)
 	json_decref(files);
 	json_decref(spec);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 /*
@@ -384,7 +387,7 @@ api_exercise_verify(struct http_req *r)
 	PGresult *lk = NULL, *x = NULL;
 	char job[40];
 	bool held = false;
-	int rc = 0, pending;
+	int rc = CD_ERR_INTERNAL, pending;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -421,7 +424,7 @@ api_exercise_verify(struct http_req *r)
  out:
 	PQclear(lk);
 	PQclear(x);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -543,7 +546,7 @@ api_exercise_import(struct http_req *r)
 	json_t *body, *desc = NULL, *files = NULL;
 	const char *slug = NULL, *as = NULL;
 	char *statement = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -553,11 +556,11 @@ api_exercise_import(struct http_req *r)
 	}
 	if (slug != NULL && catalog_load(slug, &desc, &files, &statement) != 0)
 		v_error(&v, "/catalog", "no such exercise in the catalog");
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if (as != NULL)
 		json_object_set_new(desc, "slug", json_string(as));
-	if (exercise_check(r, &v, desc, files) == 0)
+	if ((rc = exercise_check(r, &v, desc, files)) == 0)
 		rc = exercise_create(r, json_string_value(json_object_get(desc,
 		    "slug")), json_string_value(json_object_get(desc, "title")),
 		    statement, files, desc);
@@ -566,7 +569,7 @@ api_exercise_import(struct http_req *r)
 	json_decref(desc);
 	json_decref(files);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 /* ---- submissions ------------------------------------------------------- */
@@ -585,12 +588,12 @@ api_exercise_submit(struct http_req *r, const char *enrollment, int attempt,
 	const char *source = NULL;
 	PGresult *res = NULL;
 	char att[16], days[16], pen[32], loc[96], id[40];
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	v_only(&v, r->json, "", allowed);
 	source = v_str(&v, r->json, "", "source", 1, 1, 65536);
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if ((res = db_exec(r->db, "exercise_ready_version", 1, p1)) == NULL) {
 		rc = CD_ERR_DATABASE;
@@ -612,7 +615,7 @@ api_exercise_submit(struct http_req *r, const char *enrollment, int attempt,
 		/* A bounded queue: past it, ask the learner to come back. */
 		if ((rc = jobq_depth(r->db, &depth)) != 0)
 			goto out;
-		if (depth >= cfg.grade_queue_limit) {
+		if (depth >= grade_queue_limit) {
 			http_add_header(r, "Retry-After", "30");
 			rc = http_problem(r, 503, "queue-full",
 			    "Service Unavailable", "the grading queue is full; "
@@ -650,7 +653,7 @@ api_exercise_submit(struct http_req *r, const char *enrollment, int attempt,
  out:
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -685,7 +688,7 @@ api_submission_get(struct http_req *r)
 	}
 	PQclear(res);
 	rc = http_json(r, 200, o);
-	return rc;
+	return api_result(rc);
 }
 
 struct submission_watch {
@@ -750,7 +753,7 @@ submission_poll(void *arg, struct db_conn *c, char **buf, size_t *len)
 	char last[32];
 	const char *p[2] = { w->id, last };
 	PGresult *ev = NULL, *st = NULL;
-	int rc = 0, n, first = !w->polled;
+	int rc = 0, n, first = !w->polled;	/* see http_sse_poll */
 
 	w->polled = 1;
 	if (db_begin(c, w->tenant) != 0)
@@ -770,7 +773,7 @@ submission_poll(void *arg, struct db_conn *c, char **buf, size_t *len)
 	if (rc != 0 || (st = db_exec(c, "submission_status", 1, p)) == NULL)
 		goto out;
 	if (PQntuples(st) == 0) {
-		rc = -1;
+		rc = CD_ERR_NOT_FOUND;
 		goto out;
 	}
 	/* Older submissions have no events: their status, without an id. */
@@ -878,5 +881,5 @@ api_regrade(struct http_req *r)
 	PQclear(m);
 	PQclear(q);
 	PQclear(res);
-	return rc;
+	return api_result(rc);
 }

@@ -100,7 +100,7 @@ api_learning_init(void)
 
 /*
  * Find the caller's enrollment for work in module_id, and check the
- * module is unlocked.  0 with enrollment set; 1 answered (404/409/422);
+ * module is unlocked.  0 with enrollment set; API_ANSWERED (409/422);
  * <0 error.
  */
 static int
@@ -108,13 +108,13 @@ learn_enrollment(struct http_req *r, const char *module_id, char *enrollment)
 {
 	const char *cohort = NULL;
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (r->json != NULL && json_is_object(r->json))
 		cohort = json_string_value(json_object_get(r->json, "cohort_id"));
 	if (cohort != NULL && !api_uuid_ok(cohort))
-		return http_problem(r, 422, "validation", "Unprocessable Content",
-		    "cohort_id is not an id") + 1;
+		return api_answered(http_problem(r, 422, "validation",
+		    "Unprocessable Content", "cohort_id is not an id"));
 	{
 		const char *p[3] = { module_id, api_user(r), cohort };
 
@@ -124,11 +124,13 @@ learn_enrollment(struct http_req *r, const char *module_id, char *enrollment)
 	if (PQntuples(res) == 0)
 		rc = CD_ERR_NOT_FOUND;
 	else if (PQntuples(res) > 1)
-		rc = http_problem(r, 422, "validation", "Unprocessable Content",
-		    "you are enrolled in several cohorts of this program; say "
-		    "which with cohort_id") + 1;
-	else
+		rc = api_answered(http_problem(r, 422, "validation",
+		    "Unprocessable Content", "you are enrolled in several "
+		    "cohorts of this program; say which with cohort_id"));
+	else {
 		snprintf(enrollment, 40, "%s", PQgetvalue(res, 0, 0));
+		rc = 0;
+	}
 	PQclear(res);
 	if (rc != 0)
 		return rc;
@@ -143,9 +145,10 @@ learn_enrollment(struct http_req *r, const char *module_id, char *enrollment)
 
 		snprintf(d, sizeof(d), "this module is locked until \"%s\" is "
 		    "complete", PQgetvalue(res, 0, 1));
-		rc = http_problem_ext(r, 409, "module-locked", "Conflict", d,
-		    json_pack("{s:{s:s, s:s}}", "missing_module", "id",
-		    PQgetvalue(res, 0, 0), "title", PQgetvalue(res, 0, 1))) + 1;
+		rc = api_answered(http_problem_ext(r, 409, "module-locked",
+		    "Conflict", d, json_pack("{s:{s:s, s:s}}", "missing_module",
+		    "id", PQgetvalue(res, 0, 0), "title", PQgetvalue(res, 0,
+		    1))));
 	}
 	PQclear(res);
 	return rc;
@@ -156,7 +159,7 @@ learn_module_of(struct http_req *r, const char *stmt, char *module)
 {
 	const char *p[1] = { r->params[0] };
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -164,8 +167,10 @@ learn_module_of(struct http_req *r, const char *stmt, char *module)
 		return CD_ERR_DATABASE;
 	if (PQntuples(res) == 0)
 		rc = CD_ERR_NOT_FOUND;
-	else
+	else {
 		snprintf(module, 40, "%s", PQgetvalue(res, 0, 0));
+		rc = 0;
+	}
 	PQclear(res);
 	return rc;
 }
@@ -192,7 +197,7 @@ api_lesson_complete(struct http_req *r)
 	int rc, created;
 
 	if ((rc = learn_module_of(r, "learn_lesson_module", module)) != 0)
-		return rc;
+		return api_result(rc);
 	if (r->json != NULL && !json_is_object(r->json))
 		return http_problem(r, 422, "validation", "Unprocessable Content",
 		    "the body, if any, is {\"cohort_id\": ...}");
@@ -208,7 +213,7 @@ api_lesson_complete(struct http_req *r)
 			return 0;
 	}
 	if ((rc = learn_enrollment(r, module, enrollment)) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	{
 		const char *p[2] = { enrollment, r->params[0] };
 
@@ -220,7 +225,7 @@ api_lesson_complete(struct http_req *r)
 			/* Done before: this time it is a review. */
 			if ((rc = api_today_lesson_reviewed(r, enrollment,
 			    r->params[0])) != 0)
-				return rc;
+				return api_result(rc);
 			if ((res = db_exec(r->db, "learn_completion_get", 2, p))
 			    == NULL)
 				return CD_ERR_DATABASE;
@@ -228,14 +233,14 @@ api_lesson_complete(struct http_req *r)
 	}
 	if ((rc = learn_refresh(r, enrollment, state, sizeof(state))) != 0) {
 		PQclear(res);
-		return rc;
+		return api_result(rc);
 	}
 	api_audited(r, "lesson", r->params[0]);
 	rc = http_json(r, created ? 201 : 200, json_pack("{s:s, s:s, s:s, s:s}",
 	    "lesson_id", r->params[0], "enrollment_id", enrollment,
 	    "completed_at", PQgetvalue(res, 0, 0), "enrollment_state", state));
 	PQclear(res);
-	return rc;
+	return api_result(rc);
 }
 
 /* ---- quizzes ---------------------------------------------------------- */
@@ -322,10 +327,10 @@ api_submission_create(struct http_req *r)
 	v_init(&v);
 	if ((rc = learn_module_of(r, "learn_assessment_module", module)) != 0)
 		goto out;
-	if (v_body(&v, r) == NULL && v_failed(&v, r))
+	if (v_body(&v, r) == NULL && (rc = v_failed(&v, r)) != 0)
 		goto out;
 	if ((rc = learn_enrollment(r, module, enrollment)) != 0) {
-		rc = rc > 0 ? 0 : rc;
+		rc = api_result(rc);
 		goto out;
 	}
 	{
@@ -362,7 +367,7 @@ api_submission_create(struct http_req *r)
 	    json_array_size(answers) > 200)
 		v_error(&v, "/answers", "must be an array: one answer per "
 		    "question, in order (null to skip)");
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	{
 		const char *p[1] = { r->params[0] };
@@ -427,7 +432,7 @@ api_submission_create(struct http_req *r)
 	PQclear(q);
 	PQclear(s);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -441,7 +446,7 @@ api_extension_create(struct http_req *r)
 	char extra[16] = "";
 	long x;
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -457,7 +462,7 @@ api_extension_create(struct http_req *r)
 		    json_array_size(v.errors) == 0)
 			v_error(&v, "", "give due_at, extra_attempts or both");
 	}
-	if (!v_failed(&v, r)) {
+	if ((rc = v_failed(&v, r)) == 0) {
 		const char *p[7] = { r->params[0], cohort, user, due,
 		    extra[0] ? extra : NULL, api_user(r), api_role(r) };
 
@@ -472,7 +477,7 @@ api_extension_create(struct http_req *r)
 		}
 	}
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -482,7 +487,7 @@ api_progress(struct http_req *r)
 	int rc;
 
 	if ((rc = api_cohort_visible(r, r->params[0])) != 0)
-		return rc;
+		return api_result(rc);
 	if (r->who.role == ROLE_LEARNER) {
 		const char *p[2] = { r->params[0], api_user(r) };
 		json_t *items = json_array();
@@ -512,6 +517,6 @@ api_progress(struct http_req *r)
 		}
 		rc = api_page_render_col(r, &pg, res, "progress");
 		PQclear(res);
-		return rc;
+		return api_result(rc);
 	}
 }

@@ -90,7 +90,7 @@ api_lesson_create(struct http_req *r)
 	const char *title = NULL, *text = NULL;
 	char minutes[16] = "", position[16] = "", *concepts = NULL;
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -98,7 +98,7 @@ api_lesson_create(struct http_req *r)
 	if ((body = v_body(&v, r)) != NULL)
 		lesson_fields(&v, body, 1, &title, &text, minutes, position,
 		    &concepts);
-	if (!v_failed(&v, r)) {
+	if ((rc = v_failed(&v, r)) == 0) {
 		const char *p[6] = { r->params[0], title, text, minutes,
 		    position[0] ? position : NULL, concepts };
 
@@ -113,7 +113,7 @@ api_lesson_create(struct http_req *r)
 	}
 	free(concepts);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -135,13 +135,13 @@ api_lesson_update(struct http_req *r)
 	json_t *body;
 	const char *title = NULL, *text = NULL;
 	char minutes[16] = "", position[16] = "", *concepts = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		lesson_fields(&v, body, 0, &title, &text, minutes, position,
 		    &concepts);
-	if (!v_failed(&v, r) && (rc = api_lock(r, "lesson_lock",
+	if ((rc = v_failed(&v, r)) == 0 && (rc = api_lock(r, "lesson_lock",
 	    r->params[0])) == 0) {
 		const char *p[6] = { r->params[0], title, text,
 		    minutes[0] ? minutes : NULL, position[0] ? position : NULL,
@@ -152,7 +152,7 @@ api_lesson_update(struct http_req *r)
 	}
 	free(concepts);
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 int

@@ -115,8 +115,8 @@ api_module_visible(struct http_req *r, const char *id)
 
 /*
  * Replace a module's prerequisites with the ids in arr: all must be other
- * modules of the same program, and no cycle may result.  0 done, 1
- * answered (422), <0 error.
+ * modules of the same program, and no cycle may result.  0 done,
+ * API_ANSWERED (422), <0 error.
  */
 static int
 module_set_prereqs(struct http_req *r, const char *module_id, json_t *arr)
@@ -125,7 +125,7 @@ module_set_prereqs(struct http_req *r, const char *module_id, json_t *arr)
 	char *list = NULL;
 	size_t n = json_array_size(arr);
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if ((res = db_exec(r->db, "module_prereq_clear", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
@@ -141,7 +141,7 @@ module_set_prereqs(struct http_req *r, const char *module_id, json_t *arr)
 	}
 	if ((size_t)PQntuples(res) != n) {
 		PQclear(res);
-		rc = 1;
+		rc = API_ANSWERED;
 		http_problem_ext(r, 422, "validation", "Unprocessable Content",
 		    "the request has invalid fields; see errors",
 		    json_pack("{s:[{s:s, s:s}]}", "errors", "pointer",
@@ -155,13 +155,14 @@ module_set_prereqs(struct http_req *r, const char *module_id, json_t *arr)
 		goto out;
 	}
 	if (PQgetvalue(res, 0, 0)[0] == 't') {
-		rc = 1;
+		rc = API_ANSWERED;
 		http_problem_ext(r, 422, "validation", "Unprocessable Content",
 		    "the request has invalid fields; see errors",
 		    json_pack("{s:[{s:s, s:s}]}", "errors", "pointer",
 		    "/prerequisites", "detail", "these prerequisites would make "
 		    "a cycle"));
-	}
+	} else
+		rc = 0;
 	PQclear(res);
  out:
 	free(list);
@@ -199,7 +200,7 @@ api_module_create(struct http_req *r)
 	json_t *body, *prereqs = NULL;
 	const char *title = NULL, *summary = NULL;
 	PGresult *res = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -210,7 +211,7 @@ api_module_create(struct http_req *r)
 		summary = v_str(&v, body, "", "summary", 0, 0, 4000);
 		prereqs = v_prereqs(&v, body);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	{
 		const char *p[3] = { r->params[0], title, summary };
@@ -245,7 +246,7 @@ api_module_create(struct http_req *r)
  out:
 	PQclear(res);
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 int
@@ -268,7 +269,7 @@ api_module_update(struct http_req *r)
 	struct api_v v;
 	json_t *body, *prereqs = NULL;
 	const char *title = NULL, *summary = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -277,7 +278,7 @@ api_module_update(struct http_req *r)
 		summary = v_str(&v, body, "", "summary", 0, 0, 4000);
 		prereqs = v_prereqs(&v, body);
 	}
-	if (v_failed(&v, r) || (rc = api_lock(r, "module_lock",
+	if ((rc = v_failed(&v, r)) != 0 || (rc = api_lock(r, "module_lock",
 	    r->params[0])) != 0)
 		goto out;
 	if (prereqs != NULL && (rc = module_set_prereqs(r, r->params[0],
@@ -291,7 +292,7 @@ api_module_update(struct http_req *r)
 	}
  out:
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 int
@@ -308,7 +309,7 @@ api_module_order(struct http_req *r)
 	char *list;
 	size_t i, n;
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -360,5 +361,5 @@ api_module_order(struct http_req *r)
 	PQclear(res);
  out:
 	free(list);
-	return rc;
+	return api_result(rc);
 }

@@ -33,7 +33,7 @@ api_page_parse_dir(struct http_req *r, struct api_page *pg, int desc)
 		if (*limit == '\0' || *end != '\0' || l < 1 || l > 500) {
 			http_problem(r, 422, "validation", "Unprocessable Content",
 			    "limit must be a whole number from 1 to 500");
-			return -1;
+			return API_ANSWERED;
 		}
 		pg->limit = (int)l;
 	}
@@ -60,7 +60,7 @@ api_page_parse_dir(struct http_req *r, struct api_page *pg, int desc)
  bad:
 	http_problem(r, 422, "validation", "Unprocessable Content",
 	    "cursor is not one this server issued");
-	return -1;
+	return API_ANSWERED;
 }
 
 int

@@ -17,7 +17,8 @@ struct api_page {
 	char	 limit_plus_one[16];	/* the SQL's LIMIT parameter */
 };
 
-/* Parse ?limit= and ?cursor=; answers 422 and returns -1 when bad. */
+/* Parse ?limit= and ?cursor=; answers 422 and returns API_ANSWERED when
+ * bad. */
 int	 api_page_parse(struct http_req *r, struct api_page *pg);
 /*
  * Render res (at most limit + 1 rows, each with hidden columns _k_ts and

@@ -37,7 +37,7 @@ api_etag(struct http_req *r, const char *version)
 	http_add_header(r, "ETag", etag);
 	if (r->method == HTTP_GET && inm != NULL && api_etag_matches(inm, etag)) {
 		http_body(r, 304, "application/json", NULL, 0);
-		return 1;
+		return API_ANSWERED;
 	}
 	return 0;
 }
@@ -55,7 +55,7 @@ api_if_match_fails(struct http_req *r, const char *version)
 		return 0;
 	http_problem(r, 412, "precondition-failed", "Precondition Failed",
 	    "the resource changed: its ETag is now %s", etag);
-	return 1;
+	return API_ANSWERED;
 }
 
 int
@@ -63,7 +63,7 @@ api_lock(struct http_req *r, const char *stmt, const char *id)
 {
 	const char *p[1] = { id };
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!api_uuid_ok(id))
 		return CD_ERR_NOT_FOUND;
@@ -71,8 +71,8 @@ api_lock(struct http_req *r, const char *stmt, const char *id)
 		return CD_ERR_DATABASE;
 	if (PQntuples(res) == 0)
 		rc = CD_ERR_NOT_FOUND;
-	else if (api_if_match_fails(r, PQgetvalue(res, 0, 0)))
-		rc = 1;
+	else
+		rc = api_if_match_fails(r, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return rc;
 }

@@ -11,12 +11,13 @@
 #include "../daemon/http.h"
 
 /* Set ETag from version; on GET with a matching If-None-Match, answer 304
- * and return 1. */
+ * and return API_ANSWERED. */
 int	 api_etag(struct http_req *r, const char *version);
-/* For PATCH/DELETE: If-Match present and not matching version: 412, 1. */
+/* For PATCH/DELETE: If-Match present and not matching version: 412,
+ * API_ANSWERED. */
 int	 api_if_match_fails(struct http_req *r, const char *version);
 /* Run stmt; no row is CD_ERR_NOT_FOUND; else check If-Match against
- * the row's first column (the version).  0 go on, 1 answered (412). */
+ * the row's first column (the version).  0 go on, API_ANSWERED (412). */
 int	 api_lock(struct http_req *r, const char *stmt, const char *id);
 
 #endif

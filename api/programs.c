@@ -88,7 +88,7 @@ api_program_create(struct http_req *r)
 	json_t *body;
 	const char *title = NULL, *summary = NULL, *status = NULL;
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -97,7 +97,7 @@ api_program_create(struct http_req *r)
 		summary = v_str(&v, body, "", "summary", 0, 0, 4000);
 		status = v_enum(&v, body, "", "status", 0, program_statuses);
 	}
-	if (!v_failed(&v, r)) {
+	if ((rc = v_failed(&v, r)) == 0) {
 		const char *p[3] = { title, summary, status };
 
 		if ((res = db_exec(r->db, "program_insert", 3, p)) == NULL)
@@ -109,7 +109,7 @@ api_program_create(struct http_req *r)
 		}
 	}
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -131,7 +131,7 @@ api_program_list(struct http_req *r)
 	}
 	rc = api_page_render(r, &pg, res);
 	PQclear(res);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -148,7 +148,7 @@ api_program_update(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	const char *title = NULL, *summary = NULL, *status = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -157,7 +157,7 @@ api_program_update(struct http_req *r)
 		summary = v_str(&v, body, "", "summary", 0, 0, 4000);
 		status = v_enum(&v, body, "", "status", 0, program_statuses);
 	}
-	if (!v_failed(&v, r) && (rc = api_lock(r, "program_lock",
+	if ((rc = v_failed(&v, r)) == 0 && (rc = api_lock(r, "program_lock",
 	    r->params[0])) == 0) {
 		const char *p[4] = { r->params[0], title, summary, status };
 
@@ -165,7 +165,7 @@ api_program_update(struct http_req *r)
 		rc = api_exec_one(r, "program_update", 4, p, 200);
 	}
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 int
@@ -176,7 +176,7 @@ api_program_delete(struct http_req *r)
 	int rc, gone;
 
 	if ((rc = api_lock(r, "program_lock", r->params[0])) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	if ((res = db_exec(r->db, "program_delete", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	gone = PQntuples(res) == 1;

@@ -616,7 +616,7 @@ gradebook_columns(struct db_conn *db, const char *cohort,
 	const char *p[1] = { cohort };
 	PGresult *res;
 	size_t len = 0, cap = 0;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if ((res = db_exec(db, "report_assessments", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
@@ -632,20 +632,24 @@ gradebook_columns(struct db_conn *db, const char *cohort,
 		rc = CD_ERR_NOMEM;
 		goto out;
 	}
-	rc = csv_put_text(head, &len, &cap, "email", 1);
-	rc |= csv_put_text(head, &len, &cap, "name", 0);
-	rc |= csv_put_text(head, &len, &cap, "state", 0);
-	for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
-		if (((*g)->ids[(*g)->n] = strdup(PQgetvalue(res, i, 0))) == NULL)
+	if ((rc = csv_put_text(head, &len, &cap, "email", 1)) != 0 ||
+	    (rc = csv_put_text(head, &len, &cap, "name", 0)) != 0 ||
+	    (rc = csv_put_text(head, &len, &cap, "state", 0)) != 0)
+		goto out;
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (((*g)->ids[(*g)->n] = strdup(PQgetvalue(res, i, 0))) == NULL) {
 			rc = CD_ERR_NOMEM;
-		else
-			(*g)->n++;
+			goto out;
+		}
+		(*g)->n++;
 		/* A title is the instructor's text: neutralised too. */
-		rc |= csv_put_text(head, &len, &cap, PQgetvalue(res, i, 1), 0);
+		if ((rc = csv_put_text(head, &len, &cap, PQgetvalue(res, i, 1),
+		    0)) != 0)
+			goto out;
 	}
-	rc |= csv_put_text(head, &len, &cap, "final_grade", 0);
-	rc |= csv_put_text(head, &len, &cap, "provisional", 0);
-	rc |= csv_put_eol(head, &len, &cap);
+	if ((rc = csv_put_text(head, &len, &cap, "final_grade", 0)) == 0 &&
+	    (rc = csv_put_text(head, &len, &cap, "provisional", 0)) == 0)
+		rc = csv_put_eol(head, &len, &cap);
  out:
 	PQclear(res);
 	if (rc != 0) {

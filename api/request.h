@@ -10,6 +10,26 @@
 
 #include "../daemon/http.h"
 
+/*
+ * The one "already answered" value: a helper that made the response
+ * itself (a 304, 409, 412, 422 or 429) returns API_ANSWERED; its caller
+ * stops and the handler returns api_result(rc), which is 0 for it (the
+ * HTTP layer sends what was made) and rc for an error.
+ */
+#define API_ANSWERED	1
+static inline int
+api_result(int rc)
+{
+	return rc == API_ANSWERED ? 0 : rc;
+}
+/* rc of http_problem/http_json/...: API_ANSWERED when the response was
+ * made, else the error. */
+static inline int
+api_answered(int rc)
+{
+	return rc == 0 ? API_ANSWERED : rc;
+}
+
 /* Record what the request changed, for the audit log. */
 void	 api_audited(struct http_req *r, const char *type, const char *id);
 

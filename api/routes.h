@@ -23,8 +23,10 @@ void	api_system_set_needs_graders(int yes);
 /* The HTTP layer's audit hook (audit.c). */
 int	api_audit_record(struct http_req *r);
 
+struct cfg;
 /* Register the statements of every API file with db (before the pool
- * opens). */
-void	api_init(void);
+ * opens) and hand each file its settings from conf, which it reads no
+ * more after this. */
+void	api_init(const struct cfg *conf);
 
 #endif

@@ -110,7 +110,7 @@ api_user_create(struct http_req *r)
 	const char *email = NULL, *name = NULL, *role = NULL, *pw = NULL;
 	PGresult *res = NULL;
 	json_t *urls = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -122,7 +122,7 @@ api_user_create(struct http_req *r)
 		role = v_enum(&v, body, "", "role", 1, user_roles);
 		pw = v_str(&v, body, "", "password", 0, 10, 1024);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if (pw != NULL && (rc = auth_password_hash(pw, hash)) != 0)
 		goto out;
@@ -151,7 +151,7 @@ api_user_create(struct http_req *r)
 	sodium_memzero(hash, sizeof(hash));
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -198,7 +198,7 @@ api_user_get(struct http_req *r)
 	else
 		rc = user_render(r, 200, res, NULL);
 	PQclear(res);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -211,7 +211,7 @@ api_user_update(struct http_req *r)
 	json_t *body, *active = NULL;
 	const char *email = NULL, *name = NULL, *role = NULL, *pw = NULL;
 	PGresult *res = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -226,10 +226,10 @@ api_user_update(struct http_req *r)
 		if (active != NULL && !json_is_boolean(active))
 			v_error(&v, "/active", "must be true or false");
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if ((rc = api_lock(r, "user_lock", r->params[0])) != 0) {
-		rc = rc > 0 ? 0 : rc;
+		rc = api_result(rc);
 		goto out;
 	}
 	if (pw != NULL && (rc = auth_password_hash(pw, hash)) != 0)
@@ -266,7 +266,7 @@ api_user_update(struct http_req *r)
 	sodium_memzero(hash, sizeof(hash));
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -277,7 +277,7 @@ api_user_delete(struct http_req *r)
 	int rc;
 
 	if ((rc = api_lock(r, "user_lock", r->params[0])) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	if ((res = db_exec(r->db, "user_update", 6, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(res);
@@ -320,5 +320,5 @@ api_me(struct http_req *r)
 		rc = http_json(r, 200, o);
 	}
 	PQclear(res);
-	return rc;
+	return api_result(rc);
 }

@@ -331,7 +331,7 @@ v_failed(struct api_v *v, struct http_req *r)
 	ext = json_pack("{s:O}", "errors", v->errors);
 	http_problem_ext(r, 422, "validation", "Unprocessable Content",
 	    "the request has invalid fields; see errors", ext);
-	return 1;
+	return API_ANSWERED;
 }
 
 int

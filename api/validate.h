@@ -63,7 +63,7 @@ int	 api_time_ok(const char *s);
 /* An RFC 3339 timestamp member, checked by api_time_ok. */
 const char *v_time(struct api_v *v, json_t *obj, const char *key,
 	    int required);
-/* If errors were recorded: answer 422 and return 1; else 0. */
+/* If errors were recorded: answer 422 and return API_ANSWERED; else 0. */
 int	 v_failed(struct api_v *v, struct http_req *r);
 void	 v_free(struct api_v *v);
 

@@ -64,7 +64,7 @@ ctl_open(struct ctl_db *d)
 		return -1;
 	}
 	auth_init();
-	api_init();
+	api_init(&cfg);
 	if (db_pool_new(conninfo, 1, &d->pool, err, sizeof(err)) != 0 ||
 	    db_acquire(d->pool, 10000, &d->c) != 0 ||
 	    db_begin_platform(d->c) != 0) {

@@ -364,6 +364,9 @@ static const struct db_stmt grader_stmts[] = {
 static volatile sig_atomic_t grader_stop;
 static volatile sig_atomic_t grader_busy;	/* a job is claimed */
 static struct db_pool *grader_pool;
+/* The settings grader_main was handed. */
+static int grade_lease_s;
+static const char *bench_cpus;
 
 /* Idle: stop at the top of the loop.  Busy: abandon the job now. */
 static void
@@ -454,14 +457,14 @@ grader_heartbeat(void *arg)
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += cfg.grade_lease_s / 3 > 0 ? cfg.grade_lease_s / 3 : 1;
+		ts.tv_sec += grade_lease_s / 3 > 0 ? grade_lease_s / 3 : 1;
 		pthread_cond_timedwait(&b->cv, &b->mu, &ts);
 		if (b->done)
 			break;
 		pthread_mutex_unlock(&b->mu);
 		if ((rc = grader_begin(b->job->tenant, &c)) == 0)
 			rc = grader_end(c, jobq_renew(c, b->job,
-			    cfg.grade_lease_s));
+			    grade_lease_s));
 		if (rc == 0) {
 			log_warnx("job %s: lease lost", b->job->id);
 			b->lost = 1;
@@ -821,7 +824,7 @@ grader_run(const struct jobq_job *job)
 	opt.round = grader_on_round;
 	opt.arg = &gp;
 	/* Benchmark rounds on the CPUs the operator keeps free, if any. */
-	opt.bench_cpus = cfg.bench_cpus[0] != '\0' ? cfg.bench_cpus : NULL;
+	opt.bench_cpus = bench_cpus[0] != '\0' ? bench_cpus : NULL;
 	if (grader_is(job, "submission"))
 		rc = grade_submission(ex, source, strlen(source), &opt, &result);
 	else if (grader_is(job, "verify"))
@@ -889,7 +892,7 @@ grader_next(void *arg)
 	/* From the claim on, SIGTERM abandons the job at once. */
 	grader_busy = 1;
 	if ((rc = grader_begin(NULL, &c)) == 0 &&
-	    (rc = grader_end(c, jobq_claim(c, worker, cfg.grade_lease_s,
+	    (rc = grader_end(c, jobq_claim(c, worker, grade_lease_s,
 	    &job))) > 0)
 		grader_run(&job);
 	grader_busy = 0;
@@ -931,7 +934,7 @@ grader_orphan_watch(void *arg)
 }
 
 int
-grader_main(const char *conninfo)
+grader_main(const char *conninfo, const struct cfg *conf)
 {
 	static pid_t parent;
 	struct sigaction sa;
@@ -939,7 +942,9 @@ grader_main(const char *conninfo)
 	pthread_t watch;
 	char err[512], worker[128];
 
-	log_init("cohortd-grader", cfg.log_level);
+	grade_lease_s = conf->grade_lease_s;
+	bench_cpus = conf->bench_cpus;
+	log_init("cohortd-grader", conf->log_level);
 	/* Armed again after the exec, which may clear it (a secure exec);
 	 * the supervisor is the one that named itself (worker_spawn()). */
 	parent = getenv(GRADER_SUPERVISOR_ENV) != NULL ?
