@@ -28,7 +28,8 @@ void	api_lessons_init(void);
 void	api_assessments_init(void);
 void	api_cohorts_init(void);
 void	api_learning_init(void);
-void	api_exercises_init(const struct cfg *conf);
+void	api_exercises_init(void);
+void	api_submissions_init(const struct cfg *conf);
 void	api_reports_init(void);
 void	api_report_jobs_init(const struct cfg *conf);
 void	api_today_init(void);
@@ -95,15 +96,27 @@ int	api_cohort_instructors_set(struct db_conn *c, const char *cohort_id,
 int	api_enroll_rows(struct db_conn *c, const char *cohort_id,
 	    const char *rows, const char *source);
 
+/* learning.c: what a submission needs of the learner's enrollment */
+/* The module (40 bytes) of assessment r->params[0]: 0 or CD_ERR_*. */
+int	api_learning_assessment_module(struct http_req *r, char *module);
+/* The caller's enrollment (40 bytes) for work in module_id, the module
+ * unlocked: 0, API_ANSWERED (409/422) or CD_ERR_*. */
+int	api_learning_enrollment(struct http_req *r, const char *module_id,
+	    char *enrollment);
+/* Refresh the enrollment's state (completed?) into state. */
+int	api_learning_refresh(struct http_req *r, const char *enrollment,
+	    char *state, size_t len);
+
 /* exercises.c */
 /* Copy catalog exercise slug into c's tenant (verification queued);
  * id (40 bytes) receives its id. */
 int	api_exercise_import_catalog(struct db_conn *c, const char *slug,
 	    char *id);
-/* Queue an exercise submission for the learner's enrollment (learning.c
- * has checked attempts and computed lateness).  Answers 202. */
-int	api_exercise_submit(struct http_req *r, const char *enrollment,
-	    int attempt, int days_late, double penalty);
+
+/* submissions.c: is answer a right answer to a question of kind with
+ * key?  (today.c's reviews ask too.) */
+int	api_quiz_right(const char *kind, json_t *key, double tolerance,
+	    json_t *answer);
 
 /* today.c */
 /* The "concepts" member of obj (pointer base): 1 with *out a PostgreSQL
@@ -114,8 +127,5 @@ int	api_concepts_field(struct api_v *v, json_t *obj, const char *base,
 /* Record that the learner went through lesson again (a review). */
 int	api_today_lesson_reviewed(struct http_req *r, const char *enrollment,
 	    const char *lesson);
-/* Is answer a right answer to a question of kind with key (learning.c)? */
-int	api_quiz_right(const char *kind, json_t *key, double tolerance,
-	    json_t *answer);
 
 #endif

@@ -89,7 +89,6 @@ int	api_my_enrollments(struct http_req *r);
 
 /* learning.c */
 int	api_lesson_complete(struct http_req *r);
-int	api_submission_create(struct http_req *r);
 int	api_extension_create(struct http_req *r);
 int	api_progress(struct http_req *r);
 
@@ -102,6 +101,9 @@ int	api_exercise_verify(struct http_req *r);
 int	api_exercise_starter(struct http_req *r);
 int	api_exercise_import(struct http_req *r);
 int	api_catalog_list(struct http_req *r);
+
+/* submissions.c */
+int	api_submission_create(struct http_req *r);
 int	api_submission_get(struct http_req *r);
 int	api_submission_events(struct http_req *r);
 int	api_regrade(struct http_req *r);

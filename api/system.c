@@ -67,7 +67,8 @@ api_init(const struct cfg *conf)
 	api_cohorts_init();
 	api_learning_init();
 	api_today_init();
-	api_exercises_init(conf);
+	api_exercises_init();
+	api_submissions_init(conf);
 	api_reports_init();
 	api_report_jobs_init(conf);
 	api_access_init(conf);

@@ -329,15 +329,18 @@ static const struct db_stmt grader_stmts[] = {
 	{ "grader_status", "UPDATE submissions SET status = $2, updated_at = "
 	  "clock_timestamp() WHERE tenant_id = current_tenant() AND id = $1 "
 	  "AND status NOT IN ('graded', 'failed')" },
-	/* The late penalty was fixed when the work came in. */
+	/* The late penalty was fixed when the work came in; the final score
+	 * and the pass follow the one rule quizzes follow too
+	 * (migrations/0019_score.sql). */
 	{ "grader_record", "UPDATE submissions s SET status = 'graded', "
 	  "provisional = $5::bool, "
-	  "verdict = $2, score = $3::numeric, final_score = $3::numeric * "
-	  "(100 - s.penalty) / 100, passed = $3::numeric * (100 - s.penalty) / "
-	  "100 >= a.pass_score, result = $4::jsonb, graded_at = "
-	  "clock_timestamp(), updated_at = clock_timestamp() FROM assessments a "
-	  "WHERE s.tenant_id = current_tenant() AND s.id = $1 AND a.tenant_id = "
-	  "s.tenant_id AND a.id = s.assessment_id RETURNING s.enrollment_id" },
+	  "verdict = $2, score = $3::numeric, final_score = score_final("
+	  "$3::numeric, s.penalty), passed = score_passed(score_final("
+	  "$3::numeric, s.penalty), a.pass_score), result = $4::jsonb, "
+	  "graded_at = clock_timestamp(), updated_at = clock_timestamp() FROM "
+	  "assessments a WHERE s.tenant_id = current_tenant() AND s.id = $1 AND "
+	  "a.tenant_id = s.tenant_id AND a.id = s.assessment_id RETURNING "
+	  "s.enrollment_id" },
 	{ "grader_history", "INSERT INTO grade_history (tenant_id, "
 	  "submission_id, verdict, score, final_score, result) SELECT "
 	  "tenant_id, id, verdict, score, final_score, result FROM submissions "
@@ -633,13 +636,17 @@ grader_record_verify(struct db_conn *c, const struct jobq_job *job,
 	char why[1024];
 	const char *p[5] = { job->exercise, job->version, status, reason,
 	    report ? report : "null" };
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL, queued;
 
 	if (strcmp(status, "unmeasured") == 0) {
 		/* Nothing is wrong with the exercise: it stays verifying. */
 		p[2] = "verifying";
-		if ((rc = jobq_defer(c, job, reason ? reason : "unmeasured",
-		    "gave up measuring the reference's speedup after 24 h")) == 0) {
+		if ((queued = jobq_defer(c, job, reason ? reason : "unmeasured",
+		    "gave up measuring the reference's speedup after 24 h")) < 0) {
+			rc = queued;
+			goto out;
+		}
+		if (queued == 0) {
 			snprintf(why, sizeof(why), "no quiet window to measure "
 			    "the reference's speedup in 24 h of tries (%s); POST "
 			    "/v1/exercises/%s/verify starts again", reason ?
@@ -647,10 +654,11 @@ grader_record_verify(struct db_conn *c, const struct jobq_job *job,
 			p[3] = why;
 		}
 	}
-	if (rc >= 0)
-		rc = db_rows(c, "grader_verified", 5, p);
+	if ((rc = db_rows(c, "grader_verified", 5, p)) > 0)
+		rc = 0;
+ out:
 	free(report);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 #define COUNTERS_MAX	24
