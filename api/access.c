@@ -96,9 +96,12 @@ static const struct db_stmt access_stmts[] = {
 	  "window_start + interval '" RESET_WINDOW "' - now())))::int" },
 };
 
+static int invitation_ttl_s;
+
 void
-api_access_init(void)
+api_access_init(const struct cfg *conf)
 {
+	invitation_ttl_s = conf->invitation_ttl_s;
 	db_register(access_stmts, sizeof(access_stmts) / sizeof(*access_stmts));
 }
 
@@ -200,7 +203,7 @@ mail_queue(struct http_req *r, const struct access_tenant *t,
 	char *subject = NULL, *text = NULL, *html = NULL, life[32];
 	int invite = strcmp(kind, "invitation") == 0, rc = CD_ERR_NOMEM;
 
-	lifetime(life, sizeof(life), invite ? cfg.invitation_ttl_s :
+	lifetime(life, sizeof(life), invite ? invitation_ttl_s :
 	    RESET_TTL_S);
 
 	if (hname == NULL || htenant == NULL)
@@ -249,7 +252,7 @@ mail_queue(struct http_req *r, const struct access_tenant *t,
 	m.mint_user = invite ? user_id : NULL;
 	m.mint_email = invite ? NULL : email;
 	m.mint_page = invite ? "accept-invitation" : "reset-password";
-	m.mint_ttl_s = invite ? cfg.invitation_ttl_s : RESET_TTL_S;
+	m.mint_ttl_s = invite ? invitation_ttl_s : RESET_TTL_S;
 	rc = outbox_email(r->db, t->id, &m);
  out:
 	free(hname);
@@ -285,7 +288,7 @@ token_issue(struct http_req *r, const struct access_tenant *t,
 	}
 	auth_token_new(token);
 	auth_token_hash_hex(token, hex);
-	snprintf(ttl, sizeof(ttl), "%d", invite ? cfg.invitation_ttl_s :
+	snprintf(ttl, sizeof(ttl), "%d", invite ? invitation_ttl_s :
 	    RESET_TTL_S);
 	{
 		const char *p[5] = { kind, user_id, hex, by, ttl };
@@ -338,7 +341,7 @@ api_access_invite_new(struct http_req *r, json_t *user_ids, json_t **urls)
 	char *arr = NULL;
 	size_t i, n = 0, at;
 	json_t *id;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if ((*urls = json_object()) == NULL)
 		return CD_ERR_NOMEM;
@@ -372,9 +375,7 @@ api_access_invite_new(struct http_req *r, json_t *user_ids, json_t **urls)
 			goto out;
 		}
 	}
-	if (PQntuples(res) == 0)
-		goto out;
-	if ((rc = tenant_load(r, &t)) != 0)
+	if ((rc = PQntuples(res) == 0 ? 0 : tenant_load(r, &t)) != 0)
 		goto out;
 	for (int k = 0; k < PQntuples(res); k++) {
 		if ((rc = token_issue(r, &t, "invitation", PQgetvalue(res, k, 0),
@@ -434,7 +435,7 @@ api_invitation_create(struct http_req *r)
 	sodium_memzero(url, sizeof(url));
 	tenant_clear(&t);
 	PQclear(u);
-	return rc;
+	return api_result(rc);
 }
 
 /*
@@ -452,7 +453,7 @@ token_redeem(struct http_req *r, const char *kind)
 	struct api_v v;
 	json_t *body;
 	PGresult *res = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -461,7 +462,7 @@ token_redeem(struct http_req *r, const char *kind)
 		pw = v_str(&v, body, "", "password", 1, PW_MIN, PW_MAX);
 		slug = v_str(&v, body, "", "tenant", 0, 1, 63);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	auth_token_hash_hex(token, hex);
 	{
@@ -514,13 +515,13 @@ token_redeem(struct http_req *r, const char *kind)
 int
 api_invitation_accept(struct http_req *r)
 {
-	return token_redeem(r, "invitation");
+	return api_result(token_redeem(r, "invitation"));
 }
 
 int
 api_password_reset_confirm(struct http_req *r)
 {
-	return token_redeem(r, "password_reset");
+	return api_result(token_redeem(r, "password_reset"));
 }
 
 /* Count this request against key: 0 within limit, else the seconds the
@@ -565,7 +566,7 @@ api_password_reset(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	PGresult *u = NULL;
-	int rc = 0, wait;
+	int rc = CD_ERR_INTERNAL, wait;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -573,7 +574,7 @@ api_password_reset(struct http_req *r)
 		tenant = v_str(&v, body, "", "tenant", 1, 1, 63);
 		email = v_str(&v, body, "", "email", 1, 1, 254);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	http_client_addr(r, ip, sizeof(ip));
 	api_throttle_key("reset-account", tenant, email, acct);
@@ -612,7 +613,7 @@ api_password_reset(struct http_req *r)
 	tenant_clear(&t);
 	PQclear(u);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 /* PUT /v1/me/password: the current password, then the new one. */
@@ -625,7 +626,7 @@ api_my_password(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	PGresult *u = NULL;
-	int rc = 0, wait;
+	int rc = CD_ERR_INTERNAL, wait;
 
 	if (r->who.is_key || r->who.user_id[0] == '\0')
 		return http_problem(r, 403, "forbidden", "Forbidden",
@@ -636,7 +637,7 @@ api_my_password(struct http_req *r)
 		cur = v_str(&v, body, "", "current", 1, 1, PW_MAX);
 		pw = v_str(&v, body, "", "new", 1, PW_MIN, PW_MAX);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	/* Someone holding a session must not guess the password freely. */
 	api_throttle_key("my-password", r->who.tenant_id, r->who.user_id,
@@ -668,8 +669,7 @@ api_my_password(struct http_req *r)
 			goto out;
 		}
 		v_error(&v, "/current", "is not your current password");
-		rc = 0;
-		v_failed(&v, r);
+		rc = v_failed(&v, r);
 		goto out;
 	}
 	if (rc != 0 || (rc = auth_password_hash(pw, hash)) != 0)
@@ -693,5 +693,5 @@ api_my_password(struct http_req *r)
 	sodium_memzero(hash, sizeof(hash));
 	PQclear(u);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }

@@ -14,6 +14,7 @@
 #include "../daemon/db.h"
 #include "../common/err.h"
 #include "api.h"
+#include "ctl.h"
 #include "util.h"
 
 #define KEY_COLS "id, name, role, rfc3339(created_at) AS created_at, " \
@@ -69,7 +70,7 @@ api_apikey_create(struct http_req *r)
 	json_t *body, *out;
 	const char *name = NULL, *role = NULL;
 	PGresult *res = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -77,7 +78,7 @@ api_apikey_create(struct http_req *r)
 		name = v_str(&v, body, "", "name", 1, 1, 200);
 		role = v_enum(&v, body, "", "role", 1, roles);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	/*
 	 * A key follows its creator's rights (migrations/0011): made with a
@@ -114,7 +115,7 @@ api_apikey_create(struct http_req *r)
 	sodium_memzero(token, sizeof(token));
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int

@@ -10,6 +10,7 @@
 #include "../daemon/db.h"
 #include "../common/err.h"
 #include "api.h"
+#include "routes.h"
 #include "util.h"
 
 static const struct db_stmt audit_stmts[] = {

@@ -117,17 +117,48 @@ api_cohorts_init(void)
 int
 api_cohort_visible(struct http_req *r, const char *id)
 {
-	const char *p[3] = { id, api_role(r), api_user(r) };
+	return api_cohort_visible_to(r->db, id, api_role(r), api_user(r));
+}
+
+int
+api_cohort_visible_to(struct db_conn *c, const char *id, const char *role,
+    const char *user)
+{
+	const char *p[3] = { id, role, user };
 	PGresult *res;
 	int rc;
 
 	if (!api_uuid_ok(id))
 		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "cohort_visible", 3, p)) == NULL)
+	if ((res = db_exec(c, "cohort_visible", 3, p)) == NULL)
 		return CD_ERR_DATABASE;
 	rc = PQgetvalue(res, 0, 0)[0] == 't' ? 0 : CD_ERR_NOT_FOUND;
 	PQclear(res);
 	return rc;
+}
+
+int
+api_cohort_insert(struct db_conn *c, const char *const *p, char *id)
+{
+	return api_exec_first(c, "cohort_insert", 7, p, id, 40);
+}
+
+int
+api_cohort_instructors_set(struct db_conn *c, const char *cohort_id,
+    const char *user_ids)
+{
+	const char *p[2] = { cohort_id, user_ids };
+
+	return api_exec_first(c, "cohort_instructors_set", 2, p, NULL, 0);
+}
+
+int
+api_enroll_rows(struct db_conn *c, const char *cohort_id, const char *rows,
+    const char *source)
+{
+	const char *p[3] = { cohort_id, rows, source };
+
+	return api_exec_first(c, "enroll_rows", 3, p, NULL, 0);
 }
 
 /* Render the cohort with id as the caller sees it. */
@@ -164,7 +195,7 @@ cohort_set_instructors(struct http_req *r, const char *id, json_t *arr)
 	const char *p[2] = { id, NULL };
 	PGresult *res;
 	char *list;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if ((res = db_exec(r->db, "cohort_instructors_clear", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
@@ -177,11 +208,13 @@ cohort_set_instructors(struct http_req *r, const char *id, json_t *arr)
 	if ((res = db_exec(r->db, "cohort_instructors_set", 2, p)) == NULL)
 		rc = CD_ERR_DATABASE;
 	else if ((size_t)PQntuples(res) != json_array_size(arr))
-		rc = http_problem_ext(r, 422, "validation",
+		rc = api_answered(http_problem_ext(r, 422, "validation",
 		    "Unprocessable Content", "the request has invalid fields; "
 		    "see errors", json_pack("{s:[{s:s, s:s}]}", "errors",
 		    "pointer", "/instructors", "detail", "each must be a "
-		    "distinct active user with the instructor role")) + 1;
+		    "distinct active user with the instructor role")));
+	else
+		rc = 0;
 	PQclear(res);
 	free(list);
 	return rc;
@@ -248,12 +281,12 @@ api_cohort_create(struct http_req *r)
 	json_t *body;
 	PGresult *res = NULL;
 	char id[40];
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		cohort_fields(&v, r, body, 1, &in);
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	{
 		const char *p[7] = { in.program_id, in.name, in.starts_at,
@@ -287,7 +320,7 @@ api_cohort_create(struct http_req *r)
  out:
 	PQclear(res);
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 int
@@ -309,14 +342,14 @@ api_cohort_get(struct http_req *r)
 
 /*
  * Lock a cohort the caller manages: admins any, instructors theirs.
- * 0 go on, 1 answered (412), <0 error (404 for everyone else).
+ * 0 go on, API_ANSWERED (412), <0 error (404 for everyone else).
  */
 static int
 cohort_lock(struct http_req *r, const char *id)
 {
 	const char *p[3] = { id, api_role(r), api_user(r) };
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!api_uuid_ok(id))
 		return CD_ERR_NOT_FOUND;
@@ -324,8 +357,8 @@ cohort_lock(struct http_req *r, const char *id)
 		return CD_ERR_DATABASE;
 	if (PQntuples(res) == 0)
 		rc = CD_ERR_NOT_FOUND;
-	else if (api_if_match_fails(r, PQgetvalue(res, 0, 0)))
-		rc = 1;
+	else
+		rc = api_if_match_fails(r, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return rc;
 }
@@ -337,12 +370,13 @@ api_cohort_update(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		cohort_fields(&v, r, body, 0, &in);
-	if (v_failed(&v, r) || (rc = cohort_lock(r, r->params[0])) != 0)
+	if ((rc = v_failed(&v, r)) != 0 ||
+	    (rc = cohort_lock(r, r->params[0])) != 0)
 		goto out;
 	{
 		const char *p[8] = { r->params[0], in.name, in.starts_at,
@@ -378,7 +412,7 @@ api_cohort_update(struct http_req *r)
 	rc = cohort_render(r, r->params[0], 200);
  out:
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 int
@@ -389,7 +423,7 @@ api_cohort_delete(struct http_req *r)
 	int rc, gone;
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	if ((res = db_exec(r->db, "cohort_delete", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	gone = PQntuples(res) == 1;
@@ -411,7 +445,7 @@ api_cohort_late_policy(struct http_req *r)
 	double per_day = 0, floor_ = 0;
 	char a[32], b[32];
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -419,7 +453,8 @@ api_cohort_late_policy(struct http_req *r)
 		v_num(&v, body, "", "percent_per_day", 1, 0, 100, &per_day);
 		v_num(&v, body, "", "floor", 1, 0, 100, &floor_);
 	}
-	if (v_failed(&v, r) || (rc = cohort_lock(r, r->params[0])) != 0)
+	if ((rc = v_failed(&v, r)) != 0 ||
+	    (rc = cohort_lock(r, r->params[0])) != 0)
 		goto out;
 	snprintf(a, sizeof(a), "%.17g", per_day);
 	snprintf(b, sizeof(b), "%.17g", floor_);
@@ -436,7 +471,7 @@ api_cohort_late_policy(struct http_req *r)
 	rc = cohort_render(r, r->params[0], 200);
  out:
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 /* ---- enrollments ------------------------------------------------------ */
@@ -511,11 +546,11 @@ api_enroll(struct http_req *r)
 	int rc;
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		enroll_row_check(&v, body, "");
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	rows = json_pack("[O]", body);
 	res = enroll(r, r->params[0], rows, "api");
@@ -575,7 +610,7 @@ api_enroll(struct http_req *r)
 	PQclear(res);
 	PQclear(e);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 /* ---- CSV upload ------------------------------------------------------- */
@@ -792,7 +827,7 @@ api_enroll_batch(struct http_req *r)
 	long counts[4] = { 0, 0, 0, 0 };	/* created existing waitlisted error */
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0) {
-		rc = rc > 0 ? 0 : rc;
+		rc = api_result(rc);
 		goto out;
 	}
 	if (r->json != NULL) {
@@ -913,7 +948,7 @@ api_enroll_batch(struct http_req *r)
 	json_decref(valid);
 	json_decref(results);
 	json_decref(urls);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -923,7 +958,7 @@ api_enrollment_list(struct http_req *r)
 	int rc;
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	{
 		const char *p[2] = { r->params[0], state };
 
@@ -953,13 +988,13 @@ api_enrollment_withdraw(struct http_req *r)
 	rc = PQntuples(res) == 1 ? 0 : CD_ERR_NOT_FOUND;
 	PQclear(res);
 	if (rc != 0)
-		return rc;
+		return api_result(rc);
 	if ((res = db_exec(r->db, "enrollment_withdraw", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(res);
 	/* A seat freed: whoever moved up hears of it. */
 	if ((rc = mail_enrollments(r->db, r->who.tenant_id)) != 0)
-		return rc;
+		return api_result(rc);
 	api_audited(r, "enrollment", r->params[0]);
 	return api_exec_one(r, "enrollment_get", 1, p, 200);
 }

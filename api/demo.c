@@ -3,8 +3,9 @@
  * content/ and compiled into the binary), into a "demo" tenant with an
  * instructor, a cohort and a few learners.  Used by cohortctl seed-demo.
  *
- * It writes through the same named statements the API uses, so the demo
- * data is exactly what an administrator could have built over HTTP.
+ * It writes through the functions of the files that own each resource
+ * (the same named statements the API uses), so the demo data is exactly
+ * what an administrator could have built over HTTP.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "../daemon/embed.h"
 #include "../common/err.h"
 #include "api.h"
+#include "ctl.h"
 #include "util.h"
 
 #define DEMO_SLUG	"demo"
@@ -48,26 +50,6 @@ demo_concepts(json_t *obj)
 	return out;
 }
 
-/* Run a statement that must return a row; its first column into out. */
-static int
-demo_exec(struct db_conn *c, const char *stmt, int n, const char *const *p,
-    char *out, size_t outlen)
-{
-	PGresult *r = db_exec(c, stmt, n, p);
-	int rc = 0;
-
-	if (r == NULL)
-		return CD_ERR_DATABASE;
-	if (out != NULL) {
-		if (PQntuples(r) < 1)
-			rc = CD_ERR_INTERNAL;
-		else
-			snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
-	}
-	PQclear(r);
-	return rc;
-}
-
 static int
 demo_quiz(struct db_conn *c, const char *module_id, json_t *quiz)
 {
@@ -90,8 +72,7 @@ demo_quiz(struct db_conn *c, const char *module_id, json_t *quiz)
 		    json_object_get(quiz, "title")), "quiz", weight, attempts,
 		    pass, due, NULL, NULL };
 
-		if ((rc = demo_exec(c, "assessment_insert", 9, p, id,
-		    sizeof(id))) != 0)
+		if ((rc = api_assessment_insert(c, p, id)) != 0)
 			return rc;
 	}
 	json_array_foreach(json_object_get(quiz, "questions"), i, q) {
@@ -113,7 +94,7 @@ demo_quiz(struct db_conn *c, const char *module_id, json_t *quiz)
 			    concepts, json_string_value(json_object_get(q,
 			    "explanation")) };
 
-			rc = demo_exec(c, "question_insert", 10, p, NULL, 0);
+			rc = api_question_insert(c, p);
 		}
 		free(o);
 		free(a);
@@ -137,7 +118,7 @@ demo_exercise(struct db_conn *c, const char *module_id, const char *slug)
 		const char *p[9] = { module_id, title, "exercise", "2", "10",
 		    "60", "14", "30", id };
 
-		return demo_exec(c, "assessment_insert", 9, p, NULL, 0);
+		return api_assessment_insert(c, p, NULL);
 	}
 }
 
@@ -149,24 +130,17 @@ demo_program(struct db_conn *c, json_t *doc, char *program_id)
 	size_t i, j;
 	int rc;
 
-	{
-		const char *p[3] = { json_string_value(json_object_get(doc,
-		    "title")), json_string_value(json_object_get(doc,
-		    "summary")), "published" };
-
-		if ((rc = demo_exec(c, "program_insert", 3, p, program_id, 40))
-		    != 0)
-			return rc;
-	}
+	if ((rc = api_program_insert(c, json_string_value(json_object_get(doc,
+	    "title")), json_string_value(json_object_get(doc, "summary")),
+	    "published", program_id)) != 0)
+		return rc;
 	keys = json_object();	/* module key -> id */
 	json_array_foreach(mods, i, m) {
 		char mid[40];
-		const char *p[3] = { program_id, json_string_value(
-		    json_object_get(m, "title")), json_string_value(
-		    json_object_get(m, "summary")) };
 
-		if ((rc = demo_exec(c, "module_insert", 3, p, mid,
-		    sizeof(mid))) != 0)
+		if ((rc = api_module_insert(c, program_id, json_string_value(
+		    json_object_get(m, "title")), json_string_value(
+		    json_object_get(m, "summary")), mid)) != 0)
 			goto out;
 		json_object_set_new(keys, json_string_value(json_object_get(m,
 		    "key")), json_string(mid));
@@ -174,14 +148,13 @@ demo_program(struct db_conn *c, json_t *doc, char *program_id)
 			const struct embedded_file *f = demo_file(
 			    json_string_value(json_object_get(l, "body_file")));
 			char minutes[16], *concepts = demo_concepts(l);
-			const char *lp[6] = { mid, json_string_value(
-			    json_object_get(l, "title")), f ? f->data : "",
-			    minutes, NULL, concepts };
 
 			snprintf(minutes, sizeof(minutes), "%d",
 			    (int)json_integer_value(json_object_get(l,
 			    "estimated_minutes")));
-			rc = demo_exec(c, "lesson_insert", 6, lp, NULL, 0);
+			rc = api_lesson_insert(c, mid, json_string_value(
+			    json_object_get(l, "title")), f ? f->data : "",
+			    minutes, concepts);
 			free(concepts);
 			if (rc != 0)
 				goto out;
@@ -207,11 +180,9 @@ demo_program(struct db_conn *c, json_t *doc, char *program_id)
 			    json_string_value(k)));
 		if (json_array_size(ids) > 0 &&
 		    (list = api_uuid_array(ids)) != NULL) {
-			const char *p[2] = { json_string_value(json_object_get(
-			    keys, json_string_value(json_object_get(m, "key")))),
-			    list };
-
-			rc = demo_exec(c, "module_prereq_set", 2, p, NULL, 0);
+			rc = api_module_prereq_set(c, json_string_value(
+			    json_object_get(keys, json_string_value(
+			    json_object_get(m, "key")))), list);
 			free(list);
 		}
 		json_decref(ids);
@@ -235,17 +206,8 @@ api_demo_seed(struct db_conn *c, char *password, size_t pwlen, FILE *out)
 	json_error_t jerr;
 	int rc;
 
-	{
-		const char *p[1] = { DEMO_SLUG };
-
-		if ((t = db_exec(c, "tenant_by_slug", 1, p)) == NULL)
-			return CD_ERR_DATABASE;
-		rc = PQntuples(t) > 0 ? CD_ERR_CONFLICT : 0;
-		PQclear(t);
-		t = NULL;
-		if (rc != 0)
-			return rc;	/* seeded before */
-	}
+	if ((rc = api_tenant_by_slug(c, DEMO_SLUG, user)) != CD_ERR_NOT_FOUND)
+		return rc == 0 ? CD_ERR_CONFLICT : rc;	/* seeded before */
 	if (pf == NULL || (doc = json_loadb(pf->data, pf->len, 0, &jerr))
 	    == NULL) {
 		fprintf(out, "demo content does not parse: %s\n", jerr.text);
@@ -261,17 +223,11 @@ api_demo_seed(struct db_conn *c, char *password, size_t pwlen, FILE *out)
 		goto out;
 	if ((rc = demo_program(c, doc, program)) != 0)
 		goto out;
-	{
-		const char *p[4] = { "ivan@demo.test", "Ivan Instructor",
-		    "instructor", hash };
-
-		if ((rc = demo_exec(c, "user_insert", 4, p, user, sizeof(user)))
-		    != 0)
-			goto out;
-	}
+	if ((rc = api_user_insert(c, "ivan@demo.test", "Ivan Instructor",
+	    "instructor", hash, user)) != 0)
+		goto out;
 	{
 		/* Starts today, runs eight weeks, 30 seats with a waitlist. */
-		PGresult *r;
 		const char *p[7] = { program, "Leaders, first cohort", NULL, NULL,
 		    "UTC", "30", "true" };
 		char starts[40], ends[40];
@@ -285,39 +241,32 @@ api_demo_seed(struct db_conn *c, char *password, size_t pwlen, FILE *out)
 		strftime(ends, sizeof(ends), "%Y-%m-%dT00:00:00Z", &tm);
 		p[2] = starts;
 		p[3] = ends;
-		if ((rc = demo_exec(c, "cohort_insert", 7, p, cohort,
-		    sizeof(cohort))) != 0)
+		if ((rc = api_cohort_insert(c, p, cohort)) != 0)
 			goto out;
 		{
 			char list[48];
-			const char *ip[2] = { cohort, list };
 
 			snprintf(list, sizeof(list), "{%s}", user);
-			if ((r = db_exec(c, "cohort_instructors_set", 2, ip))
-			    == NULL) {
-				rc = CD_ERR_DATABASE;
+			if ((rc = api_cohort_instructors_set(c, cohort, list))
+			    != 0)
 				goto out;
-			}
-			PQclear(r);
 		}
 	}
 	rows = json_array();
 	for (int i = 1; i <= DEMO_LEARNERS; i++) {
-		const char *p[4] = { email, name, "learner", hash };
 		char uid[40];
 
 		snprintf(email, sizeof(email), "learner%d@demo.test", i);
 		snprintf(name, sizeof(name), "Learner %d", i);
-		if ((rc = demo_exec(c, "user_insert", 4, p, uid, sizeof(uid)))
+		if ((rc = api_user_insert(c, email, name, "learner", hash, uid))
 		    != 0)
 			goto out;
 		json_array_append_new(rows, json_pack("{s:s}", "user_id", uid));
 	}
 	{
 		char *text = json_dumps(rows, JSON_COMPACT);
-		const char *p[3] = { cohort, text, "demo" };
 
-		rc = demo_exec(c, "enroll_rows", 3, p, NULL, 0);
+		rc = api_enroll_rows(c, cohort, text, "demo");
 		free(text);
 		if (rc != 0)
 			goto out;

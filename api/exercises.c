@@ -1,24 +1,20 @@
 /*
  * exercises.c - /v1/exercises (C concurrency exercises and their
- * versions), /v1/catalog/exercises (the built-in catalog, compiled into
- * the binary from exercises/), and exercise submissions: queued with a
- * grading job in one transaction, answered 202, graded by a grader
- * process (daemon/worker.c).
+ * versions) and /v1/catalog/exercises (the built-in catalog, compiled
+ * into the binary from exercises/).  Submissions to an exercise are
+ * submissions.c's.
  *
  * Creating or changing an exercise makes a new version in state
  * "verifying" with a verification job; the grader grades the version's own
  * reference and marks it ready or rejected, or leaves it verifying while
  * the host is too busy to measure the reference's speedup (the job waits
  * and tries again; POST .../verify starts it over).  Submissions are taken
- * only against a ready version and keep it.  A submission's grade may be
- * provisional (its speedup not yet measured on clean samples) until a
- * re-measurement makes it final (daemon/worker.c).
+ * only against a ready version and keep it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../daemon/cfg.h"
 #include "../daemon/db.h"
 #include "../daemon/embed.h"
 #include "../common/err.h"
@@ -67,58 +63,9 @@ static const struct db_stmt exercise_stmts[] = {
 	  "modules m ON m.tenant_id = a.tenant_id AND m.id = a.module_id WHERE "
 	  "a.tenant_id = e.tenant_id AND a.exercise_id = e.id AND "
 	  "learner_sees_program(m.program_id, $3::uuid)))" },
-	/* Exercise submissions: the assessment's exercise, its ready version. */
-	{ "exercise_ready_version", "SELECT v.version, v.status FROM assessments "
-	  "a JOIN exercises e ON e.tenant_id = a.tenant_id AND e.id = "
-	  "a.exercise_id JOIN exercise_versions v ON v.tenant_id = e.tenant_id "
-	  "AND v.exercise_id = e.id AND v.version = e.current_version WHERE "
-	  "a.tenant_id = current_tenant() AND a.id = $1" },
-	{ "exercise_submission_insert", "INSERT INTO submissions (tenant_id, "
-	  "assessment_id, enrollment_id, user_id, attempt, status, source, "
-	  "exercise_id, exercise_version, late, days_late, penalty) SELECT "
-	  "current_tenant(), $1, $2, $3, $4::int, 'queued', $5, a.exercise_id, "
-	  "$6::int, $7::bool, $8::int, $9::numeric FROM assessments a WHERE "
-	  "a.tenant_id = current_tenant() AND a.id = $1 RETURNING id, "
-	  "rfc3339(submitted_at)" },
-	/* Learners see their own; staff those of cohorts they may see. */
-	{ "submission_get", "SELECT s.id, s.assessment_id, s.enrollment_id, "
-	  "s.user_id, s.attempt, s.status, s.verdict, round(s.score, 2)::float8 "
-	  "AS score, round(s.final_score, 2)::float8 AS final_score, "
-	  "round(s.penalty, 2)::float8 AS penalty, s.late, s.days_late, "
-	  "s.passed, s.provisional, s.exercise_id, s.exercise_version, "
-	  "rfc3339(s.submitted_at) "
-	  "AS submitted_at, rfc3339(s.graded_at) AS graded_at, s.detail, "
-	  "s.result AS _result FROM submissions s JOIN enrollments en ON "
-	  "en.tenant_id = s.tenant_id AND en.id = s.enrollment_id WHERE "
-	  "s.tenant_id = current_tenant() AND s.id = $1 AND CASE WHEN $2 = "
-	  "'learner' THEN s.user_id = $3::uuid ELSE cohort_visible(en.cohort_id, "
-	  "$2, $3::uuid) END" },
-	/* A regrade: each enrollment's latest attempt (jobq_regrade
-	 * queues those not queued already). */
-	{ "regrade_latest", "SELECT coalesce(array_agg(id), '{}')::text FROM "
-	  "(SELECT DISTINCT ON (s.enrollment_id) s.id FROM submissions s JOIN "
-	  "enrollments en ON en.tenant_id = s.tenant_id AND en.id = "
-	  "s.enrollment_id WHERE s.tenant_id = current_tenant() AND "
-	  "s.assessment_id = $1 AND s.source IS NOT NULL AND "
-	  "cohort_visible(en.cohort_id, $2, $3::uuid) ORDER BY "
-	  "s.enrollment_id, s.attempt DESC) l" },
-	{ "regrade_mark", "UPDATE submissions SET status = 'queued', "
-	  "updated_at = clock_timestamp() WHERE tenant_id = current_tenant() "
-	  "AND id = ANY($1::uuid[])" },
-	{ "submission_status", "SELECT json_build_object('id', id, 'status', "
-	  "status, 'verdict', verdict, 'score', round(score, 2)::float8, "
-	  "'final_score', round(final_score, 2)::float8, 'provisional', "
-	  "provisional)::text, status FROM submissions WHERE tenant_id = "
-	  "current_tenant() AND id = $1" },
-	/* The stream's events after the last one the client has. */
-	{ "submission_events_since", "SELECT id, kind, data::text FROM "
-	  "submission_events WHERE tenant_id = current_tenant() AND "
-	  "submission_id = $1 AND id > $2::bigint ORDER BY id LIMIT 200" },
 	{ "exercise_verify_again", "UPDATE exercise_versions SET status = "
 	  "'verifying', reason = NULL WHERE tenant_id = current_tenant() AND "
 	  "exercise_id = $1 AND version = $2::int" },
-	{ "regrade_assessment", "SELECT kind FROM assessments WHERE tenant_id = "
-	  "current_tenant() AND id = $1" },
 };
 
 void
@@ -136,7 +83,7 @@ static const char *const spec_keys[] = { "language", "imports", "tests",
 /*
  * Check an exercise description with the grader's own loader (the same
  * code that will grade it), after the structural checks that name fields.
- * 0 fine; 1 answered 422.
+ * 0 fine; API_ANSWERED (422).
  */
 static int
 exercise_check(struct http_req *r, struct api_v *v, json_t *spec,
@@ -172,7 +119,7 @@ exercise_store_version(struct db_conn *c, const char *id, int n,
 	char *s = json_dumps(spec, JSON_COMPACT);
 	const char *p[6] = { id, ver, title, statement ? statement : "", f, s };
 	PGresult *res;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	snprintf(ver, sizeof(ver), "%d", n);
 	if (f == NULL || s == NULL) {
@@ -251,7 +198,7 @@ api_exercise_create(struct http_req *r)
 	struct api_v v;
 	json_t *body, *spec = NULL, *files = NULL;
 	const char *slug = NULL, *title = NULL, *statement = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -270,11 +217,11 @@ api_exercise_create(struct http_req *r)
 				json_object_set(spec, *k, json_object_get(body,
 				    *k));
 	}
-	if (exercise_check(r, &v, spec, files) == 0)
+	if ((rc = exercise_check(r, &v, spec, files)) == 0)
 		rc = exercise_create(r, slug, title, statement, files, spec);
 	json_decref(spec);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -302,14 +249,14 @@ api_exercise_update(struct http_req *r)
 	json_t *body, *spec = NULL, *files = NULL, *f;
 	PGresult *cur = NULL, *lk = NULL;
 	const char *title, *statement;
-	int rc = 0, next;
+	int rc = CD_ERR_INTERNAL, next;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL)
 		v_only(&v, body, "", allowed);
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if ((lk = db_exec(r->db, "exercise_lock", 1, p)) == NULL ||
 	    (cur = db_exec(r->db, "exercise_get", 1, p)) == NULL) {
@@ -320,7 +267,7 @@ api_exercise_update(struct http_req *r)
 		rc = CD_ERR_NOT_FOUND;
 		goto out;
 	}
-	if (api_if_match_fails(r, PQgetvalue(lk, 0, 0)))
+	if ((rc = api_if_match_fails(r, PQgetvalue(lk, 0, 0))) != 0)
 		goto out;
 	/* The new version: the current one with the fields given replaced. */
 	files = json_loads(api_col(cur, 0, "files"), 0, NULL);
@@ -342,7 +289,7 @@ api_exercise_update(struct http_req *r)
 		json_object_set_new(spec, "title", json_string(title));
 	if (statement == NULL)
 		statement = api_col(cur, 0, "statement");
-	if (exercise_check(r, &v, spec, files) != 0)
+	if ((rc = exercise_check(r, &v, spec, files)) != 0)
 		goto out;
 	next = atoi(PQgetvalue(lk, 0, 1)) + 1;
 	{
@@ -368,7 +315,7 @@ api_exercise_update(struct http_req *r)
 	json_decref(files);
 	json_decref(spec);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 /*
@@ -384,7 +331,7 @@ api_exercise_verify(struct http_req *r)
 	PGresult *lk = NULL, *x = NULL;
 	char job[40];
 	bool held = false;
-	int rc = 0, pending;
+	int rc = CD_ERR_INTERNAL, pending;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -421,7 +368,7 @@ api_exercise_verify(struct http_req *r)
  out:
 	PQclear(lk);
 	PQclear(x);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -543,7 +490,7 @@ api_exercise_import(struct http_req *r)
 	json_t *body, *desc = NULL, *files = NULL;
 	const char *slug = NULL, *as = NULL;
 	char *statement = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -553,11 +500,11 @@ api_exercise_import(struct http_req *r)
 	}
 	if (slug != NULL && catalog_load(slug, &desc, &files, &statement) != 0)
 		v_error(&v, "/catalog", "no such exercise in the catalog");
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if (as != NULL)
 		json_object_set_new(desc, "slug", json_string(as));
-	if (exercise_check(r, &v, desc, files) == 0)
+	if ((rc = exercise_check(r, &v, desc, files)) == 0)
 		rc = exercise_create(r, json_string_value(json_object_get(desc,
 		    "slug")), json_string_value(json_object_get(desc, "title")),
 		    statement, files, desc);
@@ -566,317 +513,5 @@ api_exercise_import(struct http_req *r)
 	json_decref(desc);
 	json_decref(files);
 	v_free(&v);
-	return rc;
-}
-
-/* ---- submissions ------------------------------------------------------- */
-
-/*
- * Queue an exercise submission (the learner's enrollment and attempts are
- * checked by the caller, which passes what it found).  Answers 202.
- */
-int
-api_exercise_submit(struct http_req *r, const char *enrollment, int attempt,
-    int days_late, double penalty)
-{
-	static const char *const allowed[] = { "source", "cohort_id", NULL };
-	const char *p1[1] = { r->params[0] };
-	struct api_v v;
-	const char *source = NULL;
-	PGresult *res = NULL;
-	char att[16], days[16], pen[32], loc[96], id[40];
-	int rc = 0;
-
-	v_init(&v);
-	v_only(&v, r->json, "", allowed);
-	source = v_str(&v, r->json, "", "source", 1, 1, 65536);
-	if (v_failed(&v, r))
-		goto out;
-	if ((res = db_exec(r->db, "exercise_ready_version", 1, p1)) == NULL) {
-		rc = CD_ERR_DATABASE;
-		goto out;
-	}
-	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 1), "ready")) {
-		rc = http_problem(r, 409, "exercise-not-ready", "Conflict",
-		    "the exercise is %s; submissions open once it is verified",
-		    PQntuples(res) ? PQgetvalue(res, 0, 1) : "missing");
-		goto out;
-	}
-	{
-		char ver[16];
-		long depth;
-
-		snprintf(ver, sizeof(ver), "%s", PQgetvalue(res, 0, 0));
-		PQclear(res);
-		res = NULL;
-		/* A bounded queue: past it, ask the learner to come back. */
-		if ((rc = jobq_depth(r->db, &depth)) != 0)
-			goto out;
-		if (depth >= cfg.grade_queue_limit) {
-			http_add_header(r, "Retry-After", "30");
-			rc = http_problem(r, 503, "queue-full",
-			    "Service Unavailable", "the grading queue is full; "
-			    "try again shortly");
-			goto out;
-		}
-		snprintf(att, sizeof(att), "%d", attempt);
-		snprintf(days, sizeof(days), "%d", days_late);
-		snprintf(pen, sizeof(pen), "%.6f", penalty);
-		{
-			const char *p[9] = { r->params[0], enrollment,
-			    api_user(r), att, source, ver, days_late > 0 ?
-			    "true" : "false", days, pen };
-
-			if ((res = db_exec(r->db, "exercise_submission_insert", 9,
-			    p)) == NULL || PQntuples(res) != 1) {
-				/* Two attempts racing for one number: one wins. */
-				rc = res == NULL && strcmp(db_error_sqlstate(r->db),
-				    "23505") == 0 ? http_problem(r, 409, "conflict",
-				    "Conflict", "another attempt was submitted at the "
-				    "same time") : CD_ERR_DATABASE;
-				goto out;
-			}
-		}
-	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	if ((rc = jobq_add_grading(r->db, id)) != 0)
-		goto out;
-	snprintf(loc, sizeof(loc), "/v1/submissions/%s", id);
-	http_add_header(r, "Location", loc);
-	api_audited(r, "submission", id);
-	rc = http_json(r, 202, json_pack("{s:s, s:s, s:i, s:s, s:b}", "id", id,
-	    "status", "queued", "attempt", attempt, "submitted_at",
-	    PQgetvalue(res, 0, 1), "provisional", 0));
- out:
-	PQclear(res);
-	v_free(&v);
-	return rc;
-}
-
-int
-api_submission_get(struct http_req *r)
-{
-	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
-	PGresult *res;
-	json_t *o, *result;
-	int rc;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "submission_get", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return CD_ERR_NOT_FOUND;
-	}
-	o = api_row(res, 0);
-	/* The grader's findings, at the top level: compile, tests, race,
-	 * speedup, score_breakdown. */
-	if (!PQgetisnull(res, 0, PQfnumber(res, "_result")) && (result =
-	    json_loads(api_col(res, 0, "_result"), 0, NULL)) != NULL) {
-		const char *k;
-		json_t *val;
-
-		json_object_foreach(result, k, val)
-			if (json_object_get(o, k) == NULL ||
-			    strcmp(k, "verdict") == 0)
-				json_object_set(o, k, val);
-		json_decref(result);
-	}
-	PQclear(res);
-	rc = http_json(r, 200, o);
-	return rc;
-}
-
-struct submission_watch {
-	char		 tenant[40];
-	char		 id[40];
-	long long	 last;		/* the last event id sent */
-	int		 polled;	/* polled before */
-};
-
-/* An event buffer for http_sse_poll. */
-struct sse_out {
-	char	**buf;
-	size_t	 *len;
-	size_t	  cap;
-};
-
-/* Append one event; id may be NULL.  0, or CD_ERR_NOMEM. */
-static int
-submission_event(struct sse_out *o, const char *id, const char *kind,
-    const char *data)
-{
-	char *ev;
-	int n, rc;
-
-	n = asprintf(&ev, "%s%s%sevent: %s\ndata: %s\n\n", id ? "id: " : "",
-	    id ? id : "", id ? "\n" : "", kind, data);
-	if (n < 0)
-		return CD_ERR_NOMEM;
-	rc = api_buf_put(o->buf, o->len, &o->cap, ev, (size_t)n);
-	free(ev);
-	return rc;
-}
-
-/* The last word: why the stream ends (graded or failed), the outcome. */
-static int
-submission_end(struct sse_out *o, const char *status_json, const char *status)
-{
-	json_t *end = json_loads(status_json, 0, NULL);
-	char *data = NULL;
-	int rc = CD_ERR_NOMEM;
-
-	if (end != NULL && json_object_set_new(end, "reason",
-	    json_string(status)) == 0 && (data = json_dumps(end,
-	    JSON_COMPACT)) != NULL)
-		rc = submission_event(o, NULL, "end", data);
-	free(data);
-	json_decref(end);
-	return rc;
-}
-
-/*
- * http_sse_poll: the submission's events after the last one sent (status
- * changes and benchmark rounds, with their ids from submission_events),
- * a page at a time until none is left; then, once it is graded or
- * failed, an "end" event carrying its status.
- */
-static int
-submission_poll(void *arg, struct db_conn *c, char **buf, size_t *len)
-{
-	struct submission_watch *w = arg;
-	struct sse_out o = { buf, len, 0 };
-	char last[32];
-	const char *p[2] = { w->id, last };
-	PGresult *ev = NULL, *st = NULL;
-	int rc = 0, n, first = !w->polled;
-
-	w->polled = 1;
-	if (db_begin(c, w->tenant) != 0)
-		return 0;
-	do {
-		PQclear(ev);
-		snprintf(last, sizeof(last), "%lld", w->last);
-		if ((ev = db_exec(c, "submission_events_since", 2, p)) == NULL)
-			goto out;
-		n = PQntuples(ev);
-		for (int i = 0; i < n && rc == 0; i++) {
-			rc = submission_event(&o, PQgetvalue(ev, i, 0),
-			    PQgetvalue(ev, i, 1), PQgetvalue(ev, i, 2));
-			w->last = strtoll(PQgetvalue(ev, i, 0), NULL, 10);
-		}
-	} while (rc == 0 && n == 200);
-	if (rc != 0 || (st = db_exec(c, "submission_status", 1, p)) == NULL)
-		goto out;
-	if (PQntuples(st) == 0) {
-		rc = -1;
-		goto out;
-	}
-	/* Older submissions have no events: their status, without an id. */
-	if (first && w->last == 0)
-		rc = submission_event(&o, NULL, "status", PQgetvalue(st, 0, 0));
-	if (rc == 0 && (strcmp(PQgetvalue(st, 0, 1), "graded") == 0 ||
-	    strcmp(PQgetvalue(st, 0, 1), "failed") == 0) &&
-	    (rc = submission_end(&o, PQgetvalue(st, 0, 0),
-	    PQgetvalue(st, 0, 1))) == 0)
-		rc = 1;
- out:
-	PQclear(ev);
-	PQclear(st);
-	db_commit(c);
-	return rc;
-}
-
-int
-api_submission_events(struct http_req *r)
-{
-	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
-	const char *resume = http_header(r, "Last-Event-ID");
-	struct submission_watch *w;
-	PGresult *res;
-	int visible;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	/* The same visibility as GET /v1/submissions/{id}. */
-	if ((res = db_exec(r->db, "submission_get", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	visible = PQntuples(res) == 1;
-	PQclear(res);
-	if (!visible)
-		return CD_ERR_NOT_FOUND;
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return CD_ERR_NOMEM;
-	snprintf(w->tenant, sizeof(w->tenant), "%s", r->who.tenant_id);
-	snprintf(w->id, sizeof(w->id), "%s", r->params[0]);
-	/* A reconnecting client resumes after the last event it saw. */
-	if (resume != NULL && strtoll(resume, NULL, 10) > 0) {
-		w->last = strtoll(resume, NULL, 10);
-		w->polled = 1;
-	}
-	return http_sse(r, w->id, submission_poll, w, free);
-}
-
-int
-api_regrade(struct http_req *r)
-{
-	const char *p[3] = { r->params[0], api_role(r), api_user(r) };
-	PGresult *res, *q = NULL, *m = NULL;
-	json_t *ids = NULL;
-	char *list = NULL;
-	size_t len = 3;
-	int rc;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "regrade_assessment", 1, p)) == NULL)
-		return CD_ERR_DATABASE;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return CD_ERR_NOT_FOUND;
-	}
-	if (strcmp(PQgetvalue(res, 0, 0), "exercise") != 0) {
-		PQclear(res);
-		return http_problem(r, 422, "validation", "Unprocessable Content",
-		    "only exercise assessments are regraded");
-	}
-	PQclear(res);
-	if ((res = db_exec(r->db, "regrade_latest", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	if ((rc = jobq_regrade(r->db, PQgetvalue(res, 0, 0), &q)) != 0)
-		goto out;
-	/* The ids queued, as a uuid[] literal and as the answer. */
-	for (int i = 0; i < PQntuples(q); i++)
-		len += strlen(PQgetvalue(q, i, 0)) + 1;
-	if ((ids = json_array()) == NULL || (list = malloc(len)) == NULL) {
-		rc = CD_ERR_NOMEM;
-		goto out;
-	}
-	strcpy(list, "{");
-	for (int i = 0; i < PQntuples(q); i++) {
-		if (i > 0)
-			strcat(list, ",");
-		strcat(list, PQgetvalue(q, i, 0));
-		json_array_append_new(ids, json_string(PQgetvalue(q, i, 0)));
-	}
-	strcat(list, "}");
-	{
-		const char *mp[1] = { list };
-
-		if ((m = db_exec(r->db, "regrade_mark", 1, mp)) == NULL) {
-			rc = CD_ERR_DATABASE;
-			goto out;
-		}
-	}
-	api_audited(r, "assessment", r->params[0]);
-	rc = http_json(r, 202, json_pack("{s:I, s:O}", "queued",
-	    (json_int_t)json_array_size(ids), "submissions", ids));
- out:
-	json_decref(ids);
-	free(list);
-	PQclear(m);
-	PQclear(q);
-	PQclear(res);
-	return rc;
+	return api_result(rc);
 }

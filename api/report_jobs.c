@@ -44,6 +44,7 @@
 #include "../common/log.h"
 #include "api.h"
 #include "reports.h"
+#include "report_jobs.h"
 #include "util.h"
 
 #define RJOB_MAX_ATTEMPTS	"3"
@@ -107,9 +108,13 @@ static const struct db_stmt rjob_stmts[] = {
 	{ "rjob_sweep", "DELETE FROM report_jobs WHERE expires_at < now()" },
 };
 
+static int report_queue_limit, report_timeout_s;
+
 void
-api_report_jobs_init(void)
+api_report_jobs_init(const struct cfg *conf)
 {
+	report_queue_limit = conf->report_queue_limit;
+	report_timeout_s = conf->report_timeout_s;
 	db_register(rjob_stmts, sizeof(rjob_stmts) / sizeof(*rjob_stmts));
 }
 
@@ -181,7 +186,7 @@ api_report_job_create(struct http_req *r)
 	char days[16], loc[96], *text = NULL;
 	PGresult *res = NULL;
 	long n;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -189,7 +194,7 @@ api_report_job_create(struct http_req *r)
 		name = v_enum(&v, body, "", "report", 1, names);
 		format = v_enum(&v, body, "", "format", 0, formats);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	def = report_find(name);
 	key = rjob_subject_key(def);
@@ -225,7 +230,7 @@ api_report_job_create(struct http_req *r)
 	    v_enum(&v, body, "", "include", 0, includes) != NULL)
 		json_object_set(args, "include", json_object_get(body,
 		    "include"));
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	rjob_req(&q, def, args, api_role(r), api_user(r), days, sizeof(days));
 	if ((rc = report_visible(r->db, &q)) == CD_ERR_NOT_FOUND) {
@@ -233,8 +238,7 @@ api_report_job_create(struct http_req *r)
 
 		snprintf(ptr, sizeof(ptr), "/%s", key);
 		v_error(&v, ptr, "no %s with this id is visible to you", key);
-		v_failed(&v, r);
-		rc = 0;
+		rc = v_failed(&v, r);
 		goto out;
 	}
 	if (rc != 0)
@@ -244,11 +248,11 @@ api_report_job_create(struct http_req *r)
 		rc = CD_ERR_DATABASE;
 		goto out;
 	}
-	if (atoi(PQgetvalue(res, 0, 0)) >= cfg.report_queue_limit) {
+	if (atoi(PQgetvalue(res, 0, 0)) >= report_queue_limit) {
 		http_add_header(r, "Retry-After", "30");
 		rc = http_problem(r, 503, "queue-full", "Service Unavailable",
 		    "%d report jobs of this tenant are waiting or running; "
-		    "try again when one is done", cfg.report_queue_limit);
+		    "try again when one is done", report_queue_limit);
 		goto out;
 	}
 	PQclear(res);
@@ -276,7 +280,7 @@ api_report_job_create(struct http_req *r)
 	json_decref(args);
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 /* The job of r->params[0] as the caller may see it, or NULL (*rc set). */
@@ -308,10 +312,10 @@ api_report_job_get(struct http_req *r)
 	int rc;
 
 	if ((res = rjob_fetch(r, &rc)) == NULL)
-		return rc;
+		return api_result(rc);
 	rc = http_json(r, 200, api_row(res, 0));
 	PQclear(res);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -340,14 +344,14 @@ api_report_job_result(struct http_req *r)
 	int rc, csv;
 
 	if ((res = rjob_fetch(r, &rc)) == NULL)
-		return rc;
+		return api_result(rc);
 	if (strcmp(api_col(res, 0, "state"), "done") != 0) {
 		rc = http_problem(r, 409, "report-job-not-done", "Conflict",
 		    "the job is %s%s%s", api_col(res, 0, "state"),
 		    api_col(res, 0, "error") ? ": " : "",
 		    api_col(res, 0, "error") ? api_col(res, 0, "error") : "");
 		PQclear(res);
-		return rc;
+		return api_result(rc);
 	}
 	csv = strcmp(api_col(res, 0, "format"), "csv") == 0;
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%s-%s.%s\"",
@@ -355,7 +359,7 @@ api_report_job_result(struct http_req *r)
 	PQclear(res);
 	/* The chunks go out at the client's pace, not the database's. */
 	if ((rc = db_no_statement_timeout(r->db)) != 0)
-		return rc;
+		return api_result(rc);
 	if ((head = strdup("")) == NULL)
 		return CD_ERR_NOMEM;
 	if (PQsendQueryPrepared(db_pg(r->db), "rjob_chunks", 1, p, NULL, NULL,
@@ -434,7 +438,7 @@ rjob_claim(struct rjob *job)
 	PGresult *res;
 	int rc;
 
-	snprintf(lease, sizeof(lease), "%d", cfg.report_timeout_s + 30);
+	snprintf(lease, sizeof(lease), "%d", report_timeout_s + 30);
 	if ((res = rjob_across("rjob_claim", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	if ((rc = PQntuples(res)) == 1) {
@@ -508,7 +512,7 @@ rjob_run(struct rjob_runner *me, struct rjob *job)
 		nanosleep(&ts, NULL);
 		return;
 	}
-	snprintf(ms, sizeof(ms), "%d", cfg.report_timeout_s * 1000);
+	snprintf(ms, sizeof(ms), "%d", report_timeout_s * 1000);
 	{
 		const char *p[1] = { ms };
 

@@ -458,8 +458,7 @@ report_visible(struct db_conn *db, const struct report_req *q)
 
 	switch (q->def->on) {
 	case REPORT_ON_COHORT:
-		stmt = "cohort_visible";
-		break;
+		return api_cohort_visible_to(db, q->id, q->role, q->user);
 	case REPORT_ON_EXERCISE:
 		stmt = "report_exercise_exists";
 		break;
@@ -621,7 +620,7 @@ gradebook_columns(struct db_conn *db, const char *cohort,
 	const char *p[1] = { cohort };
 	PGresult *res;
 	size_t len = 0, cap = 0;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if ((res = db_exec(db, "report_assessments", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
@@ -637,20 +636,24 @@ gradebook_columns(struct db_conn *db, const char *cohort,
 		rc = CD_ERR_NOMEM;
 		goto out;
 	}
-	rc = csv_put_text(head, &len, &cap, "email", 1);
-	rc |= csv_put_text(head, &len, &cap, "name", 0);
-	rc |= csv_put_text(head, &len, &cap, "state", 0);
-	for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
-		if (((*g)->ids[(*g)->n] = strdup(PQgetvalue(res, i, 0))) == NULL)
+	if ((rc = csv_put_text(head, &len, &cap, "email", 1)) != 0 ||
+	    (rc = csv_put_text(head, &len, &cap, "name", 0)) != 0 ||
+	    (rc = csv_put_text(head, &len, &cap, "state", 0)) != 0)
+		goto out;
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (((*g)->ids[(*g)->n] = strdup(PQgetvalue(res, i, 0))) == NULL) {
 			rc = CD_ERR_NOMEM;
-		else
-			(*g)->n++;
+			goto out;
+		}
+		(*g)->n++;
 		/* A title is the instructor's text: neutralised too. */
-		rc |= csv_put_text(head, &len, &cap, PQgetvalue(res, i, 1), 0);
+		if ((rc = csv_put_text(head, &len, &cap, PQgetvalue(res, i, 1),
+		    0)) != 0)
+			goto out;
 	}
-	rc |= csv_put_text(head, &len, &cap, "final_grade", 0);
-	rc |= csv_put_text(head, &len, &cap, "provisional", 0);
-	rc |= csv_put_eol(head, &len, &cap);
+	if ((rc = csv_put_text(head, &len, &cap, "final_grade", 0)) == 0 &&
+	    (rc = csv_put_text(head, &len, &cap, "provisional", 0)) == 0)
+		rc = csv_put_eol(head, &len, &cap);
  out:
 	PQclear(res);
 	if (rc != 0) {

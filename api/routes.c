@@ -6,6 +6,7 @@
  * and parameters; tests/unit/test_openapi.c fails when they disagree.
  */
 #include "api.h"
+#include "routes.h"
 #include "util.h"
 
 #define P	ROLE_PLATFORM

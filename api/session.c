@@ -68,9 +68,12 @@ static const struct db_stmt session_stmts[] = {
 	  "WHERE tenant_id = current_tenant() AND id = $1 AND revoked_at IS NULL" },
 };
 
+static int session_ttl_s;
+
 void
-api_session_init(void)
+api_session_init(const struct cfg *conf)
 {
+	session_ttl_s = conf->session_ttl_s;
 	db_register(session_stmts, sizeof(session_stmts) /
 	    sizeof(*session_stmts));
 }
@@ -135,7 +138,7 @@ throttle_answer(struct http_req *r, int retry)
 }
 
 /*
- * 0 to go on; 1 when the account is throttled (429 answered); <0 on
+ * 0 to go on; API_ANSWERED when the account is throttled (429); <0 on
  * error.  th is filled either way.  An address past its limit alone does
  * not stop a login (see the top of the file; login_failed()).
  */
@@ -168,9 +171,10 @@ throttle_check(struct http_req *r, const char *acct, const char *addr,
 	}
 	PQclear(res);
 	th->known = 1;
-	if (throttled)
-		throttle_answer(r, retry);
-	return throttled;
+	if (!throttled)
+		return 0;
+	throttle_answer(r, retry);
+	return API_ANSWERED;
 }
 
 /* A wrong password: counted; 401, or 429 from an address past its limit. */
@@ -210,7 +214,7 @@ api_session_issue(struct http_req *r, const char *tenant_id,
 
 	auth_token_new(token);
 	auth_token_hash_hex(token, hex);
-	snprintf(ttl, sizeof(ttl), "%d", cfg.session_ttl_s);
+	snprintf(ttl, sizeof(ttl), "%d", session_ttl_s);
 	{
 		const char *p[4] = { user_id, role, hex, ttl };
 
@@ -242,7 +246,7 @@ api_login(struct http_req *r)
 	char acct[65], addr[65], ip[64];
 	PGresult *u = NULL;
 	struct throttle th = { 0 };
-	int rc = 0, spent = 0;
+	int rc = CD_ERR_INTERNAL, spent = 0;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -251,13 +255,13 @@ api_login(struct http_req *r)
 		email = v_str(&v, body, "", "email", 1, 1, 254);
 		pw = v_str(&v, body, "", "password", 1, 1, 1024);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	http_client_addr(r, ip, sizeof(ip));
 	api_throttle_key("account", tenant, email, acct);
 	api_throttle_key("address", ip, NULL, addr);
 	if ((rc = throttle_check(r, acct, addr, &th)) != 0) {
-		rc = rc > 0 ? 0 : rc;
+		rc = api_result(rc);
 		goto out;
 	}
 	{
@@ -296,7 +300,7 @@ api_login(struct http_req *r)
 		throttle_headers(r, &th, spent);
 	PQclear(u);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int

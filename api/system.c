@@ -11,6 +11,8 @@
 #include "../daemon/health.h"
 #include "../daemon/metrics.h"
 #include "api.h"
+#include "routes.h"
+#include "api-int.h"
 
 /* /readyz answers within 2 s whatever the database does. */
 #define READY_DB_TIMEOUT_MS	1500
@@ -50,23 +52,27 @@ api_system_set_needs_graders(int yes)
 }
 
 void
-api_init(void)
+api_init(const struct cfg *conf)
 {
 	db_register(system_stmts, sizeof(system_stmts) / sizeof(*system_stmts));
 	api_tenants_init();
 	api_users_init();
-	api_session_init();
+	api_session_init(conf);
 	api_apikeys_init();
 	api_audit_init();
 	api_programs_init();
+	api_modules_init();
+	api_lessons_init();
+	api_assessments_init();
 	api_cohorts_init();
 	api_learning_init();
 	api_today_init();
 	api_exercises_init();
+	api_submissions_init(conf);
 	api_reports_init();
-	api_report_jobs_init();
-	api_access_init();
-	api_webhooks_init();
+	api_report_jobs_init(conf);
+	api_access_init(conf);
+	api_webhooks_init(conf);
 }
 
 int

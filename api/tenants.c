@@ -12,6 +12,7 @@
 #include "../daemon/db.h"
 #include "../common/err.h"
 #include "api.h"
+#include "ctl.h"
 #include "util.h"
 
 #define TENANT_COLS "id, slug, name, rfc3339(created_at) AS created_at, " \
@@ -38,6 +39,24 @@ void
 api_tenants_init(void)
 {
 	db_register(tenant_stmts, sizeof(tenant_stmts) / sizeof(*tenant_stmts));
+}
+
+int
+api_tenant_by_slug(struct db_conn *c, const char *slug, char *id)
+{
+	const char *p[1] = { slug };
+	PGresult *res;
+	int rc = CD_ERR_DATABASE;
+
+	if ((res = db_exec(c, "tenant_by_slug", 1, p)) == NULL)
+		return rc;
+	rc = CD_ERR_NOT_FOUND;
+	if (PQntuples(res) == 1) {
+		snprintf(id, 40, "%s", PQgetvalue(res, 0, 0));
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
 }
 
 static int
@@ -83,7 +102,7 @@ api_tenant_create(struct http_req *r)
 	const char *pw = NULL;
 	char hash[crypto_pwhash_STRBYTES];
 	PGresult *t = NULL, *u = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -107,7 +126,7 @@ api_tenant_create(struct http_req *r)
 			pw = v_str(&v, admin, "/admin", "password", 1, 10, 1024);
 		}
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if ((rc = auth_password_hash(pw, hash)) != 0)
 		goto out;
@@ -137,7 +156,7 @@ api_tenant_create(struct http_req *r)
 	PQclear(t);
 	PQclear(u);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -164,7 +183,7 @@ api_tenant_get(struct http_req *r)
 	else
 		rc = http_json(r, 200, api_row(res, 0));
 	PQclear(res);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -175,7 +194,7 @@ api_tenant_update(struct http_req *r)
 	json_t *body;
 	const char *name = NULL, *slug = NULL;
 	PGresult *res = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -188,7 +207,7 @@ api_tenant_update(struct http_req *r)
 			v_error(&v, "/slug", "lowercase letters, digits and "
 			    "single dashes, not at either end");
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	{
 		const char *p[1] = { r->params[0] };
@@ -202,7 +221,7 @@ api_tenant_update(struct http_req *r)
 		rc = CD_ERR_NOT_FOUND;
 		goto out;
 	}
-	if (api_if_match_fails(r, PQgetvalue(res, 0, 0)))
+	if ((rc = api_if_match_fails(r, PQgetvalue(res, 0, 0))) != 0)
 		goto out;
 	PQclear(res);
 	{
@@ -224,5 +243,5 @@ api_tenant_update(struct http_req *r)
  out:
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }

@@ -58,6 +58,15 @@ api_users_init(void)
 	db_register(user_stmts, sizeof(user_stmts) / sizeof(*user_stmts));
 }
 
+int
+api_user_insert(struct db_conn *c, const char *email, const char *name,
+    const char *role, const char *hash, char *id)
+{
+	const char *p[4] = { email, name, role, hash };
+
+	return api_exec_first(c, "user_insert", 4, p, id, 40);
+}
+
 static int
 user_conflict(struct http_req *r, const char *email)
 {
@@ -101,7 +110,7 @@ api_user_create(struct http_req *r)
 	const char *email = NULL, *name = NULL, *role = NULL, *pw = NULL;
 	PGresult *res = NULL;
 	json_t *urls = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -113,7 +122,7 @@ api_user_create(struct http_req *r)
 		role = v_enum(&v, body, "", "role", 1, user_roles);
 		pw = v_str(&v, body, "", "password", 0, 10, 1024);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if (pw != NULL && (rc = auth_password_hash(pw, hash)) != 0)
 		goto out;
@@ -142,7 +151,7 @@ api_user_create(struct http_req *r)
 	sodium_memzero(hash, sizeof(hash));
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -189,27 +198,7 @@ api_user_get(struct http_req *r)
 	else
 		rc = user_render(r, 200, res, NULL);
 	PQclear(res);
-	return rc;
-}
-
-/* Lock the user and check If-Match: 0 to go on, 1 answered, <0 error. */
-static int
-user_lock(struct http_req *r)
-{
-	const char *p[1] = { r->params[0] };
-	PGresult *res;
-	int rc = 0;
-
-	if (!api_uuid_ok(r->params[0]))
-		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "user_lock", 1, p)) == NULL)
-		return CD_ERR_DATABASE;
-	if (PQntuples(res) == 0)
-		rc = CD_ERR_NOT_FOUND;
-	else if (api_if_match_fails(r, PQgetvalue(res, 0, 0)))
-		rc = 1;
-	PQclear(res);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -222,7 +211,7 @@ api_user_update(struct http_req *r)
 	json_t *body, *active = NULL;
 	const char *email = NULL, *name = NULL, *role = NULL, *pw = NULL;
 	PGresult *res = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -237,10 +226,10 @@ api_user_update(struct http_req *r)
 		if (active != NULL && !json_is_boolean(active))
 			v_error(&v, "/active", "must be true or false");
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
-	if ((rc = user_lock(r)) != 0) {
-		rc = rc > 0 ? 0 : rc;
+	if ((rc = api_lock(r, "user_lock", r->params[0])) != 0) {
+		rc = api_result(rc);
 		goto out;
 	}
 	if (pw != NULL && (rc = auth_password_hash(pw, hash)) != 0)
@@ -277,7 +266,7 @@ api_user_update(struct http_req *r)
 	sodium_memzero(hash, sizeof(hash));
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -287,8 +276,8 @@ api_user_delete(struct http_req *r)
 	PGresult *res;
 	int rc;
 
-	if ((rc = user_lock(r)) != 0)
-		return rc > 0 ? 0 : rc;
+	if ((rc = api_lock(r, "user_lock", r->params[0])) != 0)
+		return api_result(rc);
 	if ((res = db_exec(r->db, "user_update", 6, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(res);
@@ -331,5 +320,5 @@ api_me(struct http_req *r)
 		rc = http_json(r, 200, o);
 	}
 	PQclear(res);
-	return rc;
+	return api_result(rc);
 }

@@ -52,9 +52,12 @@ static const struct db_stmt webhook_stmts[] = {
 	  "current_tenant() AND id = $1" },
 };
 
+static const char *webhook_allow;
+
 void
-api_webhooks_init(void)
+api_webhooks_init(const struct cfg *conf)
 {
+	webhook_allow = conf->webhook_allow;
 	db_register(webhook_stmts, sizeof(webhook_stmts) /
 	    sizeof(*webhook_stmts));
 }
@@ -120,7 +123,7 @@ webhook_url_arg(struct api_v *v, json_t *body, int required)
 	const char *url = v_str(v, body, "", "url", required, 8, 2048);
 	char why[256];
 
-	if (url != NULL && !webhook_url_ok(url, cfg.webhook_allow, why,
+	if (url != NULL && !webhook_url_ok(url, webhook_allow, why,
 	    sizeof(why))) {
 		v_error(v, "/url", "%s", why);
 		return NULL;
@@ -139,7 +142,7 @@ api_webhook_create(struct http_req *r)
 	const char *url = NULL, *desc = NULL;
 	char *events = NULL;
 	PGresult *res = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -148,7 +151,7 @@ api_webhook_create(struct http_req *r)
 		events = webhook_events_arg(&v, body, 1);
 		desc = v_str(&v, body, "", "description", 0, 0, 500);
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	webhook_secret_new(secret, sizeof(secret));
 	{
@@ -170,7 +173,7 @@ api_webhook_create(struct http_req *r)
 	free(events);
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 int
@@ -198,7 +201,7 @@ api_webhook_update(struct http_req *r)
 	json_t *body;
 	const char *url = NULL, *desc = NULL;
 	char *events = NULL;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) != NULL) {
@@ -207,7 +210,7 @@ api_webhook_update(struct http_req *r)
 		events = webhook_events_arg(&v, body, 0);
 		desc = v_str(&v, body, "", "description", 0, 0, 500);
 	}
-	if (!v_failed(&v, r) && (rc = api_lock(r, "webhook_lock",
+	if ((rc = v_failed(&v, r)) == 0 && (rc = api_lock(r, "webhook_lock",
 	    r->params[0])) == 0) {
 		const char *p[4] = { r->params[0], url, events, desc };
 
@@ -216,7 +219,7 @@ api_webhook_update(struct http_req *r)
 	}
 	free(events);
 	v_free(&v);
-	return rc > 0 ? 0 : rc;
+	return api_result(rc);
 }
 
 int
@@ -226,7 +229,7 @@ api_webhook_delete(struct http_req *r)
 	int rc;
 
 	if ((rc = api_lock(r, "webhook_lock", r->params[0])) != 0)
-		return rc > 0 ? 0 : rc;
+		return api_result(rc);
 	if (db_rows(r->db, "webhook_delete", 1, p) < 0)
 		return CD_ERR_DATABASE;
 	api_audited(r, "webhook", r->params[0]);
@@ -254,7 +257,7 @@ api_webhook_deliveries(struct http_req *r)
 	int rc;
 
 	if ((rc = webhook_exists(r)) != 0)
-		return rc;
+		return api_result(rc);
 	return api_page_exec_desc(r, OUTBOX_DELIVERIES_STMT, 1, p);
 }
 
@@ -267,7 +270,7 @@ api_webhook_test(struct http_req *r)
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
 	if ((rc = outbox_webhook_test(r->db, r->params[0], id)) < 0)
-		return rc;
+		return api_result(rc);
 	if (rc == 0)
 		return CD_ERR_NOT_FOUND;
 	api_audited(r, "webhook", r->params[0]);

@@ -14,7 +14,8 @@
 
 #include <sodium.h>
 
-#include "../api/api.h"
+#include "../api/ctl.h"
+#include "../api/routes.h"
 #include "auth.h"
 #include "boot.h"
 #include "db.h"
@@ -63,7 +64,7 @@ ctl_open(struct ctl_db *d)
 		return -1;
 	}
 	auth_init();
-	api_init();
+	api_init(&cfg);
 	if (db_pool_new(conninfo, 1, &d->pool, err, sizeof(err)) != 0 ||
 	    db_acquire(d->pool, 10000, &d->c) != 0 ||
 	    db_begin_platform(d->c) != 0) {
@@ -141,10 +142,9 @@ cmd_tenant(int argc, char **argv)
 static int
 cmd_apikey(int argc, char **argv)
 {
-	char token[AUTH_TOKEN_LEN + 1];
+	char token[AUTH_TOKEN_LEN + 1], tenant[40];
 	struct ctl_db d;
-	PGresult *t = NULL, *k = NULL;
-	const char *p[1];
+	PGresult *k = NULL;
 	int ok = 0;
 
 	if (argc != 5 || strcmp(argv[1], "create") != 0 ||
@@ -156,17 +156,14 @@ cmd_apikey(int argc, char **argv)
 	}
 	if (ctl_open(&d) != 0)
 		return 1;
-	p[0] = argv[2];
-	if ((t = db_exec(d.c, "tenant_by_slug", 1, p)) == NULL ||
-	    PQntuples(t) != 1)
+	if (api_tenant_by_slug(d.c, argv[2], tenant) != 0)
 		fprintf(stderr, "cohortctl: no tenant \"%s\"\n", argv[2]);
-	else if (db_set_tenant(d.c, PQgetvalue(t, 0, 0)) == 0 &&
+	else if (db_set_tenant(d.c, tenant) == 0 &&
 	    (k = api_apikey_insert(d.c, argv[3], argv[4], NULL, token)) != NULL) {
 		printf("%s\n", token);
 		ok = 1;
 	}
 	sodium_memzero(token, sizeof(token));
-	PQclear(t);
 	PQclear(k);
 	return ctl_close(&d, ok);
 }

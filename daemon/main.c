@@ -38,7 +38,8 @@
 
 #include <sodium.h>
 
-#include "../api/api.h"
+#include "../api/report_jobs.h"
+#include "../api/routes.h"
 #include "auth.h"
 #include "boot.h"
 #include "cfg.h"
@@ -200,7 +201,7 @@ main(int argc, char **argv)
 		/* One grading process: the database its supervisor uses. */
 		if (boot_database(1, &pg, &conninfo, err, sizeof(err)) != 0)
 			fatalx("database: %s", err);
-		rc = grader_main(conninfo);
+		rc = grader_main(conninfo, &cfg);
 		pgembed_close(pg, 0);
 		return rc;
 	}
@@ -237,7 +238,7 @@ main(int argc, char **argv)
 	auth_init();
 	idem_init();
 	outbox_init();
-	api_init();
+	api_init(&cfg);
 	/* Argon2id costs 64 MiB a hash: at most one per core at a time. */
 	auth_password_init(cfg_http_threads() < 4 ? 2 : cfg_http_threads() / 2);
 	if (db_pool_new(conninfo, cfg_db_pool_size(), &pool, err,

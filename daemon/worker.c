@@ -329,15 +329,18 @@ static const struct db_stmt grader_stmts[] = {
 	{ "grader_status", "UPDATE submissions SET status = $2, updated_at = "
 	  "clock_timestamp() WHERE tenant_id = current_tenant() AND id = $1 "
 	  "AND status NOT IN ('graded', 'failed')" },
-	/* The late penalty was fixed when the work came in. */
+	/* The late penalty was fixed when the work came in; the final score
+	 * and the pass follow the one rule quizzes follow too
+	 * (migrations/0019_score.sql). */
 	{ "grader_record", "UPDATE submissions s SET status = 'graded', "
 	  "provisional = $5::bool, "
-	  "verdict = $2, score = $3::numeric, final_score = $3::numeric * "
-	  "(100 - s.penalty) / 100, passed = $3::numeric * (100 - s.penalty) / "
-	  "100 >= a.pass_score, result = $4::jsonb, graded_at = "
-	  "clock_timestamp(), updated_at = clock_timestamp() FROM assessments a "
-	  "WHERE s.tenant_id = current_tenant() AND s.id = $1 AND a.tenant_id = "
-	  "s.tenant_id AND a.id = s.assessment_id RETURNING s.enrollment_id" },
+	  "verdict = $2, score = $3::numeric, final_score = score_final("
+	  "$3::numeric, s.penalty), passed = score_passed(score_final("
+	  "$3::numeric, s.penalty), a.pass_score), result = $4::jsonb, "
+	  "graded_at = clock_timestamp(), updated_at = clock_timestamp() FROM "
+	  "assessments a WHERE s.tenant_id = current_tenant() AND s.id = $1 AND "
+	  "a.tenant_id = s.tenant_id AND a.id = s.assessment_id RETURNING "
+	  "s.enrollment_id" },
 	{ "grader_history", "INSERT INTO grade_history (tenant_id, "
 	  "submission_id, verdict, score, final_score, result) SELECT "
 	  "tenant_id, id, verdict, score, final_score, result FROM submissions "
@@ -364,6 +367,9 @@ static const struct db_stmt grader_stmts[] = {
 static volatile sig_atomic_t grader_stop;
 static volatile sig_atomic_t grader_busy;	/* a job is claimed */
 static struct db_pool *grader_pool;
+/* The settings grader_main was handed. */
+static int grade_lease_s;
+static const char *bench_cpus;
 
 /* Idle: stop at the top of the loop.  Busy: abandon the job now. */
 static void
@@ -454,14 +460,14 @@ grader_heartbeat(void *arg)
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += cfg.grade_lease_s / 3 > 0 ? cfg.grade_lease_s / 3 : 1;
+		ts.tv_sec += grade_lease_s / 3 > 0 ? grade_lease_s / 3 : 1;
 		pthread_cond_timedwait(&b->cv, &b->mu, &ts);
 		if (b->done)
 			break;
 		pthread_mutex_unlock(&b->mu);
 		if ((rc = grader_begin(b->job->tenant, &c)) == 0)
 			rc = grader_end(c, jobq_renew(c, b->job,
-			    cfg.grade_lease_s));
+			    grade_lease_s));
 		if (rc == 0) {
 			log_warnx("job %s: lease lost", b->job->id);
 			b->lost = 1;
@@ -630,13 +636,17 @@ grader_record_verify(struct db_conn *c, const struct jobq_job *job,
 	char why[1024];
 	const char *p[5] = { job->exercise, job->version, status, reason,
 	    report ? report : "null" };
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL, queued;
 
 	if (strcmp(status, "unmeasured") == 0) {
 		/* Nothing is wrong with the exercise: it stays verifying. */
 		p[2] = "verifying";
-		if ((rc = jobq_defer(c, job, reason ? reason : "unmeasured",
-		    "gave up measuring the reference's speedup after 24 h")) == 0) {
+		if ((queued = jobq_defer(c, job, reason ? reason : "unmeasured",
+		    "gave up measuring the reference's speedup after 24 h")) < 0) {
+			rc = queued;
+			goto out;
+		}
+		if (queued == 0) {
 			snprintf(why, sizeof(why), "no quiet window to measure "
 			    "the reference's speedup in 24 h of tries (%s); POST "
 			    "/v1/exercises/%s/verify starts again", reason ?
@@ -644,10 +654,11 @@ grader_record_verify(struct db_conn *c, const struct jobq_job *job,
 			p[3] = why;
 		}
 	}
-	if (rc >= 0)
-		rc = db_rows(c, "grader_verified", 5, p);
+	if ((rc = db_rows(c, "grader_verified", 5, p)) > 0)
+		rc = 0;
+ out:
 	free(report);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 #define COUNTERS_MAX	24
@@ -821,7 +832,7 @@ grader_run(const struct jobq_job *job)
 	opt.round = grader_on_round;
 	opt.arg = &gp;
 	/* Benchmark rounds on the CPUs the operator keeps free, if any. */
-	opt.bench_cpus = cfg.bench_cpus[0] != '\0' ? cfg.bench_cpus : NULL;
+	opt.bench_cpus = bench_cpus[0] != '\0' ? bench_cpus : NULL;
 	if (grader_is(job, "submission"))
 		rc = grade_submission(ex, source, strlen(source), &opt, &result);
 	else if (grader_is(job, "verify"))
@@ -889,7 +900,7 @@ grader_next(void *arg)
 	/* From the claim on, SIGTERM abandons the job at once. */
 	grader_busy = 1;
 	if ((rc = grader_begin(NULL, &c)) == 0 &&
-	    (rc = grader_end(c, jobq_claim(c, worker, cfg.grade_lease_s,
+	    (rc = grader_end(c, jobq_claim(c, worker, grade_lease_s,
 	    &job))) > 0)
 		grader_run(&job);
 	grader_busy = 0;
@@ -931,7 +942,7 @@ grader_orphan_watch(void *arg)
 }
 
 int
-grader_main(const char *conninfo)
+grader_main(const char *conninfo, const struct cfg *conf)
 {
 	static pid_t parent;
 	struct sigaction sa;
@@ -939,7 +950,9 @@ grader_main(const char *conninfo)
 	pthread_t watch;
 	char err[512], worker[128];
 
-	log_init("cohortd-grader", cfg.log_level);
+	grade_lease_s = conf->grade_lease_s;
+	bench_cpus = conf->bench_cpus;
+	log_init("cohortd-grader", conf->log_level);
 	/* Armed again after the exec, which may clear it (a secure exec);
 	 * the supervisor is the one that named itself (worker_spawn()). */
 	parent = getenv(GRADER_SUPERVISOR_ENV) != NULL ?

@@ -25,7 +25,9 @@ void	worker_stop_all(int grace_ms);
  */
 int	worker_reclaim(const char *conninfo, int *reclaimed);
 
-/* The grader process: claim, grade, record, until SIGTERM.  Exit status. */
-int	grader_main(const char *conninfo);
+struct cfg;
+/* The grader process: claim, grade, record, until SIGTERM, with the
+ * settings of conf (lease, benchmark CPUs, log level).  Exit status. */
+int	grader_main(const char *conninfo, const struct cfg *conf);
 
 #endif

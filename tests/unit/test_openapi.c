@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "api/api.h"
+#include "api/routes.h"
 #include "daemon/embed.h"
 #include "unit.h"
 
