@@ -201,8 +201,11 @@ today_settings(struct http_req *r, struct today_settings *s)
 	PQclear(res);
 	if (s->json == NULL)
 		return CD_ERR_NOMEM;
-	if ((res = db_exec(r->db, "today_nudges", 1, p)) == NULL)
+	if ((res = db_exec(r->db, "today_nudges", 1, p)) == NULL) {
+		json_decref(s->json);
+		s->json = NULL;
 		return CD_ERR_DATABASE;
+	}
 	if (PQntuples(res) == 1)
 		json_object_set_new(s->json, "nudges", json_pack("{s:b, s:b}",
 		    "daily_reminder", strcmp(PQgetvalue(res, 0, 0), "t") == 0,
@@ -281,11 +284,11 @@ api_preferences_put(struct http_req *r)
 	char minutes[16] = "10", days[32] = "{1,2,3,4,5,6,7}";
 	long m;
 	size_t i;
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) == NULL) {
-		v_failed(&v, r);	/* a 422: the body is not an object */
+		rc = v_failed(&v, r);	/* a 422: the body is not an object */
 		goto out;
 	}
 	v_only(&v, body, "", allowed);
@@ -357,16 +360,19 @@ api_preferences_put(struct http_req *r)
 			days[n] = '\0';
 		}
 	}
+	/* Absent, the switches stay as they are: a learner's "no" to an
+	 * email is never undone by a client that does not know of them. */
 	if ((j = json_object_get(body, "nudges")) != NULL && !json_is_null(j))
 		nudges_field(&v, j, "/nudges", nudges, 1);
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	{
 		const char *p[5] = { api_user(r), minutes, tz, rt, days };
 		const char *q[3] = { api_user(r), nudges[0], nudges[1] };
 
 		if (db_rows(r->db, "today_prefs_put", 5, p) < 0 ||
-		    db_rows(r->db, "today_nudges_put", 3, q) < 0) {
+		    (json_object_get(body, "nudges") != NULL &&
+		    db_rows(r->db, "today_nudges_put", 3, q) < 0)) {
 			rc = CD_ERR_DATABASE;
 			goto out;
 		}
@@ -375,7 +381,7 @@ api_preferences_put(struct http_req *r)
 	rc = api_preferences_get(r);
  out:
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 /* ---- the tenant's nudge defaults ---------------------------------------- */
@@ -403,15 +409,15 @@ api_nudge_defaults_put(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	const char *set[2];
-	int rc = 0;
+	int rc = CD_ERR_INTERNAL;
 
 	v_init(&v);
 	if ((body = v_body(&v, r)) == NULL) {
-		v_failed(&v, r);	/* a 422: the body is not an object */
+		rc = v_failed(&v, r);	/* a 422: the body is not an object */
 		goto out;
 	}
 	nudges_field(&v, body, "", set, 0);
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if (db_rows(r->db, "nudge_defaults_put", 2, set) < 0) {
 		rc = CD_ERR_DATABASE;
@@ -421,7 +427,7 @@ api_nudge_defaults_put(struct http_req *r)
 	rc = api_nudge_defaults_get(r);
  out:
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }
 
 /* ---- today's plan ------------------------------------------------------ */
@@ -559,7 +565,7 @@ api_review_answer(struct http_req *r)
 	struct api_v v;
 	json_t *body, *ans = NULL, *key = NULL, *opts = NULL, *expl;
 	PGresult *q = NULL, *res = NULL;
-	int rc = 0, right;
+	int rc = CD_ERR_INTERNAL, right;
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
@@ -584,7 +590,7 @@ api_review_answer(struct http_req *r)
 			    "an array of them, true or false, or a number, as "
 			    "the question asks");
 	}
-	if (v_failed(&v, r))
+	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	key = json_loads(PQgetvalue(q, 0, 1), JSON_DECODE_ANY, NULL);
 	opts = json_loads(PQgetvalue(q, 0, 4), JSON_DECODE_ANY, NULL);
@@ -611,5 +617,5 @@ api_review_answer(struct http_req *r)
 	PQclear(q);
 	PQclear(res);
 	v_free(&v);
-	return rc;
+	return api_result(rc);
 }

@@ -42,12 +42,13 @@
  * delivery.
  *
  * Scheduled notifications (a due date near, a daily reminder,
- * re-engagement) have no request to be written in: the dispatcher calls
- * nudge_scan() (migrations/0018_nudges.sql) every COHORTD_NUDGE_INTERVAL
- * seconds, which decides tenant by tenant, in each tenant's scope, what
- * is due, records each nudge once under a unique key and queues its
- * email and webhook deliveries in the same transaction; several
- * processes scanning at once make each nudge once.
+ * re-engagement) have no request to be written in: every
+ * COHORTD_NUDGE_INTERVAL seconds the dispatcher calls nudge_scan_in()
+ * (migrations/0018_nudges.sql) for each tenant in a transaction of its
+ * own, which decides in that tenant's scope what is due, records each
+ * nudge once under a unique key and queues its email and webhook
+ * deliveries in the same transaction; one process scans a tenant at a
+ * time, and several scanning at once would still make each nudge once.
  *
  * Without COHORTD_SMTP_URL emails are not claimed: they stay 'unsent' and
  * are listed (GET /v1/outbox), and go once a process with a mail server
@@ -195,8 +196,9 @@ static const struct db_stmt outbox_stmts[] = {
 	  "'1 second' WHERE tenant_id = $1 AND id = $2 AND lease_token = $3 "
 	  "AND state = 'unsent' RETURNING state" },
 	/* Shutdown: not the message's fault, so not an attempt. */
-	/* The nudges due now, in every tenant, made (0018_nudges.sql). */
-	{ "outbox_nudge_scan", "SELECT nudge_scan()" },
+	/* The nudges due now, tenant by tenant (0018_nudges.sql). */
+	{ "outbox_nudge_tenants", "SELECT nudge_tenants()" },
+	{ "outbox_nudge_scan", "SELECT nudge_scan_in($1::uuid)" },
 	{ "outbox_release", "UPDATE outbox SET lease_token = NULL, lease_until "
 	  "= NULL, attempts = greatest(attempts - 1, 0) WHERE tenant_id = $1 "
 	  "AND id = $2 AND lease_token = $3 AND state = 'unsent'" },
@@ -515,27 +517,42 @@ outbox_send(PGresult *res, int i)
 }
 
 /*
- * Make the nudges that came due, when a scan is due: what it makes is
- * queued, and its commit wakes the dispatchers.  A failed scan is
- * tried again at the next interval.
+ * Make the nudges that came due, when a scan is due: tenant by tenant,
+ * each in a transaction of its own, so that one tenant's failure is that
+ * tenant's alone and no transaction spans them all.  What a scan makes is
+ * queued, and its commit wakes the dispatchers.  A failed tenant is tried
+ * again at the next interval.
  */
 static void
 outbox_nudges(void)
 {
 	long long now = clock_ms();
-	PGresult *res;
+	PGresult *ids, *res;
+	long made = 0;
 
 	if (ob_nudge_s <= 0 || now < ob_nudge_next)
 		return;
 	ob_nudge_next = now + ob_nudge_s * 1000LL;
-	if ((res = db_once(ob_pool, NULL, "outbox_nudge_scan", 0, NULL)) ==
+	if ((ids = db_once(ob_pool, NULL, "outbox_nudge_tenants", 0, NULL)) ==
 	    NULL) {
-		log_warnx("outbox: the scan for nudges failed");
+		log_warnx("outbox: the tenants to scan for nudges are unknown");
 		return;
 	}
-	if (atoi(PQgetvalue(res, 0, 0)) > 0)
-		log_info("outbox: %s nudges made", PQgetvalue(res, 0, 0));
-	PQclear(res);
+	for (int i = 0; i < PQntuples(ids) && !ob_stopping; i++) {
+		const char *p[1] = { PQgetvalue(ids, i, 0) };
+
+		if ((res = db_once(ob_pool, NULL, "outbox_nudge_scan", 1, p)) ==
+		    NULL) {
+			log_warnx("outbox: the scan for nudges of tenant %s "
+			    "failed", p[0]);
+			continue;
+		}
+		made += atol(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	PQclear(ids);
+	if (made > 0)
+		log_info("outbox: %ld nudges made", made);
 }
 
 /* Claim a batch and send it: 1 sent some, 0 none due, <0 (jobq_serve). */

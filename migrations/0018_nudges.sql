@@ -5,13 +5,14 @@
 -- docs/LEARNING.md ("Nudges").
 --
 -- Nothing happens in a request here: a nudge is due because time passed.
--- The outbox's dispatcher (daemon/outbox.c) calls nudge_scan() once a
+-- The outbox's dispatcher (daemon/outbox.c) scans once a
 -- COHORTD_NUDGE_INTERVAL, in every API process.  The scan runs in no
 -- tenant, and every table it reads is a tenant's under row-level
 -- security, so it goes tenant by tenant: it reads the tenants' ids in
--- the platform scope (the one statement that does), then for each tenant
--- sets the transaction's tenant, as a request's transaction does, and
--- decides and writes in that scope only.  Every read and write passes the
+-- the platform scope (nudge_tenants(), the one statement that does), then
+-- for each tenant, in a transaction of its own, sets the transaction's
+-- tenant, as a request's transaction does, and decides and writes in that
+-- scope only (nudge_scan_in()).  Every read and write passes the
 -- same policies as a request's.  (A SECURITY DEFINER function would not
 -- be narrower: the tables FORCE row-level security, so a definer owned
 -- by an ordinary role sees no more than its caller, and one owned by a
@@ -24,10 +25,11 @@
 -- Each nudge is recorded in nudges, keyed by what makes it once (the
 -- learner and the assessment; the learner's local date; the learner's
 -- last activity and the threshold), in the transaction that queues its
--- email and its webhook deliveries.  Scans running at once in several
--- processes insert the same key: one wins, the other waits for its
--- commit and finds the row taken, so nothing is sent twice, and a scan
--- rolled back leaves no record and no message.
+-- email and its webhook deliveries.  One process scans a tenant at a
+-- time (a transaction-level advisory lock); were two to run anyway, they
+-- would insert the same key: one wins, the other waits for its commit and
+-- finds the row taken, so nothing is sent twice, and a scan rolled back
+-- leaves no record and no message.
 
 -- A tenant's defaults for the nudges a learner can turn off.  No row:
 -- both on.
@@ -223,6 +225,13 @@ BEGIN
 			        WHERE s.tenant_id = a.tenant_id AND s.assessment_id = a.id
 			          AND s.enrollment_id = e.id
 			          AND (s.passed OR s.status NOT IN ('graded', 'failed')))
+			   -- and the learner can still act on it: attempts left,
+			   -- its module unlocked (as today's plan has it)
+			   AND (a.max_attempts IS NULL OR (SELECT count(*) FROM submissions s
+			        WHERE s.tenant_id = a.tenant_id AND s.assessment_id = a.id
+			          AND s.enrollment_id = e.id) <
+			        a.max_attempts + coalesce(x.extra_attempts, 0))
+			   AND NOT EXISTS (SELECT 1 FROM module_blocker(e.id, m.id))
 			   AND NOT EXISTS (SELECT 1 FROM nudges nd
 			        WHERE nd.tenant_id = current_tenant()
 			          AND nd.user_id = e.user_id AND nd.kind = 'due_soon'
@@ -388,30 +397,56 @@ BEGIN
 END
 $$;
 
--- The dispatcher's scan (see the top of this file): the nudges due now
--- in every tenant, made; how many.
-CREATE FUNCTION nudge_scan() RETURNS integer
+-- The tenants, for the dispatcher to scan one by one: the one read in
+-- the platform scope (whole, before the scope changes back: the policy is
+-- checked as rows are fetched).
+CREATE FUNCTION nudge_tenants() RETURNS SETOF uuid
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, public
 AS $$
 DECLARE
 	was_scope	text := coalesce(current_setting('cohortd.scope', true), '');
-	was_tenant	text := coalesce(current_setting('cohortd.tenant_id', true), '');
 	ids		uuid[];
-	t		uuid;
-	n		integer := 0;
 BEGIN
-	-- Read whole before the scope changes again: the policy is checked
-	-- as rows are fetched.
 	PERFORM set_config('cohortd.scope', 'platform', true);
 	SELECT array_agg(id ORDER BY id) INTO ids FROM tenants;
-	PERFORM set_config('cohortd.scope', '', true);
-	FOREACH t IN ARRAY coalesce(ids, '{}') LOOP
-		PERFORM set_config('cohortd.tenant_id', t::text, true);
-		n := n + nudge_scan_tenant();
-	END LOOP;
-	PERFORM set_config('cohortd.tenant_id', was_tenant, true);
 	PERFORM set_config('cohortd.scope', was_scope, true);
+	RETURN QUERY SELECT unnest(coalesce(ids, '{}'));
+END
+$$;
+
+-- One tenant's scan, in the caller's transaction, which the dispatcher
+-- keeps to this tenant: one tenant's failure (a lock it could not get
+-- within lock_timeout, a timezone tzdata no longer knows) rolls back
+-- that tenant's nudges only, and no transaction spans every tenant.  A
+-- tenant another process is scanning right now is skipped (0): that scan
+-- makes its nudges, and the unique keys would keep a second from making
+-- any.
+CREATE FUNCTION nudge_scan_in(p_tenant uuid) RETURNS integer
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, public
+	SET lock_timeout = '5s'
+AS $$
+DECLARE
+	was_tenant	text := coalesce(current_setting('cohortd.tenant_id', true), '');
+	n		integer;
+BEGIN
+	IF NOT pg_try_advisory_xact_lock(hashtextextended(
+	    'cohortd.nudge_scan:' || p_tenant::text, 0)) THEN
+		RETURN 0;
+	END IF;
+	PERFORM set_config('cohortd.tenant_id', p_tenant::text, true);
+	n := nudge_scan_tenant();
+	PERFORM set_config('cohortd.tenant_id', was_tenant, true);
 	RETURN n;
 END
+$$;
+
+-- Every tenant's scan in one transaction, for an operator at psql (the
+-- dispatcher goes tenant by tenant, each in a transaction of its own).
+CREATE FUNCTION nudge_scan() RETURNS integer
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, public
+AS $$
+	SELECT coalesce(sum(nudge_scan_in(t)), 0)::integer FROM nudge_tenants() t
 $$;

@@ -18,11 +18,14 @@ AS $$
 	    100 - p_floor) ELSE 0 END
 $$;
 
--- The score (a percent) after the penalty (a percent of it).
+-- The score (a percent) after the penalty (a percent of it), to the six
+-- decimals scores are kept in: 5 of 6 right (83.333333) two days late at
+-- 8% a day is 70.000000, which passes a pass_score of 70, not 69.99999972,
+-- which would not.
 CREATE FUNCTION score_final(p_score numeric, p_penalty numeric)
 	RETURNS numeric LANGUAGE sql IMMUTABLE
 AS $$
-	SELECT p_score * (100 - p_penalty) / 100
+	SELECT round(p_score * (100 - p_penalty) / 100, 6)
 $$;
 
 -- Does a final score pass an assessment's pass_score?
