@@ -356,10 +356,13 @@ http_tx(struct http_req *r)
 		    http_conf.db_acquire_timeout_ms, &r->db)) != 0)
 			return rc;
 	}
-	/* A request waits on no lock and no statement without bound: one
-	 * blocked behind a long change gives its thread back with a 503
-	 * instead of holding it (and the callers queued behind it). */
-	if ((rc = db_begin(r->db, r->who.tenant_id[0] ? r->who.tenant_id :
+	/* Scoped to the caller once known (the authentication lookup scopes
+	 * the first transaction itself).  A request waits on no lock and no
+	 * statement without bound: one blocked behind a long change gives
+	 * its thread back with a 503 instead of holding it (and the callers
+	 * queued behind it). */
+	if ((rc = r->who.role == ROLE_PLATFORM ? db_begin_platform(r->db) :
+	    db_begin(r->db, r->who.tenant_id[0] ? r->who.tenant_id :
 	    NULL)) != 0 || (rc = db_set_timeouts(r->db,
 	    http_conf.lock_timeout_ms, http_conf.statement_timeout_ms)) != 0) {
 		db_release(r->db);
@@ -833,7 +836,7 @@ http_idem_begin(struct http_req *r, const char *key)
 	case IDEM_NEW:
 		/* The claim is committed; the request gets a fresh transaction
 		 * scoped as before. */
-		if ((rc = http_conf.authenticate(r)) != 0) {
+		if ((rc = http_tx(r)) != 0) {
 			http_fail(r, rc);
 			return -1;
 		}
@@ -893,8 +896,14 @@ http_dispatch(struct http_req *r, int method)
 	mutating = method != HTTP_GET;
 
 	if (!(rt->roles & ROLE_ANON)) {
-		rc = http_conf.authenticate ? http_conf.authenticate(r) :
-		    CD_ERR_DENIED;
+		const char *authz = http_header(r, "Authorization");
+
+		/* The request's transaction first, unscoped: the lookup
+		 * scopes it to the caller. */
+		if (authz == NULL || http_conf.authenticate == NULL)
+			rc = CD_ERR_DENIED;
+		else if ((rc = http_tx(r)) == 0)
+			rc = http_conf.authenticate(r->db, authz, &r->who);
 		if (rc == CD_ERR_DENIED) {
 			http_add_header(r, "WWW-Authenticate", "Bearer");
 			http_problem(r, 401, "unauthorized", "Unauthorized",
@@ -960,7 +969,7 @@ http_dispatch(struct http_req *r, int method)
 		/* A failed claimed request gives its key back; one refused
 		 * under the key (in progress, another body) leaves it be. */
 		if (claimed > 0 && r->priv->status >= 400 &&
-		    http_conf.authenticate(r) == 0) {
+		    http_tx(r) == 0) {
 			if (idem_forget(r->db, r->who.tenant_id,
 			    r->priv->idem_key) == 0)
 				db_commit(r->db);
@@ -976,7 +985,7 @@ http_dispatch(struct http_req *r, int method)
 
 struct http_rows {
 	struct db_conn	*db;
-	http_row_fn	 fn;
+	struct db_cursor *cur;
 	void		*arg;
 	void		(*free_arg)(void *);
 	char		*buf;
@@ -984,43 +993,24 @@ struct http_rows {
 	int		 done;		/* rows ran out or failed */
 };
 
-/* Read results until the buffer holds a chunk or the rows run out. */
-static void
-http_rows_fill(struct http_rows *st)
-{
-	PGresult *res;
-
-	st->len = st->off = 0;
-	while (!st->done && st->len < 16384) {
-		if ((res = PQgetResult(db_pg(st->db))) == NULL) {
-			st->done = 1;
-			break;
-		}
-		switch (PQresultStatus(res)) {
-		case PGRES_SINGLE_TUPLE:
-			if (st->fn(st->arg, res, &st->buf, &st->len,
-			    &st->cap) != 0)
-				st->done = 1;
-			break;
-		case PGRES_TUPLES_OK:
-			break;		/* the end; NULL follows */
-		default:
-			/* Headers are gone: all we can do is stop short. */
-			log_warnx("row stream: %s", PQresultErrorMessage(res));
-			st->done = 1;
-		}
-		PQclear(res);
-	}
-}
-
 static ssize_t
 http_rows_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct http_rows *st = cls;
 	size_t n;
+	int rc;
 
-	if (st->off == st->len)
-		http_rows_fill(st);
+	if (st->off == st->len && !st->done) {
+		st->len = st->off = 0;
+		if ((rc = db_cursor_fill(st->cur, &st->buf, &st->len,
+		    &st->cap, 16384)) <= 0) {
+			st->done = 1;
+			/* Headers are gone: all we can do is stop short. */
+			if (rc < 0)
+				log_warnx("row stream: %s",
+				    db_cursor_error(st->cur));
+		}
+	}
 	if (st->off == st->len)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	n = st->len - st->off < max ? st->len - st->off : max;
@@ -1033,11 +1023,9 @@ static void
 http_rows_free(void *cls)
 {
 	struct http_rows *st = cls;
-	PGresult *res;
 
-	/* A client that left early: drain what the server still sends. */
-	while ((res = PQgetResult(db_pg(st->db))) != NULL)
-		PQclear(res);
+	/* A client that left early: the cursor stops the statement. */
+	db_cursor_free(st->cur);
 	db_release(st->db);
 	if (st->free_arg != NULL)
 		st->free_arg(st->arg);
@@ -1047,17 +1035,18 @@ http_rows_free(void *cls)
 
 int
 http_stream_rows(struct http_req *r, const char *ctype, char *head,
-    http_row_fn fn, void *arg, void (*free_arg)(void *))
+    struct db_cursor *cur, void *arg, void (*free_arg)(void *))
 {
 	struct http_rows *st;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		free(head);
+		db_cursor_free(cur);
 		if (free_arg != NULL)
 			free_arg(arg);
 		return CD_ERR_NOMEM;
 	}
-	st->fn = fn;
+	st->cur = cur;
 	st->arg = arg;
 	st->free_arg = free_arg;
 	st->buf = head;
