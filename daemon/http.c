@@ -11,9 +11,19 @@
  * content type, JSON, handler, commit, queue (with CORS headers, and
  * gzip for a large JSON body when asked for).  Every error, protocol
  * errors included, is a problem document.  The completion callback logs
- * the line, counts the metrics and frees the request.  Handlers run on the MHD thread that owns the connection and
- * may block on the database; the pool size bounds how many do at once,
- * and each request's lock and statement timeouts (http_tx) how long.
+ * the line, counts the metrics and frees the request.
+ *
+ * Concurrency.  Each connection has a thread of its own (libmicrohttpd's
+ * thread-per-connection mode, at most max_connections of them), and a
+ * handler runs on it to completion, blocking on the database as it
+ * needs.  A request waiting on a lock or a slow statement holds its own
+ * connection's thread and nobody else's: the requests of other
+ * connections, health and readiness included, go on beside it.  (With a
+ * pool of polling threads, every connection that shared the blocked
+ * thread waited too.)  What bounds the database work at once is the
+ * connection pool (db_acquire waits, then 503), and each request's lock
+ * and statement timeouts (http_tx) bound how long one waits.  An event
+ * stream's thread sleeps in its reader between events (http_sse_read).
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -53,6 +63,8 @@
 #define HTTP_MAX_URI		8192		/* path and query: 414 */
 #define HTTP_MAX_HEAD		32768		/* header fields: 431 */
 #define HTTP_MHD_MEMORY		(256 * 1024)
+/* A connection thread's stack: address space, touched as used. */
+#define HTTP_STACK		(2 * 1024 * 1024)
 #define PROBLEM_BASE		"https://cohortd.dev/problems/"
 
 struct http_req_priv {
@@ -90,7 +102,7 @@ struct http_sse_stream {
 	size_t			 len, off, cap;
 	int			 due;		/* poll it: notified, or new */
 	int			 done;		/* no more events */
-	int			 parked;	/* connection suspended */
+	int			 parked;	/* its reader waits for bytes */
 	int			 gone;		/* MHD freed the response */
 	long			 deadline_ms;
 	long			 sent_ms;	/* when bytes were last queued */
@@ -98,6 +110,8 @@ struct http_sse_stream {
 
 static pthread_mutex_t sse_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sse_cv = PTHREAD_COND_INITIALIZER;
+/* Streams have bytes to send, or ended: their readers wake. */
+static pthread_cond_t sse_data_cv = PTHREAD_COND_INITIALIZER;
 static struct http_sse_stream *sse_list;
 static pthread_t sse_thread;
 static int sse_running, sse_stopping;
@@ -1115,26 +1129,35 @@ http_sse_end(struct http_sse_stream *st, const char *why)
 	st->done = 1;
 }
 
-/* MHD wants bytes: hand out what is buffered, or park the connection. */
+/*
+ * MHD wants bytes: hand out what is buffered, or wait (on the
+ * connection's own thread) for the stream thread to add some.  The wait
+ * is bounded so that libmicrohttpd looks at the socket now and then and
+ * notices a client that left; 0 makes it call again.
+ */
 static ssize_t
 http_sse_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct http_sse_stream *st = cls;
+	struct timespec ts;
 	ssize_t n;
 
 	pthread_mutex_lock(&sse_mu);
+	if (st->off == st->len && !st->done) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		st->parked = 1;
+		pthread_cond_timedwait(&sse_data_cv, &sse_mu, &ts);
+		st->parked = 0;
+	}
 	if (st->off < st->len) {
 		n = (ssize_t)(st->len - st->off < max ? st->len - st->off : max);
 		memcpy(out, st->buf + st->off, (size_t)n);
 		st->off += (size_t)n;
 	} else if (st->done)
 		n = MHD_CONTENT_READER_END_OF_STREAM;
-	else {
-		/* Nothing yet: park until the stream thread has events. */
-		st->parked = 1;
-		MHD_suspend_connection(st->conn);
+	else
 		n = 0;
-	}
 	pthread_mutex_unlock(&sse_mu);
 	return n;
 }
@@ -1191,6 +1214,7 @@ http_sse_main(void *unused)
 		struct http_sse_stream **pp = &sse_list, *st;
 		struct sse_topics tp;
 		long now = clock_ms();
+		int wake = 0;
 
 		/* What was notified since the last tick (no query: a read
 		 * of the socket); a broken connection is retried now and
@@ -1255,12 +1279,12 @@ http_sse_main(void *unused)
 			if (!st->done && st->off == st->len &&
 			    now - st->sent_ms >= SSE_KEEPALIVE_MS)
 				http_sse_append(st, ": keep-alive\n\n", 14);
-			if (st->parked && (st->off < st->len || st->done)) {
-				st->parked = 0;
-				MHD_resume_connection(st->conn);
-			}
+			if (st->parked && (st->off < st->len || st->done))
+				wake = 1;
 			pp = &st->next;
 		}
+		if (wake)
+			pthread_cond_broadcast(&sse_data_cv);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += SSE_TICK_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -1899,12 +1923,14 @@ http_start(const struct http_config *conf, int *port, char *err,
 	*port = ntohs(bound.ss_family == AF_INET6 ?
 	    ((struct sockaddr_in6 *)&bound)->sin6_port :
 	    ((struct sockaddr_in *)&bound)->sin_port);
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+	/* A thread per connection: see "Concurrency" above.  poll(2), not
+	 * select(2): descriptors go past FD_SETSIZE under load. */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 	    MHD_USE_NO_LISTEN_SOCKET;
 	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_STACK,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
 	    /* A new connection has header_timeout_s for its first head
 	     * (the gate closes it then, too); http_access sets the idle
@@ -1943,13 +1969,9 @@ http_sse_end_all(void)
 	struct http_sse_stream *st;
 
 	pthread_mutex_lock(&sse_mu);
-	for (st = sse_list; st != NULL; st = st->next) {
+	for (st = sse_list; st != NULL; st = st->next)
 		http_sse_end(st, "shutdown");
-		if (st->parked) {
-			st->parked = 0;
-			MHD_resume_connection(st->conn);
-		}
-	}
+	pthread_cond_broadcast(&sse_data_cv);
 	pthread_mutex_unlock(&sse_mu);
 }
 
