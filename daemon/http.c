@@ -103,6 +103,7 @@ struct http_sse_stream {
 	int			 due;		/* poll it: notified, or new */
 	int			 done;		/* no more events */
 	int			 parked;	/* its reader waits for bytes */
+	pthread_cond_t		 cv;		/* and is woken by this */
 	int			 gone;		/* MHD freed the response */
 	long			 deadline_ms;
 	long			 sent_ms;	/* when bytes were last queued */
@@ -110,8 +111,6 @@ struct http_sse_stream {
 
 static pthread_mutex_t sse_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sse_cv = PTHREAD_COND_INITIALIZER;
-/* Streams have bytes to send, or ended: their readers wake. */
-static pthread_cond_t sse_data_cv = PTHREAD_COND_INITIALIZER;
 static struct http_sse_stream *sse_list;
 static pthread_t sse_thread;
 static int sse_running, sse_stopping;
@@ -1091,6 +1090,7 @@ http_stream_rows(struct http_req *r, const char *ctype, char *head,
 #define SSE_KEEPALIVE_MS	10000
 #define SSE_LIFETIME_MS		600000	/* then the client reconnects */
 #define SSE_TICK_MS		250
+#define SSE_READ_WAIT_S		5	/* a reader's longest wait */
 #define SSE_TOPICS		64
 
 /* Queue n bytes on st after what is unsent.  Under sse_mu. */
@@ -1132,8 +1132,9 @@ http_sse_end(struct http_sse_stream *st, const char *why)
 /*
  * MHD wants bytes: hand out what is buffered, or wait (on the
  * connection's own thread) for the stream thread to add some.  The wait
- * is bounded so that libmicrohttpd looks at the socket now and then and
- * notices a client that left; 0 makes it call again.
+ * is bounded, and a keep-alive comes every SSE_KEEPALIVE_MS, so that
+ * libmicrohttpd looks at the socket now and then and notices a client
+ * that left; 0 makes it call again.
  */
 static ssize_t
 http_sse_read(void *cls, uint64_t pos, char *out, size_t max)
@@ -1145,9 +1146,9 @@ http_sse_read(void *cls, uint64_t pos, char *out, size_t max)
 	pthread_mutex_lock(&sse_mu);
 	if (st->off == st->len && !st->done) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
+		ts.tv_sec += SSE_READ_WAIT_S;
 		st->parked = 1;
-		pthread_cond_timedwait(&sse_data_cv, &sse_mu, &ts);
+		pthread_cond_timedwait(&st->cv, &sse_mu, &ts);
 		st->parked = 0;
 	}
 	if (st->off < st->len) {
@@ -1214,7 +1215,6 @@ http_sse_main(void *unused)
 		struct http_sse_stream **pp = &sse_list, *st;
 		struct sse_topics tp;
 		long now = clock_ms();
-		int wake = 0;
 
 		/* What was notified since the last tick (no query: a read
 		 * of the socket); a broken connection is retried now and
@@ -1244,6 +1244,7 @@ http_sse_main(void *unused)
 				*pp = st->next;
 				if (st->free_arg != NULL)
 					st->free_arg(st->arg);
+				pthread_cond_destroy(&st->cv);
 				free(st->buf);
 				free(st);
 				continue;
@@ -1280,11 +1281,9 @@ http_sse_main(void *unused)
 			    now - st->sent_ms >= SSE_KEEPALIVE_MS)
 				http_sse_append(st, ": keep-alive\n\n", 14);
 			if (st->parked && (st->off < st->len || st->done))
-				wake = 1;
+				pthread_cond_signal(&st->cv);
 			pp = &st->next;
 		}
-		if (wake)
-			pthread_cond_broadcast(&sse_data_cv);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += SSE_TICK_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -1311,6 +1310,7 @@ http_sse(struct http_req *r, const char *topic, http_sse_poll poll,
 		return CD_ERR_NOMEM;
 	}
 	st->conn = r->priv->conn;
+	pthread_cond_init(&st->cv, NULL);
 	st->poll = poll;
 	st->arg = arg;
 	st->free_arg = free_arg;
@@ -1324,6 +1324,7 @@ http_sse(struct http_req *r, const char *topic, http_sse_poll poll,
 			pthread_mutex_unlock(&sse_mu);
 			if (free_arg != NULL)
 				free_arg(arg);
+			pthread_cond_destroy(&st->cv);
 			free(st);
 			return CD_ERR_SYSTEM;
 		}
@@ -1969,9 +1970,10 @@ http_sse_end_all(void)
 	struct http_sse_stream *st;
 
 	pthread_mutex_lock(&sse_mu);
-	for (st = sse_list; st != NULL; st = st->next)
+	for (st = sse_list; st != NULL; st = st->next) {
 		http_sse_end(st, "shutdown");
-	pthread_cond_broadcast(&sse_data_cv);
+		pthread_cond_signal(&st->cv);
+	}
 	pthread_mutex_unlock(&sse_mu);
 }
 

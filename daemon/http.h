@@ -114,8 +114,7 @@ struct http_config {
 	/* Origins allowed cross-origin calls: "https://a,https://b", "*"
 	 * for any, "" or NULL for none. */
 	const char		*cors_origins;
-	int			 threads;
-	int			 max_connections;
+	int			 max_connections;	/* each gets a thread */
 	/* From one client address, trusted proxies excepted; 0: no cap. */
 	int			 max_per_address;
 	int			 connection_timeout_s;
@@ -201,8 +200,9 @@ void		 http_next_link(struct http_req *r, const char *name,
  * last event written), 0 to go on, or <0 on error (ends it).  The layer
  * sends a comment when the stream was quiet for 10 s, and ends a stream
  * on shutdown or after ten minutes with "event: end" and
- * {"reason": "shutdown"|"timeout"}.  The connection is parked
- * (suspended) between events, so an idle stream holds no HTTP thread.
+ * {"reason": "shutdown"|"timeout"}.  Between events the connection's
+ * thread sleeps until the stream thread has bytes for it: an idle stream
+ * costs a sleeping thread and no database work.
  * free_arg(arg) runs when the stream is gone.
  */
 typedef int (*http_sse_poll)(void *arg, struct db_conn *c, char **buf,
