@@ -787,6 +787,13 @@ db_listen(const char *conninfo, const char *channel)
 }
 
 void
+db_listen_close(PGconn *listen)
+{
+	if (listen != NULL)
+		PQfinish(listen);
+}
+
+void
 db_listen_wait(PGconn *listen, const char *channel, int ms)
 {
 	struct pollfd pfd = { PQsocket(listen), POLLIN, 0 };

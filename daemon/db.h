@@ -158,6 +158,8 @@ const char	*db_error_sqlstate(const struct db_conn *c);
  */
 PGconn		*db_listen(const char *conninfo, const char *channel);
 void		 db_listen_wait(PGconn *listen, const char *channel, int ms);
+/* Close a connection of db_listen; NULL is fine. */
+void		 db_listen_close(PGconn *listen);
 
 /*
  * Without waiting: hand the payload of each notification that came on

@@ -1293,8 +1293,7 @@ http_sse_main(void *unused)
 		pthread_cond_timedwait(&sse_cv, &sse_mu, &ts);
 	}
 	pthread_mutex_unlock(&sse_mu);
-	if (listen != NULL)
-		PQfinish(listen);
+	db_listen_close(listen);
 	return NULL;
 }
 
