@@ -1,6 +1,6 @@
 /*
- * http.c - the HTTP front end: libmicrohttpd with an internal epoll
- * thread pool, the route table dispatcher and RFC 9457 problem documents.
+ * http.c - the HTTP front end: libmicrohttpd with a thread per
+ * connection, the route table dispatcher and RFC 9457 problem documents.
  *
  * A connection's first request head is checked by the gate (gate.c)
  * before libmicrohttpd reads it.  A request's life: the first access
