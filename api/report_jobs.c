@@ -326,7 +326,7 @@ api_report_job_list(struct http_req *r)
 	return api_page_exec_desc(r, "rjob_list", 2, p);
 }
 
-/* http_row_fn: a piece of the body, as stored. */
+/* db_row_fn: a piece of the body, as stored. */
 static int
 rjob_piece_row(void *arg, PGresult *row, char **buf, size_t *len,
     size_t *cap)
@@ -340,6 +340,7 @@ api_report_job_result(struct http_req *r)
 {
 	const char *p[1] = { r->params[0] };
 	char disp[128], *head;
+	struct db_cursor *cur;
 	PGresult *res;
 	int rc, csv;
 
@@ -362,14 +363,14 @@ api_report_job_result(struct http_req *r)
 		return api_result(rc);
 	if ((head = strdup("")) == NULL)
 		return CD_ERR_NOMEM;
-	if (PQsendQueryPrepared(db_pg(r->db), "rjob_chunks", 1, p, NULL, NULL,
-	    0) != 1 || PQsetSingleRowMode(db_pg(r->db)) != 1) {
+	if ((rc = db_cursor_open(r->db, "rjob_chunks", 1, p, rjob_piece_row,
+	    NULL, &cur)) != 0) {
 		free(head);
-		return CD_ERR_DATABASE;
+		return rc;
 	}
 	http_add_header(r, "Content-Disposition", disp);
 	return http_stream_rows(r, csv ? "text/csv; charset=utf-8" :
-	    "application/json", head, rjob_piece_row, NULL, NULL);
+	    "application/json", head, cur, NULL, NULL);
 }
 
 /* ---- the runners ------------------------------------------------------- */

@@ -492,7 +492,7 @@ want_csv(struct http_req *r)
 }
 
 /*
- * http_row_fn: every column not starting with '_'.  Numbers as the
+ * db_row_fn: every column not starting with '_'.  Numbers as the
  * database formats them; booleans as true and false, as in JSON; the rest
  * is text, neutralised (csv_put_text).
  */
@@ -666,7 +666,7 @@ gradebook_columns(struct db_conn *db, const char *cohort,
 	return 0;
 }
 
-/* http_row_fn for whole JSON lists: each row an object, comma-separated. */
+/* db_row_fn for whole JSON lists: each row an object, comma-separated. */
 static int
 json_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
 {
@@ -690,7 +690,7 @@ json_row(void *arg, PGresult *row, char **buf, size_t *len, size_t *cap)
  */
 static int
 report_prepare(struct db_conn *db, const struct report_req *q, int csv,
-    char **head, http_row_fn *fn, void **arg, void (**free_arg)(void *))
+    char **head, db_row_fn *fn, void **arg, void (**free_arg)(void *))
 {
 	int gradebook = strcmp(q->def->name, "gradebook") == 0, rc;
 
@@ -738,45 +738,32 @@ report_tail(const struct report_req *q, int csv)
 	return csv || (q->def->flags & RF_SINGLE) ? "" : "]}";
 }
 
-/* Send q's statement over every row, in single-row mode. */
+/* Open a cursor over every row of q, each rendered by fn. */
 static int
-report_send(struct db_conn *db, const struct report_req *q)
+report_send(struct db_conn *db, const struct report_req *q, db_row_fn fn,
+    void *arg, struct db_cursor **cur)
 {
 	const char *p[8];
 	int n = report_argv(q, report_all_rows(q), p);
 
+	*cur = NULL;
 	/* The rows go out at the client's pace, not the database's. */
 	if (db_no_statement_timeout(db) != 0)
 		return CD_ERR_DATABASE;
-	if (PQsendQueryPrepared(db_pg(db), report_stmt(q), n, p, NULL, NULL,
-	    0) != 1 || PQsetSingleRowMode(db_pg(db)) != 1)
-		return CD_ERR_DATABASE;
-	return 0;
-}
-
-static void
-report_cancel(struct db_conn *db)
-{
-	PGcancel *c = PQgetCancel(db_pg(db));
-	char err[256];
-
-	if (c != NULL) {
-		PQcancel(c, err, sizeof(err));
-		PQfreeCancel(c);
-	}
+	return db_cursor_open(db, report_stmt(q), n, p, fn, arg, cur);
 }
 
 int
 report_render(struct db_conn *db, const struct report_req *q, int csv,
     report_out_fn out, void *out_arg, long *nrows, char *err, size_t errlen)
 {
-	http_row_fn fn;
+	db_row_fn fn;
 	void *arg;
 	void (*free_arg)(void *);
+	struct db_cursor *cur = NULL;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	const char *tail = report_tail(q, csv);
-	PGresult *res;
 	int rc;
 
 	*nrows = 0;
@@ -784,42 +771,21 @@ report_render(struct db_conn *db, const struct report_req *q, int csv,
 	if ((rc = report_prepare(db, q, csv, &buf, &fn, &arg, &free_arg)) != 0)
 		goto out;
 	len = cap = strlen(buf);
-	if ((rc = report_send(db, q)) != 0)
+	if ((rc = report_send(db, q, fn, arg, &cur)) != 0)
 		goto out;
-	while ((res = PQgetResult(db_pg(db))) != NULL) {
-		int was = rc;
-
-		switch (PQresultStatus(res)) {
-		case PGRES_SINGLE_TUPLE:
-			if (rc == 0 && (rc = fn(arg, res, &buf, &len, &cap)) == 0)
-				(*nrows)++;
+	/* Hand out whole rows in pieces. */
+	while ((rc = db_cursor_fill(cur, &buf, &len, &cap, REPORT_PIECE)) > 0) {
+		if ((rc = out(out_arg, buf, len)) != 0)
 			break;
-		case PGRES_TUPLES_OK:
-			break;
-		default:
-			if (rc == 0) {
-				snprintf(err, errlen, "%s",
-				    PQresultErrorField(res,
-				    PG_DIAG_MESSAGE_PRIMARY) ?
-				    PQresultErrorField(res,
-				    PG_DIAG_MESSAGE_PRIMARY) : "database error");
-				rc = CD_ERR_DATABASE;
-			}
-		}
-		PQclear(res);
-		/* Hand out whole rows in pieces. */
-		if (rc == 0 && len >= REPORT_PIECE) {
-			rc = out(out_arg, buf, len);
-			len = 0;
-		}
-		/* Stopped short: have the server stop too, then drain. */
-		if (was == 0 && rc != 0)
-			report_cancel(db);
+		len = 0;
 	}
+	*nrows = db_cursor_count(cur);
+	snprintf(err, errlen, "%s", db_cursor_error(cur));
 	if (rc == 0 && (rc = api_buf_put(&buf, &len, &cap, tail,
 	    strlen(tail))) == 0)
 		rc = out(out_arg, buf, len);
  out:
+	db_cursor_free(cur);
 	if (free_arg != NULL)
 		free_arg(arg);
 	free(buf);
@@ -851,21 +817,23 @@ report_disposition(struct http_req *r, const struct report_req *q)
 static int
 report_csv(struct http_req *r, const struct report_req *q)
 {
-	http_row_fn fn;
+	db_row_fn fn;
 	void *arg;
 	void (*free_arg)(void *);
+	struct db_cursor *cur;
 	char *head;
 	int rc;
 
 	if ((rc = report_prepare(r->db, q, 1, &head, &fn, &arg,
-	    &free_arg)) != 0 || (rc = report_send(r->db, q)) != 0) {
+	    &free_arg)) != 0 || (rc = report_send(r->db, q, fn, arg,
+	    &cur)) != 0) {
 		free(head);
 		if (free_arg != NULL)
 			free_arg(arg);
 		return rc;
 	}
 	report_disposition(r, q);
-	return http_stream_rows(r, "text/csv; charset=utf-8", head, fn, arg,
+	return http_stream_rows(r, "text/csv; charset=utf-8", head, cur, arg,
 	    free_arg);
 }
 

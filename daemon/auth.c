@@ -18,7 +18,6 @@
 #include "auth.h"
 #include "db.h"
 #include "../common/err.h"
-#include "http.h"
 #include "../common/log.h"
 
 static const struct db_stmt auth_stmts[] = {
@@ -154,10 +153,8 @@ auth_bootstrap_admin(struct db_pool *pool, const char *state_dir,
 
 /* The token of "Authorization: Bearer <token>", or NULL. */
 static const char *
-auth_bearer(struct http_req *r)
+auth_bearer(const char *h)
 {
-	const char *h = http_header(r, "Authorization");
-
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
 		return NULL;
 	h += 7;
@@ -181,37 +178,38 @@ auth_role_bit(const char *role)
 }
 
 int
-auth_authenticate(struct http_req *r)
+auth_authenticate(struct db_conn *c, const char *authorization,
+    struct principal *who)
 {
-	const char *token = auth_bearer(r);
+	const char *token = auth_bearer(authorization);
 	char hex[AUTH_HASH_LEN * 2 + 1];
 	const char *params[1] = { hex };
 	PGresult *res;
-	int rc;
+	int rc = CD_ERR_DENIED;
 
+	memset(who, 0, sizeof(*who));
 	if (token == NULL)
-		return CD_ERR_DENIED;
-	auth_token_hash_hex(token, hex);
-	if ((rc = http_tx(r)) != 0)
 		return rc;
-	if ((res = db_exec(r->db, "auth_resolve", 1, params)) == NULL)
+	auth_token_hash_hex(token, hex);
+	if ((res = db_exec(c, "auth_resolve", 1, params)) == NULL)
 		return CD_ERR_DATABASE;
-	rc = CD_ERR_DENIED;
 	/* The index found it by hash; confirm without a timing signal. */
 	if (PQntuples(res) == 1 && strlen(PQgetvalue(res, 0, 5)) == sizeof(hex)
 	    - 1 && sodium_memcmp(PQgetvalue(res, 0, 5), hex, sizeof(hex) - 1)
 	    == 0) {
-		memset(&r->who, 0, sizeof(r->who));
-		r->who.role = auth_role_bit(PQgetvalue(res, 0, 3));
-		snprintf(r->who.tenant_id, sizeof(r->who.tenant_id), "%s",
+		who->role = auth_role_bit(PQgetvalue(res, 0, 3));
+		snprintf(who->tenant_id, sizeof(who->tenant_id), "%s",
 		    PQgetvalue(res, 0, 1));
-		snprintf(r->who.user_id, sizeof(r->who.user_id), "%s",
+		snprintf(who->user_id, sizeof(who->user_id), "%s",
 		    PQgetvalue(res, 0, 2));
-		snprintf(r->who.token_id, sizeof(r->who.token_id), "%s",
+		snprintf(who->token_id, sizeof(who->token_id), "%s",
 		    PQgetvalue(res, 0, 4));
-		r->who.is_key = !PQgetisnull(res, 0, 4) &&
-		    PQgetisnull(res, 0, 2) && r->who.role != ROLE_PLATFORM;
-		rc = r->who.role != 0 ? 0 : CD_ERR_DENIED;
+		who->is_key = !PQgetisnull(res, 0, 4) &&
+		    PQgetisnull(res, 0, 2) && who->role != ROLE_PLATFORM;
+		if (who->role != 0)
+			rc = 0;
+		else
+			memset(who, 0, sizeof(*who));
 	}
 	PQclear(res);
 	return rc;

@@ -14,9 +14,25 @@
 #define AUTH_TOKEN_LEN	43		/* without the NUL */
 #define AUTH_HASH_LEN	32
 
-struct http_req;
 struct db_pool;
 struct db_conn;
+
+/* Roles, as a route's set of allowed callers. */
+#define ROLE_ANON	0x01	/* no credentials needed */
+#define ROLE_PLATFORM	0x02	/* the platform administrator */
+#define ROLE_ADMIN	0x04	/* a tenant administrator */
+#define ROLE_INSTRUCTOR	0x08
+#define ROLE_LEARNER	0x10
+#define ROLE_TENANT	(ROLE_ADMIN | ROLE_INSTRUCTOR | ROLE_LEARNER)
+
+/* Who is calling, once authenticated. */
+struct principal {
+	int	 role;			/* one ROLE_ bit; 0 = anonymous */
+	char	 tenant_id[40];		/* "" for the platform admin */
+	char	 user_id[40];
+	char	 token_id[40];	/* the credential used */
+	int	 is_key;		/* an API key, not a user's session */
+};
 
 /* Fill out (AUTH_TOKEN_LEN + 1 bytes) with a fresh random token. */
 void	 auth_token_new(char *out);
@@ -51,8 +67,16 @@ void	 auth_password_init(int slots);
 int	 auth_password_hash(const char *password, char *out);
 int	 auth_password_verify(const char *stored, const char *password);
 
-/* http_auth_fn: resolve the request's bearer token into r->who. */
-int	 auth_authenticate(struct http_req *r);
+/*
+ * Resolve authorization, an Authorization header's value ("Bearer
+ * <token>"; NULL when there was none), into *who, in c's open
+ * transaction, which the lookup scopes to the token's tenant (or to the
+ * platform).  The caller opens the transaction: this layer knows nothing
+ * of HTTP.  0, CD_ERR_DENIED (no token, a malformed, unknown, revoked or
+ * expired one, or one whose user is gone), or CD_ERR_DATABASE.
+ */
+int	 auth_authenticate(struct db_conn *c, const char *authorization,
+	    struct principal *who);
 
 /* Register the module's statements with db. */
 void	 auth_init(void);

@@ -33,6 +33,7 @@ struct db_conn {
 	int		 begin_pending;	/* BEGIN not sent yet: goes with the
 					   first statement */
 	char		 tenant[40];	/* and this tenant setting ("" none) */
+	int		 platform;	/* and the platform scope */
 	char		 lock_ms[16];	/* and these timeouts ("" none) */
 	char		 stmt_ms[16];
 	int		 commit_pending; /* COMMIT sent, result not read */
@@ -68,6 +69,8 @@ static const struct db_stmt db_core_stmts[] = {
 	  "set_config('statement_timeout', $2, true)" },
 	{ "db_no_statement_timeout",
 	  "SELECT set_config('statement_timeout', '0', true)" },
+	/* Sends a pending BEGIN before a cursor's statement. */
+	{ "db_noop", "SELECT 1" },
 };
 
 void
@@ -368,6 +371,11 @@ db_exec_first(struct db_conn *c, const char *stmt, int nparams,
 		PQsendQueryPrepared(c->pg, "db_set_tenant", 1, tp, NULL, NULL, 0);
 		nq++;
 	}
+	if (c->platform) {
+		PQsendQueryPrepared(c->pg, "db_set_platform", 0, NULL, NULL,
+		    NULL, 0);
+		nq++;
+	}
 	PQsendQueryPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0);
 	PQpipelineSync(c->pg);
 	for (int q = 0; q < nq; q++) {
@@ -529,13 +537,8 @@ db_no_statement_timeout(struct db_conn *c)
 int
 db_begin_platform(struct db_conn *c)
 {
-	PGresult *r;
-
-	if (db_begin(c, NULL) != 0)
-		return CD_ERR_DATABASE;
-	if ((r = db_exec(c, "db_set_platform", 0, NULL)) == NULL)
-		return CD_ERR_DATABASE;
-	PQclear(r);
+	db_begin(c, NULL);
+	c->platform = 1;	/* sent with BEGIN, see db_exec_first */
 	return 0;
 }
 
@@ -545,6 +548,7 @@ db_begin(struct db_conn *c, const char *tenant_id)
 	/* Sent with the first statement; see db_exec_first. */
 	c->begin_pending = 1;
 	snprintf(c->tenant, sizeof(c->tenant), "%s", tenant_id ? tenant_id : "");
+	c->platform = 0;
 	c->lock_ms[0] = c->stmt_ms[0] = '\0';
 	c->in_tx = 1;
 	return 0;
@@ -605,6 +609,127 @@ db_rollback(struct db_conn *c)
 	return rc;
 }
 
+/* ---- row cursors ---------------------------------------------------- */
+
+struct db_cursor {
+	struct db_conn	*c;
+	db_row_fn	 fn;
+	void		*arg;
+	long		 nrows;		/* rendered */
+	int		 rc;		/* 1 rows may remain, 0 ended, <0 */
+	int		 drained;	/* PQgetResult said NULL */
+	char		 err[256];
+};
+
+int
+db_cursor_open(struct db_conn *c, const char *stmt, int nparams,
+    const char *const *params, db_row_fn fn, void *arg,
+    struct db_cursor **out)
+{
+	struct db_cursor *cur;
+	PGresult *r;
+	int rc = CD_ERR_DATABASE;
+
+	*out = NULL;
+	/* BEGIN and its settings go first, the usual way. */
+	if (c->begin_pending) {
+		if ((r = db_exec(c, "db_noop", 0, NULL)) == NULL)
+			return rc;
+		PQclear(r);
+	}
+	if ((cur = calloc(1, sizeof(*cur))) == NULL)
+		return CD_ERR_NOMEM;
+	cur->c = c;
+	cur->fn = fn;
+	cur->arg = arg;
+	cur->rc = 1;
+	if (PQsendQueryPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0)
+	    != 1) {
+		log_warnx("statement %s: %s", stmt, PQerrorMessage(c->pg));
+		free(cur);
+		return rc;
+	}
+	if (PQsetSingleRowMode(c->pg) != 1) {
+		log_warnx("statement %s: no single-row mode", stmt);
+		cur->rc = rc;
+		db_cursor_free(cur);
+		return rc;
+	}
+	*out = cur;
+	return 0;
+}
+
+int
+db_cursor_fill(struct db_cursor *cur, char **buf, size_t *len, size_t *cap,
+    size_t want)
+{
+	PGresult *res;
+	const char *m, *state;
+
+	while (cur->rc > 0 && *len < want) {
+		if ((res = PQgetResult(cur->c->pg)) == NULL) {
+			cur->drained = 1;
+			cur->rc = 0;
+			break;
+		}
+		switch (PQresultStatus(res)) {
+		case PGRES_SINGLE_TUPLE:
+			if ((cur->rc = cur->fn(cur->arg, res, buf, len, cap))
+			    == 0) {
+				cur->rc = 1;
+				cur->nrows++;
+			}
+			break;
+		case PGRES_TUPLES_OK:
+			break;		/* the end; NULL follows */
+		default:
+			m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+			state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			snprintf(cur->err, sizeof(cur->err), "%s",
+			    m != NULL ? m : "database error");
+			snprintf(cur->c->sqlstate, sizeof(cur->c->sqlstate),
+			    "%s", state != NULL ? state : "");
+			cur->rc = CD_ERR_DATABASE;
+		}
+		PQclear(res);
+	}
+	return cur->rc;
+}
+
+long
+db_cursor_count(const struct db_cursor *cur)
+{
+	return cur->nrows;
+}
+
+const char *
+db_cursor_error(const struct db_cursor *cur)
+{
+	return cur->err;
+}
+
+void
+db_cursor_free(struct db_cursor *cur)
+{
+	PGresult *res;
+	PGcancel *cancel;
+	char err[256];
+
+	if (cur == NULL)
+		return;
+	/* Stopped short (the reader left, a row failed): have the server
+	 * stop too instead of sending what nobody reads, then drain. */
+	if (!cur->drained && cur->rc != 0 &&
+	    (cancel = PQgetCancel(cur->c->pg)) != NULL) {
+		PQcancel(cancel, err, sizeof(err));
+		PQfreeCancel(cancel);
+	}
+	if (!cur->drained)
+		while ((res = PQgetResult(cur->c->pg)) != NULL)
+			PQclear(res);
+	free(cur);
+}
+
 const char *
 db_error_sqlstate(const struct db_conn *c)
 {
@@ -659,6 +784,13 @@ db_listen(const char *conninfo, const char *channel)
 	else
 		db_listen_on(c, channel);
 	return c;
+}
+
+void
+db_listen_close(PGconn *listen)
+{
+	if (listen != NULL)
+		PQfinish(listen);
 }
 
 void

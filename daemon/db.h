@@ -106,6 +106,46 @@ int		 db_in_tx(const struct db_conn *c);
 /* Scope c's open transaction to another tenant (platform actions). */
 int		 db_set_tenant(struct db_conn *c, const char *tenant_id);
 
+/*
+ * Row cursors: a statement's rows read as the server sends them, one at
+ * a time (libpq's single-row mode), so that a result of any size costs a
+ * chunk of memory.  A streamed HTTP response and a report job's runner
+ * both read their rows this way.
+ *
+ * fn appends one row's text to a growing buffer (*buf of *len bytes,
+ * *cap allocated; realloc it as needed) and returns 0, or <0 to stop.
+ */
+typedef int (*db_row_fn)(void *arg, PGresult *row, char **buf,
+    size_t *len, size_t *cap);
+struct db_cursor;
+
+/*
+ * Send stmt on c, in its open transaction, and return a cursor over its
+ * rows, each rendered by fn(arg, ...).  c runs nothing else until the
+ * cursor is freed; arg stays the caller's.  0, or CD_ERR_DATABASE or
+ * CD_ERR_NOMEM with *out NULL.
+ */
+int		 db_cursor_open(struct db_conn *c, const char *stmt,
+		    int nparams, const char *const *params, db_row_fn fn,
+		    void *arg, struct db_cursor **out);
+/*
+ * Render rows onto *buf until *len reaches want or the rows run out:
+ * 1 when rows may remain, 0 when they ran out, <0 when fn failed (its
+ * code) or the statement did (CD_ERR_DATABASE, db_cursor_error says
+ * why).  After 0 or <0 it returns the same again.
+ */
+int		 db_cursor_fill(struct db_cursor *cur, char **buf, size_t *len,
+		    size_t *cap, size_t want);
+/* Rows rendered so far. */
+long		 db_cursor_count(const struct db_cursor *cur);
+/* The server's message for a failed statement ("" if none). */
+const char	*db_cursor_error(const struct db_cursor *cur);
+/*
+ * Free the cursor; when rows remain, cancel the statement and drain
+ * them.  c's transaction stays open.  NULL is fine.
+ */
+void		 db_cursor_free(struct db_cursor *cur);
+
 /* SQLSTATE of the last failed statement on c ("" if none). */
 const char	*db_error_sqlstate(const struct db_conn *c);
 
@@ -118,6 +158,8 @@ const char	*db_error_sqlstate(const struct db_conn *c);
  */
 PGconn		*db_listen(const char *conninfo, const char *channel);
 void		 db_listen_wait(PGconn *listen, const char *channel, int ms);
+/* Close a connection of db_listen; NULL is fine. */
+void		 db_listen_close(PGconn *listen);
 
 /*
  * Without waiting: hand the payload of each notification that came on

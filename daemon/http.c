@@ -1,6 +1,6 @@
 /*
- * http.c - the HTTP front end: libmicrohttpd with an internal epoll
- * thread pool, the route table dispatcher and RFC 9457 problem documents.
+ * http.c - the HTTP front end: libmicrohttpd with a thread per
+ * connection, the route table dispatcher and RFC 9457 problem documents.
  *
  * A connection's first request head is checked by the gate (gate.c)
  * before libmicrohttpd reads it.  A request's life: the first access
@@ -11,9 +11,19 @@
  * content type, JSON, handler, commit, queue (with CORS headers, and
  * gzip for a large JSON body when asked for).  Every error, protocol
  * errors included, is a problem document.  The completion callback logs
- * the line, counts the metrics and frees the request.  Handlers run on the MHD thread that owns the connection and
- * may block on the database; the pool size bounds how many do at once,
- * and each request's lock and statement timeouts (http_tx) how long.
+ * the line, counts the metrics and frees the request.
+ *
+ * Concurrency.  Each connection has a thread of its own (libmicrohttpd's
+ * thread-per-connection mode, at most max_connections of them), and a
+ * handler runs on it to completion, blocking on the database as it
+ * needs.  A request waiting on a lock or a slow statement holds its own
+ * connection's thread and nobody else's: the requests of other
+ * connections, health and readiness included, go on beside it.  (With a
+ * pool of polling threads, every connection that shared the blocked
+ * thread waited too.)  What bounds the database work at once is the
+ * connection pool (db_acquire waits, then 503), and each request's lock
+ * and statement timeouts (http_tx) bound how long one waits.  An event
+ * stream's thread sleeps in its reader between events (http_sse_read).
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -53,6 +63,8 @@
 #define HTTP_MAX_URI		8192		/* path and query: 414 */
 #define HTTP_MAX_HEAD		32768		/* header fields: 431 */
 #define HTTP_MHD_MEMORY		(256 * 1024)
+/* A connection thread's stack: address space, touched as used. */
+#define HTTP_STACK		(2 * 1024 * 1024)
 #define PROBLEM_BASE		"https://cohortd.dev/problems/"
 
 struct http_req_priv {
@@ -90,7 +102,8 @@ struct http_sse_stream {
 	size_t			 len, off, cap;
 	int			 due;		/* poll it: notified, or new */
 	int			 done;		/* no more events */
-	int			 parked;	/* connection suspended */
+	int			 parked;	/* its reader waits for bytes */
+	pthread_cond_t		 cv;		/* and is woken by this */
 	int			 gone;		/* MHD freed the response */
 	long			 deadline_ms;
 	long			 sent_ms;	/* when bytes were last queued */
@@ -356,10 +369,13 @@ http_tx(struct http_req *r)
 		    http_conf.db_acquire_timeout_ms, &r->db)) != 0)
 			return rc;
 	}
-	/* A request waits on no lock and no statement without bound: one
-	 * blocked behind a long change gives its thread back with a 503
-	 * instead of holding it (and the callers queued behind it). */
-	if ((rc = db_begin(r->db, r->who.tenant_id[0] ? r->who.tenant_id :
+	/* Scoped to the caller once known (the authentication lookup scopes
+	 * the first transaction itself).  A request waits on no lock and no
+	 * statement without bound: one blocked behind a long change gives
+	 * its thread back with a 503 instead of holding it (and the callers
+	 * queued behind it). */
+	if ((rc = r->who.role == ROLE_PLATFORM ? db_begin_platform(r->db) :
+	    db_begin(r->db, r->who.tenant_id[0] ? r->who.tenant_id :
 	    NULL)) != 0 || (rc = db_set_timeouts(r->db,
 	    http_conf.lock_timeout_ms, http_conf.statement_timeout_ms)) != 0) {
 		db_release(r->db);
@@ -833,7 +849,7 @@ http_idem_begin(struct http_req *r, const char *key)
 	case IDEM_NEW:
 		/* The claim is committed; the request gets a fresh transaction
 		 * scoped as before. */
-		if ((rc = http_conf.authenticate(r)) != 0) {
+		if ((rc = http_tx(r)) != 0) {
 			http_fail(r, rc);
 			return -1;
 		}
@@ -893,8 +909,14 @@ http_dispatch(struct http_req *r, int method)
 	mutating = method != HTTP_GET;
 
 	if (!(rt->roles & ROLE_ANON)) {
-		rc = http_conf.authenticate ? http_conf.authenticate(r) :
-		    CD_ERR_DENIED;
+		const char *authz = http_header(r, "Authorization");
+
+		/* The request's transaction first, unscoped: the lookup
+		 * scopes it to the caller. */
+		if (authz == NULL || http_conf.authenticate == NULL)
+			rc = CD_ERR_DENIED;
+		else if ((rc = http_tx(r)) == 0)
+			rc = http_conf.authenticate(r->db, authz, &r->who);
 		if (rc == CD_ERR_DENIED) {
 			http_add_header(r, "WWW-Authenticate", "Bearer");
 			http_problem(r, 401, "unauthorized", "Unauthorized",
@@ -960,7 +982,7 @@ http_dispatch(struct http_req *r, int method)
 		/* A failed claimed request gives its key back; one refused
 		 * under the key (in progress, another body) leaves it be. */
 		if (claimed > 0 && r->priv->status >= 400 &&
-		    http_conf.authenticate(r) == 0) {
+		    http_tx(r) == 0) {
 			if (idem_forget(r->db, r->who.tenant_id,
 			    r->priv->idem_key) == 0)
 				db_commit(r->db);
@@ -976,7 +998,7 @@ http_dispatch(struct http_req *r, int method)
 
 struct http_rows {
 	struct db_conn	*db;
-	http_row_fn	 fn;
+	struct db_cursor *cur;
 	void		*arg;
 	void		(*free_arg)(void *);
 	char		*buf;
@@ -984,43 +1006,24 @@ struct http_rows {
 	int		 done;		/* rows ran out or failed */
 };
 
-/* Read results until the buffer holds a chunk or the rows run out. */
-static void
-http_rows_fill(struct http_rows *st)
-{
-	PGresult *res;
-
-	st->len = st->off = 0;
-	while (!st->done && st->len < 16384) {
-		if ((res = PQgetResult(db_pg(st->db))) == NULL) {
-			st->done = 1;
-			break;
-		}
-		switch (PQresultStatus(res)) {
-		case PGRES_SINGLE_TUPLE:
-			if (st->fn(st->arg, res, &st->buf, &st->len,
-			    &st->cap) != 0)
-				st->done = 1;
-			break;
-		case PGRES_TUPLES_OK:
-			break;		/* the end; NULL follows */
-		default:
-			/* Headers are gone: all we can do is stop short. */
-			log_warnx("row stream: %s", PQresultErrorMessage(res));
-			st->done = 1;
-		}
-		PQclear(res);
-	}
-}
-
 static ssize_t
 http_rows_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct http_rows *st = cls;
 	size_t n;
+	int rc;
 
-	if (st->off == st->len)
-		http_rows_fill(st);
+	if (st->off == st->len && !st->done) {
+		st->len = st->off = 0;
+		if ((rc = db_cursor_fill(st->cur, &st->buf, &st->len,
+		    &st->cap, 16384)) <= 0) {
+			st->done = 1;
+			/* Headers are gone: all we can do is stop short. */
+			if (rc < 0)
+				log_warnx("row stream: %s",
+				    db_cursor_error(st->cur));
+		}
+	}
 	if (st->off == st->len)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	n = st->len - st->off < max ? st->len - st->off : max;
@@ -1033,11 +1036,9 @@ static void
 http_rows_free(void *cls)
 {
 	struct http_rows *st = cls;
-	PGresult *res;
 
-	/* A client that left early: drain what the server still sends. */
-	while ((res = PQgetResult(db_pg(st->db))) != NULL)
-		PQclear(res);
+	/* A client that left early: the cursor stops the statement. */
+	db_cursor_free(st->cur);
 	db_release(st->db);
 	if (st->free_arg != NULL)
 		st->free_arg(st->arg);
@@ -1047,17 +1048,18 @@ http_rows_free(void *cls)
 
 int
 http_stream_rows(struct http_req *r, const char *ctype, char *head,
-    http_row_fn fn, void *arg, void (*free_arg)(void *))
+    struct db_cursor *cur, void *arg, void (*free_arg)(void *))
 {
 	struct http_rows *st;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		free(head);
+		db_cursor_free(cur);
 		if (free_arg != NULL)
 			free_arg(arg);
 		return CD_ERR_NOMEM;
 	}
-	st->fn = fn;
+	st->cur = cur;
 	st->arg = arg;
 	st->free_arg = free_arg;
 	st->buf = head;
@@ -1088,6 +1090,7 @@ http_stream_rows(struct http_req *r, const char *ctype, char *head,
 #define SSE_KEEPALIVE_MS	10000
 #define SSE_LIFETIME_MS		600000	/* then the client reconnects */
 #define SSE_TICK_MS		250
+#define SSE_READ_WAIT_S		5	/* a reader's longest wait */
 #define SSE_TOPICS		64
 
 /* Queue n bytes on st after what is unsent.  Under sse_mu. */
@@ -1126,26 +1129,36 @@ http_sse_end(struct http_sse_stream *st, const char *why)
 	st->done = 1;
 }
 
-/* MHD wants bytes: hand out what is buffered, or park the connection. */
+/*
+ * MHD wants bytes: hand out what is buffered, or wait (on the
+ * connection's own thread) for the stream thread to add some.  The wait
+ * is bounded, and a keep-alive comes every SSE_KEEPALIVE_MS, so that
+ * libmicrohttpd looks at the socket now and then and notices a client
+ * that left; 0 makes it call again.
+ */
 static ssize_t
 http_sse_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct http_sse_stream *st = cls;
+	struct timespec ts;
 	ssize_t n;
 
 	pthread_mutex_lock(&sse_mu);
+	if (st->off == st->len && !st->done) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += SSE_READ_WAIT_S;
+		st->parked = 1;
+		pthread_cond_timedwait(&st->cv, &sse_mu, &ts);
+		st->parked = 0;
+	}
 	if (st->off < st->len) {
 		n = (ssize_t)(st->len - st->off < max ? st->len - st->off : max);
 		memcpy(out, st->buf + st->off, (size_t)n);
 		st->off += (size_t)n;
 	} else if (st->done)
 		n = MHD_CONTENT_READER_END_OF_STREAM;
-	else {
-		/* Nothing yet: park until the stream thread has events. */
-		st->parked = 1;
-		MHD_suspend_connection(st->conn);
+	else
 		n = 0;
-	}
 	pthread_mutex_unlock(&sse_mu);
 	return n;
 }
@@ -1231,6 +1244,7 @@ http_sse_main(void *unused)
 				*pp = st->next;
 				if (st->free_arg != NULL)
 					st->free_arg(st->arg);
+				pthread_cond_destroy(&st->cv);
 				free(st->buf);
 				free(st);
 				continue;
@@ -1266,10 +1280,8 @@ http_sse_main(void *unused)
 			if (!st->done && st->off == st->len &&
 			    now - st->sent_ms >= SSE_KEEPALIVE_MS)
 				http_sse_append(st, ": keep-alive\n\n", 14);
-			if (st->parked && (st->off < st->len || st->done)) {
-				st->parked = 0;
-				MHD_resume_connection(st->conn);
-			}
+			if (st->parked && (st->off < st->len || st->done))
+				pthread_cond_signal(&st->cv);
 			pp = &st->next;
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -1281,8 +1293,7 @@ http_sse_main(void *unused)
 		pthread_cond_timedwait(&sse_cv, &sse_mu, &ts);
 	}
 	pthread_mutex_unlock(&sse_mu);
-	if (listen != NULL)
-		PQfinish(listen);
+	db_listen_close(listen);
 	return NULL;
 }
 
@@ -1298,6 +1309,7 @@ http_sse(struct http_req *r, const char *topic, http_sse_poll poll,
 		return CD_ERR_NOMEM;
 	}
 	st->conn = r->priv->conn;
+	pthread_cond_init(&st->cv, NULL);
 	st->poll = poll;
 	st->arg = arg;
 	st->free_arg = free_arg;
@@ -1311,6 +1323,7 @@ http_sse(struct http_req *r, const char *topic, http_sse_poll poll,
 			pthread_mutex_unlock(&sse_mu);
 			if (free_arg != NULL)
 				free_arg(arg);
+			pthread_cond_destroy(&st->cv);
 			free(st);
 			return CD_ERR_SYSTEM;
 		}
@@ -1910,12 +1923,14 @@ http_start(const struct http_config *conf, int *port, char *err,
 	*port = ntohs(bound.ss_family == AF_INET6 ?
 	    ((struct sockaddr_in6 *)&bound)->sin6_port :
 	    ((struct sockaddr_in *)&bound)->sin_port);
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+	/* A thread per connection: see "Concurrency" above.  poll(2), not
+	 * select(2): descriptors go past FD_SETSIZE under load. */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 	    MHD_USE_NO_LISTEN_SOCKET;
 	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_STACK,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
 	    /* A new connection has header_timeout_s for its first head
 	     * (the gate closes it then, too); http_access sets the idle
@@ -1956,10 +1971,7 @@ http_sse_end_all(void)
 	pthread_mutex_lock(&sse_mu);
 	for (st = sse_list; st != NULL; st = st->next) {
 		http_sse_end(st, "shutdown");
-		if (st->parked) {
-			st->parked = 0;
-			MHD_resume_connection(st->conn);
-		}
+		pthread_cond_signal(&st->cv);
 	}
 	pthread_mutex_unlock(&sse_mu);
 }

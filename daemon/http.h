@@ -15,7 +15,8 @@
 
 #include <stddef.h>
 #include <jansson.h>
-#include <libpq-fe.h>
+
+#include "auth.h"
 
 struct db_pool;
 struct db_conn;
@@ -27,14 +28,6 @@ enum http_method {
 	HTTP_PATCH	= 0x08,
 	HTTP_DELETE	= 0x10,
 };
-
-/* Roles, as a route's set of allowed callers. */
-#define ROLE_ANON	0x01	/* no credentials needed */
-#define ROLE_PLATFORM	0x02	/* the platform administrator */
-#define ROLE_ADMIN	0x04	/* a tenant administrator */
-#define ROLE_INSTRUCTOR	0x08
-#define ROLE_LEARNER	0x10
-#define ROLE_TENANT	(ROLE_ADMIN | ROLE_INSTRUCTOR | ROLE_LEARNER)
 
 /* Route flags. */
 #define ROUTE_JSON	0x01	/* takes a JSON body */
@@ -79,15 +72,6 @@ struct route {
 	const struct http_qparam *query; /* NULL: takes no parameters */
 };
 
-/* Who is calling, once authenticated. */
-struct principal {
-	int	 role;			/* one ROLE_ bit; 0 = anonymous */
-	char	 tenant_id[40];		/* "" for the platform admin */
-	char	 user_id[40];
-	char	 token_id[40];	/* the credential used */
-	int	 is_key;		/* an API key, not a user's session */
-};
-
 struct http_req {
 	int			 method;
 	const char		*path;
@@ -116,18 +100,21 @@ struct http_req {
 };
 
 /*
- * Authentication hook: fill r->who from the request's credentials.
- * Return 0, or CD_ERR_DENIED when credentials are missing or wrong (401).
+ * Authentication hook: resolve the Authorization header's value into
+ * *who, in the request's open transaction on c (which it may scope to
+ * the caller).  The dispatcher opens the transaction first and calls it
+ * for every route that is not ROLE_ANON.  Return 0, or CD_ERR_DENIED
+ * when the credentials are wrong (401).
  */
-typedef int (*http_auth_fn)(struct http_req *r);
+typedef int (*http_auth_fn)(struct db_conn *c, const char *authorization,
+    struct principal *who);
 
 struct http_config {
 	const char		*listen;	/* "host:port" */
 	/* Origins allowed cross-origin calls: "https://a,https://b", "*"
 	 * for any, "" or NULL for none. */
 	const char		*cors_origins;
-	int			 threads;
-	int			 max_connections;
+	int			 max_connections;	/* each gets a thread */
 	/* From one client address, trusted proxies excepted; 0: no cap. */
 	int			 max_per_address;
 	int			 connection_timeout_s;
@@ -213,8 +200,9 @@ void		 http_next_link(struct http_req *r, const char *name,
  * last event written), 0 to go on, or <0 on error (ends it).  The layer
  * sends a comment when the stream was quiet for 10 s, and ends a stream
  * on shutdown or after ten minutes with "event: end" and
- * {"reason": "shutdown"|"timeout"}.  The connection is parked
- * (suspended) between events, so an idle stream holds no HTTP thread.
+ * {"reason": "shutdown"|"timeout"}.  Between events the connection's
+ * thread sleeps until the stream thread has bytes for it: an idle stream
+ * costs a sleeping thread and no database work.
  * free_arg(arg) runs when the stream is gone.
  */
 typedef int (*http_sse_poll)(void *arg, struct db_conn *c, char **buf,
@@ -223,18 +211,16 @@ int		 http_sse(struct http_req *r, const char *topic,
 		    http_sse_poll poll, void *arg, void (*free_arg)(void *));
 
 /*
- * Stream a query's rows as the response body, never holding more than a
- * chunk of them: the handler has sent the query on r->db (PQsendQuery*)
- * and put it in single-row mode; this takes r->db over.  head (taken; may
- * be NULL) goes first; fn appends each row's text to a growing buffer
- * (*buf, *len, *cap, realloc as needed) and returns 0, or <0 to stop.
- * The transaction ends and the connection returns to the pool when the
- * rows run out or the client goes away.
+ * Answer r with the rows of cur (db.h), opened on r->db, never holding
+ * more than a chunk of them: this takes r->db and cur over.  head (taken;
+ * may be NULL) goes first; then the rows as cur's row function renders
+ * them.  The transaction ends and the connection returns to the pool
+ * when the rows run out or the client goes away; then free_arg(arg) runs
+ * (the row function's argument).  On failure everything given is freed.
  */
-typedef int (*http_row_fn)(void *arg, PGresult *row, char **buf,
-    size_t *len, size_t *cap);
+struct db_cursor;
 int		 http_stream_rows(struct http_req *r, const char *ctype,
-		    char *head, http_row_fn fn, void *arg,
+		    char *head, struct db_cursor *cur, void *arg,
 		    void (*free_arg)(void *));
 
 /* Pool statistics and route table, for /metrics. */

@@ -257,7 +257,6 @@ main(int argc, char **argv)
 	memset(&hc, 0, sizeof(hc));
 	hc.listen = cfg.listen;
 	hc.cors_origins = cfg.cors_origins;
-	hc.threads = cfg_http_threads();
 	hc.max_connections = cfg.max_connections;
 	hc.max_per_address = cfg.max_connections_per_address;
 	hc.connection_timeout_s = cfg.connection_timeout_s;
@@ -305,7 +304,7 @@ main(int argc, char **argv)
 	if (serve_api)
 		log_fields(LOG_LVL_INFO, "listening", json_pack("{s:s, s:i, s:i, "
 		    "s:s, s:s}", "listen", cfg.listen, "port", port,
-		    "http_threads", hc.threads, "database", pg ? "embedded" :
+		    "http_threads", cfg_http_threads(), "database", pg ? "embedded" :
 		    "external", "role", cfg.role));
 	if (serve_api && (cfg.public_url == NULL || cfg.public_url[0] == '\0'))
 		log_warnx("COHORTD_PUBLIC_URL is not set: invitation and "
