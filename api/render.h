@@ -46,7 +46,7 @@ int	 api_exec_first(struct db_conn *c, const char *stmt, int n,
 	    const char *const *p, char *out, size_t outlen);
 
 /*
- * The buffers row streams fill (http_row_fn): make room for need more
+ * The buffers row streams fill (db_row_fn): make room for need more
  * bytes and a NUL; append n bytes of s, NUL-terminated.  0 or
  * CD_ERR_NOMEM (the buffer is left as it was).
  */

@@ -42,7 +42,7 @@ static const struct cfg_entry cfg_table[] = {
 	{ "admin_token", "COHORTD_ADMIN_TOKEN", CFG_SECRET, "", 0, 0,
 	  OFF(admin_token), "platform admin bearer token set on first start; empty generates one into <state>/admin-token" },
 	{ "http_threads", "COHORTD_HTTP_THREADS", CFG_INT, "0", 0, 256,
-	  OFF(http_threads), "HTTP worker threads; 0 = number of cores" },
+	  OFF(http_threads), "requests on the database at once (sizes the pool and the password-hashing slots; every connection has a thread of its own); 0 = number of cores" },
 	{ "workers", "COHORTD_WORKERS", CFG_INT, "0", 0, 64,
 	  OFF(workers), "grading worker processes; 0 = number of cores" },
 	{ "log_level", "COHORTD_LOG_LEVEL", CFG_LEVEL, "info", 0, 0,
