@@ -19,6 +19,7 @@
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "smtp.h"
+#include "xfer.h"
 
 /* ---- checks ------------------------------------------------------------ */
 
@@ -206,22 +207,13 @@ smtp_read(char *buf, size_t size, size_t n, void *arg)
 	return take;
 }
 
-static int
-smtp_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-    curl_off_t un)
-{
-	const struct smtp_server *s = arg;
-
-	return s->abandon != NULL && s->abandon(s->arg);
-}
-
 int
 smtp_send(const struct smtp_server *s, const struct smtp_msg *m, char *why,
     size_t whylen)
 {
 	struct curl_slist *rcpt = NULL;
 	struct smtp_reader rd;
-	char addr[340], cerr[CURL_ERROR_SIZE] = "";
+	char addr[340];
 	char *msg = NULL;
 	CURL *h = NULL;
 	CURLcode cc;
@@ -256,22 +248,12 @@ smtp_send(const struct smtp_server *s, const struct smtp_msg *m, char *why,
 		curl_easy_setopt(h, CURLOPT_PASSWORD, s->password ?
 		    s->password : "");
 	}
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)s->timeout_s);
-	/* Threads: no signals for timeouts. */
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, smtp_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)s);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-	cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	cc = xfer_perform(h, (long)s->timeout_s, s->abandon, s->arg, &code,
+	    why, whylen);
 	if (cc == CURLE_OK) {
 		rc = 0;
 		goto out;
 	}
-	snprintf(why, whylen, "%s%s%s", curl_easy_strerror(cc),
-	    cerr[0] ? ": " : "", cerr);
 	if (code >= 500 && code < 600 && cc != CURLE_LOGIN_DENIED)
 		rc = CD_ERR_INVALID;	/* refused for good */
  out:

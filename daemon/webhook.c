@@ -24,6 +24,7 @@
 #include "../common/err.h"
 #include "netaddr.h"
 #include "webhook.h"
+#include "xfer.h"
 
 const char *const webhook_events[] = { "enrollment.created",
 	"enrollment.promoted", "enrollment.withdrawn", "enrollment.completed",
@@ -221,21 +222,12 @@ webhook_discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static int
-webhook_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-    curl_off_t un)
-{
-	const struct webhook_post *w = arg;
-
-	return w->abandon != NULL && w->abandon(w->arg);
-}
-
 int
 webhook_deliver(const struct webhook_post *w, char *why, size_t whylen)
 {
 	struct curl_slist *hdrs = NULL, *pin = NULL;
 	char scheme[16], host[256], addr[INET6_ADDRSTRLEN + 2], line[512];
-	char sig[128], cerr[CURL_ERROR_SIZE] = "";
+	char sig[128];
 	long port, code = 0, now = (long)time(NULL);
 	CURL *h = NULL;
 	CURLcode cc;
@@ -285,22 +277,12 @@ webhook_deliver(const struct webhook_post *w, char *why, size_t whylen)
 	    (curl_off_t)strlen(w->body));
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "cohortd-webhooks");
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, webhook_discard);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)w->timeout_s);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, webhook_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)w);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-	cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	if (cc != CURLE_OK)
-		snprintf(why, whylen, "%s%s%s", curl_easy_strerror(cc),
-		    cerr[0] ? ": " : "", cerr);
-	else if (code < 200 || code > 299)
-		snprintf(why, whylen, "the endpoint answered %ld", code);
-	else
+	cc = xfer_perform(h, (long)w->timeout_s, w->abandon, w->arg, &code,
+	    why, whylen);
+	if (cc == CURLE_OK && code >= 200 && code <= 299)
 		rc = 0;
+	else if (cc == CURLE_OK)
+		snprintf(why, whylen, "the endpoint answered %ld", code);
  out:
 	curl_slist_free_all(hdrs);
 	curl_slist_free_all(pin);
