@@ -455,9 +455,7 @@ token_redeem(struct http_req *r, const char *kind)
 	PGresult *res = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		token = v_str(&v, body, "", "token", 1, 1, 256);
 		pw = v_str(&v, body, "", "password", 1, PW_MIN, PW_MAX);
 		slug = v_str(&v, body, "", "tenant", 0, 1, 63);
@@ -561,24 +559,21 @@ api_password_reset(struct http_req *r)
 {
 	static const char *const allowed[] = { "tenant", "email", NULL };
 	struct access_tenant t = { .name = NULL };
-	char acct[65], addr[65], ip[64];
+	char acct[65], addr[65];
 	const char *tenant = NULL, *email = NULL;
 	struct api_v v;
 	json_t *body;
 	PGresult *u = NULL;
 	int rc = CD_ERR_INTERNAL, wait;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		tenant = v_str(&v, body, "", "tenant", 1, 1, 63);
 		email = v_str(&v, body, "", "email", 1, 1, 254);
 	}
 	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
-	http_client_addr(r, ip, sizeof(ip));
-	api_throttle_key("reset-account", tenant, email, acct);
-	api_throttle_key("reset-address", ip, NULL, addr);
+	api_throttle_keys(r, "reset-account", "reset-address", tenant, email,
+	    acct, addr);
 	if ((wait = throttle_hit(r, acct, RESET_ACCOUNT)) == 0)
 		wait = throttle_hit(r, addr, RESET_ADDRESS);
 	if (wait != 0) {
@@ -631,9 +626,7 @@ api_my_password(struct http_req *r)
 	if (r->who.is_key || r->who.user_id[0] == '\0')
 		return http_problem(r, 403, "forbidden", "Forbidden",
 		    "only a person logged in has a password to change");
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		cur = v_str(&v, body, "", "current", 1, 1, PW_MAX);
 		pw = v_str(&v, body, "", "new", 1, PW_MIN, PW_MAX);
 	}

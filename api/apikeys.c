@@ -72,9 +72,7 @@ api_apikey_create(struct http_req *r)
 	PGresult *res = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		name = v_str(&v, body, "", "name", 1, 1, 200);
 		role = v_enum(&v, body, "", "role", 1, roles);
 	}

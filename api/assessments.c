@@ -324,8 +324,7 @@ api_assessment_create(struct http_req *r)
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL)
+	if ((body = v_begin(&v, r, NULL)) != NULL)
 		assessment_fields(&v, body, 1, &in);
 	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
@@ -395,8 +394,7 @@ api_assessment_update(struct http_req *r)
 	PGresult *res;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL)
+	if ((body = v_begin(&v, r, NULL)) != NULL)
 		assessment_fields(&v, body, 0, &in);
 	if ((rc = v_failed(&v, r)) != 0 || (rc = api_lock(r, "assessment_lock",
 	    r->params[0])) != 0)

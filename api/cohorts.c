@@ -283,8 +283,7 @@ api_cohort_create(struct http_req *r)
 	char id[40];
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL)
+	if ((body = v_begin(&v, r, NULL)) != NULL)
 		cohort_fields(&v, r, body, 1, &in);
 	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
@@ -348,19 +347,8 @@ static int
 cohort_lock(struct http_req *r, const char *id)
 {
 	const char *p[3] = { id, api_role(r), api_user(r) };
-	PGresult *res;
-	int rc = CD_ERR_INTERNAL;
 
-	if (!api_uuid_ok(id))
-		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "cohort_lock", 3, p)) == NULL)
-		return CD_ERR_DATABASE;
-	if (PQntuples(res) == 0)
-		rc = CD_ERR_NOT_FOUND;
-	else
-		rc = api_if_match_fails(r, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return rc;
+	return api_lock_p(r, "cohort_lock", 3, p);
 }
 
 int
@@ -372,8 +360,7 @@ api_cohort_update(struct http_req *r)
 	PGresult *res;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL)
+	if ((body = v_begin(&v, r, NULL)) != NULL)
 		cohort_fields(&v, r, body, 0, &in);
 	if ((rc = v_failed(&v, r)) != 0 ||
 	    (rc = cohort_lock(r, r->params[0])) != 0)
@@ -447,9 +434,7 @@ api_cohort_late_policy(struct http_req *r)
 	PGresult *res;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		v_num(&v, body, "", "percent_per_day", 1, 0, 100, &per_day);
 		v_num(&v, body, "", "floor", 1, 0, 100, &floor_);
 	}
@@ -547,8 +532,7 @@ api_enroll(struct http_req *r)
 
 	if ((rc = cohort_lock(r, r->params[0])) != 0)
 		return api_result(rc);
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL)
+	if ((body = v_begin(&v, r, NULL)) != NULL)
 		enroll_row_check(&v, body, "");
 	if ((rc = v_failed(&v, r)) != 0)
 		goto out;

@@ -200,9 +200,7 @@ api_exercise_create(struct http_req *r)
 	const char *slug = NULL, *title = NULL, *statement = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		slug = v_str(&v, body, "", "slug", 1, 1, 63);
 		title = v_str(&v, body, "", "title", 1, 1, 200);
 		statement = v_str(&v, body, "", "statement", 0, 0, 65536);
@@ -253,9 +251,7 @@ api_exercise_update(struct http_req *r)
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL)
-		v_only(&v, body, "", allowed);
+	body = v_begin(&v, r, allowed);
 	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	if ((lk = db_exec(r->db, "exercise_lock", 1, p)) == NULL ||
@@ -492,9 +488,7 @@ api_exercise_import(struct http_req *r)
 	char *statement = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		slug = v_str(&v, body, "", "catalog", 1, 1, 63);
 		as = v_str(&v, body, "", "slug", 0, 1, 63);
 	}

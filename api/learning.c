@@ -251,9 +251,7 @@ api_extension_create(struct http_req *r)
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		user = v_uuid(&v, body, "", "user_id", 1);
 		cohort = v_uuid(&v, body, "", "cohort_id", 1);
 		due = v_time(&v, body, "due_at", 0);

@@ -94,8 +94,7 @@ api_lesson_create(struct http_req *r)
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL)
+	if ((body = v_begin(&v, r, NULL)) != NULL)
 		lesson_fields(&v, body, 1, &title, &text, minutes, position,
 		    &concepts);
 	if ((rc = v_failed(&v, r)) == 0) {
@@ -137,8 +136,7 @@ api_lesson_update(struct http_req *r)
 	char minutes[16] = "", position[16] = "", *concepts = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL)
+	if ((body = v_begin(&v, r, NULL)) != NULL)
 		lesson_fields(&v, body, 0, &title, &text, minutes, position,
 		    &concepts);
 	if ((rc = v_failed(&v, r)) == 0 && (rc = api_lock(r, "lesson_lock",

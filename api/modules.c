@@ -103,14 +103,8 @@ int
 api_module_visible(struct http_req *r, const char *id)
 {
 	const char *p[3] = { api_role(r), api_user(r), id };
-	PGresult *res;
-	int rc = CD_ERR_DATABASE;
 
-	if ((res = db_exec(r->db, "module_get", 3, p)) == NULL)
-		return rc;
-	rc = PQntuples(res) == 0 ? CD_ERR_NOT_FOUND : 0;
-	PQclear(res);
-	return rc;
+	return api_exec_exists(r->db, "module_get", 3, p);
 }
 
 /*
@@ -204,9 +198,7 @@ api_module_create(struct http_req *r)
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		title = v_str(&v, body, "", "title", 1, 1, 200);
 		summary = v_str(&v, body, "", "summary", 0, 0, 4000);
 		prereqs = v_prereqs(&v, body);
@@ -271,9 +263,7 @@ api_module_update(struct http_req *r)
 	const char *title = NULL, *summary = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		title = v_str(&v, body, "", "title", 0, 1, 200);
 		summary = v_str(&v, body, "", "summary", 0, 0, 4000);
 		prereqs = v_prereqs(&v, body);

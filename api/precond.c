@@ -62,12 +62,20 @@ int
 api_lock(struct http_req *r, const char *stmt, const char *id)
 {
 	const char *p[1] = { id };
+
+	return api_lock_p(r, stmt, 1, p);
+}
+
+int
+api_lock_p(struct http_req *r, const char *stmt, int n,
+    const char *const *p)
+{
 	PGresult *res;
 	int rc = CD_ERR_INTERNAL;
 
-	if (!api_uuid_ok(id))
+	if (!api_uuid_ok(p[0]))
 		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, stmt, 1, p)) == NULL)
+	if ((res = db_exec(r->db, stmt, n, p)) == NULL)
 		return CD_ERR_DATABASE;
 	if (PQntuples(res) == 0)
 		rc = CD_ERR_NOT_FOUND;

@@ -19,5 +19,8 @@ int	 api_if_match_fails(struct http_req *r, const char *version);
 /* Run stmt; no row is CD_ERR_NOT_FOUND; else check If-Match against
  * the row's first column (the version).  0 go on, API_ANSWERED (412). */
 int	 api_lock(struct http_req *r, const char *stmt, const char *id);
+/* As api_lock, for a stmt of n parameters p, the id in p[0]. */
+int	 api_lock_p(struct http_req *r, const char *stmt, int n,
+	    const char *const *p);
 
 #endif

@@ -69,14 +69,8 @@ int
 api_program_visible(struct http_req *r, const char *id)
 {
 	const char *p[3] = { api_role(r), api_user(r), id };
-	PGresult *res;
-	int rc = CD_ERR_DATABASE;
 
-	if ((res = db_exec(r->db, "program_get", 3, p)) == NULL)
-		return rc;
-	rc = PQntuples(res) == 0 ? CD_ERR_NOT_FOUND : 0;
-	PQclear(res);
-	return rc;
+	return api_exec_exists(r->db, "program_get", 3, p);
 }
 
 int
@@ -90,9 +84,7 @@ api_program_create(struct http_req *r)
 	PGresult *res;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		title = v_str(&v, body, "", "title", 1, 1, 200);
 		summary = v_str(&v, body, "", "summary", 0, 0, 4000);
 		status = v_enum(&v, body, "", "status", 0, program_statuses);
@@ -150,9 +142,7 @@ api_program_update(struct http_req *r)
 	const char *title = NULL, *summary = NULL, *status = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		title = v_str(&v, body, "", "title", 0, 1, 200);
 		summary = v_str(&v, body, "", "summary", 0, 0, 4000);
 		status = v_enum(&v, body, "", "status", 0, program_statuses);

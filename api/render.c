@@ -163,6 +163,20 @@ api_exec_first(struct db_conn *c, const char *stmt, int n,
 }
 
 int
+api_exec_exists(struct db_conn *c, const char *stmt, int n,
+    const char *const *p)
+{
+	PGresult *r = db_exec(c, stmt, n, p);
+	int rc = CD_ERR_DATABASE;
+
+	if (r == NULL)
+		return rc;
+	rc = PQntuples(r) == 0 ? CD_ERR_NOT_FOUND : 0;
+	PQclear(r);
+	return rc;
+}
+
+int
 api_buf_reserve(char **buf, size_t *len, size_t *cap, size_t need)
 {
 	size_t ncap = *cap ? *cap : 4096;

@@ -44,6 +44,10 @@ struct db_conn;
  * there is no row. */
 int	 api_exec_first(struct db_conn *c, const char *stmt, int n,
 	    const char *const *p, char *out, size_t outlen);
+/* Run stmt on c: 0 when it returns a row, CD_ERR_NOT_FOUND when none,
+ * CD_ERR_DATABASE. */
+int	 api_exec_exists(struct db_conn *c, const char *stmt, int n,
+	    const char *const *p);
 
 /*
  * The buffers row streams fill (db_row_fn): make room for need more

@@ -44,5 +44,10 @@ const char *api_user(const struct http_req *r);
  */
 void	 api_throttle_key(const char *kind, const char *a, const char *b,
 	    char *out);
+/* A sign-in form's two keys: acct of account_kind over tenant and email,
+ * addr of address_kind over the client's address (session.c). */
+void	 api_throttle_keys(struct http_req *r, const char *account_kind,
+	    const char *address_kind, const char *tenant, const char *email,
+	    char *acct, char *addr);
 
 #endif

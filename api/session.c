@@ -99,6 +99,18 @@ api_throttle_key(const char *kind, const char *a, const char *b, char *out)
 	sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
+void
+api_throttle_keys(struct http_req *r, const char *account_kind,
+    const char *address_kind, const char *tenant, const char *email,
+    char *acct, char *addr)
+{
+	char ip[64];
+
+	http_client_addr(r, ip, sizeof(ip));
+	api_throttle_key(account_kind, tenant, email, acct);
+	api_throttle_key(address_kind, ip, NULL, addr);
+}
+
 /*
  * RateLimit-Policy and RateLimit for th, with spent more failures (this
  * request's) counted: the limit closest to running out is the one named.
@@ -243,23 +255,19 @@ api_login(struct http_req *r)
 	struct api_v v;
 	json_t *body;
 	const char *tenant = NULL, *email = NULL, *pw = NULL;
-	char acct[65], addr[65], ip[64];
+	char acct[65], addr[65];
 	PGresult *u = NULL;
 	struct throttle th = { 0 };
 	int rc = CD_ERR_INTERNAL, spent = 0;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		tenant = v_str(&v, body, "", "tenant", 1, 1, 63);
 		email = v_str(&v, body, "", "email", 1, 1, 254);
 		pw = v_str(&v, body, "", "password", 1, 1, 1024);
 	}
 	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
-	http_client_addr(r, ip, sizeof(ip));
-	api_throttle_key("account", tenant, email, acct);
-	api_throttle_key("address", ip, NULL, addr);
+	api_throttle_keys(r, "account", "address", tenant, email, acct, addr);
 	if ((rc = throttle_check(r, acct, addr, &th)) != 0) {
 		rc = api_result(rc);
 		goto out;

@@ -104,9 +104,7 @@ api_tenant_create(struct http_req *r)
 	PGresult *t = NULL, *u = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", top);
+	if ((body = v_begin(&v, r, top)) != NULL) {
 		slug = v_str(&v, body, "", "slug", 1, 1, 63);
 		if (slug != NULL && !slug_ok(slug))
 			v_error(&v, "/slug", "lowercase letters, digits and "
@@ -198,9 +196,7 @@ api_tenant_update(struct http_req *r)
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		name = v_str(&v, body, "", "name", 0, 1, 200);
 		slug = v_str(&v, body, "", "slug", 0, 1, 63);
 		if (slug != NULL && !slug_ok(slug))

@@ -115,8 +115,7 @@ api_concepts_field(struct api_v *v, json_t *obj, const char *base,
 {
 	json_t *arr = json_object_get(obj, "concepts"), *e;
 	char ptr[160];
-	size_t i, len = 3;
-	char *s;
+	size_t i;
 
 	*out = NULL;
 	if (arr == NULL)
@@ -137,19 +136,8 @@ api_concepts_field(struct api_v *v, json_t *obj, const char *base,
 			    CONCEPT_LEN);
 			return 0;
 		}
-		len += json_string_length(e) + 1;
 	}
-	if ((s = malloc(len)) == NULL)
-		return 0;
-	strcpy(s, "{");
-	json_array_foreach(arr, i, e) {
-		if (i > 0)
-			strcat(s, ",");
-		strcat(s, json_string_value(e));
-	}
-	strcat(s, "}");
-	*out = s;
-	return 1;
+	return (*out = api_text_array(arr)) != NULL;
 }
 
 int
@@ -286,8 +274,7 @@ api_preferences_put(struct http_req *r)
 	size_t i;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) == NULL) {
+	if ((body = v_begin(&v, r, NULL)) == NULL) {
 		rc = v_failed(&v, r);	/* a 422: the body is not an object */
 		goto out;
 	}
@@ -411,8 +398,7 @@ api_nudge_defaults_put(struct http_req *r)
 	const char *set[2];
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) == NULL) {
+	if ((body = v_begin(&v, r, NULL)) == NULL) {
 		rc = v_failed(&v, r);	/* a 422: the body is not an object */
 		goto out;
 	}

@@ -112,9 +112,7 @@ api_user_create(struct http_req *r)
 	json_t *urls = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		email = v_str(&v, body, "", "email", 1, 3, 254);
 		if (email != NULL && !v_email_ok(email))
 			v_error(&v, "/email", "is not an email address");
@@ -213,9 +211,7 @@ api_user_update(struct http_req *r)
 	PGresult *res = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
+	if ((body = v_begin(&v, r, allowed)) != NULL) {
 		email = v_str(&v, body, "", "email", 0, 3, 254);
 		if (email != NULL && !v_email_ok(email))
 			v_error(&v, "/email", "is not an email address");

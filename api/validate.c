@@ -84,21 +84,42 @@ v_body(struct api_v *v, struct http_req *r)
 	return r->json;
 }
 
+json_t *
+v_begin(struct api_v *v, struct http_req *r, const char *const *allowed)
+{
+	json_t *body;
+
+	v_init(v);
+	if ((body = v_body(v, r)) != NULL && allowed != NULL)
+		v_only(v, body, "", allowed);
+	return body;
+}
+
+/* Member key of obj (NULL: absent, an error when required); ptr (len
+ * bytes) receives its JSON pointer for the caller's errors. */
+static json_t *
+v_member(struct api_v *v, json_t *obj, const char *base, const char *key,
+    int required, char *ptr, size_t len)
+{
+	json_t *val = obj ? json_object_get(obj, key) : NULL;
+
+	v_pointer(ptr, len, base, key);
+	if (val == NULL && required)
+		v_error(v, ptr, "is required");
+	return val;
+}
+
 const char *
 v_str(struct api_v *v, json_t *obj, const char *base, const char *key,
     int required, size_t minlen, size_t maxlen)
 {
-	json_t *val = obj ? json_object_get(obj, key) : NULL;
 	char ptr[256];
+	json_t *val = v_member(v, obj, base, key, required, ptr, sizeof(ptr));
 	const char *s;
 	size_t n;
 
-	v_pointer(ptr, sizeof(ptr), base, key);
-	if (val == NULL) {
-		if (required)
-			v_error(v, ptr, "is required");
+	if (val == NULL)
 		return NULL;
-	}
 	if (!json_is_string(val)) {
 		v_error(v, ptr, "must be a string");
 		return NULL;
@@ -160,15 +181,11 @@ int
 v_int(struct api_v *v, json_t *obj, const char *base, const char *key,
     int required, long min, long max, long *out)
 {
-	json_t *val = obj ? json_object_get(obj, key) : NULL;
 	char ptr[256];
+	json_t *val = v_member(v, obj, base, key, required, ptr, sizeof(ptr));
 
-	v_pointer(ptr, sizeof(ptr), base, key);
-	if (val == NULL) {
-		if (required)
-			v_error(v, ptr, "is required");
+	if (val == NULL)
 		return 0;
-	}
 	if (!json_is_integer(val) || json_integer_value(val) < min ||
 	    json_integer_value(val) > max) {
 		v_error(v, ptr, "must be a whole number from %ld to %ld", min,
@@ -197,15 +214,11 @@ int
 v_num(struct api_v *v, json_t *obj, const char *base, const char *key,
     int required, double min, double max, double *out)
 {
-	json_t *val = obj ? json_object_get(obj, key) : NULL;
 	char ptr[256];
+	json_t *val = v_member(v, obj, base, key, required, ptr, sizeof(ptr));
 
-	v_pointer(ptr, sizeof(ptr), base, key);
-	if (val == NULL) {
-		if (required)
-			v_error(v, ptr, "is required");
+	if (val == NULL)
 		return 0;
-	}
 	if (!json_is_number(val) || json_number_value(val) < min ||
 	    json_number_value(val) > max) {
 		v_error(v, ptr, "must be a number from %g to %g", min, max);
@@ -218,15 +231,11 @@ v_num(struct api_v *v, json_t *obj, const char *base, const char *key,
 int
 v_bool(struct api_v *v, json_t *obj, const char *key, int required, int *out)
 {
-	json_t *val = obj ? json_object_get(obj, key) : NULL;
 	char ptr[256];
+	json_t *val = v_member(v, obj, "", key, required, ptr, sizeof(ptr));
 
-	v_pointer(ptr, sizeof(ptr), "", key);
-	if (val == NULL) {
-		if (required)
-			v_error(v, ptr, "is required");
+	if (val == NULL)
 		return 0;
-	}
 	if (!json_is_boolean(val)) {
 		v_error(v, ptr, "must be true or false");
 		return 0;
@@ -350,22 +359,26 @@ api_uuid_ok(const char *s)
 char *
 api_uuid_array(json_t *arr)
 {
-	size_t i, n = json_array_size(arr), len = 1;
+	return api_text_array(arr);
+}
+
+char *
+api_text_array(json_t *arr)
+{
+	size_t i, len = 3;
 	json_t *e;
 	char *out;
 
-	if ((out = malloc(n * 37 + 3)) == NULL)
+	json_array_foreach(arr, i, e)
+		len += strlen(json_string_value(e)) + 1;
+	if ((out = malloc(len)) == NULL)
 		return NULL;
-	out[0] = '{';
+	strcpy(out, "{");
 	json_array_foreach(arr, i, e) {
-		const char *s = json_string_value(e);
-
 		if (i > 0)
-			out[len++] = ',';
-		memcpy(out + len, s, 36);
-		len += 36;
+			strcat(out, ",");
+		strcat(out, json_string_value(e));
 	}
-	out[len++] = '}';
-	out[len] = '\0';
+	strcat(out, "}");
 	return out;
 }

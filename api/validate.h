@@ -25,6 +25,10 @@ void	 v_only(struct api_v *v, json_t *obj, const char *base,
 	    const char *const *allowed);
 /* The body as an object, or NULL after recording why. */
 json_t	*v_body(struct api_v *v, struct http_req *r);
+/* v_init, then v_body, then (allowed not NULL) v_only on the body: a
+ * handler's first step.  The body or NULL, as v_body. */
+json_t	*v_begin(struct api_v *v, struct http_req *r,
+	    const char *const *allowed);
 /*
  * A string member: NULL when absent (an error if required), or of the
  * wrong type or length (error recorded).
@@ -73,5 +77,9 @@ int	 api_uuid_ok(const char *s);
 /* A PostgreSQL array literal of the ids in arr (strings already checked
  * by api_uuid_ok); malloc'd, or NULL when out of memory. */
 char	*api_uuid_array(json_t *arr);
+/* A PostgreSQL array literal of the strings in arr, each already checked
+ * to need no quoting (ids, slugs, event names); malloc'd, or NULL when
+ * out of memory. */
+char	*api_text_array(json_t *arr);
 
 #endif

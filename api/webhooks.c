@@ -70,8 +70,7 @@ static char *
 webhook_events_arg(struct api_v *v, json_t *body, int required)
 {
 	json_t *arr = json_object_get(body, "events"), *e;
-	size_t i, len = 3;
-	char *out;
+	size_t i;
 
 	if (arr == NULL) {
 		if (required)
@@ -101,19 +100,9 @@ webhook_events_arg(struct api_v *v, json_t *body, int required)
 			    "learner.nudged");
 			return NULL;
 		}
-		len += strlen(s) + 1;
 	}
-	if ((out = malloc(len)) == NULL)
-		return NULL;
-	strcpy(out, "{");
-	json_array_foreach(arr, i, e) {
-		if (i > 0)
-			strcat(out, ",");
-		/* Known names: letters, dots and underscores only. */
-		strcat(out, json_string_value(e));
-	}
-	strcat(out, "}");
-	return out;
+	/* Known names: letters, dots and underscores only. */
+	return api_text_array(arr);
 }
 
 /* The "url" member, checked against the rules (webhook_url_ok). */
@@ -131,26 +120,35 @@ webhook_url_arg(struct api_v *v, json_t *body, int required)
 	return url;
 }
 
-int
-api_webhook_create(struct http_req *r)
+/* An endpoint's fields, from body; create: url and events required.
+ * *events is malloc'd (webhook_events_arg). */
+static void
+webhook_fields(struct api_v *v, struct http_req *r, int create,
+    const char **url, char **events, const char **desc)
 {
 	static const char *const allowed[] = { "url", "events", "description",
 		NULL };
+	json_t *body;
+
+	if ((body = v_begin(v, r, allowed)) != NULL) {
+		*url = webhook_url_arg(v, body, create);
+		*events = webhook_events_arg(v, body, create);
+		*desc = v_str(v, body, "", "description", 0, 0, 500);
+	}
+}
+
+int
+api_webhook_create(struct http_req *r)
+{
 	char secret[64], loc[96];
 	struct api_v v;
-	json_t *body, *out;
+	json_t *out;
 	const char *url = NULL, *desc = NULL;
 	char *events = NULL;
 	PGresult *res = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
-		url = webhook_url_arg(&v, body, 1);
-		events = webhook_events_arg(&v, body, 1);
-		desc = v_str(&v, body, "", "description", 0, 0, 500);
-	}
+	webhook_fields(&v, r, 1, &url, &events, &desc);
 	if ((rc = v_failed(&v, r)) != 0)
 		goto out;
 	webhook_secret_new(secret, sizeof(secret));
@@ -195,21 +193,12 @@ api_webhook_get(struct http_req *r)
 int
 api_webhook_update(struct http_req *r)
 {
-	static const char *const allowed[] = { "url", "events", "description",
-		NULL };
 	struct api_v v;
-	json_t *body;
 	const char *url = NULL, *desc = NULL;
 	char *events = NULL;
 	int rc = CD_ERR_INTERNAL;
 
-	v_init(&v);
-	if ((body = v_body(&v, r)) != NULL) {
-		v_only(&v, body, "", allowed);
-		url = webhook_url_arg(&v, body, 0);
-		events = webhook_events_arg(&v, body, 0);
-		desc = v_str(&v, body, "", "description", 0, 0, 500);
-	}
+	webhook_fields(&v, r, 0, &url, &events, &desc);
 	if ((rc = v_failed(&v, r)) == 0 && (rc = api_lock(r, "webhook_lock",
 	    r->params[0])) == 0) {
 		const char *p[4] = { r->params[0], url, events, desc };
