@@ -168,13 +168,32 @@ cmd_apikey(int argc, char **argv)
 	return ctl_close(&d, ok);
 }
 
+/* Create or truncate <state>/name, readable by its owner only: a stream
+ * to write, or NULL. */
+static FILE *
+ctl_state_file(const char *name)
+{
+	char path[4096];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd != -1 && (f = fdopen(fd, "w")) != NULL)
+		return f;
+	if (fd != -1)
+		close(fd);
+	return NULL;
+}
+
 static int
 cmd_admin_token(int argc, char **argv)
 {
-	char token[AUTH_TOKEN_LEN + 1], path[4096];
+	char token[AUTH_TOKEN_LEN + 1];
 	struct ctl_db d;
 	FILE *f;
-	int fd, ok;
+	int ok;
 
 	if (argc != 2 || strcmp(argv[1], "rotate") != 0) {
 		fprintf(stderr, "usage: cohortctl admin-token rotate\n");
@@ -185,14 +204,10 @@ cmd_admin_token(int argc, char **argv)
 	ok = auth_rotate_admin(d.c, token) == 0;
 	if (ok) {
 		/* Keep <state>/admin-token current for whoever reads it. */
-		snprintf(path, sizeof(path), "%s/admin-token", cfg.state_dir);
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
-		if (fd != -1 && (f = fdopen(fd, "w")) != NULL) {
+		if ((f = ctl_state_file("admin-token")) != NULL) {
 			fprintf(f, "%s\n", token);
 			fclose(f);
-		} else if (fd != -1)
-			close(fd);
+		}
 		printf("%s\n", token);
 	}
 	sodium_memzero(token, sizeof(token));
@@ -231,10 +246,10 @@ cmd_version(int argc, char **argv)
 static int
 cmd_seed_demo(int argc, char **argv)
 {
-	char pw[AUTH_TOKEN_LEN + 1], path[4096];
+	char pw[AUTH_TOKEN_LEN + 1];
 	struct ctl_db d;
 	FILE *f;
-	int fd, rc;
+	int rc;
 
 	if (ctl_open(&d) != 0)
 		return 1;
@@ -255,16 +270,12 @@ cmd_seed_demo(int argc, char **argv)
 	    "accounts: admin@demo.test, ivan@demo.test (instructor), "
 	    "learner1..5@demo.test; all with that password\n", pw);
 	/* Also kept in the state directory, readable by its owner only. */
-	snprintf(path, sizeof(path), "%s/demo-credentials", cfg.state_dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd != -1 && (f = fdopen(fd, "w")) != NULL) {
+	if ((f = ctl_state_file("demo-credentials")) != NULL) {
 		fprintf(f, "tenant demo\npassword %s\nadmin@demo.test\n"
 		    "ivan@demo.test\nlearner1@demo.test .. learner5@demo.test\n",
 		    pw);
 		fclose(f);
-	} else if (fd != -1)
-		close(fd);
+	}
 	sodium_memzero(pw, sizeof(pw));
 	return 0;
 }
