@@ -56,16 +56,9 @@ static ssize_t
 cg_read(const char *dir, const char *file, char *buf, size_t size)
 {
 	char path[PATH_MAX + 64];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n;
+	return sbx_file_read(path, buf, size);
 }
 
 /* The number after "key " in a "key value" per line file, or 0. */

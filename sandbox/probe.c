@@ -46,51 +46,46 @@ static struct sbx_host probe_host;
 static bool probe_done;
 static int probe_rc;
 
-static bool
-file_has(const char *path, const char *word)
+ssize_t
+sbx_file_read(const char *path, char *buf, size_t size)
 {
-	char buf[512];
 	ssize_t n;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	n = read(fd, buf, size - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	return strstr(buf, word) != NULL;
+	return n;
+}
+
+static bool
+file_has(const char *path, const char *word)
+{
+	char buf[512];
+
+	return sbx_file_read(path, buf, sizeof(buf)) >= 0 &&
+	    strstr(buf, word) != NULL;
 }
 
 long
 sbx_file_long(const char *path, long dflt)
 {
 	char buf[64];
-	ssize_t n;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return dflt;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n > 0 ? strtol(buf, NULL, 10) : dflt;
+	return sbx_file_read(path, buf, sizeof(buf)) > 0 ?
+	    strtol(buf, NULL, 10) : dflt;
 }
 
 void
 sbx_psi_read(const char *path, int64_t *some_us, int64_t *full_us)
 {
 	char buf[256], *p;
-	ssize_t n;
-	int fd;
 
 	*some_us = *full_us = -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (sbx_file_read(path, buf, sizeof(buf)) <= 0)
 		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
 	if (strncmp(buf, "some ", 5) != 0 || (p = strstr(buf, "total=")) == NULL)
 		return;
 	*some_us = (int64_t)strtoull(p + 6, NULL, 10);

@@ -62,6 +62,9 @@ struct sbx_host {
 bool	sbx_realtime_ok(void);
 
 /* probe.c */
+/* Read a small file into buf (size bytes), NUL-terminated: the bytes
+ * read, or -1 when it cannot be opened (buf untouched) or read. */
+ssize_t	sbx_file_read(const char *path, char *buf, size_t size);
 long	sbx_file_long(const char *path, long dflt);	/* a one-number file */
 /* A cpu.pressure file's "some" and "full" totals (us), or -1 each. */
 void	sbx_psi_read(const char *path, int64_t *some_us, int64_t *full_us);
