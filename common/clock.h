@@ -13,4 +13,9 @@ long long	clock_ms(void);
 long long	clock_us(void);
 long long	clock_ns(void);
 
+struct timespec;
+/* *ts: ms from now on CLOCK_REALTIME, the clock pthread_cond_timedwait
+ * measures an absolute deadline in by default. */
+void		clock_deadline(struct timespec *ts, long ms);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/log.h"
 
@@ -257,8 +258,7 @@ auth_hash_enter(void)
 
 	if (!auth_hash_ready)
 		auth_password_init(2);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 10;
+	clock_deadline(&ts, 10000);
 	while (sem_timedwait(&auth_hash_sem, &ts) == -1)
 		if (errno != EINTR)
 			return CD_ERR_UNAVAILABLE;

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/log.h"
 
@@ -243,13 +244,7 @@ db_acquire(struct db_pool *pool, int timeout_ms, struct db_conn **out)
 	int rc = 0;
 
 	*out = NULL;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	clock_deadline(&deadline, timeout_ms);
 
 	pthread_mutex_lock(&pool->mu);
 	while (pool->free == NULL && pool->open >= pool->size) {

@@ -65,6 +65,7 @@
 #include "../common/clock.h"
 #include "../common/err.h"
 #include "gate.h"
+#include "http.h"
 #include "../common/log.h"
 #include "netaddr.h"
 
@@ -397,9 +398,9 @@ gate_refuse(struct gate_conn *gc, int status, const char *why)
 {
 	size_t drained = 0;
 	ssize_t got;
-	char body[512], out[1024];
+	char out[1024], *body;
 	const char *title, *type;
-	int blen, n;
+	int n;
 
 	switch (status) {
 	case 414: title = "URI Too Long"; type = "uri-too-long"; break;
@@ -412,13 +413,13 @@ gate_refuse(struct gate_conn *gc, int status, const char *why)
 		type = "too-many-connections"; break;
 	default: title = "Bad Request"; type = "bad-request"; break;
 	}
-	blen = snprintf(body, sizeof(body), "{\"type\":\"https://cohortd.dev/"
-	    "problems/%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}",
-	    type, title, status, why);
+	body = http_problem_doc(status, type, title, why, NULL, NULL);
 	n = snprintf(out, sizeof(out), "HTTP/1.1 %d %s\r\nContent-Type: "
-	    "application/problem+json\r\nContent-Length: %d\r\n%s"
-	    "Connection: close\r\n\r\n%s", status, title, blen,
-	    status == 503 || status == 429 ? "Retry-After: 1\r\n" : "", body);
+	    "application/problem+json\r\nContent-Length: %zu\r\n%s"
+	    "Connection: close\r\n\r\n%s", status, title, body ? strlen(body) :
+	    0, status == 503 || status == 429 ? "Retry-After: 1\r\n" : "",
+	    body ? body : "");
+	free(body);
 	/* Not a request libmicrohttpd saw, so not in the request lines: a
 	 * line of its own says what was refused. */
 	log_fields(LOG_LVL_INFO, "head refused", json_pack("{s:i, s:s}",

@@ -170,13 +170,7 @@ health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 		/* One is on its way: its answer is as fresh as ours. */
 		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += timeout_ms / 1000;
-		ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		clock_deadline(&ts, timeout_ms);
 		gen = health_gen;
 		while (health_running && health_gen == gen)
 			if (pthread_cond_timedwait(&health_cv, &health_mu,

@@ -46,6 +46,7 @@
 #include "db.h"
 #include "../common/clock.h"
 #include "../common/err.h"
+#include "../common/utf8.h"
 #include "gate.h"
 #include "http.h"
 #include "idem.h"
@@ -190,9 +191,9 @@ http_json(struct http_req *r, int status, json_t *body)
 	return http_body(r, status, "application/json", s, strlen(s));
 }
 
-int
-http_problem_ext(struct http_req *r, int status, const char *type,
-    const char *title, const char *detail, json_t *ext)
+char *
+http_problem_doc(int status, const char *type, const char *title,
+    const char *detail, const char *instance, json_t *ext)
 {
 	json_t *o;
 	char typeuri[128];
@@ -204,13 +205,22 @@ http_problem_ext(struct http_req *r, int status, const char *type,
 		snprintf(typeuri, sizeof(typeuri), PROBLEM_BASE "%s", type);
 	o = json_pack("{s:s, s:s, s:i, s:s}", "type", typeuri, "title", title,
 	    "status", status, "detail", detail ? detail : title);
-	if (o != NULL && r->path != NULL)
-		json_object_set_new(o, "instance", json_string(r->path));
+	if (o != NULL && instance != NULL)
+		json_object_set_new(o, "instance", json_string(instance));
 	if (o != NULL && ext != NULL)
 		json_object_update(o, ext);
 	json_decref(ext);
 	s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
+	return s;
+}
+
+int
+http_problem_ext(struct http_req *r, int status, const char *type,
+    const char *title, const char *detail, json_t *ext)
+{
+	char *s = http_problem_doc(status, type, title, detail, r->path, ext);
+
 	if (s == NULL) {
 		/* Out of memory: a constant body still tells the truth. */
 		s = strdup("{\"title\":\"Internal Server Error\",\"status\":500}");
@@ -556,35 +566,12 @@ static int
 http_text_ok(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t k;
 
-	while (p < end) {
-		unsigned c = *p++, need, min;
-		unsigned long cp;
-
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return 0;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1, min = 0x80, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2, min = 0x800, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3, min = 0x10000, cp = c & 0x07;
-		else
+	for (; p < end; p += k)
+		if (*p < 0x20 || *p == 0x7f ||
+		    (k = utf8_len(p, (size_t)(end - p), NULL)) == 0)
 			return 0;
-		if ((size_t)(end - p) < need)
-			return 0;
-		for (; need > 0; need--, p++) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (*p & 0x3f);
-		}
-		/* overlong forms, UTF-16 surrogates, past U+10FFFF */
-		if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return 0;
-	}
 	return 1;
 }
 
@@ -1145,8 +1132,7 @@ http_sse_read(void *cls, uint64_t pos, char *out, size_t max)
 
 	pthread_mutex_lock(&sse_mu);
 	if (st->off == st->len && !st->done) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += SSE_READ_WAIT_S;
+		clock_deadline(&ts, SSE_READ_WAIT_S * 1000L);
 		st->parked = 1;
 		pthread_cond_timedwait(&st->cv, &sse_mu, &ts);
 		st->parked = 0;
@@ -1284,12 +1270,7 @@ http_sse_main(void *unused)
 				pthread_cond_signal(&st->cv);
 			pp = &st->next;
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += SSE_TICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		clock_deadline(&ts, SSE_TICK_MS);
 		pthread_cond_timedwait(&sse_cv, &sse_mu, &ts);
 	}
 	pthread_mutex_unlock(&sse_mu);

@@ -178,6 +178,13 @@ int		 http_problem(struct http_req *r, int status, const char *type,
 int		 http_problem_ext(struct http_req *r, int status,
 		    const char *type, const char *title, const char *detail,
 		    json_t *ext);
+/*
+ * The RFC 9457 document itself, for answers made outside a request (the
+ * gate's refusals): compact JSON, malloc'd, or NULL; ext is taken.
+ */
+char		*http_problem_doc(int status, const char *type,
+		    const char *title, const char *detail,
+		    const char *instance, json_t *ext);
 /* Map a CD_ERR_* from a module to a generic problem. */
 int		 http_fail(struct http_req *r, int err);
 void		 http_add_header(struct http_req *r, const char *name,
