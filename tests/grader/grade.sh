@@ -13,17 +13,16 @@ grade=$build/cohort-grade
 ex=$src/exercises/parallel-sum
 fx=$src/tests/fixtures/solutions/parallel-sum
 
+. "$src/tests/grader/lib.sh"
+
 if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP the sandbox needs root"
-	exit 0
+	tap_skip_all "the sandbox needs root"
 fi
 
 work=$(mktemp -d /tmp/cohort-grade-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 mkdir "$work/scratch"
-
-. "$src/tests/grader/lib.sh"
 
 # grade NAME FILE [OPTION]...: parallel-sum, the result in $work/NAME.json
 grade() {
@@ -234,4 +233,4 @@ tap $? "an invalid exercise.json is refused with a reason" "$work/bad.out"
     >"$work/left" 2>&1
 [ ! -s "$work/left" ]
 tap $? "no box process, cgroup or scratch directory is left" "$work/left"
-echo "1..$n"
+tap_done

@@ -1,18 +1,14 @@
 # lib.sh - what the grading tests share, sourced by grade.sh and python.sh:
-# a TAP writer, a grading run, an assertion on its result, and the check
-# that no box of theirs is left.  The caller sets $grade (cohort-grade)
-# and $work (a scratch directory holding scratch/).
+# a grading run, an assertion on its result, and the check that no box of
+# theirs is left; TAP through tests/tap.sh, a passing line noting how long
+# its grading took.  The caller sets $src, $grade (cohort-grade) and $work
+# (a scratch directory holding scratch/).
 
-n=0
-tap() {		# tap STATUS NAME DIAGFILE
-	n=$((n + 1))
-	secs=$(cat "$work/$(basename "$3" .diag).secs" 2>/dev/null)
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2${secs:+ # ${secs}s}"
-	else
-		echo "not ok $n - $2"
-		sed 's/^/# /' "$3" | head -n 60
-	fi
+. "$src/tests/tap.sh"
+tap_diag_lines=60
+tap_note() {	# tap_note DIAGFILE: the seconds of the grading NAME.diag
+	secs=$(cat "$work/$(basename "$1" .diag).secs" 2>/dev/null)
+	echo "${secs:+${secs}s}"
 }
 
 # run_grade NAME EXERCISE-DIR FILE [OPTION]...: the result in $work/NAME.json

@@ -13,21 +13,19 @@ build=${COHORTD_BUILDDIR:-$src}
 grade=$build/cohort-grade
 fx=$src/tests/fixtures/solutions
 
+. "$src/tests/grader/lib.sh"
+
 if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP the sandbox needs root"
-	exit 0
+	tap_skip_all "the sandbox needs root"
 fi
 if [ ! -x /usr/bin/python3 ]; then
-	echo "1..0 # SKIP no /usr/bin/python3"
-	exit 0
+	tap_skip_all "no /usr/bin/python3"
 fi
 
 work=$(mktemp -d /tmp/cohort-python-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 mkdir "$work/scratch"
-
-. "$src/tests/grader/lib.sh"
 
 # grade NAME EXERCISE FILE [OPTION]...: the result in $work/NAME.json
 grade() {
@@ -130,4 +128,4 @@ for e in async-fetch bank-threads; do
 	tap $? "verify $e: ready, reference accepted, starter runs" "$work/v-$e.diag"
 done
 
-echo "1..$n"
+tap_done

@@ -1,12 +1,14 @@
 """access.py - getting in: invitations (users created without a password,
 by hand, by enrollment and by CSV batch), password resets and a password
-change, against the real daemon and PostgreSQL.  Each case runs alone and
-a failing one does not stop the others."""
+change, against the real daemon and PostgreSQL.  Each case runs alone
+(python3 tests/integration/access.py reset) and a failing one does not
+stop the others."""
 import hashlib
-import traceback
 import urllib.parse
 
-from harness import PW, Cohortd, Postgres, free_port, main, setup_tenant
+from cases import case, fixture, run
+from harness import (PW, Cohortd, Postgres, free_port, login_response,
+                     setup_tenant)
 from smtpbox import Inbox, link_in, smtp_start
 
 PUBLIC = "https://learn.example.test/base"
@@ -20,9 +22,7 @@ def url_params(url):
 
 
 def login_status(d, slug, email, pw):
-    r = d.client().post("/v1/auth/login", {"tenant": slug, "email": email,
-                                           "password": pw})
-    return r.status
+    return login_response(d.client(), slug, email, pw).status
 
 
 def accept(d, token, pw=NEW_PW, **extra):
@@ -34,7 +34,10 @@ class Ctx:
     pass
 
 
-def setup(t):
+@fixture
+def ctx():
+    """The daemon (with SMTP to an inbox here), tenants acme and bolt, a
+    cohort of acme's."""
     c = Ctx()
     c.pg = Postgres()
     c.db = c.pg.new_database()
@@ -61,7 +64,9 @@ def psql(c, sql):
     return c.pg.psql(sql, c.db)
 
 
-def case_batch_csv(t, c):
+@case
+def batch_csv(t):
+    c = ctx()
     csv = "email,name\ncsv1@acme.test,Csv One\ncsv2@acme.test,Csv Two\n"
     r = c.adm.request("POST", "/v1/cohorts/%s/enrollments/batch" % c.cohort,
                       raw=csv.encode(), ctype="text/csv")
@@ -98,7 +103,9 @@ def case_batch_csv(t, c):
          "enrolling existing users again invites nobody", r)
 
 
-def case_outbox(t, c):
+@case
+def outbox(t):
+    c = ctx()
     r = c.adm.post("/v1/users", {"email": "mail@acme.test", "name": "Mal <b>",
                                  "role": "learner"})
     url = (r.json or {}).get("invitation_url", "")
@@ -143,7 +150,9 @@ def quote(s):
     return "'" + s.replace("'", "''") + "'"
 
 
-def case_single_enrollment(t, c):
+@case
+def single_enrollment(t):
+    c = ctx()
     r = c.adm.post("/v1/cohorts/%s/enrollments" % c.cohort,
                    {"email": "single@acme.test", "name": "Single"})
     t.ok(r.status == 201 and r.json.get("invitation_url", "").startswith(
@@ -165,7 +174,9 @@ def case_single_enrollment(t, c):
          "an instructor's enrollment invites by email but shows no link", r)
 
 
-def case_expiry_and_reissue(t, c):
+@case
+def expiry_and_reissue(t):
+    c = ctx()
     r = c.adm.post("/v1/users", {"email": "late@acme.test", "name": "Late",
                                  "role": "learner"})
     uid = r.json["id"]
@@ -234,7 +245,9 @@ def case_expiry_and_reissue(t, c):
          "a re-issued link alone is not replayed: 409", (r2, r3))
 
 
-def case_email_change(t, c):
+@case
+def email_change(t):
+    c = ctx()
     r = c.adm.post("/v1/users", {"email": "typo@acme.tset", "name": "Typo",
                                  "role": "learner"})
     uid = r.json["id"]
@@ -258,7 +271,9 @@ def case_email_change(t, c):
     t.ok(r.is_problem(400), "a deactivated user's link does not work", r)
 
 
-def case_cross_tenant(t, c):
+@case
+def cross_tenant(t):
+    c = ctx()
     r = c.adm.post("/v1/users", {"email": "cross@acme.test", "name": "Cross",
                                  "role": "learner"})
     uid = r.json["id"]
@@ -280,7 +295,9 @@ def case_cross_tenant(t, c):
     t.ok(r.status == 200, "the token still works in its own tenant", r)
 
 
-def case_reset(t, c):
+@case
+def reset(t):
+    c = ctx()
     r = c.adm.post("/v1/users", {"email": "rae@acme.test", "name": "Rae",
                                  "role": "learner", "password": PW})
     uid = r.json["id"]
@@ -340,7 +357,9 @@ def case_reset(t, c):
          "reset requests are throttled per account", r)
 
 
-def case_change_password(t, c):
+@case
+def change_password(t):
+    c = ctx()
     c.adm.post("/v1/users", {"email": "cy@acme.test", "name": "Cy",
                              "role": "learner", "password": PW})
     r = c.d.client().post("/v1/auth/login", {"tenant": "acme", "email":
@@ -385,7 +404,9 @@ def case_change_password(t, c):
          "waits", (codes, r))
 
 
-def case_bad_inputs(t, c):
+@case
+def bad_inputs(t):
+    c = ctx()
     anon = c.d.client()
     for path in ("/v1/auth/invitations/accept",
                  "/v1/auth/password-reset/confirm"):
@@ -408,18 +429,4 @@ def case_bad_inputs(t, c):
         t.ok(r.is_problem(422), "password-reset with %r: 422" % (body,), r)
 
 
-CASES = [case_batch_csv, case_outbox, case_single_enrollment,
-         case_expiry_and_reissue, case_email_change, case_cross_tenant, case_reset,
-         case_change_password, case_bad_inputs]
-
-
-def test(t):
-    c = setup(t)
-    for case in CASES:
-        try:
-            case(t, c)
-        except Exception as e:  # noqa: BLE001 - one case, then the next
-            t.ok(False, "%s: %r" % (case.__name__, e), traceback.format_exc())
-
-
-main(test)
+run()

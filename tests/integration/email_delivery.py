@@ -3,13 +3,16 @@ in this process, the real daemon sending to it.  Enrolling a learner sends
 a well-formed email; a server that is down delays it, never loses it, not
 even across kill -9 of the daemon; a password reset's link is made as its
 email is sent, never stored, and nothing goes where there is no account;
-GET /v1/outbox lists messages and never a link."""
+GET /v1/outbox lists messages and never a link.  Cases run alone by name:
+python3 tests/integration/email_delivery.py promoted"""
 import email
 import email.policy
 import email.utils
 import time
+import types
 
-from harness import Cohortd, Postgres, free_port, login, main, PW
+from cases import case, fixture, run
+from harness import Cohortd, Postgres, free_port, login, PW
 from smtpbox import Inbox, link_in, parts, smtp_start, wait_until
 
 TENANT_NAME = "École \"Été\" des Chats"
@@ -23,8 +26,10 @@ def outbox(adm, **q):
     assert r.status == 200, r
     return r.json["items"]
 
-
-def test(t):
+@fixture
+def world():
+    """The SMTP server here; the daemon sending to it; tenant ecole, its
+    admin, a program and cohort Spring <2026> (one seat, a waitlist)."""
     inbox = Inbox()
     port = free_port()
     smtp = smtp_start(inbox, port)
@@ -50,17 +55,46 @@ def test(t):
                                  "capacity": 1, "waitlist": True})
     assert r.status == 201, r
     spring = r.json
+    return types.SimpleNamespace(**locals())
 
+
+@fixture
+def lea():
+    """Léa, a learner, enrolled in Spring, her email delivered (given a
+    minute); the two responses are kept for the enrolled case."""
+    w = world()
+    e = types.SimpleNamespace()
+    e.created = w.adm.post("/v1/users", {"email": "lea@ecole.test",
+                                         "name": "Léa", "role": "learner"})
+    e.lea = e.created.json
+    e.enrolled = w.adm.post("/v1/cohorts/%s/enrollments" % w.spring["id"],
+                            {"user_id": e.lea["id"]})
+    e.lea_enr = e.enrolled.json
+    w.inbox.wait("lea@ecole.test", 60, subject="enrolled")
+    return e
+
+
+@fixture
+def open_cohort():
+    """Cohort Open: no seat limit."""
+    w = world()
+    r = w.adm.post("/v1/cohorts", {"program_id": w.prog["id"], "name": "Open",
+                                   "starts_at": "2026-03-01T09:00:00Z",
+                                   "ends_at": "2026-06-01T09:00:00Z"})
+    return r.json
+
+
+@case
+def enrolled(t):
+    w = world()
+    d, inbox = w.d, w.inbox
+    e = lea()
     # ---- enrolled: the email and its headers ------------------------------
-    r = adm.post("/v1/users", {"email": "lea@ecole.test", "name": "Léa",
-                               "role": "learner"})
+    r = e.created
     t.ok(r.status == 201, "a learner is created", r)
-    lea = r.json
-    r = adm.post("/v1/cohorts/%s/enrollments" % spring["id"],
-                 {"user_id": lea["id"]})
+    r = e.enrolled
     t.ok(r.status == 201 and r.json["state"] == "active",
          "the learner is enrolled", r)
-    lea_enr = r.json
     got = inbox.wait("lea@ecole.test", 60, subject="enrolled")
     t.ok(got is not None, "the enrollment email arrives",
          d.log_text())
@@ -91,6 +125,12 @@ def test(t):
         t.ok(all(len(line) <= 998 for line in raw.split(b"\r\n")),
              "no line longer than RFC 5322 allows")
 
+
+@case
+def outbox_list(t):
+    w = world()
+    d, adm = w.d, w.adm
+    lea()
     # ---- the list ------------------------------------------------------------
     # (The invitation, sent first, is listed too: wait for this one.)
     items = wait_until(lambda: [m for m in outbox(adm)
@@ -113,6 +153,11 @@ def test(t):
     r = ivy.get("/v1/outbox")
     t.ok(r.is_problem(403), "an instructor may not read the outbox", r)
 
+
+@case
+def one_time_links(t):
+    w = world()
+    d, adm, inbox, pg, db = w.d, w.adm, w.inbox, w.pg, w.db
     # ---- one-time links: made as the email is sent, never stored -----------
     r = adm.post("/v1/users", {"email": "Max@ecole.test", "name": "Max",
                                "role": "learner", "password": PW})
@@ -151,6 +196,12 @@ def test(t):
          not inbox.to("nobody@ecole.test"),
          "and the dispatcher, finding no account, sends nothing", gone)
 
+
+@case
+def promoted(t):
+    w = world()
+    adm, inbox, spring = w.adm, w.inbox, w.spring
+    lea_enr = lea().lea_enr
     # ---- promoted from the waitlist -----------------------------------------
     r = adm.post("/v1/cohorts/%s/enrollments" % spring["id"],
                  {"email": "wes@ecole.test", "name": "Wes"})
@@ -168,11 +219,13 @@ def test(t):
           m["event"] in ("enrolled", "promoted")], ["promoted"],
          "no email while waitlisted, one when promoted")
 
+
+@case
+def batch(t):
+    w = world()
+    adm, inbox = w.adm, w.inbox
+    open_c = open_cohort()
     # ---- batch --------------------------------------------------------------
-    r = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "Open",
-                                 "starts_at": "2026-03-01T09:00:00Z",
-                                 "ends_at": "2026-06-01T09:00:00Z"})
-    open_c = r.json
     r = adm.request("POST", "/v1/cohorts/%s/enrollments/batch" % open_c["id"],
                     raw=b"email,name\nb1@ecole.test,B1\nb2@ecole.test,B2\n",
                     ctype="text/csv")
@@ -181,6 +234,15 @@ def test(t):
          inbox.wait("b2@ecole.test", 60, subject="enrolled") is not None,
          "each learner of a batch gets an email")
 
+
+@case
+def server_down(t):
+    """Restarts the mail server and the daemon (kill -9)."""
+    w = world()
+    d, adm, inbox, smtp, pg, db, env, port = (w.d, w.adm, w.inbox, w.smtp,
+                                              w.pg, w.db, w.env, w.port)
+    lea()
+    open_c = open_cohort()
     # ---- the server down: kept, retried, and not lost to kill -9 ----------
     smtp.stop()
     r = adm.post("/v1/cohorts/%s/enrollments" % open_c["id"],
@@ -212,7 +274,15 @@ def test(t):
          "and it arrived exactly once")
     t.eq(len(inbox.to("lea@ecole.test", "enrolled")), 1,
          "nothing sent before is sent again")
+    w.d, w.adm, w.smtp = d, adm, smtp
 
+
+@case
+def no_mail_server(t):
+    """Last: the daemon is restarted without a mail server."""
+    w = world()
+    d, smtp, pg, db = w.d, w.smtp, w.pg, w.db
+    open_c = open_cohort()
     # ---- without a mail server configured: kept unsent, not failed -------
     d.stop()
     d = Cohortd(pg.url(db), state_dir=d.state_dir, env={"COHORTD_ROLE": "api"})
@@ -230,4 +300,4 @@ def test(t):
 
 
 if __name__ == "__main__":
-    main(test)
+    run()

@@ -14,9 +14,7 @@ import re
 import time
 import uuid
 
-from harness import Cohortd, Postgres, main
-
-PW = "correct horse battery"
+from harness import PW, Cohortd, Postgres, main, token_for
 SEED = int(os.environ.get("COHORTD_FUZZ_SEED", "15"))
 BUDGET = float(os.environ.get("COHORTD_FUZZ_SECONDS", "35"))
 ROUNDS = 60
@@ -44,10 +42,7 @@ def setup(d):
     tenant = r.json["id"]
 
     def login(email):
-        r = d.client().post("/v1/auth/login", {"tenant": "fuzz",
-                                               "email": email, "password": PW})
-        assert r.status == 200, r
-        return r.json["token"]
+        return token_for(d, "fuzz", email)
     tok = {"platform": d.token, "admin": login("admin@fuzz.test")}
     adm = d.client(tok["admin"])
     ids = {"tenants": [tenant]}

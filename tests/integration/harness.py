@@ -70,12 +70,22 @@ class TAP:
 PW = "correct horse battery"
 
 
+def login_response(c, slug, email, pw=PW, headers=None):
+    """POST /v1/auth/login from client c: the response, whatever it is."""
+    return c.post("/v1/auth/login", {"tenant": slug, "email": email,
+                                     "password": pw}, headers=headers)
+
+
+def token_for(d, slug, email, pw=PW):
+    """A session token of daemon d for email of tenant slug."""
+    r = login_response(d.client(), slug, email, pw)
+    assert r.status == 200, r
+    return r.json["token"]
+
+
 def login(d, slug, email, pw=PW):
     """A client of daemon d logged in as email of tenant slug."""
-    r = d.client().post("/v1/auth/login", {"tenant": slug, "email": email,
-                                           "password": pw})
-    assert r.status == 200, r
-    return d.client(r.json["token"])
+    return d.client(token_for(d, slug, email, pw))
 
 
 def setup_tenant(d, slug):

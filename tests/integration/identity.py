@@ -1,16 +1,18 @@
 """identity.py - tenants, users, login, API keys, audit, and the conventions
 every resource follows (roles, tenant isolation, pagination, ETags,
-idempotency, validation), against the real daemon and PostgreSQL."""
+idempotency, validation), against the real daemon and PostgreSQL.
+Cases run alone by name: python3 tests/integration/identity.py etag audit"""
 import hashlib
 import json
 import subprocess
 import threading
 import time
+import types
 import uuid
 
-from harness import Cohortd, Postgres, main, run_ctl
-
-PW = "correct horse battery"
+from cases import case, fixture, run
+from harness import (PW, Cohortd, Postgres, login_response, run_ctl,
+                     token_for)
 
 
 def make_tenant(a, slug):
@@ -22,30 +24,57 @@ def make_tenant(a, slug):
 
 
 def login(c, slug, email, pw=PW):
-    return c.post("/v1/auth/login", {"tenant": slug, "email": email,
-                                     "password": pw})
+    return login_response(c, slug, email, pw)
 
 
-def token_for(d, slug, email, pw=PW):
-    r = login(d.client(), slug, email, pw)
-    assert r.status == 200, r
-    return r.json["token"]
+@fixture
+def world():
+    """The cluster and daemon; tenants acme and bolt with their admins."""
+    w = types.SimpleNamespace()
+    w.pg = Postgres()
+    w.dbname = w.pg.new_database()
+    w.d = Cohortd(w.pg.url(w.dbname))
+    w.a = w.d.admin()
+    w.ta = make_tenant(w.a, "acme")
+    w.tb = make_tenant(w.a, "bolt")
+    w.admin_a = w.d.client(token_for(w.d, "acme", "admin@acme.test"))
+    w.admin_b = w.d.client(token_for(w.d, "bolt", "admin@bolt.test"))
+    return w
 
 
-def test(t):
-    pg = Postgres()
-    dbname = pg.new_database()
-    d = Cohortd(pg.url(dbname))
-    a = d.admin()
+@fixture
+def people():
+    """Ivy (instructor) and Leo (learner) of acme, logged in; a Leo of
+    bolt with the same email.  The creations' responses are kept for the
+    users case to check."""
+    w = world()
+    p = types.SimpleNamespace()
+    p.ivy_created = w.admin_a.post("/v1/users", {
+        "email": "ivy@acme.test", "name": "Ivy", "role": "instructor",
+        "password": PW})
+    p.ivy = p.ivy_created.json
+    r = w.admin_a.post("/v1/users", {"email": "leo@acme.test", "name": "Leo",
+                                     "role": "learner", "password": PW})
+    p.leo = r.json
+    p.leo_b_created = w.admin_b.post("/v1/users", {
+        "email": "leo@acme.test", "name": "Leo B", "role": "learner"})
+    p.ivy_c = w.d.client(token_for(w.d, "acme", "ivy@acme.test"))
+    p.leo_c = w.d.client(token_for(w.d, "acme", "leo@acme.test"))
+    return p
 
+
+@case
+def tenants(t):
     # ---- tenants -----------------------------------------------------
-    ta = make_tenant(a, "acme")
+    w = world()
+    a = w.a
+    ta, tb = w.ta, w.tb
+
     t.ok(set(ta) >= {"id", "slug", "name", "created_at", "admin"} and
          ta["admin"]["role"] == "admin" and ta["slug"] == "acme",
          "POST /v1/tenants creates the tenant and its admin", ta)
     t.ok(ta["created_at"].endswith("Z") and "T" in ta["created_at"],
          "timestamps are RFC 3339 UTC", ta["created_at"])
-    tb = make_tenant(a, "bolt")
     r = a.post("/v1/tenants", {"slug": "acme", "name": "Again",
                                "admin": {"email": "x@y.test", "name": "X",
                                          "password": PW}})
@@ -64,9 +93,13 @@ def test(t):
     r = a.patch("/v1/tenants/" + tb["id"], {"name": "Bolt Ltd"})
     t.ok(r.status == 200 and r.json["name"] == "Bolt Ltd", "PATCH renames a tenant", r)
 
+
+@case
+def sign_in(t):
     # ---- login -------------------------------------------------------
-    admin_a = d.client(token_for(d, "acme", "admin@acme.test"))
-    admin_b = d.client(token_for(d, "bolt", "admin@bolt.test"))
+    w = world()
+    d, pg, dbname = w.d, w.pg, w.dbname
+
     r = login(d.client(), "acme", "ADMIN@ACME.TEST")
     t.ok(r.status == 200 and r.json["user"]["role"] == "admin" and
          len(r.json["token"]) == 43 and r.json["expires_at"].endswith("Z"),
@@ -96,21 +129,24 @@ def test(t):
     # Clear the failures counted above so throttling tests start fresh.
     pg.psql("DELETE FROM login_throttle", dbname)
 
+
+@case
+def users(t):
     # ---- users ---------------------------------------------------------
-    r = admin_a.post("/v1/users", {"email": "ivy@acme.test", "name": "Ivy",
-                                   "role": "instructor", "password": PW})
+    w = world()
+    a = w.a
+    admin_a = w.admin_a
+    p = people()
+    leo, leo_c = p.leo, p.leo_c
+
+    r = p.ivy_created
     t.ok(r.status == 201 and r.json["role"] == "instructor" and
          r.header("location") == "/v1/users/" + r.json["id"] and
          "password_hash" not in r.json, "admin creates an instructor", r)
-    ivy = r.json
-    r = admin_a.post("/v1/users", {"email": "leo@acme.test", "name": "Leo",
-                                   "role": "learner", "password": PW})
-    leo = r.json
     r = admin_a.post("/v1/users", {"email": "LEO@acme.test", "name": "Leo 2",
                                    "role": "learner"})
     t.ok(r.is_problem(409), "emails are unique per tenant, any case", r)
-    r = admin_b.post("/v1/users", {"email": "leo@acme.test", "name": "Leo B",
-                                   "role": "learner"})
+    r = p.leo_b_created
     t.ok(r.status == 201, "the same email may exist in another tenant", r)
     r = admin_a.post("/v1/users", {"email": "sam@acme.test", "name": "Sam",
                                    "role": "learner", "password": "123456789"})
@@ -128,16 +164,22 @@ def test(t):
     r = admin_a.get("/v1/users?email=%25")
     t.ok(r.status == 200 and r.json["items"] == [],
          "a LIKE wildcard in the prefix is taken literally", r)
-
-    ivy_c = d.client(token_for(d, "acme", "ivy@acme.test"))
-    leo_c = d.client(token_for(d, "acme", "leo@acme.test"))
     r = leo_c.get("/v1/me")
     t.ok(r.status == 200 and r.json["id"] == leo["id"] and
          r.json["role"] == "learner", "GET /v1/me returns the caller", r)
     t.eq(a.get("/v1/me").json.get("role"), "platform",
          "GET /v1/me knows the platform admin")
 
+
+@case
+def roles(t):
     # ---- each role against each route ---------------------------------
+    w = world()
+    d, a = w.d, w.a
+    admin_a = w.admin_a
+    p = people()
+    ivy_c, leo_c = p.ivy_c, p.leo_c
+
     doc = d.client().get("/v1/openapi.json").json
     callers = {"platform": a, "admin": admin_a, "instructor": ivy_c,
                "learner": leo_c}
@@ -171,13 +213,29 @@ def test(t):
     t.ok(not bad_role, "every route: allowed roles pass, others 403, no "
          "token 401", bad_role)
 
+
+@case
+def isolation(t):
     # ---- tenant isolation of listings ----------------------------------
+    w = world()
+    admin_b = w.admin_b
+    p = people()
+    leo = p.leo
+
     # (tenancy.py probes every route with an id across tenants)
     r = admin_b.get("/v1/users")
     t.ok(leo["id"] not in [u["id"] for u in r.json["items"]],
          "B's user list holds none of A's users")
 
+
+@case
+def rls(t):
     # ---- row-level security without the application's filter ----------
+    w = world()
+    people()    # B's users: its admin and its Leo
+    pg, dbname = w.pg, w.dbname
+    ta, tb = w.ta, w.tb
+
     def as_app(sql, tenant):
         return pg.psql("BEGIN; SET LOCAL ROLE cohortd_app; "
                        "SELECT set_config('cohortd.tenant_id', '%s', true); "
@@ -216,7 +274,14 @@ def test(t):
                      "WHERE rolname = 'cohortd_app'", dbname)
     t.eq(super_, "f", "the application role cannot bypass row-level security")
 
+
+@case
+def pagination(t):
     # ---- pagination under concurrent inserts ---------------------------
+    w = world()
+    d, pg, dbname = w.d, w.pg, w.dbname
+    ta, admin_a = w.ta, w.admin_a
+
     pg.psql("INSERT INTO users (tenant_id, email, name, role) SELECT '%s', "
             "'bulk' || g || '@acme.test', 'Bulk ' || g, 'learner' FROM "
             "generate_series(1, 1000) g" % ta["id"], dbname)
@@ -237,7 +302,7 @@ def test(t):
             i += 1
     th = threading.Thread(target=writer)
     th.start()
-    seen, url, pages, links_ok = [], "/v1/users?limit=37", 0, True
+    seen, url, pages, links_ok = [], '/v1/users?limit=37', 0, True
     while url and pages < 200:
         r = admin_a.get(url)
         if r.status != 200:
@@ -268,7 +333,15 @@ def test(t):
     r = admin_a.get("/v1/users")
     t.eq(len(r.json["items"]), 50, "the default page is 50")
 
+
+@case
+def etag(t):
     # ---- ETag and preconditions ----------------------------------------
+    w = world()
+    admin_a = w.admin_a
+    p = people()
+    ivy = p.ivy
+
     r = admin_a.get("/v1/users/" + ivy["id"])
     etag = r.header("etag")
     t.ok(etag and etag.startswith('"'), "single resources carry an ETag", etag)
@@ -288,7 +361,14 @@ def test(t):
     t.ok(r.is_problem(422) and r.json["errors"][0]["pointer"] == "/nickname",
          "unknown fields are rejected, not ignored", r)
 
+
+@case
+def idempotency(t):
     # ---- Idempotency-Key -----------------------------------------------
+    w = world()
+    d, a, pg, dbname = w.d, w.a, w.pg, w.dbname
+    ta, admin_a, admin_b = w.ta, w.admin_a, w.admin_b
+
     # (With a password: a user without one gets an invitation link, a
     # secret that is never kept for a replay; access.py tests that.)
     body = {"email": "idem@acme.test", "name": "Idem", "role": "learner",
@@ -354,7 +434,14 @@ def test(t):
     t.ok(r.status == 201 and r2.status == 201 and r.body == r2.body,
          "the platform admin's keys work too", (r, r2))
 
+
+@case
+def api_keys(t):
     # ---- API keys ------------------------------------------------------
+    w = world()
+    d, pg, dbname = w.d, w.pg, w.dbname
+    admin_a = w.admin_a
+
     r = admin_a.post("/v1/api-keys", {"name": "HR sync", "role": "admin"})
     t.ok(r.status == 201 and len(r.json["key"]) == 43,
          "an API key is returned once, at creation", r)
@@ -372,7 +459,14 @@ def test(t):
     t.eq(r.status, 204, "DELETE revokes the key")
     t.ok(kc.get("/v1/users").is_problem(401), "a revoked key is refused")
 
+
+@case
+def role_change(t):
     # ---- a role change takes effect at once --------------------------------
+    w = world()
+    d = w.d
+    admin_a = w.admin_a
+
     r = admin_a.post("/v1/users", {"email": "dee@acme.test", "name": "Dee",
                                    "role": "admin", "password": PW})
     dee = d.client(token_for(d, "acme", "dee@acme.test"))
@@ -381,7 +475,17 @@ def test(t):
     t.ok(dee.get("/v1/users?limit=1").status in (401, 403),
          "demoted: the old session loses admin rights at once")
 
+
+@case
+def revocation(t):
     # ---- revocation ------------------------------------------------------
+    # Consumes people(): Leo is deactivated; the cases using him come first.
+    w = world()
+    d = w.d
+    admin_a = w.admin_a
+    p = people()
+    leo = p.leo
+
     tok = token_for(d, "acme", "leo@acme.test")
     c = d.client(tok)
     t.eq(c.post("/v1/auth/logout").status, 204, "logout")
@@ -396,7 +500,13 @@ def test(t):
     t.ok(login(d.client(), "acme", "leo@acme.test").is_problem(401),
          "a deactivated user cannot log in")
 
+
+@case
+def throttling(t):
     # ---- login throttling ------------------------------------------------
+    w = world()
+    d, pg, dbname = w.d, w.pg, w.dbname
+
     statuses = [login(d.client(), "bolt", "admin@bolt.test", "nope-%d-xxxxx" % i
                       ).status for i in range(5)]
     r = login(d.client(), "bolt", "admin@bolt.test")
@@ -415,7 +525,15 @@ def test(t):
          "(throttle.py has the rest)")
     pg.psql("DELETE FROM login_throttle", dbname)
 
+
+@case
+def audit(t):
     # ---- audit -----------------------------------------------------------
+    w = world()
+    admin_a, admin_b = w.admin_a, w.admin_b
+    p = people()
+    ivy, ivy_c = p.ivy, p.ivy_c
+
     admin_a.post("/v1/users", {"email": "aud@acme.test", "name": "Aud",
                                "role": "learner"},
                  headers={"X-Request-Id": "audit-probe-1"})
@@ -439,7 +557,14 @@ def test(t):
     t.ok(ivy_c.get("/v1/audit-events").is_problem(403),
          "only admins read the audit log")
 
+
+@case
+def cohortctl(t):
     # ---- cohortctl -------------------------------------------------------
+    # Consumes world(): the platform admin's token is rotated; last.
+    w = world()
+    d, a, pg, dbname = w.d, w.a, w.pg, w.dbname
+
     env = {"COHORTD_DATABASE_URL": pg.url(dbname),
            "COHORTD_STATE_DIR": d.state_dir}
     r = subprocess.run([run_ctl.__globals__["COHORTCTL"], "tenant", "create",
@@ -464,4 +589,4 @@ def test(t):
          "the old admin token is refused, the new one works")
 
 
-main(test)
+run()

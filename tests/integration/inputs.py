@@ -1,7 +1,8 @@
 """inputs.py - hostile and malformed input never gets a 500, and every error
 is a problem document: query parameters checked by the route table, dates
 parsed one way, RFC 6901 pointers, idempotent replays, and the protocol
-errors libmicrohttpd meets before a request reaches a handler."""
+errors libmicrohttpd meets before a request reaches a handler.  Cases run
+alone by name: python3 tests/integration/inputs.py dates"""
 import gzip
 import re
 import socket
@@ -9,8 +10,9 @@ import subprocess
 import time
 import uuid
 
-from harness import (COHORTD, PW, Cohortd, Postgres, daemon_env, main,
-                     raw_http, setup_tenant, status_of)
+from cases import case, fixture, run
+from harness import (COHORTD, PW, Cohortd, Postgres, daemon_env, raw_http,
+                     setup_tenant, status_of)
 
 
 def param_problem(r, name):
@@ -42,7 +44,24 @@ def raw_problem(raw, status):
     return j.get("status") == status and "title" in j and "type" in j
 
 
-def query_cases(t, adm, a):
+@fixture
+def daemon():
+    """The daemon (a 2 s header timeout, two CORS origins) and tenant
+    acme's admin."""
+    pg = Postgres()
+    dbname = pg.new_database()
+    d = Cohortd(pg.url(dbname), env={
+        "COHORTD_CONNECTION_TIMEOUT": "30", "COHORTD_HEADER_TIMEOUT": "2",
+        "COHORTD_CORS_ORIGINS": "https://app.example.com, "
+                                "http://localhost:3000"})
+    d.database_url = pg.url(dbname)
+    return d, setup_tenant(d, "acme")
+
+
+@case
+def query(t):
+    d, adm = daemon()
+    a = d.admin()
     for path, name in (("/v1/programs?status=%ff", "status"),
                        ("/v1/users?email=%ff", "email"),
                        ("/v1/audit-events?object_type=%ff", "object_type"),
@@ -83,7 +102,9 @@ def query_cases(t, adm, a):
     t.ok(r.status == 200, "report ?format=json still works", r)
 
 
-def date_cases(t, adm):
+@case
+def dates(t):
+    adm = daemon()[1]
     r = adm.post("/v1/programs", {"title": "Dates"})
     prog = r.json["id"]
     good = {"program_id": prog, "name": "C1",
@@ -114,7 +135,9 @@ def date_cases(t, adm):
          "an extension's impossible due_at: 422", r)
 
 
-def body_cases(t, adm):
+@case
+def bodies(t):
+    adm = daemon()[1]
     r = adm.post("/v1/programs", {"title": "P", "a/b~c": 1})
     t.ok(r.is_problem(422) and pointers(r) == ["/a~1b~0c"],
          "pointers are escaped as RFC 6901 says", r)
@@ -130,7 +153,9 @@ def body_cases(t, adm):
          (r1.headers, r2.headers))
 
 
-def protocol_cases(t, d):
+@case
+def protocol(t):
+    d = daemon()[0]
     port = d.port
     cases = [
         (b"GARBAGE\r\n\r\n", 400, "a request line with no URI"),
@@ -226,8 +251,10 @@ def protocol_cases(t, d):
     t.ok(r.status == 200, "the daemon still answers", r)
 
 
-def header_cases(t, d):
+@case
+def headers(t):
     """RateLimit on the throttled route; CORS for configured origins."""
+    d = daemon()[0]
     c = d.client()
     r = c.post("/v1/auth/login", {"tenant": "acme", "email":
                                   "admin@acme.test", "password": "wrong"})
@@ -283,24 +310,14 @@ def header_cases(t, d):
          "an origin that is not one stops startup", p.stderr[-300:])
 
 
-def test(t):
-    pg = Postgres()
-    dbname = pg.new_database()
-    d = Cohortd(pg.url(dbname), env={
-        "COHORTD_CONNECTION_TIMEOUT": "30", "COHORTD_HEADER_TIMEOUT": "2",
-        "COHORTD_CORS_ORIGINS": "https://app.example.com, "
-                                "http://localhost:3000"})
-    d.database_url = pg.url(dbname)
-    adm = setup_tenant(d, "acme")
-    query_cases(t, adm, d.admin())
-    date_cases(t, adm)
-    body_cases(t, adm)
-    protocol_cases(t, d)
-    header_cases(t, d)
+@case
+def no_5xx(t):
+    """Of every request the cases before it sent."""
+    d = daemon()[0]
     t.ok(not any(o.get("status", 0) >= 500 for o in d.lines
                  if o.get("msg") == "request"), "no request answered 5xx",
          [o for o in d.lines if o.get("status", 0) >= 500][:5])
 
 
 if __name__ == "__main__":
-    main(test)
+    run()

@@ -2,9 +2,7 @@
 more than its creator may now (demoting the creator demotes the key),
 deleting the creator revokes the key, and a key minted by a key follows
 the user behind it."""
-from harness import Cohortd, Postgres, main
-
-PW = "correct horse battery"
+from harness import PW, Cohortd, Postgres, main
 
 
 def test(t):

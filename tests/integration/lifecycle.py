@@ -1,14 +1,18 @@
 """lifecycle.py - the embedded PostgreSQL cluster's life (first start,
 restart, recovery after kill -9, exclusive state directory) and graceful
-shutdown (in-flight requests finish, a second signal exits at once)."""
+shutdown (in-flight requests finish, a second signal exits at once).
+Cases run alone by name: python3 tests/integration/lifecycle.py kill9_both"""
 import os
 import signal
 import stat
 import subprocess
 import tempfile
 import time
+import types
 
-from harness import Cohortd, Postgres, main, raw_http, run_ctl, status_of
+from cases import case, fixture, run
+from harness import (Cohortd, Postgres, _demote, pg_bindir, raw_http, run_ctl,
+                     status_of)
 
 
 def postgres_pids(datadir):
@@ -50,21 +54,40 @@ def wait_gone(datadir, timeout=15):
         time.sleep(0.05)
     return not postgres_pids(datadir)
 
-
-def test(t):
-    state = tempfile.mkdtemp(prefix="cohortd-emb-")
-    os.chmod(state, 0o755)
-    datadir = os.path.join(state, "pg", "data")
-
+@fixture
+def embedded():
+    """A state directory and cohortd on it with no database and no admin
+    token configured: its own cluster under <state>/pg and a generated
+    token.  e.d is the daemon running on it now; each case leaves one
+    running but the last of them (orphan_postmaster)."""
+    e = types.SimpleNamespace()
+    e.state = tempfile.mkdtemp(prefix="cohortd-emb-")
+    os.chmod(e.state, 0o755)
+    e.datadir = os.path.join(e.state, "pg", "data")
+    e.tok_path = os.path.join(e.state, "admin-token")
+    e.sock = os.path.join(e.state, "pg", "run")
     # First start: no database configured, no admin token configured.
-    d = Cohortd(state_dir=state, admin_token=None)
+    e.d = Cohortd(state_dir=e.state, admin_token=None)
+    e.token = open(e.tok_path).read().strip()
+    return e
+
+
+@fixture
+def external_pg():
+    return Postgres()
+
+
+@case
+def first_start(t):
+    e = embedded()
+    d, state, datadir = e.d, e.state, e.datadir
+    tok_path, sock = e.tok_path, e.sock
     r = d.client().get("/readyz")
     t.ok(r.status == 200, "embedded cluster: cohortd is ready", r)
     t.ok(os.path.exists(os.path.join(datadir, "PG_VERSION")),
          "cluster initialised under <state>/pg/data")
     t.ok(os.path.getsize(os.path.join(state, "pg", "postgres.log")) > 0,
          "postgres log kept in the state directory")
-    tok_path = os.path.join(state, "admin-token")
     st = os.stat(tok_path)
     t.eq(stat.S_IMODE(st.st_mode), 0o600, "admin token file is mode 0600")
     token = open(tok_path).read().strip()
@@ -74,7 +97,6 @@ def test(t):
     r = d.client(token).get("/v1/tenants")
     t.ok(r.status == 200, "the generated token authenticates the platform admin",
          r)
-    sock = os.path.join(state, "pg", "run")
     out = subprocess.run(["psql", "-X", "-At", "-h", sock, "-U", "cohortd",
                           "-d", "cohortd", "-c", "SHOW listen_addresses"],
                          capture_output=True, text=True)
@@ -92,6 +114,12 @@ def test(t):
         t.ok(pids and all(os.stat("/proc/%d" % p).st_uid != 0 for p in pids),
              "no postgres process runs as root", pids)
 
+
+@case
+def state_dir_exclusive(t):
+    e = embedded()
+    d, state, datadir = e.d, e.state, e.datadir
+    tok_path, sock = e.tok_path, e.sock
     # A second daemon on the same state directory is refused.
     r2 = subprocess.run([os.path.join(os.path.dirname(d.proc.args[0]),
                                       "cohortd")],
@@ -106,6 +134,13 @@ def test(t):
     t.ok(r3.returncode == 0 and "(0 applied now)" in r3.stdout,
          "cohortctl migrate attaches to the running cluster", r3.stderr)
 
+
+@case
+def clean_stop_and_restart(t):
+    e = embedded()
+    d, state, datadir = e.d, e.state, e.datadir
+    tok_path, sock = e.tok_path, e.sock
+    token = e.token
     # Clean stop: exit 0 and the cluster stops with us.
     rc = d.stop()
     t.eq(rc, 0, "SIGTERM: cohortd exits 0")
@@ -114,11 +149,17 @@ def test(t):
          "clean stop leaves no postmaster.pid")
 
     # Restart keeps the data and the token.
-    d = Cohortd(state_dir=state, admin_token=None)
+    d = e.d = Cohortd(state_dir=state, admin_token=None)
     t.ok(d.client(token).get("/v1/tenants").status == 200,
          "after restart the same token still works")
     t.eq(open(tok_path).read().strip(), token, "the token file is unchanged")
 
+
+@case
+def kill9_cohortd(t):
+    e = embedded()
+    d, state, datadir = e.d, e.state, e.datadir
+    tok_path, sock = e.tok_path, e.sock
     # kill -9 of cohortd: the cluster follows (parent-death signal) and the
     # next start recovers.
     d.proc.kill()
@@ -128,10 +169,17 @@ def test(t):
     while graders_of(d.proc.pid) and time.time() < deadline:
         time.sleep(0.1)
     t.ok(not graders_of(d.proc.pid), "kill -9 cohortd: its graders stop too")
-    d = Cohortd(state_dir=state, admin_token=None)
+    d = e.d = Cohortd(state_dir=state, admin_token=None)
     t.ok(d.client().get("/readyz").status == 200,
          "after kill -9, restart recovers and is ready")
 
+
+@case
+def kill9_both(t):
+    e = embedded()
+    d, state, datadir = e.d, e.state, e.datadir
+    tok_path, sock = e.tok_path, e.sock
+    token = e.token
     # kill -9 of both: a stale postmaster.pid is left; restart recovers.
     for p in postgres_pids(datadir):
         os.kill(p, signal.SIGKILL)
@@ -140,15 +188,20 @@ def test(t):
     wait_gone(datadir, 15)
     t.ok(os.path.exists(os.path.join(datadir, "postmaster.pid")),
          "kill -9 of postgres leaves a stale postmaster.pid")
-    d = Cohortd(state_dir=state, admin_token=None)
+    d = e.d = Cohortd(state_dir=state, admin_token=None)
     t.ok(d.client(token).get("/readyz").status == 200,
          "after kill -9 of both, restart recovers from the stale pid file")
 
+
+@case
+def orphan_postmaster(t):
+    e = embedded()
+    d, state, datadir = e.d, e.state, e.datadir
+    tok_path, sock = e.tok_path, e.sock
     # A postmaster that outlived its owner (started here by hand, as one
     # left behind would be) is stopped and replaced by cohortd's own.
     d.stop()
     wait_gone(datadir, 10)
-    from harness import _demote, pg_bindir
     # Through a shell that exits at once: reparented, as a real orphan is.
     subprocess.run(
         ["sh", "-c", '"$0" -D "$1" -k "$2" -c listen_addresses= '
@@ -160,15 +213,17 @@ def test(t):
         time.sleep(0.05)
     orphans = postgres_pids(datadir)
     t.ok(len(orphans) > 0, "an orphan postmaster runs")
-    d = Cohortd(state_dir=state, admin_token=None)
+    d = e.d = Cohortd(state_dir=state, admin_token=None)
     t.ok(d.client().get("/readyz").status == 200 and
          not set(orphans) & set(postgres_pids(datadir)),
          "cohortd stops the orphan and starts its own cluster")
     d.stop()
 
+
+@case
+def in_flight_request(t):
     # Graceful shutdown with a request in flight (external database).
-    pg = Postgres()
-    d = Cohortd(pg.url(pg.new_database()),
+    d = Cohortd(external_pg().url(external_pg().new_database()),
                 env={"COHORTD_SHUTDOWN_GRACE": "10000"})
     body = b'{"slug":"late"}'
     s = raw_http(d.port, b"POST /v1/tenants HTTP/1.1\r\nHost: x\r\n"
@@ -193,7 +248,11 @@ def test(t):
          "the in-flight request is answered", answer[:200])
     t.eq(d.wait(15), 0, "then cohortd exits 0")
 
+
+@case
+def second_sigterm(t):
     # A second signal exits at once, even with a request still in flight.
+    pg = external_pg()
     d = Cohortd(pg.url(pg.new_database()),
                 env={"COHORTD_SHUTDOWN_GRACE": "60000"})
     s = raw_http(d.port, b"POST /v1/tenants HTTP/1.1\r\nHost: x\r\n"
@@ -210,4 +269,4 @@ def test(t):
     s.close()
 
 
-main(test)
+run()

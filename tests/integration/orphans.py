@@ -7,9 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Cohortd, main
-
-PW = "correct horse battery"
+from harness import PW, Cohortd, main
 
 
 def proc_table():

@@ -11,9 +11,8 @@ import threading
 import time
 
 import harness
-from harness import Cohortd, Postgres, _demote, main
+from harness import PW, Cohortd, Postgres, _demote, main
 
-PW = "correct horse battery"
 # The budget is 2 s; a busy test host may add a little on the client side.
 READY_BOUND_S = 2.5
 

@@ -1,5 +1,6 @@
 """reports.py - administrator reports checked against figures worked out
-by hand on a small fixture; JSON and CSV agreeing; role limits."""
+by hand on a small fixture; JSON and CSV agreeing; role limits.  Cases run
+alone by name: python3 tests/integration/reports.py grade_changes"""
 import base64
 import csv
 import io
@@ -7,8 +8,10 @@ import os
 import signal
 import subprocess
 import time
+import types
 
-from harness import Cohortd, Postgres, main, login, PW
+from cases import case, fixture, run
+from harness import Cohortd, Postgres, login, PW
 
 Q2 = [{"kind": "single_choice", "prompt": "a?", "options": ["x", "y"],
        "answer": 0},
@@ -43,7 +46,12 @@ def job_done(client, job, timeout=30):
     return j
 
 
-def test(t):
+@fixture
+def world():
+    """Tenant acme: a published program of two modules (lessons L1, L2 and
+    quiz Q1 due on day 3; lesson L3 and quiz Q2), a cohort C begun ten days
+    ago with two seats and a waitlist; ann has completed it, bob is active,
+    cat waitlisted, dan withdrawn; their lessons and quiz submissions."""
     pg = Postgres()
     db = pg.new_database()
     d = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"})
@@ -94,7 +102,111 @@ def test(t):
     bob.post("/v1/lessons/%s/completion" % l1["id"])
     bob.post("/v1/assessments/%s/submissions" % q1["id"], {"answers": [0, 1]})
     bob.post("/v1/assessments/%s/submissions" % q1["id"], {"answers": [1, 0]})
+    return types.SimpleNamespace(**locals())
 
+
+@fixture
+def late_work():
+    """Q2 falls due on day 1; cat gets a seat and fails both quizzes
+    (written straight into the database: two graded failures)."""
+    w = world()
+    adm, pg, db, coh, q1, q2 = w.adm, w.pg, w.db, w.coh, w.q1, w.q2
+    enr, users = w.enr, w.users
+    adm.patch("/v1/assessments/" + q2["id"], {"due_days": 1})
+    adm.patch("/v1/cohorts/" + coh["id"], {"capacity": 3})
+    qids = {}
+    for q in (q1, q2):
+        qids[q["id"]] = adm.get("/v1/assessments/" + q["id"]).json["questions"]
+    cat_e = enr[users["cat"]]
+    for n, q in enumerate((q1, q2)):
+        detail = ",".join('{"question_id":"%s","correct":false,"points":0,'
+                          '"max_points":1}' % x["id"] for x in qids[q["id"]])
+        pg.psql("INSERT INTO submissions (tenant_id, assessment_id, "
+                "enrollment_id, user_id, attempt, answers, score, "
+                "final_score, passed, detail) SELECT tenant_id, '%s', id, "
+                "user_id, 1, '[1, 0]', 0, 0, false, '[%s]' FROM enrollments "
+                "WHERE id = '%s'" % (q["id"], detail, cat_e), db)
+
+
+@fixture
+def exercise():
+    """Catalog exercise parallel-sum, three graded submissions of it (ann:
+    wrong, then accepted at a 1.8 speedup; bob: a data race); its id."""
+    w = world()
+    adm, pg, db, q1, enr, users = w.adm, w.pg, w.db, w.q1, w.enr, w.users
+    exid = adm.post("/v1/exercises/import", {"catalog": "parallel-sum"}
+                    ).json["id"]
+    ann_e, bob_e = enr[users["ann"]], enr[users["bob"]]
+    for e_id, att, verdict, b_ok, spd in ((ann_e, 3, "wrong_answer", "false",
+                                           None),
+                                          (ann_e, 4, "accepted", "true", 1.8),
+                                          (bob_e, 3, "data_race", "false",
+                                           None)):
+        res = ('{"tests": [{"name": "a", "passed": true}, {"name": "b", '
+               '"passed": %s}], "speedup": %s}'
+               % (b_ok, '{"median": %s}' % spd if spd else "null"))
+        pg.psql("INSERT INTO submissions (tenant_id, assessment_id, "
+                "enrollment_id, user_id, attempt, status, exercise_id, "
+                "exercise_version, verdict, result, score, final_score) "
+                "SELECT tenant_id, '%s', id, user_id, %d, 'graded', '%s', 1, "
+                "'%s', '%s', 50, 50 FROM enrollments WHERE id = '%s'"
+                % (q1["id"], att, exid, verdict, res, e_id), db)
+    return exid
+
+
+@fixture
+def grade_changes_made():
+    """Ann's accepted submission regraded from 60 to 90; an extension for
+    bob (the grade changes listed then, and who the admin is, are kept for
+    the grade_changes case), then one for cat."""
+    w = world()
+    exercise()
+    adm, pg, db, coh, q1, q2, users = (w.adm, w.pg, w.db, w.coh, w.q1, w.q2,
+                                       w.users)
+    sub_id = pg.psql("SELECT id FROM submissions WHERE verdict = 'accepted'",
+                     db)
+    pg.psql("INSERT INTO grade_history (tenant_id, submission_id, graded_at, "
+            "verdict, score, final_score) SELECT tenant_id, id, now() - "
+            "interval '1 hour', 'accepted', 60, 60 FROM submissions WHERE "
+            "id = '%s'; INSERT INTO grade_history (tenant_id, submission_id, "
+            "verdict, score, final_score) SELECT tenant_id, id, 'accepted', "
+            "90, 90 FROM submissions WHERE id = '%s'" % (sub_id, sub_id), db)
+    adm.post("/v1/assessments/%s/extensions" % q2["id"],
+             {"user_id": users["bob"], "cohort_id": coh["id"],
+              "extra_attempts": 1})
+    r = adm.get("/v1/reports/grade-changes")
+    gc = r.json["items"] if r.status == 200 else []
+    me = adm.get("/v1/me").json["id"]
+    adm.post("/v1/assessments/%s/extensions" % q1["id"],
+             {"user_id": users["cat"], "cohort_id": coh["id"],
+              "extra_attempts": 2})
+    return gc, me
+
+
+@fixture
+def ivy_user():
+    """Ivy, an instructor of no cohort yet, logged in."""
+    w = world()
+    w.adm.post("/v1/users", {"email": "ivy@acme.test", "name": "Ivy",
+                             "role": "instructor", "password": PW})
+    return login(w.d, "acme", "ivy@acme.test")
+
+
+@fixture
+def ivy_instructor():
+    """Ivy made the instructor of cohort C."""
+    w = world()
+    ivy = ivy_user()
+    adm, coh = w.adm, w.coh
+    adm.patch("/v1/cohorts/" + coh["id"], {"instructors": [
+        adm.get("/v1/users?email=ivy").json["items"][0]["id"]]})
+    return ivy
+
+
+@case
+def roster(t):
+    w = world()
+    adm, coh = w.adm, w.coh
     # ---- roster ----------------------------------------------------------
     r = adm.get("/v1/reports/cohorts/%s/roster" % coh["id"])
     st = {x["email"]: (x["state"], x["waitlist_position"]) for x in
@@ -114,6 +226,11 @@ def test(t):
                            x["waitlist_position"] else None) for x in rows(c)}
          == st, "roster CSV agrees with JSON", c.body[:300])
 
+
+@case
+def seats(t):
+    w = world()
+    adm = w.adm
     # ---- seats -------------------------------------------------------------
     r = adm.get("/v1/reports/seats")
     s = r.json["items"][0] if r.status == 200 and r.json["items"] else {}
@@ -128,6 +245,11 @@ def test(t):
     t.ok(c.status == 200 and rows(c)[0]["utilisation"] == "1" and
          rows(c)[0]["active"] == "1", "seats CSV via Accept", c.body[:200])
 
+
+@case
+def gradebook(t):
+    w = world()
+    adm, q1, q2, coh = w.adm, w.q1, w.q2, w.coh
     # ---- gradebook ---------------------------------------------------------
     gb = "/v1/reports/cohorts/%s/gradebook" % coh["id"]
     r = adm.get(gb)
@@ -195,6 +317,11 @@ def test(t):
     t.ok("include=waitlisted" in (r.header("link") or ""),
          "gradebook: the next page's link keeps ?include", r.header("link"))
 
+
+@case
+def completion(t):
+    w = world()
+    adm, coh = w.adm, w.coh
     # ---- completion ----------------------------------------------------------
     r = adm.get("/v1/reports/cohorts/%s/completion" % coh["id"])
     comp = {x["title"]: x for x in r.json["items"]} if r.status == 200 else {}
@@ -212,6 +339,11 @@ def test(t):
     t.ok(c.status == 200 and [float(x["percent_complete"]) for x in rows(c)]
          == [50.0, 50.0], "completion CSV agrees", c.body[:300])
 
+
+@case
+def tenant_overview(t):
+    w = world()
+    a, adm, coh = w.a, w.adm, w.coh
     # ---- tenant overview -------------------------------------------------------
     a.post("/v1/tenants", {"slug": "zeta", "name": "Zeta",
                            "admin": {"email": "z@z.test", "name": "Z",
@@ -240,23 +372,12 @@ def test(t):
          "tenant overview pages, in creation order")
 
 
+@case
+def engagement(t):
+    w = world()
+    adm, coh = w.adm, w.coh
+    late_work()
     # ---- engagement, missing and late work --------------------------------
-    # Q2 falls due on day 1; cat gets a seat and fails both quizzes (written
-    # straight into the database: two graded failures).
-    adm.patch("/v1/assessments/" + q2["id"], {"due_days": 1})
-    adm.patch("/v1/cohorts/" + coh["id"], {"capacity": 3})
-    qids = {}
-    for q in (q1, q2):
-        qids[q["id"]] = adm.get("/v1/assessments/" + q["id"]).json["questions"]
-    cat_e = enr[users["cat"]]
-    for n, q in enumerate((q1, q2)):
-        detail = ",".join('{"question_id":"%s","correct":false,"points":0,'
-                          '"max_points":1}' % x["id"] for x in qids[q["id"]])
-        pg.psql("INSERT INTO submissions (tenant_id, assessment_id, "
-                "enrollment_id, user_id, attempt, answers, score, "
-                "final_score, passed, detail) SELECT tenant_id, '%s', id, "
-                "user_id, 1, '[1, 0]', 0, 0, false, '[%s]' FROM enrollments "
-                "WHERE id = '%s'" % (q["id"], detail, cat_e), db)
     r = adm.get("/v1/reports/cohorts/%s/engagement" % coh["id"])
     eng = {x["email"]: x for x in r.json["items"]} if r.status == 200 else {}
     t.eq(sorted(eng), ["bob@acme.test", "cat@acme.test"],
@@ -291,6 +412,12 @@ def test(t):
          [x["email"] for x in r.json["items"]],
          "missing work pages: two and one", pages)
 
+
+@case
+def quiz_items(t):
+    w = world()
+    adm, q1 = w.adm, w.q1
+    late_work()
     # ---- quiz item analysis -------------------------------------------------
     r = adm.get("/v1/reports/assessments/%s/items" % q1["id"])
     it = r.json["items"] if r.status == 200 else []
@@ -302,24 +429,12 @@ def test(t):
          "items: discrimination (top group right, bottom wrong) and the "
          "most chosen wrong option", it)
 
-    # ---- exercise analytics ---------------------------------------------------
-    exid = adm.post("/v1/exercises/import", {"catalog": "parallel-sum"}
-                    ).json["id"]
-    ann_e, bob_e = enr[users["ann"]], enr[users["bob"]]
-    for e_id, att, verdict, b_ok, spd in ((ann_e, 3, "wrong_answer", "false",
-                                           None),
-                                          (ann_e, 4, "accepted", "true", 1.8),
-                                          (bob_e, 3, "data_race", "false",
-                                           None)):
-        res = ('{"tests": [{"name": "a", "passed": true}, {"name": "b", '
-               '"passed": %s}], "speedup": %s}'
-               % (b_ok, '{"median": %s}' % spd if spd else "null"))
-        pg.psql("INSERT INTO submissions (tenant_id, assessment_id, "
-                "enrollment_id, user_id, attempt, status, exercise_id, "
-                "exercise_version, verdict, result, score, final_score) "
-                "SELECT tenant_id, '%s', id, user_id, %d, 'graded', '%s', 1, "
-                "'%s', '%s', 50, 50 FROM enrollments WHERE id = '%s'"
-                % (q1["id"], att, exid, verdict, res, e_id), db)
+
+@case
+def exercise_analytics(t):
+    w = world()
+    adm, coh = w.adm, w.coh
+    exid = exercise()
     r = adm.get("/v1/reports/exercises/" + exid)
     x = r.json if r.status == 200 else {}
     t.ok(x.get("submissions") == 3 and x.get("learners") == 2 and
@@ -337,21 +452,12 @@ def test(t):
     r = adm.get("/v1/reports/exercises/%s?cohort_id=%s" % (exid, coh["id"]))
     t.eq(r.json.get("submissions"), 3, "filtered by cohort")
 
-    # ---- grade changes ---------------------------------------------------------
-    sub_id = pg.psql("SELECT id FROM submissions WHERE verdict = 'accepted'",
-                     db)
-    pg.psql("INSERT INTO grade_history (tenant_id, submission_id, graded_at, "
-            "verdict, score, final_score) SELECT tenant_id, id, now() - "
-            "interval '1 hour', 'accepted', 60, 60 FROM submissions WHERE "
-            "id = '%s'; INSERT INTO grade_history (tenant_id, submission_id, "
-            "verdict, score, final_score) SELECT tenant_id, id, 'accepted', "
-            "90, 90 FROM submissions WHERE id = '%s'" % (sub_id, sub_id), db)
-    adm.post("/v1/assessments/%s/extensions" % q2["id"],
-             {"user_id": users["bob"], "cohort_id": coh["id"],
-              "extra_attempts": 1})
-    r = adm.get("/v1/reports/grade-changes")
-    gc = r.json["items"] if r.status == 200 else []
-    me = adm.get("/v1/me").json["id"]
+
+@case
+def grade_changes(t):
+    w = world()
+    adm = w.adm
+    gc, me = grade_changes_made()
     t.ok([(g["kind"], g["old_value"], g["new_value"]) for g in gc
           if g["kind"] == "regrade"] == [("regrade", "60.00", "90.00")] and
          [(g["kind"], g["by_user"]) for g in gc if g["kind"] == "extension"]
@@ -360,9 +466,6 @@ def test(t):
          "granted it", gc)
     t.ok([g["kind"] for g in gc] == ["extension", "regrade"],
          "grade changes: newest first", gc)
-    adm.post("/v1/assessments/%s/extensions" % q1["id"],
-             {"user_id": users["cat"], "cohort_id": coh["id"],
-              "extra_attempts": 2})
     pages = walk(adm, "/v1/reports/grade-changes?limit=1")
     t.ok([len(p["items"]) for p in pages] == [1, 1, 1] and
          [(x["kind"], x["new_value"]) for p in pages for x in p["items"]] ==
@@ -370,20 +473,22 @@ def test(t):
           ("regrade", "90.00")],
          "grade changes pages: newest first, one a page, none twice",
          [p["items"] for p in pages])
-    gc_all = adm.get("/v1/reports/grade-changes").json["items"]
 
+
+@case
+def role_limits(t):
     # ---- role limits ---------------------------------------------------------
-    adm.post("/v1/users", {"email": "ivy@acme.test", "name": "Ivy",
-                           "role": "instructor", "password": PW})
-    ivy = login(d, "acme", "ivy@acme.test")
+    w = world()
+    q1, coh, ann = w.q1, w.coh, w.ann
+    exid = exercise()
+    ivy = ivy_user()
     t.ok(ivy.get("/v1/reports/cohorts/%s/gradebook" % coh["id"])
          .is_problem(404), "an instructor cannot read another cohort's report")
     t.eq(ivy.get("/v1/reports/seats").json["items"], [],
          "an instructor's seats report lists only their cohorts")
     t.eq(ivy.get("/v1/reports/grade-changes").json["items"], [],
          "and their grade changes only their cohorts'")
-    adm.patch("/v1/cohorts/" + coh["id"], {"instructors": [
-        adm.get("/v1/users?email=ivy").json["items"][0]["id"]]})
+    ivy = ivy_instructor()
     t.eq(ivy.get("/v1/reports/cohorts/%s/gradebook" % coh["id"]).status, 200,
          "the cohort's own instructor can")
     t.ok(all(ann.get(u).is_problem(403) for u in (
@@ -392,10 +497,25 @@ def test(t):
         "/v1/reports/assessments/%s/items" % q1["id"])),
          "learners read no report")
 
-    # ---- CSV export: injection, quoting, the file's name ----------------------
-    csv_export(t, adm, prog)
 
+@case
+def csv_injection(t):
+    # ---- CSV export: injection, quoting, the file's name ----------------------
+    w = world()
+    csv_export(t, w.adm, w.prog)
+
+
+@case
+def report_jobs(t):
     # ---- report jobs -----------------------------------------------------------
+    # Last: it stops and restarts the daemon.
+    w = world()
+    pg, db, d, a, adm, q1, coh = w.pg, w.db, w.d, w.a, w.adm, w.q1, w.coh
+    late_work()
+    exid = exercise()
+    grade_changes_made()
+    ivy_instructor()
+    gc_all = adm.get("/v1/reports/grade-changes").json["items"]
     jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all)
 
 
@@ -743,4 +863,4 @@ def jobs(t, pg, db, d, a, adm, login, coh, exid, q1, gc_all):
     d3.stop()
 
 
-main(test)
+run()

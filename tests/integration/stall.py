@@ -12,22 +12,10 @@ import subprocess
 import threading
 import time
 
-from harness import Cohortd, Postgres, main
+from harness import PW, Cohortd, Postgres, main, setup_tenant
 
-PW = "correct horse battery"
 HOLD_S = 20             # the holder lets go by itself after this at most
 HOLDER = "stall_holder"
-
-
-def tenant(d, slug):
-    d.admin().post("/v1/tenants", {"slug": slug, "name": slug,
-                                   "admin": {"email": "admin@%s.test" % slug,
-                                             "name": "Admin",
-                                             "password": PW}})
-    r = d.client().post("/v1/auth/login", {"tenant": slug,
-                                           "email": "admin@%s.test" % slug,
-                                           "password": PW})
-    return d.client(r.json["token"])
 
 
 def cohort(adm):
@@ -122,8 +110,8 @@ def test(t):
     # Two HTTP threads, as on a two-core host where the freeze was seen.
     d = Cohortd(pg.url(db), env={"COHORTD_HTTP_THREADS": "2",
                                  "COHORTD_REQUEST_LOCK_TIMEOUT": "500"})
-    a = tenant(d, "acme")
-    b = tenant(d, "bravo")
+    a = setup_tenant(d, "acme")
+    b = setup_tenant(d, "bravo")
     cid = cohort(a)
     users = [a.post("/v1/users", {"email": "u%d@acme.test" % i, "name": "U",
                                   "role": "learner",

@@ -6,23 +6,12 @@ without an entry here makes this test fail."""
 import time
 import uuid
 
-from harness import Cohortd, Postgres, main, login, PW
-
-
-def tenant(d, slug):
-    a = d.admin()
-    a.post("/v1/tenants", {"slug": slug, "name": slug,
-                           "admin": {"email": "admin@%s.test" % slug,
-                                     "name": "Admin", "password": PW}})
-    r = d.client().post("/v1/auth/login", {"tenant": slug,
-                                           "email": "admin@%s.test" % slug,
-                                           "password": PW})
-    return d.client(r.json["token"])
+from harness import Cohortd, Postgres, main, login, setup_tenant, PW
 
 
 def world(d, slug):
     """A tenant with one of everything; returns clients and ids."""
-    adm = tenant(d, slug)
+    adm = setup_tenant(d, slug)
     w = {"admin": adm}
     w["user"] = adm.post("/v1/users", {"email": "lee@%s.test" % slug,
                                        "name": "Lee", "role": "learner",

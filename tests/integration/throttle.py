@@ -3,15 +3,12 @@ account past its limit is refused whoever asks; an address past its limit
 gets 429 for wrong guesses only, never for a correct password of an
 account that is not throttled; X-Forwarded-For names the client only when
 the peer is one of COHORTD_TRUSTED_PROXIES (rightmost untrusted entry)."""
-from harness import Cohortd, Postgres, main
-
-PW = "correct horse battery"
+from harness import PW, Cohortd, Postgres, login_response, main
 
 
 def login(d, email, pw=PW, xff=None):
     h = {"X-Forwarded-For": xff} if xff else None
-    return d.client().post("/v1/auth/login", {"tenant": "acme", "email": email,
-                                              "password": pw}, headers=h)
+    return login_response(d.client(), "acme", email, pw, headers=h)
 
 
 def spray(d, n, xff=None, tag="s"):

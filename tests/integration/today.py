@@ -4,12 +4,15 @@ today's plan, SM-2 spaced review, what the grader found, streaks and pace.
 Days pass by writing history at past timestamps with psql (answers,
 completions, graded submissions), never by waiting.  The daemon runs as
 --role=api: grading is not under test here, so a graded submission with a
-verdict is written directly, as a grader would record it.
+verdict is written directly, as a grader would record it.  Cases run alone
+by name: python3 tests/integration/today.py pace
 """
 import datetime
 import time
+import types
 
-from harness import Cohortd, Postgres, main, login, setup_tenant, PW
+from cases import case, fixture, run
+from harness import Cohortd, Postgres, login, setup_tenant, PW
 
 
 def iso(t):
@@ -41,36 +44,35 @@ def fits(today):
     return total <= today["minutes_budget"] or len(items) == 1
 
 
-def test(t):
-    pg = Postgres()
-    db = pg.new_database()
-    d = Cohortd(pg.url(db), args=["--role=api"])
-    adm = setup_tenant(d, "acme")
 
-    # ---- concepts on content ---------------------------------------------
+@fixture
+def course():
+    """Program Concurrency, published: module Locks (lessons l1, l2 and a
+    quiz of questions qa, qb) and module Races, which requires it
+    (lessons l3, l4 and the catalog exercise bank-transfers, its concepts
+    changed to deadlock); cohort Long, started three days ago.  The
+    responses the concepts case checks are kept."""
+    c = types.SimpleNamespace()
+    c.pg = Postgres()
+    c.db = c.pg.new_database()
+    c.d = Cohortd(c.pg.url(c.db), args=["--role=api"])
+    adm = c.adm = setup_tenant(c.d, "acme")
     r = adm.post("/v1/programs", {"title": "Concurrency"})
-    prog = r.json["id"]
+    c.prog = prog = r.json["id"]
     m1 = adm.post("/v1/programs/%s/modules" % prog, {"title": "Locks"}).json
     m2 = adm.post("/v1/programs/%s/modules" % prog, {"title": "Races"}).json
+    c.m1, c.m2 = m1, m2
     adm.patch("/v1/modules/" + m2["id"], {"prerequisites": [m1["id"]]})
-    r = adm.post("/v1/modules/%s/lessons" % m1["id"],
-                 {"title": "Mutexes", "estimated_minutes": 5,
-                  "concepts": ["mutual-exclusion"]})
-    t.ok(r.status == 201 and r.json["concepts"] == ["mutual-exclusion"],
-         "a lesson is created with its concepts", r)
-    l1 = r.json["id"]
-    l2 = adm.post("/v1/modules/%s/lessons" % m1["id"],
-                  {"title": "Condition variables",
-                   "estimated_minutes": 4}).json["id"]
-    r = adm.post("/v1/modules/%s/lessons" % m1["id"],
-                 {"title": "Bad", "estimated_minutes": 4,
-                  "concepts": ["Data Race", "ok"]})
-    t.ok(r.is_problem(422) and pointers(r) == ["/concepts/0"],
-         "a concept that is not a slug is refused with its pointer", r)
-    r = adm.patch("/v1/lessons/" + l2, {"concepts": ["lock-ordering"]})
-    t.ok(r.status == 200 and r.json["concepts"] == ["lock-ordering"],
-         "a lesson's concepts are updated", r)
-    r = adm.post("/v1/modules/%s/assessments" % m1["id"], {
+    c.lesson_made = adm.post("/v1/modules/%s/lessons" % m1["id"],
+                             {"title": "Mutexes", "estimated_minutes": 5,
+                              "concepts": ["mutual-exclusion"]})
+    c.l1 = c.lesson_made.json["id"]
+    c.l2 = adm.post("/v1/modules/%s/lessons" % m1["id"],
+                    {"title": "Condition variables",
+                     "estimated_minutes": 4}).json["id"]
+    c.l2_patched = adm.patch("/v1/lessons/" + c.l2,
+                             {"concepts": ["lock-ordering"]})
+    c.quiz_made = adm.post("/v1/modules/%s/assessments" % m1["id"], {
         "title": "Check: locks", "kind": "quiz", "estimated_minutes": 5,
         "questions": [
             {"kind": "true_false", "prompt": "A mutex orders all memory?",
@@ -79,33 +81,62 @@ def test(t):
             {"kind": "single_choice", "prompt": "counter++ from two threads",
              "options": ["is safe", "is a data race"], "answer": 1,
              "points": 4, "concepts": ["data-race"]}]})
+    c.quiz = c.quiz_made.json["id"]
+    c.qa, c.qb = [q["id"] for q in c.quiz_made.json["questions"]]
+    c.l3 = adm.post("/v1/modules/%s/lessons" % m2["id"],
+                    {"title": "The lost update", "estimated_minutes": 3,
+                     "concepts": ["data-race"]}).json["id"]
+    c.l4 = adm.post("/v1/modules/%s/lessons" % m2["id"],
+                    {"title": "Finding races", "estimated_minutes": 6,
+                     "concepts": ["data-race", "mutual-exclusion"]}).json["id"]
+    c.imported = adm.post("/v1/exercises/import", {"catalog": "bank-transfers"})
+    c.ex = ex = c.imported.json["id"]
+    r = adm.post("/v1/modules/%s/assessments" % m2["id"], {
+        "title": "Bank transfers", "kind": "exercise", "exercise_id": ex,
+        "estimated_minutes": 30})
+    c.bank = r.json["id"]
+    c.ex_patched = adm.patch("/v1/exercises/" + ex, {"concepts": ["deadlock"]})
+    adm.patch("/v1/programs/" + prog, {"status": "published"})
+    c.now = now = time.time()
+    r = adm.post("/v1/cohorts", {"program_id": prog, "name": "Long",
+                                 "starts_at": iso(now - 3 * 86400),
+                                 "ends_at": iso(now + 60 * 86400),
+                                 "timezone": "America/New_York"})
+    c.long_c = r.json["id"]
+    return c
+
+
+@case
+def concepts(t):
+    # ---- concepts on content ---------------------------------------------
+    c = course()
+    adm, pg, db, m1, ex = c.adm, c.pg, c.db, c.m1, c.ex
+    r = c.lesson_made
+    t.ok(r.status == 201 and r.json["concepts"] == ["mutual-exclusion"],
+         "a lesson is created with its concepts", r)
+    r = adm.post("/v1/modules/%s/lessons" % m1["id"],
+                 {"title": "Bad", "estimated_minutes": 4,
+                  "concepts": ["Data Race", "ok"]})
+    t.ok(r.is_problem(422) and pointers(r) == ["/concepts/0"],
+         "a concept that is not a slug is refused with its pointer", r)
+    r = c.l2_patched
+    t.ok(r.status == 200 and r.json["concepts"] == ["lock-ordering"],
+         "a lesson's concepts are updated", r)
+    r = c.quiz_made
     t.ok(r.status == 201 and r.json["questions"][1]["concepts"] ==
          ["data-race"] and "explanation" in r.json["questions"][0],
          "quiz questions carry concepts and an explanation", r)
-    quiz = r.json["id"]
-    qa, qb = [q["id"] for q in r.json["questions"]]
-    l3 = adm.post("/v1/modules/%s/lessons" % m2["id"],
-                  {"title": "The lost update", "estimated_minutes": 3,
-                   "concepts": ["data-race"]}).json["id"]
-    l4 = adm.post("/v1/modules/%s/lessons" % m2["id"],
-                  {"title": "Finding races", "estimated_minutes": 6,
-                   "concepts": ["data-race", "mutual-exclusion"]}).json["id"]
-    r = adm.post("/v1/exercises/import", {"catalog": "bank-transfers"})
+    r = c.imported
     t.ok(r.status == 201 and "data-race" in r.json.get("concepts", []),
          "a catalog exercise brings its concepts", r)
-    ex = r.json["id"]
     r = adm.get("/v1/catalog/exercises")
     t.ok(r.status == 200 and all("concepts" in x for x in r.json["items"])
          and all(x["concepts"] for x in r.json["items"]),
          "every catalog exercise is tagged with concepts", r)
-    r = adm.post("/v1/modules/%s/assessments" % m2["id"], {
-        "title": "Bank transfers", "kind": "exercise", "exercise_id": ex,
-        "estimated_minutes": 30})
-    bank = r.json["id"]
     r = adm.patch("/v1/exercises/" + ex, {"concepts": ["deadlock", "BAD"]})
     t.ok(r.is_problem(422) and pointers(r) == ["/concepts/1"],
          "an exercise's concepts are validated", r)
-    r = adm.patch("/v1/exercises/" + ex, {"concepts": ["deadlock"]})
+    r = c.ex_patched
     t.ok(r.status == 200 and r.json["concepts"] == ["deadlock"],
          "an exercise's concepts are updated with a new version", r)
     got = pg.psql(
@@ -118,14 +149,16 @@ def test(t):
         "'{\"speedup\": null}'), (7, 'wrong_output', NULL)) x(n, v, r)", db)
     t.eq(got, "data-race deadlock event-loop-blocking amdahl - - -",
          "verdicts map to concepts in verdict_concept()")
-    adm.patch("/v1/programs/" + prog, {"status": "published"})
 
-    now = time.time()
-    r = adm.post("/v1/cohorts", {"program_id": prog, "name": "Long",
-                                 "starts_at": iso(now - 3 * 86400),
-                                 "ends_at": iso(now + 60 * 86400),
-                                 "timezone": "America/New_York"})
-    long_c = r.json["id"]
+
+@case
+def rhythm(t):
+    """One learner's days: preferences, the plan, spaced review, what the
+    grader found; another's streaks; the engagement report of both."""
+    c = course()
+    d, adm, pg, db = c.d, c.adm, c.pg, c.db
+    l1, l2, l3, quiz, qa, qb = c.l1, c.l2, c.l3, c.quiz, c.qa, c.qb
+    bank, ex, long_c = c.bank, c.ex, c.long_c
     ann_id, ann_enr, ann = learner(adm, d, "acme", "ann", long_c)
 
     # ---- preferences -------------------------------------------------------
@@ -328,6 +361,11 @@ def test(t):
     t.ok("streak_current" in head and "reviews_due" in head,
          "and so does its CSV", c.body[:300])
 
+
+@case
+def pace(t):
+    c = course()
+    d, adm, prog, now, l1, quiz = c.d, c.adm, c.prog, c.now, c.l1, c.quiz
     # ---- pace ---------------------------------------------------------------
     r = adm.post("/v1/cohorts", {"program_id": prog, "name": "Short",
                                  "starts_at": iso(now - 86400),
@@ -372,6 +410,11 @@ def test(t):
          [i["id"] for i in items[1:]] == [l1] and fits(r.json),
          "work past due comes first, then the lessons in order", r)
 
+
+@case
+def other_tenant(t):
+    c = course()
+    d, pg, db, qa = c.d, c.pg, c.db, c.qa
     # ---- another tenant ----------------------------------------------------
     oadm = setup_tenant(d, "other")
     r = oadm.post("/v1/users", {"email": "ola@other.test", "name": "Ola",
@@ -395,4 +438,4 @@ def test(t):
          "row-level security hides acme's cards and preferences", n)
 
 
-main(test)
+run()

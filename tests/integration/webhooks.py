@@ -2,7 +2,8 @@
 HTTP receiver in this process checks every signature (Standard Webhooks:
 HMAC-SHA256 of id.timestamp.body); events of enrollments arrive, also
 after the receiver was down for a while; loopback and private URLs are
-refused unless COHORTD_WEBHOOK_ALLOW names them."""
+refused unless COHORTD_WEBHOOK_ALLOW names them.  Cases run alone by name:
+python3 tests/integration/webhooks.py receiver_down"""
 import base64
 import hashlib
 import hmac
@@ -10,8 +11,10 @@ import http.server
 import json
 import threading
 import time
+import types
 
-from harness import PW, Cohortd, Postgres, login, main, setup_tenant
+from cases import case, fixture, run
+from harness import PW, Cohortd, Postgres, login, setup_tenant
 
 
 class Receiver:
@@ -68,16 +71,48 @@ class Receiver:
                 self.cond.wait(max(0.1, deadline - time.time()))
             return pred(self)
 
+@fixture
+def world():
+    """A receiver here; the daemon, allowed to deliver to loopback; acme."""
+    w = types.SimpleNamespace()
+    w.rx = Receiver()
+    w.url = "http://127.0.0.1:%d/hook" % w.rx.port
+    w.pg = Postgres()
+    w.db = w.pg.new_database()
+    w.d = Cohortd(w.pg.url(w.db), env={"COHORTD_ROLE": "api",
+                                       "COHORTD_WEBHOOK_ALLOW": "127.0.0.1"})
+    w.adm = setup_tenant(w.d, "acme")
+    return w
 
-def test(t):
-    rx = Receiver()
-    url = "http://127.0.0.1:%d/hook" % rx.port
-    pg = Postgres()
-    db = pg.new_database()
-    d = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api",
-                                 "COHORTD_WEBHOOK_ALLOW": "127.0.0.1"})
-    adm = setup_tenant(d, "acme")
 
+@fixture
+def endpoint():
+    """An endpoint for the receiver, for enrollments' events: the response
+    that created it; the receiver checks signatures with its secret."""
+    w = world()
+    r = w.adm.post("/v1/webhooks", {"url": w.url, "description": "tests",
+                                    "events": ["enrollment.created",
+                                               "enrollment.promoted",
+                                               "enrollment.withdrawn"]})
+    w.rx.secret = (r.json or {}).get("secret")
+    return r
+
+
+@fixture
+def cohort():
+    """Cohort C of a program: one seat and a waitlist."""
+    adm = world().adm
+    prog = adm.post("/v1/programs", {"title": "P"}).json
+    return adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "C",
+                                    "starts_at": "2026-01-01T00:00:00Z",
+                                    "ends_at": "2099-01-01T00:00:00Z",
+                                    "capacity": 1, "waitlist": True}).json
+
+
+@case
+def url_rules(t):
+    w = world()
+    adm, rx = w.adm, w.rx
     # ---- the URL rules --------------------------------------------------
     for bad, why in (("http://localhost:%d/hook" % rx.port, "localhost"),
                      ("https://10.0.0.1/hook", "a private address"),
@@ -92,16 +127,17 @@ def test(t):
                                   "events": ["no.such.event"]})
     t.ok(r.is_problem(422), "an unknown event type is refused", r)
 
+
+@case
+def an_endpoint(t):
+    w = world()
+    adm = w.adm
     # ---- an endpoint ---------------------------------------------------
-    r = adm.post("/v1/webhooks", {"url": url, "description": "tests",
-                                  "events": ["enrollment.created",
-                                             "enrollment.promoted",
-                                             "enrollment.withdrawn"]})
+    r = endpoint()
     t.ok(r.status == 201 and r.json["secret"].startswith("whsec_") and
          len(base64.b64decode(r.json["secret"][6:])) >= 24,
          "an allowed loopback endpoint is created, its secret shown once", r)
     hook = r.json
-    rx.secret = hook["secret"]
     r = adm.get("/v1/webhooks")
     t.ok(r.status == 200 and len(r.json["items"]) == 1 and
          "secret" not in r.json["items"][0], "listed, without its secret", r)
@@ -112,12 +148,14 @@ def test(t):
     t.ok(r.status == 200 and r.json["description"] == "renamed",
          "an endpoint is changed", r)
 
+
+@case
+def enrollment_events(t):
+    w = world()
+    adm, rx = w.adm, w.rx
+    hook = endpoint().json
+    coh = cohort()
     # ---- events -----------------------------------------------------------
-    prog = adm.post("/v1/programs", {"title": "P"}).json
-    coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "C",
-                                   "starts_at": "2026-01-01T00:00:00Z",
-                                   "ends_at": "2099-01-01T00:00:00Z",
-                                   "capacity": 1, "waitlist": True}).json
     a = adm.post("/v1/cohorts/%s/enrollments" % coh["id"],
                  {"email": "a@acme.test", "name": "A"}).json
     b = adm.post("/v1/cohorts/%s/enrollments" % coh["id"],
@@ -149,6 +187,12 @@ def test(t):
                                for ty, _ in r.delivered())),
          "the test event arrives")
 
+
+@case
+def other_events(t):
+    w = world()
+    d, adm, rx, url = w.d, w.adm, w.rx, w.url
+    endpoint()
     # ---- the other events: a completed program, a quiz, a report job ------
     r = adm.post("/v1/webhooks", {"url": url, "events": [
         "enrollment.completed", "quiz.submitted", "report_job.done"]})
@@ -202,6 +246,13 @@ def test(t):
     t.ok(ours and signed, "signed with their endpoint's own secret")
     adm.delete("/v1/webhooks/" + rx2["id"])
 
+
+@case
+def receiver_down(t):
+    w = world()
+    adm, rx = w.adm, w.rx
+    hook = endpoint().json
+    coh = cohort()
     # ---- the receiver down for a while -----------------------------------
     with rx.cond:
         rx.status = 500
@@ -237,6 +288,13 @@ def test(t):
         time.sleep(0.3)
     t.ok(ok, "and the endpoint is no longer failing")
 
+
+@case
+def not_allowed(t):
+    """Last: the daemon is restarted without COHORTD_WEBHOOK_ALLOW."""
+    w = world()
+    d, pg, db, rx = w.d, w.pg, w.db, w.rx
+    hook = endpoint().json
     # ---- the same loopback endpoint, not allowed: never reached ---------
     d.stop()
     d = Cohortd(pg.url(db), state_dir=d.state_dir,
@@ -270,4 +328,4 @@ def test(t):
     d.stop()
 
 
-main(test)
+run()

@@ -21,9 +21,10 @@ expect=$build/tests/sandbox/sbx-expect
 listen=$build/tests/sandbox/sbx-listen
 cases=$src/tests/sandbox/cases
 
+. "$src/tests/tap.sh"
+
 if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP the sandbox needs root"
-	exit 0
+	tap_skip_all "the sandbox needs root"
 fi
 
 work=$(mktemp -d /tmp/cohort-hostile.XXXXXX)
@@ -35,16 +36,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-n=0
-tap() {		# tap STATUS NAME DIAGFILE
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		sed 's/^/# /' "$3"
-	fi
-}
 
 header() {	# header FILE KEY: the value of " * KEY: ..." in FILE
 	sed -n "s/^ \* $2: //p" "$1" | head -n 1
@@ -211,4 +202,4 @@ done
 
 hook_no_box_processes_left >"$work/left" 2>&1
 tap $? "nothing of any box is left on the host" "$work/left"
-echo "1..$n"
+tap_done
