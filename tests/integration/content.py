@@ -250,9 +250,16 @@ def batch(t):
     adm, pg, dbname = w.adm, w.pg, w.dbname
     ivy, spring = s.ivy, s.spring
     # ---- batch -----------------------------------------------------------
+    # One of the 200 still enrolled (the seats case withdrew one of them,
+    # which may be any: they enrolled all at once).
+    kept = pg.psql("SELECT u.email FROM enrollments e JOIN users u ON "
+                   "u.tenant_id = e.tenant_id AND u.id = e.user_id WHERE "
+                   "e.cohort_id = '%s' AND e.state IN ('active', "
+                   "'waitlisted') AND u.email LIKE 'p%%' ORDER BY u.email "
+                   "LIMIT 1" % spring["id"], dbname)
     csv = ("email,name,role\n"
            "new1@acme.test,New One,learner\n"
-           "p001@acme.test,P 1,learner\n"
+           + kept + ",P 1,learner\n"
            "not-an-email,Broken,learner\n"
            "new2@acme.test,New Two,\n"
            "too,few\n"
@@ -585,6 +592,42 @@ def learning(t):
     r = leo.get("/v1/programs")
     t.ok([p["id"] for p in r.json["items"]] == [prog["id"]],
          "a learner lists only their published programs", r)
+
+
+@case
+def score_at_the_pass_line(t):
+    """One scoring rule, kept to six decimals: 5 of 6 right (83.333333)
+    two days late at 8% a day is 70.000000, which passes 70."""
+    w = daemon()
+    adm, d = w.adm, w.d
+    prog = adm.post("/v1/programs", {"title": "Line",
+                                     "status": "published"}).json
+    mod = adm.post("/v1/programs/%s/modules" % prog["id"],
+                   {"title": "M"}).json
+    quiz = adm.post("/v1/modules/%s/assessments" % mod["id"], {
+        "title": "Six", "kind": "quiz", "pass_score": 70, "due_days": 1,
+        "questions": [{"kind": "single_choice", "prompt": "Q%d" % i,
+                       "options": ["right", "wrong"], "answer": 0}
+                      for i in range(6)]}).json
+    # Started three days ago less an hour, due a day after: 2 days late.
+    coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "Line",
+                                   "starts_at": time.strftime(
+                                       "%Y-%m-%dT%H:%M:%SZ", time.gmtime(
+                                           time.time() - 3 * 86400 + 3600)),
+                                   "ends_at": "2099-01-01T00:00:00Z"}).json
+    adm.put("/v1/cohorts/%s/late-policy" % coh["id"],
+            {"percent_per_day": 8, "floor": 0})
+    r = adm.post("/v1/users", {"email": "line@acme.test", "name": "Line",
+                               "role": "learner", "password": PW})
+    adm.post("/v1/cohorts/%s/enrollments" % coh["id"],
+             {"user_id": r.json["id"]})
+    learner = login(d, "acme", "line@acme.test")
+    r = learner.post("/v1/assessments/%s/submissions" % quiz["id"],
+                     {"answers": [0, 0, 0, 0, 0, 1]})
+    t.ok(r.status == 201 and r.json["days_late"] == 2 and
+         r.json["penalty"] == 16 and abs(r.json["score"] - 83.33) < 0.01 and
+         r.json["final_score"] == 70 and r.json["passed"] is True,
+         "83.333333 less 16% is 70.000000: it passes a pass score of 70", r)
 
 
 run()
