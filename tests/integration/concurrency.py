@@ -7,31 +7,52 @@ readiness.  The daemon has one HTTP thread configured (with a pool of
 polling threads, every connection on the blocked thread waited too).
 Every other request is answered while the held one still waits; then the
 lock is let go and the held one is answered too.  Only the order is
-asserted, never a duration."""
+asserted, never a duration.  Cases run alone by name: python3
+tests/integration/concurrency.py held"""
 import os
 import subprocess
 import threading
 import time
+import types
 
-from harness import Cohortd, Postgres, main, setup_tenant
+from cases import case, fixture, run
+from harness import Cohortd, Postgres, setup_tenant
 
 OTHERS = 8
 
 
-def test(t):
-    pg = Postgres()
-    db = pg.new_database()
-    d = Cohortd(pg.url(db), env={"COHORTD_WORKERS": "0",
-                                 "COHORTD_HTTP_THREADS": "1",
-                                 "COHORTD_DB_POOL_SIZE": "4",
-                                 "COHORTD_REQUEST_LOCK_TIMEOUT": "60000"})
-    adm = setup_tenant(d, "acme")
-    users = []
+@fixture
+def world():
+    """The daemon (one HTTP thread), tenant acme and three learners: the
+    responses that created them are kept (created), their ids (users)."""
+    w = types.SimpleNamespace()
+    w.pg = pg = Postgres()
+    w.db = db = pg.new_database()
+    w.d = d = Cohortd(pg.url(db), env={
+        "COHORTD_WORKERS": "0", "COHORTD_HTTP_THREADS": "1",
+        "COHORTD_DB_POOL_SIZE": "4", "COHORTD_REQUEST_LOCK_TIMEOUT": "60000"})
+    w.adm = adm = setup_tenant(d, "acme")
+    w.created = []
+    w.users = []
     for i in range(3):
         r = adm.post("/v1/users", {"email": "u%d@acme.test" % i,
                                    "name": "U%d" % i, "role": "learner"})
+        w.created.append(r)
+        w.users.append(r.json["id"])
+    return w
+
+
+@case
+def users(t):
+    for i, r in enumerate(world().created):
         t.eq(r.status, 201, "user %d is created" % i)
-        users.append(r.json["id"])
+
+
+@case
+def held(t):
+    # Last: it stops the daemon.
+    w = world()
+    pg, db, d, adm, users = w.pg, w.db, w.d, w.adm, w.users
     held = users[0]
 
     # The lock: psql keeps a transaction open holding the user's row.
@@ -111,4 +132,4 @@ def test(t):
     d.stop()
 
 
-main(test)
+run()

@@ -3,7 +3,8 @@ the setting; --help and the README are generated from the one table."""
 import os
 import subprocess
 
-from harness import (COHORTD, SRCDIR, Postgres, daemon_env, free_port, main)
+from cases import case, run
+from harness import COHORTD, SRCDIR, Postgres, daemon_env, free_port
 
 
 def start_fails(env, args=()):
@@ -16,7 +17,8 @@ def start_fails(env, args=()):
     return r.returncode, r.stderr
 
 
-def test(t):
+@case
+def bad_settings(t):
     cases = [
         ({"COHORTD_LISTEN_ADDR": "x"}, (), "COHORTD_LISTEN_ADDR",
          "unknown environment setting"),
@@ -44,9 +46,12 @@ def test(t):
              "%s stops startup with one line naming %s" % (what, name),
              "rc=%r stderr=%r" % (rc, err))
 
+
+@case
+def busy_port(t):
     # A port already taken: startup fails naming COHORTD_LISTEN.
-    pg = Postgres()
     import socket
+    pg = Postgres()
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     s.listen(1)
@@ -59,6 +64,9 @@ def test(t):
     t.ok(rc == 1 and "COHORTD_LISTEN" in err, "a busy port names COHORTD_LISTEN",
          err)
 
+
+@case
+def help_text(t):
     # --help comes from the table: every variable and its flag appear.
     out = subprocess.run([COHORTD, "--help"], capture_output=True,
                          text=True).stdout
@@ -68,6 +76,9 @@ def test(t):
         t.ok(var in out, "--help documents %s" % var)
     t.ok("127.0.0.1:8080" in out, "--help shows the default listen address")
 
+
+@case
+def readme_table(t):
     # The README's configuration table is the generated one, verbatim.
     md = subprocess.run([COHORTD, "--config-markdown"], capture_output=True,
                         text=True).stdout
@@ -77,6 +88,9 @@ def test(t):
          "README.md carries the table `cohortd --config-markdown` prints",
          "regenerate it with: ./cohortd --config-markdown")
 
+
+@case
+def flag_beats_env(t):
     # Command line beats environment: the flag's bad value is the one named.
     rc, err = start_fails({"COHORTD_HTTP_THREADS": "4"},
                           ("--http-threads=0x",))
@@ -84,4 +98,4 @@ def test(t):
          "a flag overrides the environment and is named as the source", err)
 
 
-main(test)
+run()

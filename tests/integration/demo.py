@@ -1,9 +1,12 @@
 """demo.py - cohortctl seed-demo loads "Concurrency for Leaders" into a demo
-tenant that works through the API, once."""
+tenant that works through the API, once.  Cases run alone by name:
+python3 tests/integration/demo.py instructor"""
 import os
 import stat
+import types
 
-from harness import Cohortd, Postgres, main, run_ctl
+from cases import case, fixture, run
+from harness import Cohortd, Postgres, run_ctl
 
 
 def contains_key(obj, key):
@@ -22,18 +25,30 @@ def ic_admin(d, pw):
     return d.client(r.json["token"])
 
 
-def test(t):
-    pg = Postgres()
-    db = pg.new_database()
+@fixture
+def seeded():
+    """The daemon and the demo seeded once: seed-demo's result (seed) and
+    the password it printed (pw)."""
+    w = types.SimpleNamespace()
+    w.pg = pg = Postgres()
+    w.db = db = pg.new_database()
     # API only: verifying the demo's exercises is the graders' business,
     # tested in grading.py.
-    d = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"})
-    env = {"COHORTD_DATABASE_URL": pg.url(db),
-           "COHORTD_STATE_DIR": d.state_dir}
-    r = run_ctl(["seed-demo"], env)
+    w.d = d = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api"})
+    w.env = {"COHORTD_DATABASE_URL": pg.url(db),
+             "COHORTD_STATE_DIR": d.state_dir}
+    w.seed = run_ctl(["seed-demo"], w.env)
+    w.pw = w.seed.stdout.split('"password":"')[1].split('"')[0]
+    return w
+
+
+@case
+def seed(t):
+    w = seeded()
+    pg, db, d, env, pw = w.pg, w.db, w.d, w.env, w.pw
+    r = w.seed
     t.ok(r.returncode == 0 and "7 modules" in r.stdout, "seed-demo loads the "
          "program", r.stdout + r.stderr)
-    pw = r.stdout.split('"password":"')[1].split('"')[0]
     cred = os.path.join(d.state_dir, "demo-credentials")
     t.ok(os.path.exists(cred) and
          stat.S_IMODE(os.stat(cred).st_mode) == 0o600 and pw in open(cred).read(),
@@ -42,6 +57,12 @@ def test(t):
     t.ok(r.returncode == 0 and "nothing to do" in r.stdout,
          "seeding twice changes nothing", r.stdout)
     t.eq(pg.psql("SELECT count(*) FROM programs", db), "1", "one program")
+
+
+@case
+def learner(t):
+    w = seeded()
+    pg, db, d, pw = w.pg, w.db, w.d, w.pw
 
     r = d.client().post("/v1/auth/login", {"tenant": "demo",
                                            "email": "learner1@demo.test",
@@ -92,6 +113,12 @@ def test(t):
          r.json["items"][0]["state"] == "active" and
          r.json["items"][0]["source"] == "demo",
          "the learner is enrolled in the demo cohort", r)
+
+
+@case
+def instructor(t):
+    w = seeded()
+    d, pw = w.d, w.pw
     r = d.client().post("/v1/auth/login", {"tenant": "demo",
                                            "email": "ivan@demo.test",
                                            "password": pw})
@@ -103,4 +130,4 @@ def test(t):
          "the instructor follows the five demo learners", r)
 
 
-main(test)
+run()

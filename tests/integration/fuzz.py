@@ -6,15 +6,19 @@ status and detail).
 
 COHORTD_FUZZ_SEED picks the seed (default 15) and COHORTD_FUZZ_SECONDS
 the time budget (default 35); the failing request is printed with the
-seed so that a run can be repeated."""
+seed so that a run can be repeated.  Cases run alone by name: python3
+tests/integration/fuzz.py operations"""
 import json
 import os
 import random
 import re
 import time
+import types
 import uuid
 
-from harness import PW, Cohortd, Postgres, main, token_for
+from cases import case, fixture, run
+from harness import PW, Cohortd, Postgres, token_for
+
 SEED = int(os.environ.get("COHORTD_FUZZ_SEED", "15"))
 BUDGET = float(os.environ.get("COHORTD_FUZZ_SECONDS", "35"))
 ROUNDS = 60
@@ -213,13 +217,26 @@ def check(r):
     return None
 
 
-def test(t):
-    pg = Postgres()
-    dbname = pg.new_database()
-    d = Cohortd(pg.url(dbname), env={"COHORTD_WORKERS": "1",
-                                     "COHORTD_BODY_LIMIT": "256K"})
-    tok, ids = setup(d)
-    doc = d.client().get("/v1/openapi.json").json
+@fixture
+def world():
+    """The daemon, the fuzz tenant's tokens and ids (setup), and the
+    OpenAPI document it serves."""
+    w = types.SimpleNamespace()
+    w.pg = Postgres()
+    w.dbname = w.pg.new_database()
+    w.d = Cohortd(w.pg.url(w.dbname), env={"COHORTD_WORKERS": "1",
+                                           "COHORTD_BODY_LIMIT": "256K"})
+    w.tok, w.ids = setup(w.d)
+    w.doc = w.d.client().get("/v1/openapi.json").json
+    return w
+
+
+@case
+def operations(t):
+    # One case: the fuzzing is one seeded sequence of requests, and the
+    # daemon's being up is checked after all of them.
+    w = world()
+    d, tok, ids, doc = w.d, w.tok, w.ids, w.doc
     rnd = random.Random(SEED)
     t.diag("seed %d, budget %.0f s" % (SEED, BUDGET))
     clients = {role: d.client(v) for role, v in tok.items()}
@@ -267,5 +284,4 @@ def test(t):
     t.ok(r.status == 200, "the daemon is still up", r)
 
 
-if __name__ == "__main__":
-    main(test)
+run()

@@ -1,19 +1,31 @@
 """http_layer.py - the HTTP conventions every route gets from the layer:
 problem+json for each error class, body limit, request ids, health,
-readiness, metrics and the OpenAPI document."""
+readiness, metrics and the OpenAPI document.  Cases run alone by name:
+python3 tests/integration/http_layer.py metrics"""
 import os
 import re
+import types
 
-from harness import Cohortd, Postgres, main, raw_http, status_of
+from cases import case, fixture, run
+from harness import Cohortd, Postgres, raw_http, status_of
 
 
-def test(t):
-    pg = Postgres()
-    dbname = pg.new_database()
-    d = Cohortd(pg.url(dbname), env={"COHORTD_BODY_LIMIT": "64K"})
-    c = d.client()
-    a = d.admin()
+@fixture
+def world():
+    """The cluster and a daemon with a 64K body limit; an anonymous client
+    (c) and the platform admin (a)."""
+    w = types.SimpleNamespace()
+    w.pg = Postgres()
+    w.dbname = w.pg.new_database()
+    w.d = Cohortd(w.pg.url(w.dbname), env={"COHORTD_BODY_LIMIT": "64K"})
+    w.c = w.d.client()
+    w.a = w.d.admin()
+    return w
 
+
+@case
+def health(t):
+    c = world().c
     r = c.get("/healthz")
     t.ok(r.status == 200 and r.json == {"status": "ok"}, "healthz is 200", r)
     r = c.get("/readyz")
@@ -27,6 +39,11 @@ def test(t):
         t.ok(sb.get("ready") is False and "root" in sb.get("reason", ""),
              "readyz says why the sandbox cannot run here", sb)
 
+
+@case
+def problems(t):
+    w = world()
+    d, c = w.d, w.c
     # Every error class is an RFC 9457 problem document.
     r = c.get("/v1/no-such-thing")
     t.ok(r.is_problem(404), "unknown route: 404 problem+json", r)
@@ -45,6 +62,10 @@ def test(t):
     r = d.client("not-a-valid-token-at-all-0000").get("/v1/tenants")
     t.ok(r.is_problem(401), "wrong token: 401", r)
 
+
+@case
+def bodies(t):
+    a = world().a
     r = a.post("/v1/tenants", raw=b'{"slug": "acme", ', ctype="application/json")
     t.ok(r.is_problem(400) and "line" in r.json["detail"],
          "malformed JSON: 400 saying where", r)
@@ -59,6 +80,11 @@ def test(t):
                ctype="application/json; charset=utf-8")
     t.ok(r.status != 415, "content type parameters are accepted", r)
 
+
+@case
+def body_limit(t):
+    w = world()
+    d, a = w.d, w.a
     # Body limit: announced (Content-Length) and streamed (chunked).
     big = b'{"x":"' + b"a" * (70 * 1024) + b'"}'
     r = a.post("/v1/tenants", raw=big)
@@ -74,6 +100,10 @@ def test(t):
     r = a.post("/v1/tenants", raw=ok_body)
     t.ok(r.status == 422, "a body under the limit reaches the handler", r)
 
+
+@case
+def request_ids(t):
+    c = world().c
     # Request ids: echoed when sane, generated otherwise.
     r = c.get("/healthz", headers={"X-Request-Id": "abc-123.XYZ"})
     t.eq(r.header("x-request-id"), "abc-123.XYZ", "X-Request-Id is echoed")
@@ -84,6 +114,11 @@ def test(t):
     r2 = c.get("/healthz")
     t.ok(r2.header("x-request-id") != rid, "generated ids differ")
 
+
+@case
+def request_log(t):
+    w = world()
+    d, c = w.d, w.c
     # One JSON log line per request, with method, route, status, duration.
     c.get("/readyz", headers={"X-Request-Id": "log-probe-1"})
     line = d.wait_for(lambda o: o.get("request_id") == "log-probe-1"
@@ -92,11 +127,24 @@ def test(t):
          and line["status"] == 200 and isinstance(line["duration_ms"], float),
          "request log line carries method, route, status, duration", line)
 
+
+@case
+def keep_alive(t):
+    d = world().d
     # Keep-alive: several requests over one connection.
     raw = raw_http(d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                    b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     t.eq(raw.count(b"HTTP/1.1 200"), 2, "two requests answered on one connection")
 
+
+@case
+def metrics(t):
+    c = world().c
+    # The requests the metrics below count, made here so that the
+    # case stands alone.
+    c.get("/healthz")
+    c.get("/readyz")
+    c.get("/v1/no-such-thing")
     # Metrics: requests by route and status, latency histogram, pool gauges.
     m = c.get("/metrics")
     text = m.body.decode()
@@ -114,11 +162,22 @@ def test(t):
          and re.search(r'cohortd_db_pool_connections\{state="in_use"\} \d+',
                        text), "metrics show the pool's in-use and idle")
 
+
+@case
+def openapi(t):
+    c = world().c
     # The OpenAPI document is served and is OpenAPI 3.
     r = c.get("/v1/openapi.json")
     t.ok(r.status == 200 and r.json.get("openapi", "").startswith("3.")
          and "/readyz" in r.json["paths"], "OpenAPI 3 document served", r)
 
+
+@case
+def schema_behind(t):
+    # After every case on the file's daemon: it puts the schema behind
+    # the binary and stops the daemon.
+    w = world()
+    pg, dbname, d, c = w.pg, w.dbname, w.d, w.c
     # readyz goes 503 when the schema is behind the binary.
     pg.psql("DELETE FROM schema_migrations WHERE version = "
             "(SELECT max(version) FROM schema_migrations)", dbname)
@@ -126,6 +185,10 @@ def test(t):
     t.ok(r.is_problem(503), "readyz is 503 when the schema is not current", r)
     d.stop()
 
+
+@case
+def database_down(t):
+    # Its own cluster and daemon; it stops the cluster.
     # readyz goes 503 when the database is gone, and back when it returns.
     pg2 = Postgres()
     d2 = Cohortd(pg2.url(pg2.new_database()))
@@ -139,4 +202,4 @@ def test(t):
     d2.stop()
 
 
-main(test)
+run()

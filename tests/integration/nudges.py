@@ -12,6 +12,12 @@ timestamps with psql.  Two daemons share the database and both scan every
 second (COHORTD_NUDGE_INTERVAL=1), so "once" holds with scans running
 concurrently.  Each learner's "no" case is set up before anything could
 nudge them, so a nudge missing is a rule kept, not a scan not yet run.
+
+Cases run alone by name (python3 tests/integration/nudges.py totals):
+the timeline is kept in fixtures, each standing on the one before -
+world (tenants, courses, learners), primed (preferences, the "no" cases,
+then the triggers), delivered (the emails the triggers bring), comeback
+(gus's new run of idle days) - and the cases check what they kept.
 """
 import base64
 import datetime
@@ -23,10 +29,11 @@ import os
 import subprocess
 import threading
 import time
+import types
 
+from cases import case, fixture, run
 from smtpbox import Inbox, parts, smtp_start
-from harness import PW, Cohortd, Postgres, free_port, login, main, \
-    setup_tenant
+from harness import PW, Cohortd, Postgres, free_port, login, setup_tenant
 
 
 class Receiver:
@@ -87,31 +94,38 @@ def pointers(r):
     return sorted(e["pointer"] for e in (r.json or {}).get("errors", []))
 
 
-def test(t):
-    inbox = Inbox()
+@fixture
+def world():
+    """SMTP server, receivers rx (acme) and rz (zeta), two daemons
+    scanning every second, tenants acme and zeta with a learner.nudged
+    endpoint each (the responses kept: hooks), their courses and
+    learners."""
+    w = types.SimpleNamespace()
+    w.inbox = inbox = Inbox()
     port = free_port()
-    smtp = smtp_start(inbox, port)
-    rx, rz = Receiver(), Receiver()
-    pg = Postgres()
-    db = pg.new_database()
+    w.smtp = smtp_start(inbox, port)
+    w.rx, w.rz = rx, rz = Receiver(), Receiver()
+    w.pg = pg = Postgres()
+    w.db = db = pg.new_database()
     env = {"COHORTD_ROLE": "api", "COHORTD_NUDGE_INTERVAL": "1",
            "COHORTD_WEBHOOK_ALLOW": "127.0.0.1",
            "COHORTD_SMTP_URL": "smtp://127.0.0.1:%d" % port,
            "COHORTD_SMTP_FROM": "noreply@cohortd.test"}
-    d = Cohortd(pg.url(db), env=env)
-    d2 = Cohortd(pg.url(db), env=env)
-    adm = setup_tenant(d, "acme")
-    zad = setup_tenant(d, "zeta")
+    w.d = d = Cohortd(pg.url(db), env=env)
+    w.d2 = Cohortd(pg.url(db), env=env)
+    w.adm = adm = setup_tenant(d, "acme")
+    w.zad = zad = setup_tenant(d, "zeta")
     now = datetime.datetime.now(datetime.timezone.utc)
     # Learners with a reminder live where it is about noon now, so that the
     # test never spans their midnight (a new day would remind them again).
     k = 12 - now.hour
-    tz = "UTC" if k == 0 else "Etc/GMT%+d" % -k
+    w.tz = "UTC" if k == 0 else "Etc/GMT%+d" % -k
 
+    w.hooks = []
     for a, r_ in ((adm, rx), (zad, rz)):
         r = a.post("/v1/webhooks", {"url": "http://127.0.0.1:%d/h" % r_.port,
                                     "events": ["learner.nudged"]})
-        t.ok(r.status == 201, "an endpoint takes learner.nudged", r)
+        w.hooks.append(r)
         r_.secret = r.json["secret"] if r.status == 201 else ""
 
     def course(a, title, quiz):
@@ -162,78 +176,70 @@ def test(t):
                 "enrollment_id, lesson_id, completed_at) SELECT tenant_id, "
                 "id, '%s', now() - interval '%d days' FROM enrollments WHERE "
                 "id = '%s'" % (days, enr[n], lesson, days, enr[n]), db)
+    w.history = history
 
-    c1, l1, quiz = course(adm, "Locks", "Soon quiz")
-    c2, l2, _ = course(adm, "Races", None)
-    cz, _, zquiz = course(zad, "Zeta", "Zeta quiz")
-    zmod = zad.get("/v1/assessments/" + zquiz).json["module_id"]
-    zquiz2 = zad.post("/v1/modules/%s/assessments" % zmod, {
+    w.c1, w.l1, w.quiz = course(adm, "Locks", "Soon quiz")
+    w.c2, w.l2, _ = course(adm, "Races", None)
+    w.cz, _, w.zquiz = course(zad, "Zeta", "Zeta quiz")
+    zmod = zad.get("/v1/assessments/" + w.zquiz).json["module_id"]
+    w.zquiz2 = zad.post("/v1/modules/%s/assessments" % zmod, {
         "title": "Zeta quiz 2", "kind": "quiz", "questions": [
             {"kind": "true_false", "prompt": "Races?", "answer": True,
              "points": 1}]}).json["id"]
-    ids = {}
-    cl = {}
-    enr = {}
+    w.ids = ids = {}
+    w.cl = cl = {}
+    w.enr = enr = {}
     for n in ("ada", "bea", "cy", "dee", "eve"):
-        ids[n], enr[n], cl[n] = learner(adm, "acme", n, c1)
+        ids[n], enr[n], cl[n] = learner(adm, "acme", n, w.c1)
     for n in ("fay", "gus", "hal", "ivy", "jo", "kit"):
-        ids[n], enr[n], cl[n] = learner(adm, "acme", n, c2,
+        ids[n], enr[n], cl[n] = learner(adm, "acme", n, w.c2,
                                         n in ("fay", "ivy"))
-    ids["zed"], enr["zed"], cl["zed"] = learner(zad, "zeta", "zed", cz, False)
+    ids["zed"], enr["zed"], cl["zed"] = learner(zad, "zeta", "zed", w.cz,
+                                                False)
+    return w
 
-    # ---- preferences: the nudges' switches, validated -------------------
-    r = cl["ada"].get("/v1/me/preferences")
-    t.ok(r.status == 200 and r.json.get("nudges") ==
-         {"daily_reminder": True, "re_engagement": True},
-         "preferences show both nudges on by default", r)
-    r = cl["ada"].put("/v1/me/preferences", {"nudges": "off"})
-    t.ok(r.is_problem(422) and pointers(r) == ["/nudges"],
-         "nudges that are not an object: 422 at /nudges", r)
-    r = cl["ada"].put("/v1/me/preferences", {
+
+@fixture
+def primed():
+    """In the original order: ada's preferences set and refused, the "no"
+    cases, then the triggers; every response kept in r, by name."""
+    w = world()
+    pg, db, adm, zad, cl, enr, tz = w.pg, w.db, w.adm, w.zad, w.cl, w.enr, \
+        w.tz
+    quiz, l1, l2 = w.quiz, w.l1, w.l2
+    r = {}
+    # ---- preferences: the nudges' switches ------------------------------
+    r["ada_get"] = cl["ada"].get("/v1/me/preferences")
+    r["ada_off"] = cl["ada"].put("/v1/me/preferences", {"nudges": "off"})
+    r["ada_bad_kinds"] = cl["ada"].put("/v1/me/preferences", {
         "nudges": {"daily_reminder": "no", "sms": True}})
-    t.ok(r.is_problem(422) and pointers(r) ==
-         ["/nudges/daily_reminder", "/nudges/sms"],
-         "a kind that is not a boolean and an unknown kind: 422, each "
-         "with its pointer", r)
+    r["not_object"] = []
     for c, path in ((cl["ada"], "/v1/me/preferences"),
                     (adm, "/v1/settings/nudges")):
-        r = c.request("PUT", path, raw=b"[1, 2, 3]",
-                      headers={"Content-Type": "application/json"})
-        t.ok(r.is_problem(422), "PUT %s with a body that is not an "
-             "object: 422, not 500" % path, r)
-    r = cl["ada"].put("/v1/me/preferences", {
+        r["not_object"].append((path, c.request(
+            "PUT", path, raw=b"[1, 2, 3]",
+            headers={"Content-Type": "application/json"})))
+    r["ada_true_null"] = cl["ada"].put("/v1/me/preferences", {
         "nudges": {"re_engagement": None, "daily_reminder": True}})
-    t.ok(r.status == 200 and r.json["nudges"] ==
-         {"daily_reminder": True, "re_engagement": True},
-         "true and null (the tenant's default) are accepted", r)
 
     # ---- the "no" cases, set before anything could nudge them ----------
     # bea passes the quiz before it has a due date.
-    r = cl["bea"].post("/v1/assessments/%s/submissions" % quiz,
-                       {"answers": [True]})
-    t.ok(r.status == 201 and r.json["passed"], "bea passes the quiz", r)
+    r["bea"] = cl["bea"].post("/v1/assessments/%s/submissions" % quiz,
+                              {"answers": [True]})
     # dee's plan is done: 5 minutes a day, and a 5-minute lesson today.
-    r = cl["dee"].post("/v1/lessons/%s/completion" % l1)
-    t.ok(r.status in (200, 201), "dee completes a lesson", r)
-    r = cl["dee"].put("/v1/me/preferences", {
+    r["dee_lesson"] = cl["dee"].post("/v1/lessons/%s/completion" % l1)
+    r["dee_prefs"] = cl["dee"].put("/v1/me/preferences", {
         "daily_minutes": 5, "timezone": tz, "reminder_time": "00:00"})
-    t.ok(r.status == 200, "dee's reminder is at 00:00", r)
     # eve turned the daily reminder off in the same request.
-    r = cl["eve"].put("/v1/me/preferences", {
+    r["eve_off"] = cl["eve"].put("/v1/me/preferences", {
         "timezone": tz, "reminder_time": "00:00",
         "nudges": {"daily_reminder": False}})
-    t.ok(r.status == 200 and r.json["nudges"]["daily_reminder"] is False,
-         "eve turns the daily reminder off", r)
     # A later PUT that leaves "nudges" out keeps her "no".
-    r = cl["eve"].put("/v1/me/preferences",
-                      {"timezone": tz, "reminder_time": "00:00"})
-    t.ok(r.status == 200 and r.json["nudges"]["daily_reminder"] is False,
-         "a PUT without \"nudges\" keeps the reminder off", r)
+    r["eve_again"] = cl["eve"].put("/v1/me/preferences",
+                                   {"timezone": tz, "reminder_time": "00:00"})
     # ivy turned re-engagement off before her history was written.
-    r = cl["ivy"].put("/v1/me/preferences",
-                      {"nudges": {"re_engagement": False}})
-    t.ok(r.status == 200 and r.json["nudges"]["re_engagement"] is False,
-         "ivy turns re-engagement off", r)
+    r["ivy_off"] = cl["ivy"].put("/v1/me/preferences",
+                                 {"nudges": {"re_engagement": False}})
 
     # jo's last lesson was 15 days ago, but she answered a review
     # question yesterday (review answers leave the enrollment's last
@@ -250,23 +256,126 @@ def test(t):
 
     # ---- now the triggers ------------------------------------------------
     # The quizzes fall due a day after the cohorts' start: in 12 hours.
-    r = adm.patch("/v1/assessments/" + quiz, {"due_days": 1})
-    t.ok(r.status == 200, "acme's quiz is due in 12 hours", r)
-    zad.patch("/v1/assessments/" + zquiz, {"due_days": 1})
-    r = cl["cy"].put("/v1/me/preferences",
-                     {"timezone": tz, "reminder_time": "00:00"})
-    t.ok(r.status == 200, "cy's reminder is at 00:00", r)
+    r["quiz_due"] = adm.patch("/v1/assessments/" + quiz, {"due_days": 1})
+    zad.patch("/v1/assessments/" + w.zquiz, {"due_days": 1})
+    r["cy_prefs"] = cl["cy"].put("/v1/me/preferences",
+                                 {"timezone": tz, "reminder_time": "00:00"})
     for n, days in (("fay", 4), ("gus", 8), ("hal", 15), ("ivy", 8),
                     ("kit", 15)):
-        history(n, l2, days)
+        w.history(n, l2, days)
+    return types.SimpleNamespace(r=r)
 
-    # ---- due in 24 hours -------------------------------------------------
+
+@fixture
+def delivered():
+    """The emails the triggers bring, waited for in the original order:
+    got[(name, subject)] is the message or None."""
+    w = world()
+    primed()
+    inbox = w.inbox
+    got = {}
     for n in ("ada", "cy", "dee", "eve"):
-        got = inbox.wait("%s@acme.test" % n, 20, subject="Due in 24 hours")
+        got[(n, "Due in 24 hours")] = inbox.wait(
+            "%s@acme.test" % n, 20, subject="Due in 24 hours")
+    got[("zed", "Due in 24 hours")] = inbox.wait(
+        "zed@zeta.test", 20, subject="Due in 24 hours")
+    got[("cy", "minutes today")] = inbox.wait("cy@acme.test", 20,
+                                              subject="minutes today")
+    for n in ("fay", "gus", "hal"):
+        got[(n, "days without")] = inbox.wait("%s@acme.test" % n, 20,
+                                              subject="days without")
+    return types.SimpleNamespace(got=got)
+
+
+@fixture
+def comeback():
+    """After delivered: gus comes back 4 days ago after 8 days away, and
+    his second "days without" email is waited for (again)."""
+    w = world()
+    delivered()
+    # gus comes back 4 days ago after 8 days away: a new run of idle days.
+    w.pg.psql("UPDATE enrollments SET last_activity_at = now() - interval "
+              "'4 days' WHERE id = '%s'; INSERT INTO lesson_reviews "
+              "(tenant_id, enrollment_id, lesson_id, reviewed_at) SELECT "
+              "tenant_id, id, '%s', now() - interval '4 days' FROM "
+              "enrollments WHERE id = '%s'"
+              % (w.enr["gus"], w.l2, w.enr["gus"]), w.db)
+    again = w.inbox.wait("gus@acme.test", 20, n=2, subject="days without")
+    return types.SimpleNamespace(again=again)
+
+
+@case
+def endpoints(t):
+    for r in world().hooks:
+        t.ok(r.status == 201, "an endpoint takes learner.nudged", r)
+
+
+@case
+def preferences(t):
+    # ---- preferences: the nudges' switches, validated -------------------
+    p = primed().r
+    r = p["ada_get"]
+    t.ok(r.status == 200 and r.json.get("nudges") ==
+         {"daily_reminder": True, "re_engagement": True},
+         "preferences show both nudges on by default", r)
+    r = p["ada_off"]
+    t.ok(r.is_problem(422) and pointers(r) == ["/nudges"],
+         "nudges that are not an object: 422 at /nudges", r)
+    r = p["ada_bad_kinds"]
+    t.ok(r.is_problem(422) and pointers(r) ==
+         ["/nudges/daily_reminder", "/nudges/sms"],
+         "a kind that is not a boolean and an unknown kind: 422, each "
+         "with its pointer", r)
+    for path, r in p["not_object"]:
+        t.ok(r.is_problem(422), "PUT %s with a body that is not an "
+             "object: 422, not 500" % path, r)
+    r = p["ada_true_null"]
+    t.ok(r.status == 200 and r.json["nudges"] ==
+         {"daily_reminder": True, "re_engagement": True},
+         "true and null (the tenant's default) are accepted", r)
+
+
+@case
+def no_cases(t):
+    # ---- the "no" cases, set before anything could nudge them ----------
+    p = primed().r
+    r = p["bea"]
+    t.ok(r.status == 201 and r.json["passed"], "bea passes the quiz", r)
+    r = p["dee_lesson"]
+    t.ok(r.status in (200, 201), "dee completes a lesson", r)
+    r = p["dee_prefs"]
+    t.ok(r.status == 200, "dee's reminder is at 00:00", r)
+    r = p["eve_off"]
+    t.ok(r.status == 200 and r.json["nudges"]["daily_reminder"] is False,
+         "eve turns the daily reminder off", r)
+    r = p["eve_again"]
+    t.ok(r.status == 200 and r.json["nudges"]["daily_reminder"] is False,
+         "a PUT without \"nudges\" keeps the reminder off", r)
+    r = p["ivy_off"]
+    t.ok(r.status == 200 and r.json["nudges"]["re_engagement"] is False,
+         "ivy turns re-engagement off", r)
+
+
+@case
+def triggers(t):
+    # ---- now the triggers ------------------------------------------------
+    p = primed().r
+    r = p["quiz_due"]
+    t.ok(r.status == 200, "acme's quiz is due in 12 hours", r)
+    r = p["cy_prefs"]
+    t.ok(r.status == 200, "cy's reminder is at 00:00", r)
+
+
+@case
+def due_soon(t):
+    # ---- due in 24 hours -------------------------------------------------
+    g = delivered().got
+    for n in ("ada", "cy", "dee", "eve"):
+        got = g[(n, "Due in 24 hours")]
         t.ok(got is not None and "Soon quiz" in str(got[2]["Subject"]),
              "%s gets the due-soon email for the quiz" % n,
              got and got[2]["Subject"])
-    got = inbox.wait("zed@zeta.test", 20, subject="Due in 24 hours")
+    got = g[("zed", "Due in 24 hours")]
     t.ok(got is not None and "Zeta quiz" in str(got[2]["Subject"]),
          "zeta's learner gets zeta's due-soon email", got and got[2]["Subject"])
     if got is not None:
@@ -274,8 +383,11 @@ def test(t):
         t.ok("Zeta quiz" in text and "not completed" in text and
              "Soon quiz" not in text, "it names zeta's quiz only", text)
 
+
+@case
+def daily_reminder(t):
     # ---- the daily reminder ----------------------------------------------
-    got = inbox.wait("cy@acme.test", 20, subject="minutes today")
+    got = delivered().got[("cy", "minutes today")]
     t.ok(got is not None, "cy gets the daily reminder, past reminder_time",
          got and got[2]["Subject"])
     if got is not None:
@@ -283,26 +395,31 @@ def test(t):
         t.ok("Locks lesson" in text or "Soon quiz" in text,
              "it names the first item of today's plan", text)
 
+
+@case
+def re_engagement(t):
     # ---- re-engagement ---------------------------------------------------
+    g = delivered().got
     for n, k in (("fay", 3), ("gus", 7), ("hal", 14)):
-        got = inbox.wait("%s@acme.test" % n, 20, subject="days without")
+        got = g[(n, "days without")]
         t.ok(got is not None and str(got[2]["Subject"]).startswith(
             "%d days" % k), "%s, idle since %s, gets the %d-day nudge"
              % (n, {"fay": "4 days", "gus": "8 days", "hal": "15 days"}[n],
                 k), got and got[2]["Subject"])
-    # gus comes back 4 days ago after 8 days away: a new run of idle days.
-    pg.psql("UPDATE enrollments SET last_activity_at = now() - interval "
-            "'4 days' WHERE id = '%s'; INSERT INTO lesson_reviews (tenant_id, "
-            "enrollment_id, lesson_id, reviewed_at) SELECT tenant_id, id, "
-            "'%s', now() - interval '4 days' FROM enrollments WHERE id = '%s'"
-            % (enr["gus"], l2, enr["gus"]), db)
-    got = inbox.wait("gus@acme.test", 20, n=2, subject="days without")
+    got = comeback().again
     t.ok(got is not None and str(got[2]["Subject"]).startswith("3 days"),
          "a new run of idle days nudges again from 3",
          got and got[2]["Subject"])
 
+
+@case
+def totals(t):
     # Every nudge is made and queued (gus's second came from a scan after
     # the last change).  Let each daemon scan twice more, then count.
+    w = world()
+    pg, db, adm, inbox = w.pg, w.db, w.adm, w.inbox
+    delivered()
+    comeback()
     time.sleep(2)
     want = {("due_soon", n) for n in ("ada", "cy", "dee", "eve")}
     want |= {("daily_reminder", "cy")}
@@ -347,6 +464,12 @@ def test(t):
         t.eq(len(inbox.to("%s@acme.test" % n, subj)), k,
              "%s received %d %r email(s)" % (n, k, subj))
 
+
+@case
+def learner_nudged(t):
+    w = world()
+    rx, rz, ids, quiz = w.rx, w.rz, w.ids, w.quiz
+    comeback()
     # ---- learner.nudged --------------------------------------------------
     t.ok(rx.wait(9) and rz.wait(1), "the webhooks are delivered",
          (len(rx.got), len(rz.got)))
@@ -375,6 +498,16 @@ def test(t):
           for e in rz.events()], [("due_soon", "zed")],
          "zeta's endpoint gets zeta's nudge only")
 
+
+@case
+def defaults(t):
+    # After the cases above: it turns re-engagement off for acme and ada
+    # idle.
+    w = world()
+    pg, db, adm, zad, cl, ids, inbox = w.pg, w.db, w.adm, w.zad, w.cl, \
+        w.ids, w.inbox
+    l1, history = w.l1, w.history
+    comeback()
     # ---- the tenant's defaults -------------------------------------------
     r = adm.get("/v1/settings/nudges")
     t.ok(r.status == 200 and r.json == {"daily_reminder": True,
@@ -415,9 +548,15 @@ def test(t):
     t.eq(pg.psql("SELECT count(*) FROM nudges WHERE user_id = '%s' AND "
                  "kind = 're_engagement'" % ids["ada"], db), "0",
          "one following the default (off) does not")
-    d2.stop()
-    d.stop()
 
+
+@case
+def two_scans(t):
+    # Last: it stops both daemons and the SMTP server.
+    w = world()
+    pg, db, zquiz2 = w.pg, w.db, w.zquiz2
+    w.d2.stop()
+    w.d.stop()
     # ---- two scans at once, in the open --------------------------------
     # The daemons are gone; a second quiz falls due for zed, and a first
     # session scans zeta and keeps its transaction open (and zeta's scan
@@ -447,7 +586,7 @@ def test(t):
                  "count(*) FROM outbox WHERE recipient = 'zed@zeta.test' AND "
                  "event = 'due_soon' AND subject LIKE '%%quiz 2'" % zquiz2,
                  db), "1\n1", "one record and one email")
-    smtp.stop()
+    w.smtp.stop()
 
 
-main(test)
+run()

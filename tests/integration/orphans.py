@@ -1,13 +1,16 @@
 """orphans.py - kill -9 of cohortd under grading load, three rounds: every
 grader (and its boxes) and the embedded PostgreSQL go with it, and after
 the restart no grading job is held by a process that is gone.  SIGTERM to
-a busy grader: it exits at once and its job is requeued at once."""
+a busy grader: it exits at once and its job is requeued at once.  Cases
+run alone by name: python3 tests/integration/orphans.py sigterm"""
 import os
 import subprocess
 import tempfile
 import time
+import types
 
-from harness import PW, Cohortd, main
+from cases import case, fixture, run
+from harness import PW, Cohortd
 
 
 def proc_table():
@@ -65,23 +68,42 @@ def running_workers(state):
     return [w for w in out.splitlines() if w]
 
 
-def test(t):
-    state = tempfile.mkdtemp(prefix="cohortd-orph-")
+@fixture
+def world():
+    """The daemon (embedded cluster, two graders, a 600 s lease), tenant
+    acme and its admin's token; the login's response is kept (login).
+    The daemon a case restarts replaces d here."""
+    w = types.SimpleNamespace()
+    w.state = state = tempfile.mkdtemp(prefix="cohortd-orph-")
     os.chmod(state, 0o755)
     # A long lease: only the restart's reclaim frees a dead grader's job.
-    env = {"COHORTD_WORKERS": "2", "COHORTD_GRADE_LEASE": "600"}
-    d = Cohortd(state_dir=state, env=env)
+    w.env = {"COHORTD_WORKERS": "2", "COHORTD_GRADE_LEASE": "600"}
+    w.d = d = Cohortd(state_dir=state, env=w.env)
     a = d.admin()
     a.post("/v1/tenants", {"slug": "acme", "name": "Acme",
                            "admin": {"email": "admin@acme.test",
                                      "name": "Admin", "password": PW}})
-    r = d.client().post("/v1/auth/login", {"tenant": "acme", "email":
-                                           "admin@acme.test", "password": PW})
-    t.ok(r.status == 200, "tenant admin logs in", r)
-    token = r.json["token"]
-    slugs = [x["slug"] for x in
-             d.client(token).get("/v1/catalog/exercises").json["items"]]
+    w.login = r = d.client().post("/v1/auth/login", {
+        "tenant": "acme", "email": "admin@acme.test", "password": PW})
+    w.token = r.json["token"]
+    w.slugs = [x["slug"] for x in
+               d.client(w.token).get("/v1/catalog/exercises").json["items"]]
+    return w
 
+
+@case
+def login(t):
+    r = world().login
+    t.ok(r.status == 200, "tenant admin logs in", r)
+
+
+@case
+def kill_rounds(t):
+    # Kills the daemon three times; the one it restarts last stays in
+    # world().d for the cases after.
+    o = world()
+    state, env, token, slugs = o.state, o.env, o.token, o.slugs
+    d = o.d
     for rnd in range(3):
         adm = d.client(token)
         # Load: two verifications per round (each a grading job).
@@ -110,7 +132,7 @@ def test(t):
         t.diag("round %d: %d processes gone in %.2f s" %
                (rnd, len(procs), time.time() - t0))
 
-        d = Cohortd(state_dir=state, env=env)
+        d = o.d = Cohortd(state_dir=state, env=env)
         dead = set(graders)
         stale = [w for w in running_workers(state)
                  if int(w.rsplit(":", 1)[1]) in dead or
@@ -123,6 +145,12 @@ def test(t):
         t.ok(d.client().get("/healthz").status == 200,
              "round %d: restarted and serving" % rnd)
 
+
+@case
+def sigterm(t):
+    # Last: it stops the daemon.
+    w = world()
+    state, token, slugs, d = w.state, w.token, w.slugs, w.d
     # SIGTERM to a busy grader: it abandons its job at once, whatever it
     # waits on, and the supervisor requeues the job when it reaps it.
     adm = d.client(token)
@@ -150,4 +178,4 @@ def test(t):
     d.stop()
 
 
-main(test)
+run()

@@ -6,11 +6,14 @@ answered 429 (problem+json, Retry-After) at once, and another address's
 requests are answered meanwhile.  Closing them gives the address its
 places back.  A burst of whole heads on kept-alive connections is capped
 alike.  A trusted proxy (127.0.0.3) carries many clients and is not
-capped."""
+capped.  Cases run alone by name: python3 tests/integration/per_address.py
+burst"""
 import socket
 import time
+import types
 
-from harness import Cohortd, Postgres, main
+from cases import case, fixture, run
+from harness import Cohortd, Postgres
 
 LIMIT = 128             # COHORTD_MAX_CONNECTIONS
 CAP = 16                # COHORTD_MAX_CONNECTIONS_PER_ADDRESS
@@ -73,17 +76,23 @@ def served_again(port, src, timeout=30):
     return code
 
 
-def test(t):
+@fixture
+def daemon():
     pg = Postgres()
     db = pg.new_database()
-    d = Cohortd(pg.url(db), env={
+    return Cohortd(pg.url(db), env={
         "COHORTD_MAX_CONNECTIONS": str(LIMIT),
         "COHORTD_MAX_CONNECTIONS_PER_ADDRESS": str(CAP),
         "COHORTD_HEADER_TIMEOUT": "60",
         "COHORTD_TRUSTED_PROXIES": "127.0.0.3"})
-    port = d.port
 
-    # Twice the limit from one address, each with half a head.
+
+@fixture
+def crowd():
+    """Twice the limit from one address, each with half a head: the
+    connections (held, left open) and how many were answered 429 at once
+    (refused)."""
+    port = daemon().port
     held, refused = [], 0
     for i in range(2 * LIMIT):
         s = connect(port, "127.0.0.2")
@@ -92,6 +101,14 @@ def test(t):
             refused += refused_now(s)
         else:
             s.sendall(b"GET /healthz HTTP/1.1\r\nX-Slow: ")
+    return types.SimpleNamespace(held=held, refused=refused)
+
+
+@case
+def capped(t):
+    # Twice the limit from one address, each with half a head.
+    port = daemon().port
+    refused = crowd().refused
     t.eq(refused, 2 * LIMIT - CAP, "past %d connections from one address, "
          "each new one is answered 429 at once" % CAP)
     s = connect(port, "127.0.0.2")
@@ -102,20 +119,34 @@ def test(t):
          b"Retry-After" in head, "as a problem document with Retry-After",
          data[:300])
 
+
+@case
+def others_served(t):
     # Meanwhile another address is served.
+    port = daemon().port
+    crowd()
     t0 = time.time()
     codes = [get(port, "127.0.0.1", "/healthz") for _ in range(20)]
     t.ok(codes == [200] * 20, "another address's requests are answered "
          "while the first holds its connections", (codes, time.time() - t0))
 
+
+@case
+def places_back(t):
+    # After capped and others_served: it closes the crowd's connections.
     # Its places back once it closes them.
-    for s in held:
+    port = daemon().port
+    for s in crowd().held:
         s.close()
     code = served_again(port, "127.0.0.2")
     t.eq(code, 200, "closing them gives the address its places back")
 
+
+@case
+def burst(t):
     # A burst of whole heads on kept-alive connections is counted too:
     # each is libmicrohttpd's before it says so.
+    port = daemon().port
     burst = []
     for _ in range(CAP * 4):
         s = connect(port, "127.0.0.2")
@@ -132,7 +163,13 @@ def test(t):
     code = served_again(port, "127.0.0.2")
     t.eq(code, 200, "and once they close, the address is served again")
 
+
+@case
+def proxy(t):
+    # Last: it stops the daemon.
     # A trusted proxy is not capped.
+    d = daemon()
+    port = d.port
     proxied = [connect(port, "127.0.0.3") for _ in range(CAP * 2)]
     for s in proxied:
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
@@ -145,4 +182,4 @@ def test(t):
     d.stop()
 
 
-main(test)
+run()

@@ -1,7 +1,8 @@
 """readiness.py - /readyz answers in bounded time whatever the database
 does (a paused server: 503 naming the cause), is 503 when this process
 runs graders and the sandbox cannot run, and shutdown with an event stream
-open ends within the documented budget (COHORTD_SHUTDOWN_GRACE + 5 s)."""
+open ends within the documented budget (COHORTD_SHUTDOWN_GRACE + 5 s).
+Cases run alone by name: python3 tests/integration/readiness.py not_root"""
 import http.client
 import os
 import signal
@@ -11,7 +12,8 @@ import threading
 import time
 
 import harness
-from harness import PW, Cohortd, Postgres, _demote, main
+from cases import case, fixture, run
+from harness import PW, Cohortd, Postgres, _demote
 
 # The budget is 2 s; a busy test host may add a little on the client side.
 READY_BOUND_S = 2.5
@@ -46,8 +48,16 @@ def psql(state, sql):
                           text=True, timeout=60).stdout.strip()
 
 
+@fixture
+def cluster():
+    """The test cluster paused_database pauses and resumes, and not_root
+    makes its databases in."""
+    return Postgres()
+
+
+@case
 def paused_database(t):
-    pg = Postgres()
+    pg = cluster()
     d = Cohortd(pg.url(pg.new_database()))
     c = d.client()
     r, took = timed_get(c, "/readyz")
@@ -88,10 +98,11 @@ def paused_database(t):
     t.ok(c.get("/readyz").status == 200,
          "database resumed: readyz is 200 again")
     d.stop()
-    return pg
 
 
-def not_root(t, pg):
+@case
+def not_root(t):
+    pg = cluster()
     if os.geteuid() != 0:
         t.diag("not root: the sandbox case is covered by running as we are")
     state = tempfile.mkdtemp(prefix="cohortd-nr-")
@@ -124,7 +135,9 @@ def not_root(t, pg):
     api.stop()
 
 
+@case
 def shutdown_budget(t):
+    # Its own daemon (embedded cluster), which it stops with SIGTERM.
     state = tempfile.mkdtemp(prefix="cohortd-sd-")
     os.chmod(state, 0o755)
     # An API process (no graders): the submission stays queued and its
@@ -190,10 +203,4 @@ def shutdown_budget(t):
          (box.get("body", "")[-300:], box.get("at", 0) - t0))
 
 
-def test(t):
-    pg = paused_database(t)
-    not_root(t, pg)
-    shutdown_budget(t)
-
-
-main(test)
+run()

@@ -6,13 +6,16 @@ request's lock timeout runs out, naming the cause, never 500; /healthz,
 asked while every HTTP thread waits, is answered within that timeout, and
 another tenant's requests promptly.  With no lock timeout, the statement timeout
 ends the wait the same way.  After the holder lets go, the same
-enrollment succeeds."""
+enrollment succeeds.  Cases run alone by name: python3
+tests/integration/stall.py statement_timeout"""
 import os
 import subprocess
 import threading
 import time
+import types
 
-from harness import PW, Cohortd, Postgres, main, setup_tenant
+from cases import case, fixture, run
+from harness import PW, Cohortd, Postgres, setup_tenant
 
 HOLD_S = 20             # the holder lets go by itself after this at most
 HOLDER = "stall_holder"
@@ -104,21 +107,32 @@ def blocked_enrollments(t, d, adm, cid, users, label, cause):
              "(%.2f s)" % (label, HOLD_S, s), s)
 
 
-def test(t):
-    pg = Postgres()
-    db = pg.new_database()
+@fixture
+def world():
+    """The daemon with a 500 ms lock timeout; tenants acme (a) and bravo
+    (b), a cohort of each (cid, b_cohort), two learners of acme (users)."""
+    w = types.SimpleNamespace()
+    w.pg = pg = Postgres()
+    w.db = db = pg.new_database()
     # Two HTTP threads, as on a two-core host where the freeze was seen.
-    d = Cohortd(pg.url(db), env={"COHORTD_HTTP_THREADS": "2",
-                                 "COHORTD_REQUEST_LOCK_TIMEOUT": "500"})
-    a = setup_tenant(d, "acme")
-    b = setup_tenant(d, "bravo")
-    cid = cohort(a)
-    users = [a.post("/v1/users", {"email": "u%d@acme.test" % i, "name": "U",
-                                  "role": "learner",
-                                  "password": PW}).json["id"]
-             for i in range(2)]
-    b_cohort = cohort(b)
+    w.d = Cohortd(pg.url(db), env={"COHORTD_HTTP_THREADS": "2",
+                                   "COHORTD_REQUEST_LOCK_TIMEOUT": "500"})
+    w.a = a = setup_tenant(w.d, "acme")
+    w.b = b = setup_tenant(w.d, "bravo")
+    w.cid = cohort(a)
+    w.users = [a.post("/v1/users", {"email": "u%d@acme.test" % i,
+                                    "name": "U", "role": "learner",
+                                    "password": PW}).json["id"]
+               for i in range(2)]
+    w.b_cohort = cohort(b)
+    return w
 
+
+@case
+def lock_timeout(t):
+    w = world()
+    pg, db, d, a, b = w.pg, w.db, w.d, w.a, w.b
+    cid, users, b_cohort = w.cid, w.users, w.b_cohort
     h = Holder(pg, db, cid)
     try:
         t.ok(h.holding(), "a separate session holds the cohort's lock")
@@ -136,9 +150,16 @@ def test(t):
     t.ok(r.status == 201, "once the lock is let go the retry succeeds", r)
     t.ok(d.wait_for(lambda o: o.get("status") == 500, 0.1) is None,
          "no request was answered 500")
-    d.stop()
 
+
+@case
+def statement_timeout(t):
+    # Last: it stops the file's daemon and starts another on the same
+    # database.
     # No lock timeout: the statement timeout ends the wait instead.
+    w = world()
+    pg, db, a, cid = w.pg, w.db, w.a, w.cid
+    w.d.stop()
     d = Cohortd(pg.url(db), env={"COHORTD_HTTP_THREADS": "2",
                                  "COHORTD_REQUEST_LOCK_TIMEOUT": "0",
                                  "COHORTD_REQUEST_STATEMENT_TIMEOUT": "800"})
@@ -158,5 +179,4 @@ def test(t):
     d.stop()
 
 
-if __name__ == "__main__":
-    main(test)
+run()

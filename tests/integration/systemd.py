@@ -13,7 +13,8 @@ import subprocess
 import tempfile
 import time
 
-from harness import COHORTD, SRCDIR, Cohortd, main
+from cases import case, run
+from harness import COHORTD, SRCDIR, Cohortd
 
 UNIT = os.path.join(SRCDIR, "contrib", "systemd", "cohortd.service")
 
@@ -40,7 +41,8 @@ def receive(sock, want, timeout):
     return got
 
 
-def test(t):
+@case
+def unit_file(t):
     tool = shutil.which("systemd-analyze")
     if t.ok(tool is not None, "systemd-analyze is installed"):
         d = tempfile.mkdtemp(prefix="cohortd-unit-")
@@ -54,6 +56,10 @@ def test(t):
              "the unit passes systemd-analyze verify with nothing to say",
              r.stdout + r.stderr)
 
+
+@case
+def notify(t):
+    # Starts and stops its own daemon (with the embedded cluster).
     path = os.path.join(tempfile.mkdtemp(prefix="cohortd-notify-"), "notify")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
@@ -81,4 +87,4 @@ def test(t):
     sock.close()
 
 
-main(test)
+run()

@@ -2,11 +2,14 @@
 OpenAPI document (which a unit test holds equal to the route table), a
 caller from tenant B addressing tenant A's object gets 404, exactly as for
 an id that does not exist, and A's object is unchanged.  A route added
-without an entry here makes this test fail."""
+without an entry here makes this test fail.  Cases run alone by name:
+python3 tests/integration/tenancy.py listings"""
 import time
+import types
 import uuid
 
-from harness import Cohortd, Postgres, main, login, setup_tenant, PW
+from cases import case, fixture, run
+from harness import Cohortd, Postgres, login, setup_tenant, PW
 
 
 def world(d, slug):
@@ -148,20 +151,34 @@ def snapshot(pg, db):
     return out
 
 
-def test(t):
-    pg = Postgres()
-    db = pg.new_database()
+@fixture
+def tenants():
+    """The daemon, tenants alpha (A) and beta (B) with one of everything,
+    and the OpenAPI document it serves (doc)."""
+    w = types.SimpleNamespace()
+    w.pg = Postgres()
+    w.db = w.pg.new_database()
     # API only: no graders needed to probe the boundary.
     # Endpoints on loopback (never reached: nothing listens there).
-    d = Cohortd(pg.url(db), env={"COHORTD_ROLE": "api",
-                                 "COHORTD_WEBHOOK_ALLOW": "127.0.0.1"})
-    A = world(d, "alpha")
-    B = world(d, "beta")
-    doc = d.client().get("/v1/openapi.json").json
+    w.d = d = Cohortd(w.pg.url(w.db), env={
+        "COHORTD_ROLE": "api", "COHORTD_WEBHOOK_ALLOW": "127.0.0.1"})
+    w.A = world(d, "alpha")
+    w.B = world(d, "beta")
+    w.doc = d.client().get("/v1/openapi.json").json
+    return w
 
+
+@case
+def coverage(t):
+    doc = tenants().doc
     missing = [p for p in doc["paths"] if "{id}" in p and p not in PROBE]
     t.ok(not missing, "the probe covers every route with an id", missing)
 
+
+@case
+def probe(t):
+    w = tenants()
+    pg, db, A, B, doc = w.pg, w.db, w.A, w.B, w.doc
     before = snapshot(pg, db)
     callers = {"admin": B["admin"], "instructor": B["instructor_c"],
                "learner": B["learner_c"]}
@@ -189,6 +206,11 @@ def test(t):
                      % (method.upper(), path, role), (r, fake))
     t.eq(snapshot(pg, db), before, "tenant A's rows are all unchanged")
 
+
+@case
+def report_jobs(t):
+    w = tenants()
+    A, B = w.A, w.B
     # A report job names its subject in the body: A's cohort is as unknown
     # to B as a made-up one.
     for ident in (A["cohort"], str(uuid.uuid4())):
@@ -198,6 +220,11 @@ def test(t):
              "/cohort_id", "B cannot ask for a report on %s cohort" %
              ("A's" if ident == A["cohort"] else "a made-up"), r)
 
+
+@case
+def listings(t):
+    w = tenants()
+    A, B = w.A, w.B
     # And listings never leak: B's lists hold none of A's ids.
     a_ids = {v for k, v in A.items() if isinstance(v, str)}
     for path in ("/v1/users", "/v1/api-keys", "/v1/programs", "/v1/cohorts",
@@ -209,4 +236,4 @@ def test(t):
              "GET %s as B shows nothing of A" % path.split("/")[2], r)
 
 
-main(test)
+run()
