@@ -19,71 +19,29 @@ world (tenants, courses, learners), primed (preferences, the "no" cases,
 then the triggers), delivered (the emails the triggers bring), comeback
 (gus's new run of idle days) - and the cases check what they kept.
 """
-import base64
 import datetime
-import hashlib
-import hmac
-import http.server
 import json
 import os
 import subprocess
-import threading
 import time
 import types
 
 from cases import case, fixture, run
+import hookbox
 from smtpbox import Inbox, parts, smtp_start
 from harness import PW, Cohortd, Postgres, free_port, login, setup_tenant
 
 
-class Receiver:
-    """An HTTP server recording each delivery (always answered 200)."""
-
-    def __init__(self):
-        self.got = []
-        self.secret = None
-        self.cond = threading.Condition()
-        rec = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with rec.cond:
-                    rec.got.append({
-                        "id": self.headers.get("webhook-id"),
-                        "ts": self.headers.get("webhook-timestamp"),
-                        "sig": self.headers.get("webhook-signature"),
-                        "body": body})
-                    rec.cond.notify_all()
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                      Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def verified(self, g):
-        key = base64.b64decode(self.secret[len("whsec_"):])
-        signed = b"%s.%s.%s" % (g["id"].encode(), g["ts"].encode(), g["body"])
-        want = base64.b64encode(hmac.new(key, signed, hashlib.sha256)
-                                .digest()).decode()
-        return any(s == "v1," + want for s in (g["sig"] or "").split())
+class Receiver(hookbox.Receiver):
+    """hookbox's receiver (always answering 200), counted and read as
+    the events it got."""
 
     def events(self):
         with self.cond:
             return [json.loads(g["body"]) for g in self.got]
 
     def wait(self, n, timeout=20):
-        deadline = time.time() + timeout
-        with self.cond:
-            while len(self.got) < n and time.time() < deadline:
-                self.cond.wait(max(0.1, deadline - time.time()))
-            return len(self.got) >= n
+        return super().wait(lambda r: len(r.got) >= n, timeout)
 
 
 def iso(dt):
