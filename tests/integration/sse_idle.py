@@ -8,8 +8,12 @@ not by polling).  Then a status change reaches every stream."""
 import http.client
 import threading
 import time
+import types
 
-from harness import Cohortd, Postgres, login, main, setup_tenant, PW
+import types
+
+from cases import case, fixture, run
+from harness import Cohortd, Postgres, login, setup_tenant, PW
 
 STREAMS = 200
 QUIET_S = 5
@@ -53,12 +57,16 @@ class Stream:
         self.conn.close()
 
 
-def test(t):
-    pg = Postgres()
-    db = pg.new_database()
-    d = Cohortd(pg.url(db), env={"COHORTD_WORKERS": "0",
-                                 "COHORTD_MAX_CONNECTIONS_PER_ADDRESS": "0",
-                                 "COHORTD_HTTP_THREADS": "4"})
+@fixture
+def queued():
+    """A daemon with no graders, and a learner's submission waiting in
+    the queue (the response kept for the case that checks it)."""
+    w = types.SimpleNamespace()
+    w.pg = pg = Postgres()
+    w.db = db = pg.new_database()
+    w.d = d = Cohortd(pg.url(db), env={"COHORTD_WORKERS": "0",
+                                       "COHORTD_MAX_CONNECTIONS_PER_ADDRESS":
+                                       "0", "COHORTD_HTTP_THREADS": "4"})
     adm = setup_tenant(d, "acme")
     ex = adm.post("/v1/exercises/import", {"catalog": "parallel-sum"}).json
     # No graders: the operator marks it verified, as a verification would.
@@ -75,43 +83,68 @@ def test(t):
     u = adm.post("/v1/users", {"email": "lee@acme.test", "name": "L",
                                "role": "learner", "password": PW}).json
     adm.post("/v1/cohorts/%s/enrollments" % coh["id"], {"user_id": u["id"]})
-    lc = login(d, "acme", "lee@acme.test")
-    r = lc.post("/v1/assessments/%s/submissions" % asm["id"],
-                {"source": "int x;\n"})
-    t.ok(r.status == 202, "a submission waits in the queue", r)
-    sid = r.json["id"]
+    w.lc = login(d, "acme", "lee@acme.test")
+    w.submitted = w.lc.post("/v1/assessments/%s/submissions" % asm["id"],
+                            {"source": "int x;\n"})
+    w.sid = w.submitted.json["id"]
+    return w
 
-    base = quiet_work(pg, db)
-    streams = [Stream(d.port, lc.token, sid) for _ in range(STREAMS)]
-    ok = all(s.resp.status == 200 for s in streams)
-    t.ok(ok, "%d event streams open" % STREAMS)
+
+@fixture
+def streams():
+    """The database's quiet work with no stream open, then STREAMS
+    streams on the submission, each past its first look."""
+    w = queued()
+    s = types.SimpleNamespace()
+    s.base = quiet_work(w.pg, w.db)
+    s.streams = [Stream(w.d.port, w.lc.token, w.sid) for _ in range(STREAMS)]
     # Each looks once when it opens, and sends what it found: wait for all
     # of them (on a busy host that takes longer than any fixed time), then
     # a second for the statistics of those looks to be flushed.
     deadline = time.time() + 60
-    while time.time() < deadline and not all(s.seen for s in streams):
+    while time.time() < deadline and not all(x.seen for x in s.streams):
         time.sleep(0.1)
     time.sleep(1)
-    busy = quiet_work(pg, db)
+    return s
+
+
+@case
+def queued_submission(t):
+    r = queued().submitted
+    t.ok(r.status == 202, "a submission waits in the queue", r)
+
+
+@case
+def idle_streams(t):
+    w, s = queued(), streams()
+    ok = all(x.resp.status == 200 for x in s.streams)
+    t.ok(ok, "%d event streams open" % STREAMS)
+    busy = quiet_work(w.pg, w.db)
+    base = s.base
     t.ok(busy <= base + 10, "with %d streams open and nothing changing the "
          "database does no more work than without (%d transactions in %d s "
          "against %d)" % (STREAMS, busy, QUIET_S, base), (busy, base))
 
-    # A change reaches every stream.
-    pg.psql("INSERT INTO submission_events (tenant_id, submission_id, kind, "
-            "data) SELECT tenant_id, id, 'status', '{\"status\": "
-            "\"compiling\"}' FROM submissions WHERE id = '%s'" % sid, db)
+
+@case
+def change_reaches_every_stream(t):
+    # Last: it closes the streams and stops the daemon.
+    w, s = queued(), streams()
+    w.pg.psql("INSERT INTO submission_events (tenant_id, submission_id, "
+              "kind, data) SELECT tenant_id, id, 'status', '{\"status\": "
+              "\"compiling\"}' FROM submissions WHERE id = '%s'" % w.sid,
+              w.db)
     deadline = time.time() + 30
     while time.time() < deadline and not all(
-            "status" in s.seen[1:] or s.seen.count("status") >= 2
-            for s in streams):
+            "status" in x.seen[1:] or x.seen.count("status") >= 2
+            for x in s.streams):
         time.sleep(0.2)
-    n = sum(1 for s in streams if s.seen.count("status") >= 2)
+    n = sum(1 for x in s.streams if x.seen.count("status") >= 2)
     t.ok(n == STREAMS, "a status change reaches every stream (%d of %d)"
-         % (n, STREAMS), [s.seen for s in streams[:3]])
-    for s in streams:
-        s.close()
-    d.stop()
+         % (n, STREAMS), [x.seen for x in s.streams[:3]])
+    for x in s.streams:
+        x.close()
+    w.d.stop()
 
 
-main(test)
+run()
