@@ -5,13 +5,15 @@ in tests/grader/python.sh (accepted, blocking_call, data_race), and every
 response is checked against the OpenAPI document by the harness."""
 import os
 import time
+import types
 
-from harness import SRCDIR, Cohortd, Postgres, main, login, PW
+from cases import case, fixture, run
+from harness import SRCDIR, Cohortd, Postgres, login, PW
 
 FIX = os.path.join(SRCDIR, "tests", "fixtures", "solutions")
 
 
-def fixture(ex, name):
+def solution(ex, name):
     with open(os.path.join(FIX, ex, name + ".py")) as f:
         return f.read()
 
@@ -25,83 +27,134 @@ def until(get, done, timeout):
     return x
 
 
-def test(t):
+# Every verdict the Python grader gives, through the API; speedup credit
+# is checked where it is final (a busy host may leave it provisional,
+# which is right too).
+CASES = [("async-fetch", "correct", ("accepted",)),
+         ("async-fetch", "blocking", ("blocking_call",)),
+         ("async-fetch", "sequential", ("wrong_answer",)),
+         ("async-fetch", "unbounded", ("wrong_answer",)),
+         ("bank-threads", "racy", ("data_race", "wrong_answer")),
+         ("bank-threads", "deadlock", ("deadlock",)),
+         ("prime-pool", "correct", ("accepted",)),
+         ("prime-pool", "threadpool", ("accepted",)),
+         ("prime-pool", "wrong", ("wrong_answer",))]
+
+
+@fixture
+def world():
+    """The daemon with two graders, tenant acme, and the three Python
+    exercises imported and verified (responses kept)."""
+    w = types.SimpleNamespace()
     pg = Postgres()
     db = pg.new_database()
-    d = Cohortd(pg.url(db), env={"COHORTD_WORKERS": "2"})
+    w.d = d = Cohortd(pg.url(db), env={"COHORTD_WORKERS": "2"})
     d.admin().post("/v1/tenants", {"slug": "acme", "name": "Acme",
                                    "admin": {"email": "admin@acme.test",
                                              "name": "Admin", "password": PW}})
-    adm = login(d, "acme", "admin@acme.test")
-
-    cat = adm.get("/v1/catalog/exercises").json["items"]
-    slugs = {x["slug"] for x in cat}
-    t.ok({"async-fetch", "prime-pool", "bank-threads"} <= slugs,
-         "the catalog lists the Python exercises", sorted(slugs))
-
-    ids = {}
+    w.adm = adm = login(d, "acme", "admin@acme.test")
+    w.imports, w.ids = {}, {}
     for slug in ("async-fetch", "bank-threads", "prime-pool"):
         r = adm.post("/v1/exercises/import", {"catalog": slug})
-        t.ok(r.status == 201, "%s imports" % slug, r)
-        ids[slug] = r.json["id"] if r.status == 201 else None
-    ready = {s: until(lambda: adm.get("/v1/exercises/" + i).json,
-                      lambda x: x["status"] != "verifying", 300)
-             for s, i in ids.items() if i}
-    t.ok(all(x["status"] == "ready" for x in ready.values()),
-         "and verifies by grading its Python reference",
-         {s: (x["status"], x.get("reason")) for s, x in ready.items()})
+        w.imports[slug] = r
+        w.ids[slug] = r.json["id"] if r.status == 201 else None
+    w.ready = {s: until(lambda: adm.get("/v1/exercises/" + i).json,
+                        lambda x: x["status"] != "verifying", 300)
+               for s, i in w.ids.items() if i}
+    return w
 
+
+@fixture
+def learner():
+    """A published program with an assessment per exercise, and a learner
+    enrolled in its cohort, logged in."""
+    w = world()
+    adm = w.adm
     prog = adm.post("/v1/programs", {"title": "Python", "status":
                                      "published"}).json
     mod = adm.post("/v1/programs/%s/modules" % prog["id"],
                    {"title": "asyncio and threads"}).json
-    asm = {}
-    for slug, eid in ids.items():
-        asm[slug] = adm.post("/v1/modules/%s/assessments" % mod["id"],
-                             {"title": slug, "kind": "exercise",
-                              "exercise_id": eid, "max_attempts": 9}).json
+    w.asm = {}
+    for slug, eid in w.ids.items():
+        w.asm[slug] = adm.post("/v1/modules/%s/assessments" % mod["id"],
+                               {"title": slug, "kind": "exercise",
+                                "exercise_id": eid, "max_attempts": 9}).json
     coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "C",
                                    "starts_at": "2026-01-01T00:00:00Z",
                                    "ends_at": "2099-01-01T00:00:00Z"}).json
     u = adm.post("/v1/users", {"email": "py@acme.test", "name": "P",
                                "role": "learner", "password": PW}).json
     adm.post("/v1/cohorts/%s/enrollments" % coh["id"], {"user_id": u["id"]})
-    lc = login(d, "acme", "py@acme.test")
+    w.lc = login(w.d, "acme", "py@acme.test")
+    return w
 
-    st = lc.get("/v1/exercises/%s/starter" % ids["async-fetch"])
+
+@fixture
+def graded():
+    """Each fixture solution of CASES submitted, then graded: the
+    submissions' responses and their final state."""
+    w = learner()
+    lc = w.lc
+    w.taken, w.got = {}, {}
+    for slug, name, _ in CASES:
+        w.taken[slug, name] = lc.post(
+            "/v1/assessments/%s/submissions" % w.asm[slug]["id"],
+            {"source": solution(slug, name)})
+    for slug, name, _ in CASES:
+        sid = w.taken[slug, name].json.get("id")
+        w.got[slug, name] = until(lambda: lc.get("/v1/submissions/" +
+                                                  sid).json,
+                                  lambda x: x["status"] in ("graded",
+                                                            "failed"), 300)
+    return w
+
+
+@case
+def catalog(t):
+    adm = world().adm
+    cat = adm.get("/v1/catalog/exercises").json["items"]
+    slugs = {x["slug"] for x in cat}
+    t.ok({"async-fetch", "prime-pool", "bank-threads"} <= slugs,
+         "the catalog lists the Python exercises", sorted(slugs))
+
+
+@case
+def import_and_verify(t):
+    w = world()
+    for slug, r in w.imports.items():
+        t.ok(r.status == 201, "%s imports" % slug, r)
+    t.ok(all(x["status"] == "ready" for x in w.ready.values()),
+         "and verifies by grading its Python reference",
+         {s: (x["status"], x.get("reason")) for s, x in w.ready.items()})
+
+
+@case
+def starter(t):
+    w = learner()
+    st = w.lc.get("/v1/exercises/%s/starter" % w.ids["async-fetch"])
     t.ok(st.status == 200 and st.json.get("language") == "python" and
          "async def fetch_all" in (st.json.get("starter_py") or "") and
          st.json.get("exercise_h") is None,
          "a learner gets the Python starter", st)
 
-    # Every verdict the Python grader gives, through the API; speedup
-    # credit is checked where it is final (a busy host may leave it
-    # provisional, which is right too).
-    cases = [("async-fetch", "correct", ("accepted",)),
-             ("async-fetch", "blocking", ("blocking_call",)),
-             ("async-fetch", "sequential", ("wrong_answer",)),
-             ("async-fetch", "unbounded", ("wrong_answer",)),
-             ("bank-threads", "racy", ("data_race", "wrong_answer")),
-             ("bank-threads", "deadlock", ("deadlock",)),
-             ("prime-pool", "correct", ("accepted",)),
-             ("prime-pool", "threadpool", ("accepted",)),
-             ("prime-pool", "wrong", ("wrong_answer",))]
-    subs = {}
-    for slug, name, _ in cases:
-        r = lc.post("/v1/assessments/%s/submissions" % asm[slug]["id"],
-                    {"source": fixture(slug, name)})
+
+@case
+def verdicts(t):
+    w = graded()
+    for slug, name, _ in CASES:
+        r = w.taken[slug, name]
         t.ok(r.status == 202, "%s/%s.py is taken" % (slug, name), r)
-        subs[slug, name] = r.json.get("id")
-    got = {}
-    for slug, name, verdicts in cases:
-        g = until(lambda: lc.get("/v1/submissions/" +
-                                 subs[slug, name]).json,
-                  lambda x: x["status"] in ("graded", "failed"), 300)
-        got[slug, name] = g
+    for slug, name, verdicts in CASES:
+        g = w.got[slug, name]
         t.ok(g.get("verdict") in verdicts, "%s/%s.py: %s" %
              (slug, name, "|".join(verdicts)),
              {k: g.get(k) for k in ("status", "verdict", "score", "compile",
                                   "tests")})
+
+
+@case
+def speedup(t):
+    got = graded().got
     pp, tp = got["prime-pool", "correct"], got["prime-pool", "threadpool"]
     sp, tsp = pp.get("speedup") or {}, tp.get("speedup") or {}
     t.ok(pp.get("provisional") or (sp.get("measured") and
@@ -113,11 +166,17 @@ def test(t):
                                    "GIL" in (tsp.get("feedback") or "")),
          "a thread pool for CPU work earns none, and is told of the GIL",
          {k: tp.get(k) for k in ("score", "provisional", "speedup")})
-    dl = got["bank-threads", "deadlock"]
+
+
+@case
+def deadlock_stacks(t):
+    # Last: the daemon stops.
+    w = graded()
+    dl = w.got["bank-threads", "deadlock"]
     msgs = " ".join(x.get("message") or "" for x in dl.get("tests") or [])
     t.ok("Thread 0x" in msgs or "Thread 0x" in str(dl.get("race")),
          "a deadlock shows the threads' stacks", msgs[:2000])
-    d.stop()
+    w.d.stop()
 
 
-main(test)
+run()
