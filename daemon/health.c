@@ -10,10 +10,7 @@
  * whatever the server does; after a failure the connection is dropped
  * and the next check connects again.  Checks are single-flight: callers
  * arriving while one runs wait for its answer (within their own
- * deadline) instead of starting another.  An answer also serves the
- * callers of the next HEALTH_REUSE_MS: probes from many load balancers,
- * or a flood of them, cost the database one query a tenth of a second,
- * and no answer is older than that.
+ * deadline) instead of starting another.
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,16 +26,12 @@
 #include "../common/err.h"
 #include "health.h"
 
-#define HEALTH_REUSE_MS	100	/* an answer serves this long */
-
 static pthread_mutex_t health_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t health_cv = PTHREAD_COND_INITIALIZER;
 static char *health_conninfo;
 static PGconn *health_conn;		/* owned by the running check */
 static int health_running;
 static unsigned long health_gen;	/* checks finished */
-static long long health_done_ms;	/* when the last one finished */
-static const char *health_sql;		/* what it asked */
 static int health_rc;			/* the last check's answer */
 static char health_value[64];
 static char health_cause[256];
@@ -173,14 +166,6 @@ health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 	value[0] = '\0';
 	cause[0] = '\0';
 	pthread_mutex_lock(&health_mu);
-	if (!health_running && health_gen > 0 && health_sql == sql &&
-	    clock_ms() - health_done_ms < HEALTH_REUSE_MS) {
-		snprintf(value, vlen, "%s", health_value);
-		snprintf(cause, clen, "%s", health_cause);
-		rc = health_rc;
-		pthread_mutex_unlock(&health_mu);
-		return rc;
-	}
 	if (health_running) {
 		/* One is on its way: its answer is as fresh as ours. */
 		struct timespec ts;
@@ -231,8 +216,6 @@ health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 	snprintf(health_value, sizeof(health_value), "%s", v);
 	snprintf(health_cause, sizeof(health_cause), "%s", why);
 	health_running = 0;
-	health_done_ms = clock_ms();
-	health_sql = sql;
 	health_gen++;
 	pthread_cond_broadcast(&health_cv);
 	pthread_mutex_unlock(&health_mu);

@@ -15,8 +15,7 @@ int	health_init(const char *conninfo);
  * connection; value receives the first column of the first row ("" if
  * none).  0, or CD_ERR_TIMEOUT / CD_ERR_UNAVAILABLE / CD_ERR_DATABASE
  * with cause set to a short sentence for the operator.  Thread-safe: a
- * caller arriving while a check runs, or within 100 ms of its end (the
- * same sql), gets that check's answer.
+ * caller arriving while a check runs gets that check's answer.
  */
 int	health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 	    char *cause, size_t clen);
