@@ -44,4 +44,21 @@ void	fatalx(const char *fmt, ...)
  */
 void	log_fields(int level, const char *msg, json_t *fields);
 
+/*
+ * The same without building JSON objects, for lines written per request:
+ * fields in the order given, strings escaped as JSON needs.
+ */
+struct log_field {
+	const char	*key;
+	enum { LOG_FIELD_STR, LOG_FIELD_INT, LOG_FIELD_NUM } type;
+	const char	*s;
+	long long	 i;
+	double		 d;
+};
+#define LOG_STR(k, v)	{ (k), LOG_FIELD_STR, (v), 0, 0 }
+#define LOG_INT(k, v)	{ (k), LOG_FIELD_INT, NULL, (v), 0 }
+#define LOG_NUM(k, v)	{ (k), LOG_FIELD_NUM, NULL, 0, (v) }
+void	log_kv(int level, const char *msg, const struct log_field *f,
+	    size_t n);
+
 #endif

@@ -11,6 +11,16 @@
  * and the next check connects again.  Checks are single-flight: callers
  * arriving while one runs wait for its answer (within their own
  * deadline) instead of starting another.
+ *
+ * An answer also serves the callers of the next HEALTH_REUSE_MS while the
+ * connection has heard nothing since: the server going away (a shutdown,
+ * a crash, a terminated backend) makes it readable, and so does a change
+ * to schema_migrations, which notifies the channel given to health_init
+ * (migrations/0020).  A probe right after either asks again; a flood of
+ * probes costs the database one query per HEALTH_REUSE_MS, not one each.
+ * What reuse can miss is a server that stopped answering without closing
+ * anything (paused, wedged): for at most HEALTH_REUSE_MS, after which the
+ * next check's deadline names it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,9 +36,14 @@
 #include "../common/err.h"
 #include "health.h"
 
+#define HEALTH_REUSE_MS	10	/* an answer serves this long, at most */
+
 static pthread_mutex_t health_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t health_cv = PTHREAD_COND_INITIALIZER;
 static char *health_conninfo;
+static char *health_listen;		/* "LISTEN <channel>", or NULL */
+static const char *health_sql;		/* what the last check asked */
+static long health_done_ms;		/* when it ended */
 static PGconn *health_conn;		/* owned by the running check */
 static int health_running;
 static unsigned long health_gen;	/* checks finished */
@@ -123,7 +138,8 @@ health_run(const char *sql, long deadline, char *value, size_t vlen,
 		}
 		if ((r = PQgetResult(c)) == NULL)
 			break;
-		if (PQresultStatus(r) != PGRES_TUPLES_OK && rc == 0) {
+		if (PQresultStatus(r) != PGRES_TUPLES_OK &&
+		    PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
 			snprintf(cause, clen, "database check failed: %s",
 			    PQresultErrorMessage(r));
 			cause[strcspn(cause, "\n")] = '\0';
@@ -146,12 +162,54 @@ health_run(const char *sql, long deadline, char *value, size_t vlen,
 }
 
 int
-health_init(const char *conninfo)
+health_init(const char *conninfo, const char *channel)
 {
 	free(health_conninfo);
-	if ((health_conninfo = strdup(conninfo)) == NULL)
+	free(health_listen);
+	health_listen = NULL;
+	if ((health_conninfo = strdup(conninfo)) == NULL ||
+	    (channel != NULL && asprintf(&health_listen, "LISTEN %s",
+	    channel) == -1)) {
+		health_listen = NULL;
 		return CD_ERR_NOMEM;
+	}
 	return 0;
+}
+
+/*
+ * May the last answer serve a caller now?  Only while it is fresh and the
+ * connection heard nothing since (see the top).  Called with health_mu
+ * held and no check running, so the connection is nobody's.
+ */
+static int
+health_reusable(const char *sql)
+{
+	struct pollfd pfd;
+
+	if (health_gen == 0 || health_sql != sql ||
+	    clock_ms() - health_done_ms >= HEALTH_REUSE_MS)
+		return 0;
+	if (health_rc != 0)
+		return 1;	/* a failure is not retried sooner, either */
+	if (health_conn == NULL || health_listen == NULL)
+		return 0;
+	pfd.fd = PQsocket(health_conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/* Take what the connection heard (notifications, a closed socket). */
+static void
+health_forget_heard(void)
+{
+	PGnotify *n;
+
+	if (health_conn == NULL)
+		return;
+	(void)PQconsumeInput(health_conn);
+	while ((n = PQnotifies(health_conn)) != NULL)
+		PQfreemem(n);
 }
 
 int
@@ -166,6 +224,13 @@ health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 	value[0] = '\0';
 	cause[0] = '\0';
 	pthread_mutex_lock(&health_mu);
+	if (!health_running && health_reusable(sql)) {
+		snprintf(value, vlen, "%s", health_value);
+		snprintf(cause, clen, "%s", health_cause);
+		rc = health_rc;
+		pthread_mutex_unlock(&health_mu);
+		return rc;
+	}
 	if (health_running) {
 		/* One is on its way: its answer is as fresh as ours. */
 		struct timespec ts;
@@ -197,12 +262,18 @@ health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 	pthread_mutex_unlock(&health_mu);
 
 	rc = 0;
+	health_forget_heard();
 	if (health_conn != NULL && PQstatus(health_conn) != CONNECTION_OK) {
 		PQfinish(health_conn);
 		health_conn = NULL;
 	}
-	if (health_conn == NULL)
-		rc = health_connect(deadline, why, sizeof(why));
+	if (health_conn == NULL && (rc = health_connect(deadline, why,
+	    sizeof(why))) == 0 && health_listen != NULL) {
+		char ignored[8];
+
+		rc = health_run(health_listen, deadline, ignored,
+		    sizeof(ignored), why, sizeof(why));
+	}
 	if (rc == 0)
 		rc = health_run(sql, deadline, v, sizeof(v), why, sizeof(why));
 	if (rc != 0) {
@@ -216,6 +287,8 @@ health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 	snprintf(health_value, sizeof(health_value), "%s", v);
 	snprintf(health_cause, sizeof(health_cause), "%s", why);
 	health_running = 0;
+	health_sql = sql;
+	health_done_ms = clock_ms();
 	health_gen++;
 	pthread_cond_broadcast(&health_cv);
 	pthread_mutex_unlock(&health_mu);
@@ -232,5 +305,7 @@ health_fini(void)
 	health_conn = NULL;
 	free(health_conninfo);
 	health_conninfo = NULL;
+	free(health_listen);
+	health_listen = NULL;
 	pthread_mutex_unlock(&health_mu);
 }

@@ -58,12 +58,14 @@
 /*
  * Limits on the request head, checked before anything else so that the
  * answer is a problem document: libmicrohttpd's own limit (the connection
- * memory pool, HTTP_MHD_MEMORY) is set well above them, and only a head
- * larger than that meets libmicrohttpd's bare HTML answer.
+ * memory pool, HTTP_MHD_MEMORY) is set above them, and a head larger than
+ * that is answered by the gate.  Not far above: libmicrohttpd zeroes the
+ * whole pool after every request, and at 256 KiB that memset was a
+ * quarter of a bare request's CPU (docs/PERFORMANCE.md).
  */
 #define HTTP_MAX_URI		8192		/* path and query: 414 */
 #define HTTP_MAX_HEAD		32768		/* header fields: 431 */
-#define HTTP_MHD_MEMORY		(256 * 1024)
+#define HTTP_MHD_MEMORY		(64 * 1024)
 /* A connection thread's stack: address space, touched as used. */
 #define HTTP_STACK		(2 * 1024 * 1024)
 #define PROBLEM_BASE		"https://cohortd.dev/problems/"
@@ -191,6 +193,8 @@ http_json(struct http_req *r, int status, json_t *body)
 	return http_body(r, status, "application/json", s, strlen(s));
 }
 
+static int	http_text_ok(const char *, size_t);
+
 char *
 http_problem_doc(int status, const char *type, const char *title,
     const char *detail, const char *instance, json_t *ext)
@@ -219,7 +223,10 @@ int
 http_problem_ext(struct http_req *r, int status, const char *type,
     const char *title, const char *detail, json_t *ext)
 {
-	char *s = http_problem_doc(status, type, title, detail, r->path, ext);
+	/* The path is named only as text: bytes that are not (a path with
+	 * %FF in it) are refused before routing, and would not be JSON. */
+	char *s = http_problem_doc(status, type, title, detail,
+	    http_text_ok(r->path, strlen(r->path)) ? r->path : NULL, ext);
 
 	if (s == NULL) {
 		/* Out of memory: a constant body still tells the truth. */
@@ -1650,6 +1657,12 @@ http_head_check(struct http_req *r, const char *version)
 		    "HTTP Version Not Supported", "send HTTP/1.1 or HTTP/1.0");
 		return -1;
 	}
+	if (!http_text_ok(r->path, strlen(r->path))) {
+		http_problem(r, 400, "bad-request", "Bad Request",
+		    "the path is not UTF-8 text (or holds a control "
+		    "character)");
+		return -1;
+	}
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, http_size_add,
 	    &uri);
 	if (uri.n > HTTP_MAX_URI) {
@@ -1796,11 +1809,19 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	p = r->priv;
 	dur_us = clock_us() - p->start_us;
 	metrics_observe(r->route_idx, p->status, dur_us);
-	log_set_request_id(r->request_id);
-	log_fields(LOG_LVL_INFO, "request", json_pack("{s:s, s:s, s:s, s:i, "
-	    "s:f}", "method", p->method, "route", r->route ? r->route->pattern : "-", "path", r->path,
-	    "status", p->status, "duration_ms", dur_us / 1000.0));
-	log_set_request_id(NULL);
+	{
+		const struct log_field f[] = {
+			LOG_STR("method", p->method),
+			LOG_STR("route", r->route ? r->route->pattern : "-"),
+			LOG_STR("path", r->path),
+			LOG_INT("status", p->status),
+			LOG_NUM("duration_ms", dur_us / 1000.0),
+		};
+
+		log_set_request_id(r->request_id);
+		log_kv(LOG_LVL_INFO, "request", f, sizeof(f) / sizeof(*f));
+		log_set_request_id(NULL);
+	}
 	http_req_free(r);
 	*con_cls = NULL;
 }

@@ -226,7 +226,9 @@ main(int argc, char **argv)
 	api_system_set_sandbox(sandbox_summary());
 	api_system_set_needs_graders(strcmp(cfg.role, "api") != 0 &&
 	    cfg_workers() > 0);
-	if (health_init(conninfo) != 0)
+	/* A change to schema_migrations notifies this channel
+	 * (migrations/0020): readiness asks again at once. */
+	if (health_init(conninfo, "cohortd_schema") != 0)
 		fatalx("out of memory");
 	/* Graders are separate processes, started before any thread here;
 	 * jobs held by graders of an earlier life go back to the queue. */

@@ -4,6 +4,7 @@ readiness, metrics and the OpenAPI document.  Cases run alone by name:
 python3 tests/integration/http_layer.py metrics"""
 import os
 import re
+import subprocess
 import types
 
 from cases import case, fixture, run
@@ -52,6 +53,10 @@ def problems(t):
     r = c.post("/healthz", {})
     t.ok(r.is_problem(405) and r.header("allow") == "GET, HEAD",
          "wrong method: 405 with Allow", (r, r.headers))
+    for path in ("/v1/users/%FF", "/v1/x%0Ay", "/healthz%C3"):
+        r = c.get(path)
+        t.ok(r.is_problem(400) and "instance" not in r.json,
+             "a path that is not UTF-8 text (%s): 400 problem+json" % path, r)
     r = c.request("BREW", "/healthz")
     t.ok(r.status in (400, 501) and r.header("content-type") ==
          "application/problem+json", "unknown method: problem+json", r)
@@ -126,6 +131,13 @@ def request_log(t):
     t.ok(line and line["method"] == "GET" and line["route"] == "/readyz"
          and line["status"] == 200 and isinstance(line["duration_ms"], float),
          "request log line carries method, route, status, duration", line)
+    # Whatever the path holds, the line is JSON that says it.
+    c.get("/v1/a%22b%5Cc%09%C3%A9%FF", headers={"X-Request-Id": "log-probe-2"})
+    line = d.wait_for(lambda o: o.get("request_id") == "log-probe-2"
+                      and o.get("msg") == "request", 5)
+    t.ok(line and line["path"] == "/v1/a\"b\\c\t\u00e9\ufffd" and
+         line["status"] == 400,
+         "a path of quotes, controls and bad bytes is logged as JSON", line)
 
 
 @case
@@ -178,11 +190,29 @@ def schema_behind(t):
     # the binary and stops the daemon.
     w = world()
     pg, dbname, d, c = w.pg, w.dbname, w.d, w.c
-    # readyz goes 503 when the schema is behind the binary.
-    pg.psql("DELETE FROM schema_migrations WHERE version = "
-            "(SELECT max(version) FROM schema_migrations)", dbname)
+    # readyz goes 503 when the schema is behind the binary, on the very
+    # next probe: an answer reused for a few milliseconds (health.c) is
+    # not reused past a change to schema_migrations.  The change comes
+    # from a session already open, between two probes a moment apart.
+    sql = subprocess.Popen([os.path.join(pg.bindir, "psql"), "-X", "-q",
+                            "-At", "-d", pg.url(dbname)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           text=True)
+    sql.stdin.write("SELECT 'connected';\n")
+    sql.stdin.flush()
+    sql.stdout.readline()
+    before = c.get("/readyz")
+    sql.stdin.write("DELETE FROM schema_migrations WHERE version = "
+                    "(SELECT max(version) FROM schema_migrations) "
+                    "RETURNING 'deleted';\n")
+    sql.stdin.flush()
+    sql.stdout.readline()
     r = c.get("/readyz")
-    t.ok(r.is_problem(503), "readyz is 503 when the schema is not current", r)
+    sql.stdin.close()
+    sql.wait()
+    t.ok(before.status == 200 and r.is_problem(503) and
+         "schema version" in r.json["detail"],
+         "readyz is 503 on the probe after the schema went behind", r)
     d.stop()
 
 

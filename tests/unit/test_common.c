@@ -1,11 +1,15 @@
 /* test_common.c - the shared library (common/): buffer, clock, options,
- * UTF-8. */
+ * UTF-8, log lines. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/opt.h"
 #include "common/utf8.h"
 #include "unit.h"
@@ -164,6 +168,103 @@ START_TEST(utf8_takes_well_formed_sequences_only)
 }
 END_TEST
 
+/* What one call writes to stderr, parsed as the JSON object it must be. */
+static json_t *
+log_capture(void (*write_line)(void))
+{
+	char out[65536];
+	int fds[2], saved;
+	ssize_t n;
+	json_error_t e;
+	json_t *line;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	saved = dup(2);
+	dup2(fds[1], 2);
+	write_line();
+	dup2(saved, 2);
+	close(saved);
+	close(fds[1]);
+	n = read(fds[0], out, sizeof(out) - 1);
+	close(fds[0]);
+	ck_assert_int_gt(n, 1);
+	out[n] = '\0';
+	ck_assert_int_eq(out[n - 1], '\n');
+	ck_assert_ptr_null(strchr(out, '\n') == out + n - 1 ? NULL : out);
+	line = json_loads(out, 0, &e);
+	ck_assert_msg(line != NULL, "not JSON: %s (%s)", out, e.text);
+	return line;
+}
+
+static char log_long[5000];
+
+static void
+log_kv_line(void)
+{
+	const struct log_field f[] = {
+		LOG_STR("path", "/a\"b\\c\n\x01\xc3\xa9\xff\xe2\x82"),
+		LOG_INT("status", -404),
+		LOG_NUM("whole", 3.0),
+		LOG_NUM("ms", 0.1234567),
+		LOG_STR("long", log_long),
+	};
+
+	log_set_request_id("rid-1");
+	log_kv(LOG_LVL_WARN, "m\"sg", f, sizeof(f) / sizeof(*f));
+	log_set_request_id(NULL);
+}
+
+START_TEST(log_kv_writes_one_json_line)
+{
+	json_t *line;
+
+	memset(log_long, 'x', sizeof(log_long) - 1);	/* past the stack */
+	log_init("unit", LOG_LVL_INFO);
+	line = log_capture(log_kv_line);
+	ck_assert_str_eq(json_string_value(json_object_get(line, "level")), "warn");
+	ck_assert_str_eq(json_string_value(json_object_get(line, "proc")), "unit");
+	ck_assert_int_eq(json_integer_value(json_object_get(line, "pid")),
+	    getpid());
+	ck_assert_str_eq(json_string_value(json_object_get(line, "msg")), "m\"sg");
+	ck_assert_str_eq(json_string_value(json_object_get(line, "request_id")),
+	    "rid-1");
+	ck_assert_str_eq(json_string_value(json_object_get(line, "path")),
+	    "/a\"b\\c\n\x01\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	ck_assert_int_eq(json_integer_value(json_object_get(line, "status")), -404);
+	ck_assert(json_is_real(json_object_get(line, "whole")));
+	ck_assert_double_eq(json_real_value(json_object_get(line, "whole")), 3.0);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(line, "ms")),
+	    0.123457, 1e-9);
+	ck_assert_str_eq(json_string_value(json_object_get(line, "long")),
+	    log_long);
+	ck_assert_int_eq(strlen(json_string_value(json_object_get(line, "ts"))),
+	    strlen("2026-12-07T23:37:12.457Z"));
+	json_decref(line);
+}
+END_TEST
+
+static void
+log_fields_line(void)
+{
+	log_fields(LOG_LVL_INFO, "with fields", json_pack("{s:s, s:i}",
+	    "role", "api", "port", 8080));
+}
+
+START_TEST(log_fields_joins_the_object)
+{
+	json_t *line;
+
+	log_init("unit", LOG_LVL_INFO);
+	line = log_capture(log_fields_line);
+	ck_assert_str_eq(json_string_value(json_object_get(line, "msg")),
+	    "with fields");
+	ck_assert_str_eq(json_string_value(json_object_get(line, "role")), "api");
+	ck_assert_int_eq(json_integer_value(json_object_get(line, "port")), 8080);
+	ck_assert_ptr_null(json_object_get(line, "request_id"));
+	json_decref(line);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -176,6 +277,8 @@ main(void)
 	tcase_add_test(tc, clock_is_monotonic_in_both_units);
 	tcase_add_test(tc, opt_reads_the_table);
 	tcase_add_test(tc, utf8_takes_well_formed_sequences_only);
+	tcase_add_test(tc, log_kv_writes_one_json_line);
+	tcase_add_test(tc, log_fields_joins_the_object);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
