@@ -1,7 +1,7 @@
 """sse_idle.py - open event streams cost the database nothing while
 nothing changes.
 
-A submission waits in the queue (no graders run).  200 clients follow its
+A submission waits in the queue (no graders run).  1,000 clients follow its
 events; over five quiet seconds the database commits no more transactions
 than over five seconds with no stream open (streams are woken by NOTIFY,
 not by polling).  Then a status change reaches every stream."""
@@ -15,7 +15,7 @@ import types
 from cases import case, fixture, run
 from harness import Cohortd, Postgres, login, setup_tenant, PW
 
-STREAMS = 200
+STREAMS = 1000
 QUIET_S = 5
 
 
