@@ -35,7 +35,7 @@ api_child_list(struct http_req *r, int (*parent_visible)(struct http_req *,
 		return CD_ERR_NOT_FOUND;
 	if ((rc = parent_visible(r, r->params[0])) != 0)
 		return rc;
-	if ((res = db_exec(r->db, list_stmt, 3, p)) == NULL)
+	if ((res = api_exec_last(r, list_stmt, 3, p)) == NULL)
 		return CD_ERR_DATABASE;
 	rc = api_render_list(r, res);
 	PQclear(res);

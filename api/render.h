@@ -35,7 +35,15 @@ const char *api_col(PGresult *res, int i, const char *name);
  */
 int	 api_render_one(struct http_req *r, PGresult *res, int status,
 	    const char *location_prefix);
-/* Run stmt and answer with its first row as api_render_one does. */
+/*
+ * The handler's last statement: in a GET its COMMIT goes with it
+ * (db_exec_last); in a change it is db_exec.  A statement after it still
+ * runs, in a transaction scoped as before.
+ */
+PGresult *api_exec_last(struct http_req *r, const char *stmt, int n,
+	    const char *const *params);
+/* Run stmt (as api_exec_last) and answer with its first row as
+ * api_render_one does. */
 int	 api_exec_one(struct http_req *r, const char *stmt, int n,
 	    const char *const *params, int status);
 struct db_conn;

@@ -406,7 +406,7 @@ api_submission_get(struct http_req *r)
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "submission_get", 3, p)) == NULL)
+	if ((res = api_exec_last(r, "submission_get", 3, p)) == NULL)
 		return CD_ERR_DATABASE;
 	if (PQntuples(res) == 0) {
 		PQclear(res);

@@ -20,6 +20,24 @@
 static int api_expected_schema;
 static json_t *api_sandbox;	/* what the sandbox enforces on this host */
 static int api_needs_graders;	/* this process supervises graders */
+/* The ready answer, the same every time: rendered once, when the two
+ * above are set (at startup, before any request). */
+static char *api_ready_body;
+static size_t api_ready_len;
+
+static void
+system_render_ready(void)
+{
+	json_t *o = json_pack("{s:s, s:s, s:{s:i}, s:O*}", "status", "ready",
+	    "database", "ok", "schema", "version", api_expected_schema,
+	    "sandbox", api_sandbox);
+
+	free(api_ready_body);
+	api_ready_body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)
+	    : NULL;
+	api_ready_len = api_ready_body ? strlen(api_ready_body) : 0;
+	json_decref(o);
+}
 
 /* Run by health.c on a connection of its own, under a deadline. */
 static const char system_schema_version[] =
@@ -36,6 +54,7 @@ void
 api_system_set_expected_schema(int version)
 {
 	api_expected_schema = version;
+	system_render_ready();
 }
 
 void
@@ -43,6 +62,7 @@ api_system_set_sandbox(json_t *caps)
 {
 	json_decref(api_sandbox);
 	api_sandbox = caps;
+	system_render_ready();
 }
 
 void
@@ -84,7 +104,7 @@ api_healthz(struct http_req *r)
 int
 api_readyz(struct http_req *r)
 {
-	char value[32], cause[256];
+	char value[32], cause[256], *body;
 	int version;
 
 	/* Not the pool: a check that cannot queue behind user requests
@@ -107,9 +127,10 @@ api_readyz(struct http_req *r)
 		    json_string_value(json_object_get(api_sandbox, "reason")) ?
 		    json_string_value(json_object_get(api_sandbox, "reason")) :
 		    "a required mechanism is missing");
-	return http_json(r, 200, json_pack("{s:s, s:s, s:{s:i}, s:O*}",
-	    "status", "ready", "database", "ok", "schema", "version", version,
-	    "sandbox", api_sandbox));
+	if (api_ready_body == NULL ||
+	    (body = strndup(api_ready_body, api_ready_len)) == NULL)
+		return CD_ERR_NOMEM;
+	return http_body(r, 200, "application/json", body, api_ready_len);
 }
 
 int

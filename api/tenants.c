@@ -172,7 +172,7 @@ api_tenant_get(struct http_req *r)
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "tenant_get", 1, p)) == NULL)
+	if ((res = api_exec_last(r, "tenant_get", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	if (PQntuples(res) == 0)
 		rc = CD_ERR_NOT_FOUND;

@@ -189,7 +189,7 @@ api_user_get(struct http_req *r)
 
 	if (!api_uuid_ok(r->params[0]))
 		return CD_ERR_NOT_FOUND;
-	if ((res = db_exec(r->db, "user_get", 1, p)) == NULL)
+	if ((res = api_exec_last(r, "user_get", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	if (PQntuples(res) == 0)
 		rc = CD_ERR_NOT_FOUND;
@@ -303,7 +303,7 @@ api_me(struct http_req *r)
 		    "api_key", "id", r->who.token_id, "role",
 		    r->who.role == ROLE_ADMIN ? "admin" : r->who.role ==
 		    ROLE_INSTRUCTOR ? "instructor" : "learner"));
-	if ((res = db_exec(r->db, "user_get", 1, p)) == NULL)
+	if ((res = api_exec_last(r, "user_get", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	if (PQntuples(res) == 0)
 		rc = CD_ERR_NOT_FOUND;

@@ -7,9 +7,10 @@
  *
  * Round trips are what a request waits for, so the pool saves them:
  * BEGIN and the tenant setting travel with the transaction's first
- * statement in one libpq pipeline, and a read-only transaction's COMMIT
- * is sent without waiting (db_commit_nowait); its result is read when the
- * connection is next borrowed.
+ * statement in one libpq pipeline, a read's COMMIT travels with its last
+ * statement (db_exec_last), and a read-only transaction's COMMIT that
+ * could not is sent without waiting (db_commit_nowait); its result is
+ * read when the connection is next borrowed.
  */
 #include <errno.h>
 #include <poll.h>
@@ -340,38 +341,49 @@ db_pg(struct db_conn *c)
 }
 
 /*
- * The transaction's first statement, pipelined behind BEGIN, the timeouts
- * and the tenant setting: one round trip for all.  Returns the
- * statement's result, or NULL when anything in the pipeline failed.
+ * A statement in one pipeline with what goes with it: before it, when
+ * begin, BEGIN, the timeouts and the scope (the transaction's first
+ * statement); after it, when commit, COMMIT (its last).  One round trip
+ * for all.  Returns the statement's result, or NULL when anything in the
+ * pipeline failed.
  */
 static PGresult *
-db_exec_first(struct db_conn *c, const char *stmt, int nparams,
-    const char *const *params)
+db_exec_piped(struct db_conn *c, const char *stmt, int nparams,
+    const char *const *params, int begin, int commit)
 {
 	const char *tp[1] = { c->tenant };
 	const char *to[2] = { c->lock_ms, c->stmt_ms };
 	PGresult *r, *out = NULL;
-	int nq = 2, ok = 1;
+	int nq = 0, ok = 1, at;
 
 	c->begin_pending = 0;
 	if (PQenterPipelineMode(c->pg) != 1)
 		return NULL;
-	PQsendQueryPrepared(c->pg, "db_begin", 0, NULL, NULL, NULL, 0);
-	if (c->lock_ms[0]) {
-		PQsendQueryPrepared(c->pg, "db_set_timeouts", 2, to, NULL, NULL,
-		    0);
+	if (begin) {
+		PQsendQueryPrepared(c->pg, "db_begin", 0, NULL, NULL, NULL, 0);
 		nq++;
+		if (c->lock_ms[0]) {
+			PQsendQueryPrepared(c->pg, "db_set_timeouts", 2, to,
+			    NULL, NULL, 0);
+			nq++;
+		}
+		if (c->tenant[0]) {
+			PQsendQueryPrepared(c->pg, "db_set_tenant", 1, tp,
+			    NULL, NULL, 0);
+			nq++;
+		}
+		if (c->platform) {
+			PQsendQueryPrepared(c->pg, "db_set_platform", 0, NULL,
+			    NULL, NULL, 0);
+			nq++;
+		}
 	}
-	if (c->tenant[0]) {
-		PQsendQueryPrepared(c->pg, "db_set_tenant", 1, tp, NULL, NULL, 0);
-		nq++;
-	}
-	if (c->platform) {
-		PQsendQueryPrepared(c->pg, "db_set_platform", 0, NULL, NULL,
-		    NULL, 0);
-		nq++;
-	}
+	at = nq++;
 	PQsendQueryPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0);
+	if (commit) {
+		PQsendQueryPrepared(c->pg, "db_commit", 0, NULL, NULL, NULL, 0);
+		nq++;
+	}
 	PQpipelineSync(c->pg);
 	for (int q = 0; q < nq; q++) {
 		/* Each query: its result, then NULL. */
@@ -388,12 +400,13 @@ db_exec_first(struct db_conn *c, const char *stmt, int nparams,
 					if (state == NULL ||
 					    strncmp(state, "23", 2) != 0)
 						log_warnx("statement %s: %s",
-						    q == nq - 1 ? stmt : "begin",
+						    q == at ? stmt : q < at ?
+						    "begin" : "commit",
 						    PQresultErrorMessage(r));
 				}
 				ok = 0;
 			}
-			if (q == nq - 1 && ok && out == NULL)
+			if (q == at && ok && out == NULL)
 				out = r;
 			else
 				PQclear(r);
@@ -424,7 +437,7 @@ db_exec(struct db_conn *c, const char *stmt, int nparams,
 	const char *state;
 
 	if (c->begin_pending)
-		return db_exec_first(c, stmt, nparams, params);
+		return db_exec_piped(c, stmt, nparams, params, 1, 0);
 	r = PQexecPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0);
 	st = PQresultStatus(r);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
@@ -436,6 +449,30 @@ db_exec(struct db_conn *c, const char *stmt, int nparams,
 		log_warnx("statement %s: %s", stmt, PQresultErrorMessage(r));
 	PQclear(r);
 	return NULL;
+}
+
+PGresult *
+db_exec_last(struct db_conn *c, const char *stmt, int nparams,
+    const char *const *params)
+{
+	PGresult *r;
+
+	if (!c->in_tx)
+		return db_exec(c, stmt, nparams, params);
+	r = db_exec_piped(c, stmt, nparams, params, c->begin_pending, 1);
+	/* Committed: a statement after this one opens a new transaction,
+	 * scoped as this one was.  Failed: the transaction is the caller's
+	 * to roll back, as after any failed statement. */
+	if (r != NULL)
+		c->begin_pending = 1;
+	return r;
+}
+
+void
+db_rescope(struct db_conn *c, const char *tenant_id, int platform)
+{
+	snprintf(c->tenant, sizeof(c->tenant), "%s", tenant_id ? tenant_id : "");
+	c->platform = platform;
 }
 
 int

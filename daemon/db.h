@@ -53,6 +53,23 @@ PGconn		*db_pg(struct db_conn *c);
  */
 PGresult	*db_exec(struct db_conn *c, const char *stmt, int nparams,
 		    const char *const *params);
+/*
+ * db_exec for the transaction's last statement: its COMMIT goes in the
+ * same round trip.  For reads, whose transaction has nothing to roll
+ * back: what the statement did is committed even if the caller then
+ * answers an error.  A statement run after it opens a new transaction
+ * with the same timeouts and scope (db_rescope).  On error the
+ * transaction is still open, for the caller's rollback.
+ */
+PGresult	*db_exec_last(struct db_conn *c, const char *stmt, int nparams,
+		    const char *const *params);
+/*
+ * The scope of a transaction reopened in this borrow (by db_exec_last),
+ * when the current one was scoped by one of its statements (the token's
+ * lookup) rather than by db_begin.  Sends nothing.
+ */
+void		 db_rescope(struct db_conn *c, const char *tenant_id,
+		    int platform);
 /* db_exec for the rows a statement returned, the result freed: their
  * count, or CD_ERR_DATABASE. */
 int		 db_rows(struct db_conn *c, const char *stmt, int nparams,

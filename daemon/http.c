@@ -920,6 +920,10 @@ http_dispatch(struct http_req *r, int method)
 			http_fail(r, rc);
 			goto out;
 		}
+		/* The lookup scoped this transaction; a later one in the
+		 * same borrow gets the same scope. */
+		db_rescope(r->db, r->who.tenant_id[0] ? r->who.tenant_id :
+		    NULL, r->who.role == ROLE_PLATFORM);
 		if (!(rt->roles & r->who.role)) {
 			http_problem(r, 403, "forbidden", "Forbidden",
 			    "your role does not allow %s %s",
