@@ -127,8 +127,11 @@ api_readyz(struct http_req *r)
 		    json_string_value(json_object_get(api_sandbox, "reason")) ?
 		    json_string_value(json_object_get(api_sandbox, "reason")) :
 		    "a required mechanism is missing");
-	if (api_ready_body == NULL ||
-	    (body = strndup(api_ready_body, api_ready_len)) == NULL)
+	if (api_ready_body == NULL)	/* out of memory at startup */
+		return http_json(r, 200, json_pack("{s:s, s:s, s:{s:i}, s:O*}",
+		    "status", "ready", "database", "ok", "schema", "version",
+		    version, "sandbox", api_sandbox));
+	if ((body = strndup(api_ready_body, api_ready_len)) == NULL)
 		return CD_ERR_NOMEM;
 	return http_body(r, 200, "application/json", body, api_ready_len);
 }

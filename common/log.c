@@ -4,6 +4,7 @@
  * sharing stderr never interleave.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,7 +226,12 @@ log_kv(int level, const char *msg, const struct log_field *f, size_t n)
 			break;
 		case LOG_FIELD_NUM:
 			/* As jansson writes a real: 6 significant digits,
-			 * and a number that looks whole keeps ".0". */
+			 * and a number that looks whole keeps ".0".  JSON has
+			 * no infinity or NaN: null. */
+			if (!isfinite(f[i].d)) {
+				line_add(&l, "null", 4);
+				break;
+			}
 			k = snprintf(num, sizeof(num), "%.6g", f[i].d);
 			if (strcspn(num, ".einfa") == (size_t)k)
 				k += snprintf(num + k, sizeof(num) - (size_t)k,

@@ -529,10 +529,10 @@ db_set_tenant(struct db_conn *c, const char *tenant_id)
 	const char *p[1] = { tenant_id };
 	PGresult *r;
 
-	if (c->begin_pending) {		/* not sent yet: just replace it */
-		snprintf(c->tenant, sizeof(c->tenant), "%s", tenant_id);
+	/* Kept for a transaction reopened after db_exec_last, too. */
+	snprintf(c->tenant, sizeof(c->tenant), "%s", tenant_id);
+	if (c->begin_pending)		/* not sent yet: goes with BEGIN */
 		return 0;
-	}
 	if ((r = db_exec(c, "db_set_tenant", 1, p)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(r);
@@ -560,6 +560,7 @@ db_no_statement_timeout(struct db_conn *c)
 {
 	PGresult *r;
 
+	snprintf(c->stmt_ms, sizeof(c->stmt_ms), "0");	/* if reopened */
 	if ((r = db_exec(c, "db_no_statement_timeout", 0, NULL)) == NULL)
 		return CD_ERR_DATABASE;
 	PQclear(r);

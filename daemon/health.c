@@ -199,17 +199,26 @@ health_reusable(const char *sql)
 	return poll(&pfd, 1, 0) == 0;
 }
 
-/* Take what the connection heard (notifications, a closed socket). */
-static void
-health_forget_heard(void)
+/*
+ * Take what the connection heard (notifications, a closed socket): 1 if
+ * it heard anything, 0 if not.  After a check, a notification read with
+ * its answer means the answer may predate the change it announces.
+ */
+static int
+health_heard(void)
 {
 	PGnotify *n;
+	int heard = 0;
 
 	if (health_conn == NULL)
-		return;
-	(void)PQconsumeInput(health_conn);
-	while ((n = PQnotifies(health_conn)) != NULL)
+		return 0;
+	if (!PQconsumeInput(health_conn))
+		heard = 1;
+	while ((n = PQnotifies(health_conn)) != NULL) {
 		PQfreemem(n);
+		heard = 1;
+	}
+	return heard;
 }
 
 int
@@ -219,7 +228,7 @@ health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 	long deadline = clock_ms() + timeout_ms;
 	char v[sizeof(health_value)] = "", why[sizeof(health_cause)] = "";
 	unsigned long gen;
-	int rc;
+	int rc, reusable;
 
 	value[0] = '\0';
 	cause[0] = '\0';
@@ -262,7 +271,7 @@ health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 	pthread_mutex_unlock(&health_mu);
 
 	rc = 0;
-	health_forget_heard();
+	(void)health_heard();
 	if (health_conn != NULL && PQstatus(health_conn) != CONNECTION_OK) {
 		PQfinish(health_conn);
 		health_conn = NULL;
@@ -281,6 +290,7 @@ health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 		PQfinish(health_conn);
 		health_conn = NULL;
 	}
+	reusable = rc != 0 || !health_heard();
 
 	pthread_mutex_lock(&health_mu);
 	health_rc = rc;
@@ -288,7 +298,7 @@ health_query(const char *sql, int timeout_ms, char *value, size_t vlen,
 	snprintf(health_cause, sizeof(health_cause), "%s", why);
 	health_running = 0;
 	health_sql = sql;
-	health_done_ms = clock_ms();
+	health_done_ms = reusable ? clock_ms() : 0;
 	health_gen++;
 	pthread_cond_broadcast(&health_cv);
 	pthread_mutex_unlock(&health_mu);

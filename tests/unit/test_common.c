@@ -1,5 +1,6 @@
 /* test_common.c - the shared library (common/): buffer, clock, options,
  * UTF-8, log lines. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -206,6 +207,7 @@ log_kv_line(void)
 		LOG_INT("status", -404),
 		LOG_NUM("whole", 3.0),
 		LOG_NUM("ms", 0.1234567),
+		LOG_NUM("nan", NAN),
 		LOG_STR("long", log_long),
 	};
 
@@ -235,6 +237,7 @@ START_TEST(log_kv_writes_one_json_line)
 	ck_assert_double_eq(json_real_value(json_object_get(line, "whole")), 3.0);
 	ck_assert_double_eq_tol(json_real_value(json_object_get(line, "ms")),
 	    0.123457, 1e-9);
+	ck_assert(json_is_null(json_object_get(line, "nan")));
 	ck_assert_str_eq(json_string_value(json_object_get(line, "long")),
 	    log_long);
 	ck_assert_int_eq(strlen(json_string_value(json_object_get(line, "ts"))),
