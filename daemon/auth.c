@@ -32,7 +32,81 @@ static const struct db_stmt auth_stmts[] = {
 	{ "auth_resolve", "SELECT scope, tenant_id, user_id, role, "
 	  "credential_id, encode(token_hash, 'hex') FROM "
 	  "auth_resolve(decode($1, 'hex'))" },
+	/* The same, failing unless the answer is the one remembered
+	 * (migrations/0021): sent ahead of a read's own statement. */
+	{ "auth_confirm", "SELECT auth_confirm(decode($1, 'hex'), $2::uuid, "
+	  "$3::uuid, $4, $5::uuid)" },
 };
+
+/*
+ * What tokens resolved to, remembered so that a read can send its own
+ * statement behind auth_confirm in one round trip instead of waiting for
+ * auth_resolve's answer first.  Never trusted alone: auth_confirm checks
+ * every use in the request's transaction, so a revocation anywhere is
+ * seen by the next request here.  Direct-mapped by the token's hash (a
+ * collision just forgets the older entry); an entry lives
+ * AUTH_MEMO_TTL_MS.
+ */
+#define AUTH_MEMO_SLOTS		2048
+#define AUTH_MEMO_TTL_MS	60000
+
+struct auth_memo {
+	unsigned char	 hash[AUTH_HASH_LEN];
+	struct principal who;
+	long		 until_ms;
+};
+
+static pthread_mutex_t auth_memo_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct auth_memo auth_memo[AUTH_MEMO_SLOTS];
+
+static struct auth_memo *
+auth_memo_slot(const unsigned char *hash)
+{
+	unsigned int i = ((unsigned int)hash[0] << 8 | hash[1]) %
+	    AUTH_MEMO_SLOTS;
+
+	return &auth_memo[i];
+}
+
+static void
+auth_memo_put(const unsigned char *hash, const struct principal *who)
+{
+	struct auth_memo *m = auth_memo_slot(hash);
+
+	pthread_mutex_lock(&auth_memo_mu);
+	memcpy(m->hash, hash, AUTH_HASH_LEN);
+	m->who = *who;
+	m->until_ms = clock_ms() + AUTH_MEMO_TTL_MS;
+	pthread_mutex_unlock(&auth_memo_mu);
+}
+
+/* 1 and *who filled if hash is remembered, else 0. */
+static int
+auth_memo_get(const unsigned char *hash, struct principal *who)
+{
+	struct auth_memo *m = auth_memo_slot(hash);
+	int found;
+
+	pthread_mutex_lock(&auth_memo_mu);
+	found = m->until_ms > clock_ms() &&
+	    sodium_memcmp(m->hash, hash, AUTH_HASH_LEN) == 0;
+	if (found)
+		*who = m->who;
+	pthread_mutex_unlock(&auth_memo_mu);
+	return found;
+}
+
+static const char *
+auth_role_name(int role)
+{
+	switch (role) {
+	case ROLE_PLATFORM:	return "platform";
+	case ROLE_ADMIN:	return "admin";
+	case ROLE_INSTRUCTOR:	return "instructor";
+	case ROLE_LEARNER:	return "learner";
+	}
+	return "";
+}
 
 void
 auth_init(void)
@@ -213,7 +287,58 @@ auth_authenticate(struct db_conn *c, const char *authorization,
 			memset(who, 0, sizeof(*who));
 	}
 	PQclear(res);
+	if (rc == 0) {
+		unsigned char h[AUTH_HASH_LEN];
+
+		auth_token_hash(token, h);
+		auth_memo_put(h, who);
+	}
 	return rc;
+}
+
+int
+auth_remembered(struct db_conn *c, const char *authorization,
+    struct principal *who)
+{
+	const char *token = auth_bearer(authorization);
+	unsigned char h[AUTH_HASH_LEN];
+	char hex[AUTH_HASH_LEN * 2 + 1];
+	const char *params[5];
+
+	memset(who, 0, sizeof(*who));
+	if (token == NULL)
+		return CD_ERR_NOT_FOUND;
+	auth_token_hash(token, h);
+	if (!auth_memo_get(h, who))
+		return CD_ERR_NOT_FOUND;
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	params[0] = hex;
+	params[1] = who->tenant_id[0] ? who->tenant_id : NULL;
+	params[2] = who->user_id[0] ? who->user_id : NULL;
+	params[3] = auth_role_name(who->role);
+	params[4] = who->token_id[0] ? who->token_id : NULL;
+	if (db_precheck(c, "auth_confirm", 5, params) != 0) {
+		memset(who, 0, sizeof(*who));
+		return CD_ERR_NOT_FOUND;
+	}
+	return 0;
+}
+
+void
+auth_forget(const char *authorization)
+{
+	const char *token = auth_bearer(authorization);
+	unsigned char h[AUTH_HASH_LEN];
+	struct auth_memo *m;
+
+	if (token == NULL)
+		return;
+	auth_token_hash(token, h);
+	m = auth_memo_slot(h);
+	pthread_mutex_lock(&auth_memo_mu);
+	if (sodium_memcmp(m->hash, h, AUTH_HASH_LEN) == 0)
+		m->until_ms = 0;
+	pthread_mutex_unlock(&auth_memo_mu);
 }
 
 int

@@ -78,6 +78,18 @@ int	 auth_password_verify(const char *stored, const char *password);
 int	 auth_authenticate(struct db_conn *c, const char *authorization,
 	    struct principal *who);
 
+/*
+ * The principal authorization resolved to in an earlier request of this
+ * process, into *who, if it is remembered: 0, with auth_confirm set to go
+ * first in c's transaction (db_precheck), which fails that transaction
+ * unless the token still resolves to exactly *who; then the caller
+ * forgets it (auth_forget) and asks auth_authenticate.  CD_ERR_NOT_FOUND
+ * when nothing is remembered.  c's transaction must not have sent BEGIN.
+ */
+int	 auth_remembered(struct db_conn *c, const char *authorization,
+	    struct principal *who);
+void	 auth_forget(const char *authorization);
+
 /* Register the module's statements with db. */
 void	 auth_init(void);
 

@@ -40,6 +40,13 @@ struct db_conn {
 	char		 stmt_ms[16];
 	int		 commit_pending; /* COMMIT sent, result not read */
 	char		 sqlstate[6];
+	/* A statement that goes first in the transaction's first pipeline
+	 * (db_precheck), and what became of it. */
+	const char	*pre_stmt;
+	int		 pre_n;
+	char		 pre_buf[DB_PRECHECK_PARAMS][72];
+	const char	*pre_params[DB_PRECHECK_PARAMS];
+	int		 pre_state;
 };
 
 struct db_pool {
@@ -294,6 +301,7 @@ db_acquire(struct db_pool *pool, int timeout_ms, struct db_conn **out)
 	c->in_tx = 0;
 	c->begin_pending = 0;
 	c->sqlstate[0] = '\0';
+	c->pre_state = DB_PRECHECK_NONE;
 	*out = c;
 	return 0;
  fail:
@@ -354,7 +362,7 @@ db_exec_piped(struct db_conn *c, const char *stmt, int nparams,
 	const char *tp[1] = { c->tenant };
 	const char *to[2] = { c->lock_ms, c->stmt_ms };
 	PGresult *r, *out = NULL;
-	int nq = 0, ok = 1, at;
+	int nq = 0, ok = 1, at, pre = -1;
 
 	c->begin_pending = 0;
 	if (PQenterPipelineMode(c->pg) != 1)
@@ -378,6 +386,11 @@ db_exec_piped(struct db_conn *c, const char *stmt, int nparams,
 			nq++;
 		}
 	}
+	if (begin && c->pre_state == DB_PRECHECK_PENDING) {
+		PQsendQueryPrepared(c->pg, c->pre_stmt, c->pre_n,
+		    c->pre_params, NULL, NULL, 0);
+		pre = nq++;
+	}
 	at = nq++;
 	PQsendQueryPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0);
 	if (commit) {
@@ -400,12 +413,16 @@ db_exec_piped(struct db_conn *c, const char *stmt, int nparams,
 					if (state == NULL ||
 					    strncmp(state, "23", 2) != 0)
 						log_warnx("statement %s: %s",
-						    q == at ? stmt : q < at ?
+						    q == at ? stmt : q == pre ?
+						    c->pre_stmt : q < at ?
 						    "begin" : "commit",
 						    PQresultErrorMessage(r));
 				}
 				ok = 0;
 			}
+			if (q == pre)
+				c->pre_state = ok ? DB_PRECHECK_PASSED :
+				    DB_PRECHECK_FAILED;
 			if (q == at && ok && out == NULL)
 				out = r;
 			else
@@ -449,6 +466,40 @@ db_exec(struct db_conn *c, const char *stmt, int nparams,
 		log_warnx("statement %s: %s", stmt, PQresultErrorMessage(r));
 	PQclear(r);
 	return NULL;
+}
+
+int
+db_precheck(struct db_conn *c, const char *stmt, int nparams,
+    const char *const *params)
+{
+	if (!c->begin_pending || nparams > DB_PRECHECK_PARAMS)
+		return CD_ERR_INVALID;
+	for (int i = 0; i < nparams; i++) {
+		if (params[i] == NULL) {
+			c->pre_params[i] = NULL;
+			continue;
+		}
+		if (strlen(params[i]) >= sizeof(c->pre_buf[i]))
+			return CD_ERR_INVALID;
+		snprintf(c->pre_buf[i], sizeof(c->pre_buf[i]), "%s", params[i]);
+		c->pre_params[i] = c->pre_buf[i];
+	}
+	c->pre_stmt = stmt;
+	c->pre_n = nparams;
+	c->pre_state = DB_PRECHECK_PENDING;
+	return 0;
+}
+
+int
+db_precheck_confirm(struct db_conn *c)
+{
+	PGresult *r;
+
+	if (c->pre_state == DB_PRECHECK_PENDING && c->begin_pending &&
+	    (r = db_exec(c, "db_noop", 0, NULL)) != NULL)
+		PQclear(r);
+	return c->pre_state == DB_PRECHECK_PASSED ||
+	    c->pre_state == DB_PRECHECK_NONE ? 0 : CD_ERR_DENIED;
 }
 
 PGresult *

@@ -77,6 +77,7 @@ struct http_req_priv {
 	int			 too_large;
 	int			 queued;
 	int			 preflight;	/* a CORS preflight */
+	int			 confirmed;	/* a remembered principal held */
 	char			 method[16];
 	char			 idem_key[320];	/* caller-scoped Idempotency-Key */
 	char			*url;
@@ -889,28 +890,52 @@ http_response_header(struct http_req *r, const char *name)
 	return NULL;
 }
 
+/* Forget an answer built under a principal that turned out stale. */
 static void
-http_dispatch(struct http_req *r, int method)
+http_forget_answer(struct http_req *r)
 {
-	const struct route *rt;
-	const char *idem_key = NULL;
-	int rc, claimed = 0, mutating;
+	struct http_req_priv *p = r->priv;
 
-	r->method = method;
-	if (http_route(r, method) != 0)
-		return;
-	rt = r->route;
-	mutating = method != HTTP_GET;
+	http_reset_response(r);
+	for (int i = 0; i < p->nhdr; i++) {
+		free(p->hname[i]);
+		free(p->hval[i]);
+	}
+	p->nhdr = 0;
+	p->status = 0;
+	p->ctype = NULL;
+}
+
+/*
+ * Authenticate, run the handler, end the transaction.  With remember, a
+ * GET may act on the principal its token resolved to before (auth.c's
+ * memo): the check that it still holds travels ahead of the handler's
+ * first statement (db_precheck), and nothing is answered until it passed.
+ * Returns 1 when it did not: the caller runs the request again, without.
+ */
+static int
+http_dispatch_as(struct http_req *r, int method, int remember)
+{
+	const struct route *rt = r->route;
+	const char *idem_key = NULL, *authz = NULL;
+	int rc, claimed = 0, mutating = method != HTTP_GET, remembered = 0;
 
 	if (!(rt->roles & ROLE_ANON)) {
-		const char *authz = http_header(r, "Authorization");
+		authz = http_header(r, "Authorization");
 
 		/* The request's transaction first, unscoped: the lookup
 		 * scopes it to the caller. */
 		if (authz == NULL || http_conf.authenticate == NULL)
 			rc = CD_ERR_DENIED;
-		else if ((rc = http_tx(r)) == 0)
-			rc = http_conf.authenticate(r->db, authz, &r->who);
+		else if ((rc = http_tx(r)) == 0) {
+			if (remember && !mutating &&
+			    http_conf.remembered != NULL &&
+			    http_conf.remembered(r->db, authz, &r->who) == 0)
+				remembered = 1;
+			else
+				rc = http_conf.authenticate(r->db, authz,
+				    &r->who);
+		}
 		if (rc == CD_ERR_DENIED) {
 			http_add_header(r, "WWW-Authenticate", "Bearer");
 			http_problem(r, 401, "unauthorized", "Unauthorized",
@@ -964,6 +989,19 @@ http_dispatch(struct http_req *r, int method)
 		}
 	}
  out:
+	if (remembered && !r->priv->confirmed &&
+	    (r->db == NULL || db_precheck_confirm(r->db) != 0)) {
+		/* The token no longer grants what it did: nothing of this
+		 * answer stands.  The transaction rolls back on release. */
+		if (r->db != NULL)
+			db_release(r->db);
+		r->db = NULL;
+		http_forget_answer(r);
+		if (http_conf.forget != NULL)
+			http_conf.forget(authz);
+		memset(&r->who, 0, sizeof(r->who));
+		return 1;
+	}
 	if (r->db != NULL) {
 		/* Commit only what the handler answered as a success. */
 		if (db_in_tx(r->db)) {
@@ -990,6 +1028,17 @@ http_dispatch(struct http_req *r, int method)
 	}
 	if (r->priv->status == 0)
 		http_fail(r, CD_ERR_INTERNAL);
+	return 0;
+}
+
+static void
+http_dispatch(struct http_req *r, int method)
+{
+	r->method = method;
+	if (http_route(r, method) != 0)
+		return;
+	if (http_dispatch_as(r, method, 1) == 1)
+		(void)http_dispatch_as(r, method, 0);
 }
 
 /* ---- row streams -------------------------------------------------- */
@@ -1066,6 +1115,18 @@ http_stream_rows(struct http_req *r, const char *ctype, char *head,
 	 * connection (and its read-only transaction) from here. */
 	st->db = r->db;
 	r->db = NULL;
+	/* The stream outlives the dispatcher's check of a remembered
+	 * principal: done here (the cursor's statement took it along). */
+	if (db_precheck_confirm(st->db) != 0) {
+		r->db = st->db;
+		db_cursor_free(cur);
+		if (free_arg != NULL)
+			free_arg(arg);
+		free(head);
+		free(st);
+		return CD_ERR_DATABASE;
+	}
+	r->priv->confirmed = 1;
 	db_detach_tx(st->db);
 	http_reset_response(r);
 	r->priv->status = 200;

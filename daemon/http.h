@@ -135,6 +135,11 @@ struct http_config {
 	const char		*conninfo;
 	const char		*sse_channel;
 	http_auth_fn		 authenticate;
+	/* A principal remembered from an earlier request, confirmed by the
+	 * transaction's first statement (auth_remembered), and forgetting
+	 * one that did not hold; both may be NULL. */
+	http_auth_fn		 remembered;
+	void			(*forget)(const char *authorization);
 	/* Called in the transaction of each successful POST, PUT, PATCH or
 	 * DELETE before it commits; a failure rolls the request back. */
 	int			(*audit)(struct http_req *r);

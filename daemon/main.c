@@ -274,6 +274,8 @@ main(int argc, char **argv)
 	hc.conninfo = conninfo;
 	hc.sse_channel = "cohortd_submission_events";
 	hc.authenticate = auth_authenticate;
+	hc.remembered = auth_remembered;
+	hc.forget = auth_forget;
 	hc.audit = api_audit_record;
 	if (serve_api && http_start(&hc, &port, err, sizeof(err)) != 0) {
 		worker_stop_all(0);
