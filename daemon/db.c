@@ -387,9 +387,13 @@ db_exec_piped(struct db_conn *c, const char *stmt, int nparams,
 		}
 	}
 	if (begin && c->pre_state == DB_PRECHECK_PENDING) {
-		PQsendQueryPrepared(c->pg, c->pre_stmt, c->pre_n,
-		    c->pre_params, NULL, NULL, 0);
-		pre = nq++;
+		if (PQsendQueryPrepared(c->pg, c->pre_stmt, c->pre_n,
+		    c->pre_params, NULL, NULL, 0) == 1)
+			pre = nq++;
+		else {
+			c->pre_state = DB_PRECHECK_FAILED;
+			ok = 0;
+		}
 	}
 	at = nq++;
 	PQsendQueryPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0);
@@ -491,15 +495,17 @@ db_precheck(struct db_conn *c, const char *stmt, int nparams,
 }
 
 int
-db_precheck_confirm(struct db_conn *c)
+db_precheck_confirm(struct db_conn *c, int required)
 {
 	PGresult *r;
 
 	if (c->pre_state == DB_PRECHECK_PENDING && c->begin_pending &&
 	    (r = db_exec(c, "db_noop", 0, NULL)) != NULL)
 		PQclear(r);
-	return c->pre_state == DB_PRECHECK_PASSED ||
-	    c->pre_state == DB_PRECHECK_NONE ? 0 : CD_ERR_DENIED;
+	if (c->pre_state == DB_PRECHECK_PASSED)
+		return 0;
+	return c->pre_state == DB_PRECHECK_NONE && !required ? 0 :
+	    CD_ERR_DENIED;
 }
 
 PGresult *

@@ -70,15 +70,15 @@ PGresult	*db_exec_last(struct db_conn *c, const char *stmt, int nparams,
  * it runs.  Only while BEGIN is still pending; at most
  * DB_PRECHECK_PARAMS parameters of at most 71 bytes.  0 or
  * CD_ERR_INVALID.  db_precheck_confirm runs it now if no statement took
- * it along yet: 0 when it passed (or there was none), CD_ERR_DENIED when
- * it failed or could not run.
+ * it along yet: 0 when it passed (or, unless required, there was none),
+ * CD_ERR_DENIED when it failed or could not run.
  */
 #define DB_PRECHECK_PARAMS	5
 enum { DB_PRECHECK_NONE, DB_PRECHECK_PENDING, DB_PRECHECK_PASSED,
 	DB_PRECHECK_FAILED };
 int		 db_precheck(struct db_conn *c, const char *stmt, int nparams,
 		    const char *const *params);
-int		 db_precheck_confirm(struct db_conn *c);
+int		 db_precheck_confirm(struct db_conn *c, int required);
 /*
  * The scope of a transaction reopened in this borrow (by db_exec_last),
  * when the current one was scoped by one of its statements (the token's

@@ -77,7 +77,8 @@ struct http_req_priv {
 	int			 too_large;
 	int			 queued;
 	int			 preflight;	/* a CORS preflight */
-	int			 confirmed;	/* a remembered principal held */
+	int			 remembered;	/* acting on auth's memo */
+	int			 confirmed;	/* and it held (streams) */
 	char			 method[16];
 	char			 idem_key[320];	/* caller-scoped Idempotency-Key */
 	char			*url;
@@ -931,7 +932,7 @@ http_dispatch_as(struct http_req *r, int method, int remember)
 			if (remember && !mutating &&
 			    http_conf.remembered != NULL &&
 			    http_conf.remembered(r->db, authz, &r->who) == 0)
-				remembered = 1;
+				remembered = r->priv->remembered = 1;
 			else
 				rc = http_conf.authenticate(r->db, authz,
 				    &r->who);
@@ -990,7 +991,7 @@ http_dispatch_as(struct http_req *r, int method, int remember)
 	}
  out:
 	if (remembered && !r->priv->confirmed &&
-	    (r->db == NULL || db_precheck_confirm(r->db) != 0)) {
+	    (r->db == NULL || db_precheck_confirm(r->db, 1) != 0)) {
 		/* The token no longer grants what it did: nothing of this
 		 * answer stands.  The transaction rolls back on release. */
 		if (r->db != NULL)
@@ -1000,6 +1001,7 @@ http_dispatch_as(struct http_req *r, int method, int remember)
 		if (http_conf.forget != NULL)
 			http_conf.forget(authz);
 		memset(&r->who, 0, sizeof(r->who));
+		r->priv->remembered = 0;
 		return 1;
 	}
 	if (r->db != NULL) {
@@ -1117,7 +1119,7 @@ http_stream_rows(struct http_req *r, const char *ctype, char *head,
 	r->db = NULL;
 	/* The stream outlives the dispatcher's check of a remembered
 	 * principal: done here (the cursor's statement took it along). */
-	if (db_precheck_confirm(st->db) != 0) {
+	if (db_precheck_confirm(st->db, r->priv->remembered) != 0) {
 		r->db = st->db;
 		db_cursor_free(cur);
 		if (free_arg != NULL)
@@ -1356,11 +1358,20 @@ http_sse(struct http_req *r, const char *topic, http_sse_poll poll,
 {
 	struct http_sse_stream *st;
 
+	/* A stream outlives the dispatcher's check of a remembered
+	 * principal: it must have passed before the stream starts. */
+	if (r->db != NULL && db_precheck_confirm(r->db,
+	    r->priv->remembered) != 0) {
+		if (free_arg != NULL)
+			free_arg(arg);
+		return CD_ERR_DATABASE;
+	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		if (free_arg != NULL)
 			free_arg(arg);
 		return CD_ERR_NOMEM;
 	}
+	r->priv->confirmed = 1;
 	st->conn = r->priv->conn;
 	pthread_cond_init(&st->cv, NULL);
 	st->poll = poll;

@@ -72,6 +72,17 @@ def remembered_reads(t):
     t.ok(r.status == 200 and n >= 5,
          "B confirms the remembered principal in each request's own "
          "transaction (auth_confirm ran %d times)" % n, n)
+    # API keys (no user) and the platform token (no tenant, no user) are
+    # remembered too: their NULLs round-trip through auth_confirm.
+    key = w.admin.post("/v1/api-keys", {"name": "k", "role": "admin"})
+    r = warm(w, key.json["key"], "/v1/users?limit=1")
+    n2 = confirms(w, n + 2)
+    t.ok(r.status == 200 and n2 >= n + 2,
+         "an API key is confirmed the same way (%d more)" % (n2 - n), r)
+    r = warm(w, w.b.token, "/v1/tenants?limit=1")
+    n3 = confirms(w, n2 + 2)
+    t.ok(r.status == 200 and n3 >= n2 + 2,
+         "so is the platform token (%d more)" % (n3 - n2), r)
 
 
 @case
@@ -99,6 +110,22 @@ def key_deleted(t):
     t.ok(r.status in (200, 204), "the key is deleted through A", r)
     r = w.b.client(key).get("/v1/users?limit=1")
     t.ok(r.is_problem(401), "B refuses the deleted key at once", r)
+
+
+@case
+def stream_after_revocation(t):
+    # A streamed report starts only under a principal that still holds.
+    w = world()
+    made = w.admin.post("/v1/api-keys", {"name": "export", "role": "admin"})
+    key = made.json["key"]
+    r = warm(w, key, "/v1/reports/seats?format=csv")
+    t.ok(r.status == 200 and
+         r.header("content-type").startswith("text/csv"),
+         "the key streams the seats report as CSV on B", r)
+    w.admin.delete("/v1/api-keys/" + made.json["id"])
+    r = w.b.client(key).get("/v1/reports/seats?format=csv")
+    t.ok(r.is_problem(401), "after its deletion through A, B streams "
+         "nothing: 401", r)
 
 
 @case
