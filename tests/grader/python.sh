@@ -35,13 +35,32 @@ grade() {
 	run_grade "$name" "$src/exercises/$exn" "$@"
 }
 
+# grade_measured NAME EXERCISE FILE [OPTION]...: grade, and while the
+# result is provisional (the host could not measure: busy, or too few free
+# CPUs for the reference's own parallelism) grade again, up to three times
+# in all, as the service measures a provisional grade again later (a
+# rebench job, daemon/worker.c).  The last result is checked.
+grade_measured() {
+	for try in 1 2 3; do
+		grade "$@"
+		python3 -c 'import json, sys
+sys.exit(1 if json.load(open(sys.argv[1])).get("provisional") else 0)' \
+		    "$work/$1.json" 2>/dev/null && return 0
+		python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print("# %s: provisional on try %s (%s), measured again" % (sys.argv[2],
+    sys.argv[3], (r.get("speedup") or {}).get("reason", "?")))' \
+		    "$work/$1.json" "$1" "$try"
+	done
+}
+
 # ---- prime-pool: the speedup measurement first ----------------------
 pp=$fx/prime-pool
-grade pp-correct prime-pool "$pp/correct.py" --repetitions=3
+grade_measured pp-correct prime-pool "$pp/correct.py" --repetitions=3
 check pp-correct 'r["verdict"] == "accepted" and r["score_breakdown"]["correctness"] == 70 and r["speedup"]["measured"] and r["speedup"]["reference"] >= 1.3 and r["score_breakdown"]["speedup"] >= 20 and "feedback" not in r["speedup"]'
 tap $? "prime-pool correct.py: accepted with speedup credit" "$work/pp-correct.diag"
 
-grade pp-threads prime-pool "$pp/threadpool.py" --repetitions=3
+grade_measured pp-threads prime-pool "$pp/threadpool.py" --repetitions=3
 check pp-threads 'r["verdict"] == "accepted" and r["score_breakdown"]["correctness"] == 70 and r["speedup"]["measured"] and r["speedup"]["learner_cpus"] < 1.3 and r["score_breakdown"]["speedup"] < 8 and "GIL" in r["speedup"]["feedback"] and "ms" in r["speedup"]["feedback"]'
 tap $? "prime-pool threadpool.py: no speedup credit, the GIL explained with the numbers" "$work/pp-threads.diag"
 
