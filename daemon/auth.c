@@ -252,20 +252,35 @@ auth_role_bit(const char *role)
 	return 0;
 }
 
+/* The hash of authorization's bearer token into h and, when hex is not
+ * NULL, its hex form (AUTH_HASH_LEN * 2 + 1 bytes): 0, or -1 without a
+ * usable token. */
+static int
+auth_bearer_hash(const char *authorization, unsigned char *h, char *hex)
+{
+	const char *token = auth_bearer(authorization);
+
+	if (token == NULL)
+		return -1;
+	auth_token_hash(token, h);
+	if (hex != NULL)
+		sodium_bin2hex(hex, AUTH_HASH_LEN * 2 + 1, h, AUTH_HASH_LEN);
+	return 0;
+}
+
 int
 auth_authenticate(struct db_conn *c, const char *authorization,
     struct principal *who)
 {
-	const char *token = auth_bearer(authorization);
+	unsigned char h[AUTH_HASH_LEN];
 	char hex[AUTH_HASH_LEN * 2 + 1];
 	const char *params[1] = { hex };
 	PGresult *res;
 	int rc = CD_ERR_DENIED;
 
 	memset(who, 0, sizeof(*who));
-	if (token == NULL)
+	if (auth_bearer_hash(authorization, h, hex) != 0)
 		return rc;
-	auth_token_hash_hex(token, hex);
 	if ((res = db_exec(c, "auth_resolve", 1, params)) == NULL)
 		return CD_ERR_DATABASE;
 	/* The index found it by hash; confirm without a timing signal. */
@@ -287,12 +302,8 @@ auth_authenticate(struct db_conn *c, const char *authorization,
 			memset(who, 0, sizeof(*who));
 	}
 	PQclear(res);
-	if (rc == 0) {
-		unsigned char h[AUTH_HASH_LEN];
-
-		auth_token_hash(token, h);
+	if (rc == 0)
 		auth_memo_put(h, who);
-	}
 	return rc;
 }
 
@@ -300,18 +311,14 @@ int
 auth_remembered(struct db_conn *c, const char *authorization,
     struct principal *who)
 {
-	const char *token = auth_bearer(authorization);
 	unsigned char h[AUTH_HASH_LEN];
 	char hex[AUTH_HASH_LEN * 2 + 1];
 	const char *params[5];
 
 	memset(who, 0, sizeof(*who));
-	if (token == NULL)
+	if (auth_bearer_hash(authorization, h, hex) != 0 ||
+	    !auth_memo_get(h, who))
 		return CD_ERR_NOT_FOUND;
-	auth_token_hash(token, h);
-	if (!auth_memo_get(h, who))
-		return CD_ERR_NOT_FOUND;
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	params[0] = hex;
 	params[1] = who->tenant_id[0] ? who->tenant_id : NULL;
 	params[2] = who->user_id[0] ? who->user_id : NULL;
@@ -327,13 +334,11 @@ auth_remembered(struct db_conn *c, const char *authorization,
 void
 auth_forget(const char *authorization)
 {
-	const char *token = auth_bearer(authorization);
 	unsigned char h[AUTH_HASH_LEN];
 	struct auth_memo *m;
 
-	if (token == NULL)
+	if (auth_bearer_hash(authorization, h, NULL) != 0)
 		return;
-	auth_token_hash(token, h);
 	m = auth_memo_slot(h);
 	pthread_mutex_lock(&auth_memo_mu);
 	if (sodium_memcmp(m->hash, h, AUTH_HASH_LEN) == 0)

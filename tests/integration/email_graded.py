@@ -8,7 +8,8 @@ import types
 
 from cases import case, fixture, run
 from smtpbox import Inbox, parts, smtp_start
-from harness import SRCDIR, Cohortd, Postgres, free_port, login, PW
+from harness import (SRCDIR, Cohortd, Postgres, enrolled_learner,
+                     free_port, login, PW)
 
 FIX = os.path.join(SRCDIR, "tests", "fixtures", "solutions", "parallel-sum")
 
@@ -64,13 +65,7 @@ def learner():
                  {"title": "Sum it", "kind": "exercise", "exercise_id": w.eid})
     assert r.status == 201, r
     w.assessment = r.json
-    coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "C",
-                                   "starts_at": "2026-01-01T00:00:00Z",
-                                   "ends_at": "2099-01-01T00:00:00Z"}).json
-    u = adm.post("/v1/users", {"email": "lee@acme.test", "name": "Lee",
-                               "role": "learner", "password": PW}).json
-    adm.post("/v1/cohorts/%s/enrollments" % coh["id"], {"user_id": u["id"]})
-    w.lc = login(w.d, "acme", "lee@acme.test")
+    w.lc = enrolled_learner(w.d, adm, prog["id"], "lee@acme.test", "Lee")
     return w
 
 

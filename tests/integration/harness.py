@@ -97,6 +97,19 @@ def setup_tenant(d, slug):
     assert r.status == 201, r
     return login(d, slug, "admin@%s.test" % slug)
 
+def enrolled_learner(d, adm, program_id, email, name, slug="acme"):
+    """A cohort of program_id open from 2026 to 2099, made by adm, with a
+    new learner (email, name) enrolled in it: the learner's client of
+    daemon d, logged in."""
+    coh = adm.post("/v1/cohorts", {"program_id": program_id, "name": "C",
+                                   "starts_at": "2026-01-01T00:00:00Z",
+                                   "ends_at": "2099-01-01T00:00:00Z"}).json
+    u = adm.post("/v1/users", {"email": email, "name": name,
+                               "role": "learner", "password": PW}).json
+    adm.post("/v1/cohorts/%s/enrollments" % coh["id"], {"user_id": u["id"]})
+    return login(d, slug, email)
+
+
 def main(fn):
     """Run fn(tap); an exception fails the file visibly, not silently."""
     tap = TAP()

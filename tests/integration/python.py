@@ -8,7 +8,7 @@ import time
 import types
 
 from cases import case, fixture, run
-from harness import SRCDIR, Cohortd, Postgres, login, PW
+from harness import SRCDIR, Cohortd, Postgres, enrolled_learner, login, PW
 
 FIX = os.path.join(SRCDIR, "tests", "fixtures", "solutions")
 
@@ -79,13 +79,7 @@ def learner():
         w.asm[slug] = adm.post("/v1/modules/%s/assessments" % mod["id"],
                                {"title": slug, "kind": "exercise",
                                 "exercise_id": eid, "max_attempts": 9}).json
-    coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "C",
-                                   "starts_at": "2026-01-01T00:00:00Z",
-                                   "ends_at": "2099-01-01T00:00:00Z"}).json
-    u = adm.post("/v1/users", {"email": "py@acme.test", "name": "P",
-                               "role": "learner", "password": PW}).json
-    adm.post("/v1/cohorts/%s/enrollments" % coh["id"], {"user_id": u["id"]})
-    w.lc = login(w.d, "acme", "py@acme.test")
+    w.lc = enrolled_learner(w.d, adm, prog["id"], "py@acme.test", "P")
     return w
 
 

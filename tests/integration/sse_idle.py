@@ -13,7 +13,7 @@ import types
 import types
 
 from cases import case, fixture, run
-from harness import Cohortd, Postgres, login, setup_tenant, PW
+from harness import Cohortd, Postgres, enrolled_learner, setup_tenant
 
 STREAMS = 1000
 QUIET_S = 5
@@ -77,13 +77,7 @@ def queued():
     asm = adm.post("/v1/modules/%s/assessments" % mod["id"],
                    {"title": "Sum", "kind": "exercise",
                     "exercise_id": ex["id"]}).json
-    coh = adm.post("/v1/cohorts", {"program_id": prog["id"], "name": "C",
-                                   "starts_at": "2026-01-01T00:00:00Z",
-                                   "ends_at": "2099-01-01T00:00:00Z"}).json
-    u = adm.post("/v1/users", {"email": "lee@acme.test", "name": "L",
-                               "role": "learner", "password": PW}).json
-    adm.post("/v1/cohorts/%s/enrollments" % coh["id"], {"user_id": u["id"]})
-    w.lc = login(d, "acme", "lee@acme.test")
+    w.lc = enrolled_learner(d, adm, prog["id"], "lee@acme.test", "L")
     w.submitted = w.lc.post("/v1/assessments/%s/submissions" % asm["id"],
                             {"source": "int x;\n"})
     w.sid = w.submitted.json["id"]
